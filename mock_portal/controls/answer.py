@@ -1,0 +1,126 @@
+"""The portal's answer to a simulate or an import, as data and as the JSON it returns.
+
+MODEL: the seed gives ``codetraitement`` and ``libelletraitement`` per line plus the ASP
+number of the lines that are OK; the other keys follow the ASP's camelCase habits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .spec import Profile, Spec
+from .violation import Finding
+
+SIMULATION = "simulation"
+IMPORT = "import"
+MODES = (SIMULATION, IMPORT)
+
+ACCEPTED = "acceptee"
+REJECTED = "rejetee"
+INCOMPLETE = "incomplete"
+
+#: gives the next ASP request number for a profile and a deposit time
+Numbering = Callable[[Profile, datetime], str]
+
+
+class SequenceNumbering:
+    """ASP numbers from a counter, in the spec's format (``segur check --mode import``)."""
+
+    def __init__(self, spec: Spec, start: int = 1) -> None:
+        self.spec = spec
+        self.next = start
+
+    def __call__(self, profile: Profile, at: datetime) -> str:
+        number = format_number(self.spec, profile, at, self.next)
+        self.next += 1
+        return number
+
+
+def format_number(spec: Spec, profile: Profile, at: datetime, sequence: int) -> str:
+    year = at.astimezone(spec.timezone).year
+    return spec.numbering.format(code=profile.code_numerotation, annee=year, sequence=sequence)
+
+
+@dataclass
+class LineResult:
+    number: int
+    reference: Any
+    findings: list[Finding]
+    status: str
+    amount_cents: int | None = None
+    numero_demande: str | None = None
+
+
+@dataclass
+class Answer:
+    spec: Spec
+    mode: str
+    type_demande: str
+    at: datetime
+    taux_tva: float
+    numero_ans: str | None
+    profile: Profile | None
+    file_findings: list[Finding] = field(default_factory=list)
+    lines: list[LineResult] = field(default_factory=list)
+
+    @property
+    def file_rejected(self) -> bool:
+        return bool(self.file_findings)
+
+    @property
+    def all_accepted(self) -> bool:
+        return not self.file_rejected and all(line.status == ACCEPTED for line in self.lines)
+
+    def count(self, status: str) -> int:
+        return sum(1 for line in self.lines if line.status == status)
+
+    def to_json(self) -> dict[str, Any]:
+        spec = self.spec
+        if self.file_findings:
+            code, label = self.file_findings[0].code, self.file_findings[0].label
+        else:
+            code, label = spec.accepted_code, spec.file_accepted_label
+        accepted_cents = sum(line.amount_cents or 0 for line in self.lines if line.status == ACCEPTED)
+        return {
+            "mode": self.mode.upper(),
+            "statut": "KO" if self.file_rejected else "OK",
+            "dateDepot": self.at.astimezone(spec.timezone).isoformat(),
+            "specification": {"id": spec.id, "version": spec.version},
+            "profil": self.profile.name if self.profile else None,
+            "typeDemande": spec.deposit_types[self.type_demande],
+            "numeroAns": self.numero_ans,
+            "tauxTva": self.taux_tva,
+            "codetraitement": code,
+            "libelletraitement": label,
+            "erreurs": [f.as_json() for f in self.file_findings],
+            "lignes": [self._line_json(line) for line in self.lines],
+            "recapitulatif": {
+                "nombreDemandes": len(self.lines),
+                "acceptees": self.count(ACCEPTED),
+                "rejetees": self.count(REJECTED),
+                "incompletes": self.count(INCOMPLETE),
+                "montantDemandeAccepte": round(accepted_cents / 100, 2),
+            },
+        }
+
+    def _line_json(self, line: LineResult) -> dict[str, Any]:
+        spec = self.spec
+        if line.findings:
+            code, label = line.findings[0].code, line.findings[0].label
+        else:
+            code, label = spec.accepted_code, spec.codes[spec.accepted_code].label
+        out: dict[str, Any] = {
+            "numLigne": line.number,
+            "referenceLigne": line.reference,
+            "codetraitement": code,
+            "libelletraitement": label,
+        }
+        if line.numero_demande is not None:
+            out["numeroDemande"] = line.numero_demande
+        if self.mode == IMPORT and line.status != REJECTED:
+            out["statut"] = spec.statuts["incomplete" if line.status == INCOMPLETE else "enAttente"]
+        out["erreurs"] = [f.as_json() for f in line.findings]
+        return out

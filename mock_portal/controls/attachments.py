@@ -1,0 +1,169 @@
+"""Controls of the zip of attachments, read in streaming: never the whole zip in memory.
+
+The zip's central directory is read first (names, declared sizes, member count); then each
+referenced member is decompressed alone, bounded to the per-file limit plus one byte, and
+opened with a PDF reader. A problem with the zip as a whole is reported on every line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from io import BytesIO
+from pathlib import PurePosixPath
+from typing import IO, Union
+
+from pypdf import PdfReader
+
+from .line import Line
+from .registry import engine_rules
+from .spec import Spec
+from .violation import Violation
+
+engine_rules(
+    "attachment-missing",
+    "attachment-too-large",
+    "attachment-unreadable",
+    "zip-too-large",
+    "zip-unreadable",
+    "zip-unsafe-name",
+    "zip-bomb",
+    "zip-absent",
+    "zip-duplicate-name",
+)
+
+ZipSource = Union[str, "os.PathLike[str]", IO[bytes]]
+
+_CHUNK = 1 << 16
+# pypdf reports recoverable damage through logging; the verdict here is the exception.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+def check_attachments(source: ZipSource | None, lines: Sequence[Line], spec: Spec) -> list[Violation]:
+    """Every attachment violation of the deposit, each on the line it concerns."""
+    if source is None:
+        return [Violation("zip-absent", "", {}, line.index) for line in lines]
+    zip_problems, archive = _open(source, spec)
+    if zip_problems:
+        return [
+            Violation(v.rule, v.pointer, v.params, line.index) for line in lines for v in zip_problems
+        ]
+    assert archive is not None
+    with archive:
+        return list(_members(archive, lines, spec))
+
+
+def _size(source: ZipSource) -> int:
+    if isinstance(source, (str, os.PathLike)):
+        return os.stat(source).st_size
+    position = source.tell()
+    size = source.seek(0, os.SEEK_END)
+    source.seek(position)
+    return size
+
+
+def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFile | None]:
+    limit = spec.limits["maxZipOctets"]
+    try:
+        size = _size(source)
+    except OSError as exc:
+        return [Violation("zip-unreadable", "", {"detail": exc.strerror or str(exc)})], None
+    if size > limit:
+        return [Violation("zip-too-large", "", {"taille": size, "maximum": limit})], None
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        return [Violation("zip-unreadable", "", {"detail": str(exc) or type(exc).__name__})], None
+    problems = list(_directory_problems(archive.infolist(), spec))
+    if problems:
+        archive.close()
+        return problems, None
+    return [], archive
+
+
+def _unsafe(name: str) -> bool:
+    if not name or "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return ".." in parts
+
+
+def _directory_problems(infos: list[zipfile.ZipInfo], spec: Spec) -> Iterator[Violation]:
+    limits = spec.limits
+    if len(infos) > limits["maxZipMembres"]:
+        yield Violation("zip-bomb", "", {"detail": f"{len(infos)} fichiers, {limits['maxZipMembres']} au maximum"})
+        return
+    seen: set[str] = set()
+    for info in infos:
+        if _unsafe(info.filename):
+            yield Violation("zip-unsafe-name", "", {"fichier": info.filename})
+            return
+        if info.filename in seen:
+            yield Violation("zip-duplicate-name", "", {"fichier": info.filename})
+            return
+        seen.add(info.filename)
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _CHUNK and ratio > limits["maxRatioCompression"]:
+            yield Violation(
+                "zip-bomb",
+                "",
+                {"detail": f"taux de compression de {ratio:.0f} pour 1 sur « {info.filename} », "
+                 f"{limits['maxRatioCompression']} au maximum"},
+            )
+            return
+
+
+def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Iterator[Violation]:
+    members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+    verdicts: dict[str, tuple[str, dict[str, object]] | None] = {}
+    for line in lines:
+        for piece in line.pieces:
+            if piece.name not in verdicts:
+                verdicts[piece.name] = _member_verdict(archive, members.get(piece.name), piece.name, spec)
+            verdict = verdicts[piece.name]
+            if verdict is None:
+                continue
+            rule, params = verdict
+            pointer = f"/piecesJointes/{piece.index}"
+            yield Violation(rule, pointer, {**params, "nature": piece.nature}, line.index)
+
+
+def _member_verdict(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, spec: Spec
+) -> tuple[str, dict[str, object]] | None:
+    limit = spec.limits["maxPieceOctets"]
+    if info is None:
+        return "attachment-missing", {"fichier": name}
+    if info.file_size > limit:
+        return "attachment-too-large", {"fichier": name, "taille": info.file_size, "maximum": limit}
+    buffer = BytesIO()
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                buffer.write(chunk)
+                if buffer.tell() > limit:
+                    return "attachment-too-large", {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        return "attachment-unreadable", {"fichier": name, "detail": f"membre du zip illisible : {exc}"}
+    problem = pdf_problem(buffer)
+    return None if problem is None else ("attachment-unreadable", {"fichier": name, "detail": problem})
+
+
+def pdf_problem(stream: BytesIO) -> str | None:
+    """Why the bytes are not a readable PDF, or None when a PDF reader opens them."""
+    head = stream.getbuffer()[:1024].tobytes()
+    if b"%PDF-" not in head:
+        return "en-tête %PDF absent"
+    stream.seek(0)
+    try:
+        reader = PdfReader(stream)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return "PDF protégé par un mot de passe"
+        if len(reader.pages) == 0:
+            return "PDF sans aucune page"
+    except Exception as exc:  # pypdf raises many types on damaged files; all mean unreadable
+        return f"PDF endommagé ({type(exc).__name__}: {exc})"
+    return None

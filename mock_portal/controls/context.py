@@ -1,0 +1,123 @@
+"""The context a deposit is checked in, passed in by the caller (CLI, mock portal, suite).
+
+The controls own no clock and no store: the deposit time, the depositor's enrolments and
+a read-only view of the requests already stored all come from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A validated enrolment of the depositor for one ANS-referenced solution."""
+
+    numero_ans: str
+    couloir: str
+    type_logiciel: str
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """What the editor chose on the deposit screen, and when it pressed the button.
+
+    ``enrolments`` None means: take the depositor as enrolled for ``numero_ans`` on the
+    file's own profile (what ``segur check`` does when no enrolment is given).
+    ``numero_ans`` None means: the ANS number the first request carries.
+    ``at`` None means: the profile's default deposit time in the spec's calendar.
+    ``type_demande`` is a key of the spec's ``depositTypes`` ("avance", "solde").
+    """
+
+    type_demande: str
+    taux_tva: float
+    at: datetime | None = None
+    numero_ans: str | None = None
+    enrolments: tuple[Enrolment, ...] | None = None
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """A request already stored by the portal, as the controls need to see it."""
+
+    numero_demande: str
+    type_demande: str
+    couloir: str
+    type_logiciel: str
+    statut: str
+    reference_ligne: str | None = None
+    numero_bdc: str | None = None
+    finess_geographique: str | None = None
+    siret: str | None = None
+    numero_demande_avance: str | None = None
+    avenants: tuple[str, ...] = ()
+    own: bool = True
+
+    @property
+    def beneficiary(self) -> str | None:
+        return beneficiary_key(self.finess_geographique, self.siret)
+
+
+def beneficiary_key(finess_geographique: Any, siret: Any) -> str | None:
+    """The beneficiary a financing is counted against: its FINESS géographique, else SIRET."""
+    if isinstance(finess_geographique, str) and finess_geographique:
+        return f"FINESS {finess_geographique}"
+    if isinstance(siret, str) and siret:
+        return f"SIRET {siret}"
+    return None
+
+
+class History(Protocol):
+    """Read-only view of what the portal already stores.
+
+    Line references and order forms are the depositor's own; financed beneficiaries are
+    searched across every editor.
+    """
+
+    def by_reference(self, reference: str) -> StoredRequest | None: ...
+
+    def by_bdc(self, numero_bdc: str, type_demande: str) -> StoredRequest | None: ...
+
+    def financed(self, beneficiary: str, type_logiciel: str, statuses: frozenset[str]) -> StoredRequest | None: ...
+
+    def get(self, numero_demande: str) -> StoredRequest | None: ...
+
+    def solde_of(self, numero_avance: str) -> StoredRequest | None: ...
+
+
+class InMemoryHistory:
+    """A :class:`History` over a list of stored requests (tests, ``segur check --history``)."""
+
+    def __init__(self, requests: Iterable[StoredRequest] = ()) -> None:
+        self.requests = tuple(requests)
+        own = [r for r in self.requests if r.own]
+        self._by_number = {r.numero_demande: r for r in own}
+        self._by_reference = {r.reference_ligne: r for r in own if r.reference_ligne}
+        self._by_bdc = {(r.numero_bdc, r.type_demande): r for r in own if r.numero_bdc}
+        self._soldes = {r.numero_demande_avance: r for r in own if r.numero_demande_avance}
+        self._by_beneficiary: dict[tuple[str, str], list[StoredRequest]] = {}
+        for r in self.requests:
+            if r.beneficiary:
+                self._by_beneficiary.setdefault((r.beneficiary, r.type_logiciel), []).append(r)
+
+    def by_reference(self, reference: str) -> StoredRequest | None:
+        return self._by_reference.get(reference)
+
+    def by_bdc(self, numero_bdc: str, type_demande: str) -> StoredRequest | None:
+        return self._by_bdc.get((numero_bdc, type_demande))
+
+    def financed(self, beneficiary: str, type_logiciel: str, statuses: frozenset[str]) -> StoredRequest | None:
+        candidates = self._by_beneficiary.get((beneficiary, type_logiciel), ())
+        return next((r for r in candidates if r.statut in statuses), None)
+
+    def get(self, numero_demande: str) -> StoredRequest | None:
+        return self._by_number.get(numero_demande)
+
+    def solde_of(self, numero_avance: str) -> StoredRequest | None:
+        return self._soldes.get(numero_avance)
+
+
+EMPTY_HISTORY = InMemoryHistory()

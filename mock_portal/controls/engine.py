@@ -1,0 +1,158 @@
+"""Run the portal's automatic controls on a deposit, as the logigramme de dépôt does.
+
+1. control of the file as a whole; a failure rejects the whole file;
+2. otherwise a technical control of each request: code "0000", or every code it breaks;
+3. on import, the accepted lines get an ASP number; when only attachments fail, the
+   request is created incomplete (it gets a number too).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from . import attachments as _attachments
+from . import file_rules, history_rules, line_rules  # noqa: F401  (register the controls)
+from .answer import ACCEPTED, IMPORT, INCOMPLETE, MODES, REJECTED, Answer, LineResult, Numbering, SequenceNumbering
+from .context import EMPTY_HISTORY, Deposit, History
+from .line import CheckContext, Line
+from .line_rules import cents
+from .registry import LINE_CONTROLS, known_rules
+from .schema_rules import violations as schema_violations
+from .spec import Spec, SpecError, load_spec
+from .violation import Finding, Violation
+
+_NOT_GIVEN: Any = object()
+
+
+def check_deposit(
+    data: bytes,
+    deposit: Deposit,
+    *,
+    spec: Spec | None = None,
+    history: History = EMPTY_HISTORY,
+    attachments: _attachments.ZipSource | None = _NOT_GIVEN,
+    mode: str = "simulation",
+    numbering: Numbering | None = None,
+) -> Answer:
+    """The portal's answer to ``data`` (the JSON file's bytes) deposited as ``deposit``.
+
+    ``attachments`` is the zip (a path or a binary file); left out in a simulation, the
+    attachments are not checked, as the portal's Simuler works on the JSON alone. On an
+    import, a missing zip is reported on every line. ``numbering`` gives ASP numbers on
+    import (default: a counter from 1).
+    """
+    spec = spec if spec is not None else load_spec()
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if deposit.type_demande not in spec.deposit_types:
+        raise ValueError(f"type of request must be one of {sorted(spec.deposit_types)}, not {deposit.type_demande!r}")
+    if float(deposit.taux_tva) not in spec.vat_rates:
+        rates = ", ".join(f"{r:g}" for r in spec.vat_rates)
+        raise ValueError(f"VAT rate must be one of {rates}, not {deposit.taux_tva!r}")
+    _check_catalogue(spec)
+    stage = file_rules.read_file(data, deposit, spec)
+    answer = Answer(
+        spec=spec, mode=mode, type_demande=deposit.type_demande, at=stage.at,
+        taux_tva=float(deposit.taux_tva), numero_ans=stage.numero_ans, profile=stage.profile,
+    )
+    if stage.violations:
+        answer.file_findings = _findings(stage.violations, spec)
+        if answer.file_findings:
+            return answer
+    profile = stage.profile
+    if profile is None:
+        raise SpecError(f"{spec.root / 'codes.json'}: the catalogue must bind the rules file-mixed-profile "
+                        "and file-unknown-profile, or files of unknown profile cannot be answered")
+    lines = [Line(index, raw, spec, None) for index, raw in enumerate(stage.requests)]
+    by_line: dict[int, list[Violation]] = defaultdict(list)
+    for violation in _schema(stage.document, profile.name, spec, lines):
+        by_line[violation.line or 0].append(violation)
+    ctx = CheckContext(spec, profile, stage.at, float(deposit.taux_tva), stage.numero_ans or "", history)
+    enforced = spec.rule_codes
+    for registered in LINE_CONTROLS:
+        if any(rule in enforced for rule in registered.rules):
+            for violation in registered.function(lines, ctx):
+                by_line[violation.line or 0].append(violation)
+    zip_source = None if attachments is _NOT_GIVEN else attachments
+    if zip_source is not None or mode == IMPORT:
+        for violation in _attachments.check_attachments(zip_source, lines, spec):
+            by_line[violation.line or 0].append(violation)
+    numbering = numbering or (SequenceNumbering(spec) if mode == IMPORT else None)
+    for line in lines:
+        findings = _findings(by_line.get(line.index, ()), spec)
+        if not findings:
+            status = ACCEPTED
+        elif all(f.level == "attachment" for f in findings):
+            status = INCOMPLETE
+        else:
+            status = REJECTED
+        amount = line.f["montantDemande"]
+        result = LineResult(
+            number=line.number,
+            reference=line.f["referenceLigne"],
+            findings=findings,
+            status=status,
+            amount_cents=cents(amount) if amount is not None else None,
+        )
+        if numbering is not None and mode == IMPORT and status != REJECTED:
+            result.numero_demande = numbering(profile, stage.at)
+        answer.lines.append(result)
+    return answer
+
+
+def _check_catalogue(spec: Spec) -> None:
+    unknown = sorted(set(spec.rule_codes) - known_rules())
+    if unknown:
+        raise SpecError(
+            f"{spec.root / 'codes.json'}: rules {unknown} are bound to codes but the controls do not know them; "
+            f"known rules: {sorted(known_rules())}"
+        )
+
+
+def _schema(document: Any, profile: str, spec: Spec, lines: list[Line]) -> Iterable[Violation]:
+    """Schema violations of each request; re-reads the fields the schema found bad."""
+    errors = list(spec.profile_validators[profile].iter_errors(document))
+    if not errors:
+        return []
+    prefix = len(spec.document_fields["demandes"])
+    per_line: dict[int, list[Any]] = defaultdict(list)
+    outside: list[Any] = []
+    for error in errors:
+        path = error.instance_path
+        if len(path) > prefix and isinstance(path[prefix], int):
+            per_line[path[prefix]].append(error)
+        else:
+            outside.append(error)
+    found: list[Violation] = []
+    for index, line_errors in per_line.items():
+        bad: set[tuple[str, ...]] = set()
+        for path, violation, spoils in schema_violations(line_errors, prefix + 1):
+            found.append(replace(violation, line=index))
+            if spoils:
+                bad.add(path)
+        if bad:
+            lines[index] = Line(index, lines[index].raw, spec, bad)
+    for error in outside:  # the envelope passed, so this is the profile schema being stricter
+        for _, violation, _spoils in schema_violations([error], 0):
+            found.extend(replace(violation, line=line.index) for line in lines)
+    return found
+
+
+def _findings(violations: Iterable[Violation], spec: Spec) -> list[Finding]:
+    """Resolve violations against the catalogue, drop rules it does not enforce, sort stably."""
+    findings = []
+    for order, violation in enumerate(violations):
+        entry = spec.rule_codes.get(violation.rule)
+        if entry is None:
+            continue
+        params = {"champ": violation.pointer or "/", **violation.params}
+        finding = Finding(entry.code, entry.level, spec.label_for(entry.code, params), violation.pointer, params)
+        findings.append((entry.code, violation.pointer, order, finding))
+    findings.sort(key=lambda item: item[:3])
+    return [item[3] for item in findings]
+
+
+__all__ = ["ACCEPTED", "INCOMPLETE", "REJECTED", "check_deposit"]

@@ -1,0 +1,162 @@
+"""Controls of the file as a whole: encoding, JSON, structure, count, profile, enrolment, window.
+
+Any violation here rejects the whole file for non-conformity: no line is then checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from .context import Deposit
+from .registry import engine_rules
+from .schema_rules import detail_fr, pointer
+from .spec import Profile, Spec
+from .violation import Violation
+
+engine_rules(
+    "file-encoding",
+    "file-bom",
+    "file-json",
+    "file-structure",
+    "file-format-version",
+    "file-empty",
+    "file-too-many",
+    "file-mixed-profile",
+    "file-deposit-type",
+    "file-unknown-profile",
+    "file-ans-not-enrolled",
+    "file-ans-profile",
+    "file-window",
+)
+
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass
+class FileStage:
+    """What reading the file as a whole gives the line controls, or why it was rejected."""
+
+    at: datetime
+    numero_ans: str | None
+    document: Any = None
+    requests: list[Any] = field(default_factory=list)
+    profile: Profile | None = None
+    violations: list[Violation] = field(default_factory=list)
+
+
+def _get(document: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+def _fmt(moment: datetime, spec: Spec) -> str:
+    return moment.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M")
+
+
+def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
+    """Run the file-level controls, stopping where the file can no longer be read."""
+    type_code = spec.deposit_types[deposit.type_demande]
+    stage = FileStage(at=deposit.at or spec.default_deposit_time(None, type_code), numero_ans=deposit.numero_ans)
+    out = stage.violations
+    if data.startswith(_BOMS):
+        out.append(Violation("file-bom"))
+        return stage
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            out.append(Violation("file-encoding", "", {"position": bad.start}))
+        else:
+            out.append(Violation("file-json", "", {"detail": f"{exc.msg}, ligne {exc.lineno}, colonne {exc.colno}"}))
+        return stage
+    stage.document = document
+    for error in spec.envelope_validator.iter_errors(document):
+        out.append(Violation("file-structure", pointer(error.instance_path), {
+            "champ": pointer(error.instance_path) or "/", "detail": _structure_detail(error)}))
+    if out:
+        return stage
+    requests = _get(document, spec.document_fields["demandes"])
+    stage.requests = requests
+    version = _get(document, spec.document_fields["versionFormat"])
+    if version not in spec.format_versions:
+        out.append(Violation("file-format-version", pointer(spec.document_fields["versionFormat"]),
+                             {"version": version, "attendu": ", ".join(spec.format_versions)}))
+    count, maximum = len(requests), spec.limits["maxDemandes"]
+    if count == 0:
+        out.append(Violation("file-empty", pointer(spec.document_fields["demandes"])))
+        return stage
+    if count > maximum:
+        out.append(Violation("file-too-many", pointer(spec.document_fields["demandes"]),
+                             {"nombre": count, "maximum": maximum}))
+    stage.profile = _profile(requests, type_code, spec, out)
+    if stage.numero_ans is None:
+        first = _get(requests[0], spec.fields["numeroAns"])
+        stage.numero_ans = first if isinstance(first, str) else None
+    if stage.profile is None:
+        return stage
+    if deposit.at is None:
+        stage.at = spec.default_deposit_time(stage.profile.name, type_code)
+    _enrolment(deposit, stage, out)
+    window = spec.windows.get(stage.profile.name)
+    if window is not None and not window.opens <= stage.at < window.closes:
+        out.append(Violation("file-window", "", {
+            "typeDemande": deposit.type_demande, "profil": stage.profile.libelle,
+            "ouverture": _fmt(window.opens, spec), "fermeture": _fmt(window.closes, spec),
+            "dateDepot": _fmt(stage.at, spec)}))
+    return stage
+
+
+def _structure_detail(error: Any) -> str:
+    if error.kind.name == "required":
+        return f"champ {error.kind.property} absent"
+    if error.kind.name == "additionalProperties":
+        return "champ(s) non prévu(s) : " + ", ".join(error.kind.unexpected)
+    return detail_fr(error)
+
+
+def _profile(requests: list[Any], type_code: str, spec: Spec, out: list[Violation]) -> Profile | None:
+    pairs: set[tuple[str, str]] = set()
+    types: set[str] = set()
+    for request in requests:
+        couloir = _get(request, spec.fields["couloir"])
+        logiciel = _get(request, spec.fields["typeLogiciel"])
+        if isinstance(couloir, str) and isinstance(logiciel, str):
+            pairs.add((couloir, logiciel))
+        kind = _get(request, spec.fields["typeDemande"])
+        if isinstance(kind, str):
+            types.add(kind)
+    if types and types != {type_code}:
+        out.append(Violation("file-deposit-type", "", {"typeDepot": type_code, "typeContenu": ", ".join(sorted(types))}))
+    if len(pairs) > 1:
+        found = ", ".join(f"{c}/{t}" for c, t in sorted(pairs))
+        out.append(Violation("file-mixed-profile", "", {"trouves": found}))
+        return None
+    couloir, logiciel = next(iter(pairs)) if pairs else ("(absent)", "(absent)")
+    profile = spec.profile_for(couloir, logiciel, type_code)
+    if profile is None:
+        out.append(Violation("file-unknown-profile", "", {"couloir": couloir, "typeLogiciel": logiciel}))
+    return profile
+
+
+def _enrolment(deposit: Deposit, stage: FileStage, out: list[Violation]) -> None:
+    if deposit.enrolments is None or stage.profile is None:
+        return
+    ans = stage.numero_ans or ""
+    matching = [e for e in deposit.enrolments if e.numero_ans == ans]
+    if not matching:
+        out.append(Violation("file-ans-not-enrolled", "", {"numeroAns": ans or "(aucun)"}))
+        return
+    profile = stage.profile
+    if not any((e.couloir, e.type_logiciel) == (profile.couloir, profile.type_logiciel) for e in matching):
+        enrolled = ", ".join(f"{e.couloir}/{e.type_logiciel}" for e in matching)
+        out.append(Violation("file-ans-profile", "", {
+            "numeroAns": ans, "profilAns": enrolled, "profilFichier": f"{profile.couloir}/{profile.type_logiciel}"}))

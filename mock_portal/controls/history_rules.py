@@ -1,0 +1,122 @@
+"""Controls across lines and against what is already stored: duplicates, beneficiaries, soldes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from .line import CheckContext, Line
+from .registry import line_control
+from .violation import Violation
+
+
+def _first_seen(lines: Sequence[Line], key: str) -> Iterator[tuple[Line, int]]:
+    """Each line whose ``key`` value appeared on an earlier line, with that line's number."""
+    seen: dict[object, int] = {}
+    for line in lines:
+        value = line.beneficiary if key == "beneficiary" else line.f[key]
+        if value is None:
+            continue
+        first = seen.setdefault(value, line.number)
+        if first != line.number:
+            yield line, first
+
+
+@line_control("dup-ref-file", "dup-bdc-file", "beneficiary-dup-file")
+def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    for rule, key, pointer in (
+        ("dup-ref-file", "referenceLigne", "referenceLigne"),
+        ("dup-bdc-file", "numeroBdc", "numeroBdc"),
+        ("beneficiary-dup-file", "beneficiary", "finessGeographique"),
+    ):
+        for line, first in _first_seen(lines, key):
+            value = line.beneficiary if key == "beneficiary" else line.f[key]
+            yield Violation(rule, ctx.pointer(pointer), {"valeur": value, "lignes": f"{first}, {line.number}"}, line.index)
+
+
+@line_control("dup-ref-deposited", "dup-bdc-deposited", "beneficiary-financed")
+def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    history = ctx.history
+    type_demande = ctx.profile.type_demande
+    is_avance = type_demande == ctx.spec.deposit_types.get("avance")
+    for line in lines:
+        reference = line.f["referenceLigne"]
+        if reference is not None and (found := history.by_reference(reference)) is not None:
+            yield Violation(
+                "dup-ref-deposited", ctx.pointer("referenceLigne"),
+                {"valeur": reference, "numeroDemande": found.numero_demande}, line.index,
+            )
+        bdc = line.f["numeroBdc"]
+        if bdc is not None and (found := history.by_bdc(bdc, type_demande)) is not None:
+            yield Violation(
+                "dup-bdc-deposited", ctx.pointer("numeroBdc"), {"valeur": bdc, "numeroDemande": found.numero_demande},
+                line.index,
+            )
+        if is_avance and line.beneficiary is not None:
+            found = history.financed(line.beneficiary, ctx.profile.type_logiciel, ctx.spec.financed_statuses)
+            if found is not None:
+                yield Violation(
+                    "beneficiary-financed", ctx.pointer("finessGeographique"),
+                    {"valeur": line.beneficiary, "numeroDemande": found.numero_demande, "statut": found.statut},
+                    line.index,
+                )
+
+
+@line_control(
+    "solde-avance-unknown",
+    "solde-avance-not-paid",
+    "solde-avenant-not-paid",
+    "solde-avance-mismatch",
+    "solde-duplicate",
+)
+def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    spec = ctx.spec
+    avance_type = spec.deposit_types.get("avance")
+    paid, avenant_paid = spec.statuts.get("payee"), spec.statuts.get("avenantPaye")
+    pointer = ctx.pointer("numeroDemandeAvance")
+    for line in lines:
+        numero = line.f["numeroDemandeAvance"]
+        if numero is None:
+            continue
+        i = line.index
+        avance = ctx.history.get(numero)
+        if avance is None or avance.type_demande != avance_type:
+            yield Violation("solde-avance-unknown", pointer, {"valeur": numero}, i)
+            continue
+        if avance.statut != paid:
+            yield Violation("solde-avance-not-paid", pointer, {"valeur": numero, "statut": avance.statut, "attendu": paid}, i)
+        if avance.avenants and avance.avenants[-1] != avenant_paid:
+            yield Violation(
+                "solde-avenant-not-paid", pointer,
+                {"valeur": numero, "statut": avance.avenants[-1], "attendu": avenant_paid}, i,
+            )
+        for name, mine, theirs in (
+            ("typeLogiciel", line.f["typeLogiciel"], avance.type_logiciel),
+            ("numeroBdc", line.f["numeroBdc"], avance.numero_bdc),
+            ("finessGeographique", line.beneficiary, avance.beneficiary),
+        ):
+            if mine is not None and theirs is not None and mine != theirs:
+                yield Violation(
+                    "solde-avance-mismatch", ctx.pointer(name),
+                    {"numeroAvance": numero, "champ": ctx.pointer(name), "valeur": mine, "attendu": theirs}, i,
+                )
+        solde = ctx.history.solde_of(numero)
+        if solde is not None:
+            yield Violation("solde-duplicate", pointer, {"valeur": numero, "numeroDemande": solde.numero_demande}, i)
+
+
+@line_control("invoice-zero", "mss-missing", "mss-address")
+def solde_content(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    spec = ctx.spec
+    mss_due = spec.mss_from is not None and ctx.profile.name in spec.mss_profiles and ctx.at >= spec.mss_from
+    due_label = spec.mss_from.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M") if spec.mss_from else ""
+    for line in lines:
+        amount = line.f["montantFacture"]
+        if amount is not None and amount <= 0:
+            yield Violation("invoice-zero", ctx.pointer("montantFacture"), {"valeur": amount}, line.index)
+        indicator = line.f["indicateurMss"]
+        if indicator is None:
+            if mss_due and not line.present("indicateurMss", spec):
+                yield Violation("mss-missing", ctx.pointer("indicateurMss"), {"dateObligation": due_label}, line.index)
+        elif line.f["adresseMss"] is None and not line.present("adresseMss", spec):
+            yield Violation("mss-address", ctx.pointer("adresseMss"), {}, line.index)
+

@@ -1,0 +1,107 @@
+"""A request of the file as the line controls read it, and the context they run in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from .context import History, beneficiary_key
+from .spec import Profile, Spec
+
+#: the logical fields the controls read; a spec maps each to a JSON Pointer in a request
+#: (spec.json, "fields"). A field the spec does not map reads as absent.
+FIELD_NAMES = (
+    "referenceLigne", "typeDemande", "couloir", "typeLogiciel", "numeroAns", "numeroBdc", "dateBdc",
+    "montantSegurHt", "finessJuridique", "siren", "finessGeographique", "siret", "categorieEsms",
+    "montantHt", "tauxTva", "montantTtc", "montantDemande", "piecesJointes", "numeroDemandeAvance",
+    "dateVa", "dateFacture", "montantFacture", "indicateurMss", "adresseMss",
+)
+
+
+class Line:
+    """One request: its raw object, its 0-based index, and its fields by logical name.
+
+    ``f[name]`` is None when the field is absent or failed the schema, so that a control
+    never reports again what the schema already did.
+    """
+
+    __slots__ = ("beneficiary", "f", "index", "pieces", "raw")
+
+    def __init__(self, index: int, raw: dict[str, Any], spec: Spec, bad: set[tuple[str, ...]] | None) -> None:
+        self.index = index
+        self.raw = raw
+        fields: dict[str, Any] = dict.fromkeys(FIELD_NAMES)
+        for name, path in spec.fields.items():
+            value: Any = raw
+            for key in path:
+                if isinstance(value, dict):
+                    value = value.get(key)
+                else:
+                    value = None
+                    break
+            fields[name] = value
+        if bad:
+            for name, path in spec.fields.items():
+                if any(path[: len(b)] == b or b[: len(path)] == path for b in bad):
+                    fields[name] = None
+        self.f = fields
+        self.pieces = _pieces(fields.get("piecesJointes"), spec)
+        self.beneficiary = beneficiary_key(fields.get("finessGeographique"), fields.get("siret"))
+
+    def present(self, name: str, spec: Spec) -> bool:
+        """True when the field is in the request, even if it failed the schema."""
+        return _walk(self.raw, spec.fields.get(name, ())) is not None
+
+    @property
+    def number(self) -> int:
+        """The line number the portal prints (1-based)."""
+        return self.index + 1
+
+
+class Piece(NamedTuple):
+    """An attachment a request refers to: its place in the list, its kind, its file name."""
+
+    index: int
+    nature: str
+    name: str
+
+
+def _pieces(value: Any, spec: Spec) -> list[Piece]:
+    if not isinstance(value, list):
+        return []
+    nature_path = spec.fields.get("pieceNature", ("nature",))
+    file_path = spec.fields.get("pieceFichier", ("nomFichier",))
+    pieces = []
+    for index, item in enumerate(value):
+        nature, name = _walk(item, nature_path), _walk(item, file_path)
+        if isinstance(nature, str) and isinstance(name, str):
+            pieces.append(Piece(index, nature, name))
+    return pieces
+
+
+def _walk(value: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the line controls may consult: the spec, the deposit and the stored requests."""
+
+    spec: Spec
+    profile: Profile
+    at: datetime
+    taux_tva: float
+    numero_ans: str
+    history: History
+
+    @property
+    def day(self) -> date:
+        return self.at.astimezone(self.spec.timezone).date()
+
+    def pointer(self, name: str) -> str:
+        return "/" + "/".join(self.spec.fields.get(name, (name,)))

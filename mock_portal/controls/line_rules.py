@@ -1,0 +1,192 @@
+"""Controls of one request on its own: identifiers, dates, amounts, ANS number, pieces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from stdnum import luhn
+from stdnum.fr import siren, siret
+
+from .line import CheckContext, Line
+from .registry import line_control
+from .violation import Violation
+
+_AMOUNT_FIELDS = ("montantSegurHt", "montantHt", "montantTtc", "montantDemande", "montantFacture")
+_DATE_FIELDS = ("dateBdc", "dateVa", "dateFacture")
+
+
+@lru_cache(maxsize=65536)
+def _siren_ok(value: str) -> bool:
+    return siren.is_valid(value)
+
+
+@lru_cache(maxsize=65536)
+def _siret_ok(value: str) -> bool:
+    # python-stdnum knows the La Poste exception (SIREN 356000000).
+    return siret.is_valid(value)
+
+
+@lru_cache(maxsize=65536)
+def finess_ok(value: str) -> bool:
+    """FINESS key: Luhn over the 9 characters; Corsica's 2A/2B read as 20 (model)."""
+    if value[:2] in ("2A", "2B"):
+        value = "20" + value[2:]
+    return value.isdigit() and luhn.is_valid(value)
+
+
+@line_control("siren-key", "siret-key", "siret-siren", "finess-key", "site-identifier")
+def identifiers(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    for line in lines:
+        f = line.f
+        i = line.index
+        siren_value = f["siren"]
+        if siren_value is not None and not _siren_ok(siren_value):
+            yield Violation("siren-key", ctx.pointer("siren"), {"valeur": siren_value}, i)
+        siret_value = f["siret"]
+        if siret_value is not None:
+            if not _siret_ok(siret_value):
+                yield Violation("siret-key", ctx.pointer("siret"), {"valeur": siret_value}, i)
+            elif siren_value is not None and siret_value[:9] != siren_value:
+                yield Violation("siret-siren", ctx.pointer("siret"), {"valeur": siret_value, "siren": siren_value}, i)
+        for name in ("finessJuridique", "finessGeographique"):
+            value = f[name]
+            if value is not None and not finess_ok(value):
+                yield Violation("finess-key", ctx.pointer(name), {"valeur": value}, i)
+        if f["finessGeographique"] is None and f["siret"] is None and not (line.present("finessGeographique", ctx.spec) or line.present("siret", ctx.spec)):
+            yield Violation("site-identifier", ctx.pointer("finessGeographique"), {}, i)
+
+
+@line_control("date-future", "bdc-before-af", "va-before-bdc")
+def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    today = ctx.day
+    window = ctx.spec.windows.get(ctx.profile.name)
+    opening = ctx.spec.af_openings.get(window.af) if window else None
+    af_day = opening.astimezone(ctx.spec.timezone).date() if opening else None
+    for line in lines:
+        parsed: dict[str, date] = {}
+        for name in _DATE_FIELDS:
+            text = line.f.get(name)
+            if text is None:
+                continue
+            parsed[name] = day = date.fromisoformat(text)
+            if day > today:
+                yield Violation(
+                    "date-future", ctx.pointer(name), {"valeur": text, "dateDepot": today.isoformat()}, line.index
+                )
+        bdc = parsed.get("dateBdc")
+        if bdc is not None and af_day is not None and bdc < af_day:
+            yield Violation(
+                "bdc-before-af", ctx.pointer("dateBdc"), {"valeur": line.f["dateBdc"], "ouverture": af_day.isoformat()},
+                line.index,
+            )
+        va = parsed.get("dateVa")
+        if va is not None and bdc is not None and va < bdc:
+            yield Violation(
+                "va-before-bdc", ctx.pointer("dateVa"), {"valeur": line.f["dateVa"], "dateBdc": line.f["dateBdc"]},
+                line.index,
+            )
+
+
+def cents(value: Any) -> int | None:
+    """An amount in euros as integer cents, or None if it has more than two decimals."""
+    scaled = value * 100
+    whole = round(scaled)
+    return whole if abs(scaled - whole) < 1e-4 else None
+
+
+def euros(amount: int) -> str:
+    """Integer cents as the portal prints euros (French decimal comma, two decimals)."""
+    sign = "-" if amount < 0 else ""
+    whole, part = divmod(abs(amount), 100)
+    return f"{sign}{whole:,}".replace(",", "\u202f") + f",{part:02d}"
+
+
+@line_control(
+    "amount-decimals",
+    "amount-ttc",
+    "amount-requested-positive",
+    "amount-ceiling",
+    "bdc-segur-amount",
+    "amount-requested-over-ttc",
+    "vat-deposit",
+    "esms-category",
+)
+def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    ceilings = ctx.spec.ceilings.get(ctx.profile.type_logiciel, {})
+    deposit_rate = ctx.taux_tva
+    for line in lines:
+        f = line.f
+        i = line.index
+        c: dict[str, int] = {}
+        for name in _AMOUNT_FIELDS:
+            value = f.get(name)
+            if value is None:
+                continue
+            amount = cents(value)
+            if amount is None:
+                yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
+            else:
+                c[name] = amount
+        rate = f["tauxTva"]
+        if rate is not None and float(rate) != deposit_rate:
+            yield Violation("vat-deposit", ctx.pointer("tauxTva"), {"valeur": rate, "tauxDepot": _rate(deposit_rate)}, i)
+        ht, ttc = c.get("montantHt"), c.get("montantTtc")
+        if ht is not None and ttc is not None and rate is not None:
+            basis_points = round(float(rate) * 100)
+            expected = (ht * (10000 + basis_points) + 5000) // 10000
+            if expected != ttc:
+                yield Violation(
+                    "amount-ttc",
+                    ctx.pointer("montantTtc"),
+                    {"valeur": euros(ttc), "montantHt": euros(ht), "tauxTva": _rate(rate), "attendu": euros(expected)},
+                    i,
+                )
+        segur = c.get("montantSegurHt")
+        if segur is not None and segur <= 0:
+            yield Violation("bdc-segur-amount", ctx.pointer("montantSegurHt"), {"valeur": euros(segur)}, i)
+        requested = c.get("montantDemande")
+        category = f["categorieEsms"]
+        ceiling = ceilings.get(category) if category is not None else None
+        if category is not None and ceiling is None:
+            yield Violation("esms-category", ctx.pointer("categorieEsms"), {"valeur": category}, i)
+        if requested is None:
+            continue
+        if requested <= 0:
+            yield Violation("amount-requested-positive", ctx.pointer("montantDemande"), {"valeur": euros(requested)}, i)
+            continue
+        if ttc is not None and requested > ttc:
+            yield Violation(
+                "amount-requested-over-ttc",
+                ctx.pointer("montantDemande"),
+                {"valeur": euros(requested), "montantTtc": euros(ttc)},
+                i,
+            )
+        if ceiling is not None and requested > round(ceiling * 100):
+            yield Violation(
+                "amount-ceiling",
+                ctx.pointer("montantDemande"),
+                {"valeur": euros(requested), "categorie": category, "plafond": euros(round(ceiling * 100))},
+                i,
+            )
+
+
+def _rate(rate: float) -> str:
+    return f"{float(rate):g}".replace(".", ",")
+
+
+@line_control("ans-line", "required-attachment")
+def deposit_consistency(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    required = ctx.spec.required_pieces.get(ctx.profile.type_demande, ())
+    for line in lines:
+        ans = line.f["numeroAns"]
+        if ans is not None and ans != ctx.numero_ans:
+            yield Violation("ans-line", ctx.pointer("numeroAns"), {"valeur": ans, "numeroAns": ctx.numero_ans}, line.index)
+        if line.f["piecesJointes"] is None:
+            continue
+        natures = {piece.nature for piece in line.pieces}
+        for nature in required:
+            if nature not in natures:
+                yield Violation("required-attachment", ctx.pointer("piecesJointes"), {"nature": nature}, line.index)
