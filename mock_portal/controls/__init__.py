@@ -8,7 +8,16 @@ enrolments and a read-only view of the stored requests. The same code answers
 from __future__ import annotations
 
 from .answer import ACCEPTED, IMPORT, INCOMPLETE, REJECTED, SIMULATION, Answer, LineResult, SequenceNumbering
-from .context import Deposit, Enrolment, History, InMemoryHistory, StoredRequest
+from .context import (
+    Deposit,
+    Enrolment,
+    History,
+    HistoryFileError,
+    InMemoryHistory,
+    StoredRequest,
+    history_from_json,
+    read_history,
+)
 from .engine import check_deposit
 from .registry import known_rules
 from .spec import Spec, SpecError, default_spec_dir, load_spec
@@ -23,6 +32,7 @@ __all__ = [
     "Deposit",
     "Enrolment",
     "History",
+    "HistoryFileError",
     "InMemoryHistory",
     "LineResult",
     "SequenceNumbering",
@@ -31,6 +41,8 @@ __all__ = [
     "StoredRequest",
     "check_deposit",
     "default_spec_dir",
+    "history_from_json",
     "known_rules",
     "load_spec",
+    "read_history",
 ]

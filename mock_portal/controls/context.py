@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 
 @dataclass(frozen=True)
@@ -121,3 +126,48 @@ class InMemoryHistory:
 
 
 EMPTY_HISTORY = InMemoryHistory()
+
+
+_HISTORY_KEYS = {
+    "numeroDemande": "numero_demande",
+    "typeDemande": "type_demande",
+    "couloir": "couloir",
+    "typeLogiciel": "type_logiciel",
+    "statut": "statut",
+    "referenceLigne": "reference_ligne",
+    "numeroBdc": "numero_bdc",
+    "finessGeographique": "finess_geographique",
+    "siret": "siret",
+    "numeroDemandeAvance": "numero_demande_avance",
+}
+
+
+def history_from_json(document: Any) -> InMemoryHistory:
+    """An :class:`InMemoryHistory` from the JSON form (``schemas/history.schema.json``),
+    already validated by the caller."""
+    requests = []
+    for item in document.get("demandes", []):
+        values = {attr: item[key] for key, attr in _HISTORY_KEYS.items() if key in item}
+        requests.append(
+            StoredRequest(**values, avenants=tuple(item.get("avenants", ())), own=not item.get("autreEditeur", False))
+        )
+    return InMemoryHistory(requests)
+
+
+class HistoryFileError(ValueError):
+    """A history file that is not JSON or not of the history schema."""
+
+
+def read_history(data: bytes, spec: Spec, source: str) -> InMemoryHistory:
+    """Read and validate a history file; errors name ``source`` and the field at fault."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise HistoryFileError(f"{source}: not valid JSON ({exc})") from None
+    if spec.history_validator is not None:
+        for error in spec.history_validator.iter_errors(document):
+            where = "".join(f"/{p}" for p in error.instance_path) or "/"
+            raise HistoryFileError(
+                f"{source}: {where}: {error.message} (expected the form of {spec.root}/schemas/history.schema.json)"
+            )
+    return history_from_json(document)

@@ -92,6 +92,7 @@ class Spec:
     ceilings_model: bool
     requirements: dict[str, dict[str, str]]
     envelope_validator: jsonschema_rs.Validator = field(repr=False)
+    history_validator: jsonschema_rs.Validator | None = field(repr=False)
     profile_validators: dict[str, jsonschema_rs.Validator] = field(repr=False)
     schemas: dict[str, Any] = field(repr=False)
 
@@ -274,6 +275,7 @@ class _Loader:
             requirements=self._requirements(files.get("requirements")),
             envelope_validator=self._validator(schemas[str(envelope_path)], envelope_path, registry),
             profile_validators=validators,
+            history_validator=self._standalone(files.get("history")),
             schemas=schemas,
         )
 
@@ -305,6 +307,12 @@ class _Loader:
             )
         except Exception as exc:  # ValidationError, ReferencingError, ValueError
             raise SpecError(f"{path}: not a usable JSON Schema ({exc})") from None
+
+    def _standalone(self, relative: str | None) -> jsonschema_rs.Validator | None:
+        if not relative:
+            return None
+        path = self.root / relative
+        return self._validator(self._read_json(relative), path, jsonschema_rs.Registry([]))
 
     def _codes(self, doc: Mapping[str, Any], where: str) -> tuple[dict[str, CodeEntry], dict[str, CodeEntry]]:
         codes: dict[str, CodeEntry] = {}

@@ -1,0 +1,183 @@
+"""Run the golden cases kept as data in ``fixtures/<spec>/cases``.
+
+A case file names a catalogue code and a base example (``examples/<base>.json``, its
+``.history.json`` if any). Each variant patches the base (RFC 6902), may replicate its
+first line, alter the zip or the deposit, and states the expected answer:
+
+- ``"accepted"``: the file and every line get "0000";
+- ``{"file": "1003"}``: the whole file is rejected with that code;
+- ``{"lines": {"2": "2011"}}``: those lines get that codetraitement, every other "0000";
+  ``{"codes": {"2": ["2011", "2012"]}}`` also fixes the full list of codes of a line.
+
+Variant keys (all optional): ``patch``, ``replicate`` (N lines from line 1),
+``raw`` ({"text": ...} or {"hex": ...}: the file's bytes), ``zip`` ({"remove": [names],
+"put": {name: {"pdf": {"size": N}} | {"text": "..."} | {"hex": "..."} | {"deflated_zeros": N}},
+"absent": true, "sparse": N, "raw_text": "..."}), ``history`` (entries replacing the base
+history) and ``history_add`` (entries added to it), ``deposit`` ({"type", "vat", "ans",
+"at", "enrolments", "mode"}).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jsonpatch
+import orjson
+
+from generators.archive import write_zip
+from generators.bundle import replicate
+from generators.pdf import pdf_document
+from mock_portal.controls import (
+    ACCEPTED,
+    Answer,
+    Deposit,
+    Enrolment,
+    Spec,
+    check_deposit,
+    history_from_json,
+)
+
+_PDF_CACHE: dict[tuple[str, int | None], bytes] = {}
+
+
+def case_files(spec: Spec) -> list[Path]:
+    return sorted((spec.root / "cases").glob("*.json"))
+
+
+def load_case(path: Path) -> dict[str, Any]:
+    return orjson.loads(path.read_bytes())
+
+
+def variants(spec: Spec) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(test id, case, variant) for every variant of every case file."""
+    out = []
+    for path in case_files(spec):
+        case = load_case(path)
+        for variant in case["variants"]:
+            out.append((f"{path.stem}: {variant['name']}", case, variant))
+    return out
+
+
+def _pdf(name: str, size: int | None = None) -> bytes:
+    key = (name, size)
+    if key not in _PDF_CACHE:
+        _PDF_CACHE[key] = pdf_document(f"Pièce {name}", ["Pièce justificative de test"], size=size, seed=len(name))
+    return _PDF_CACHE[key]
+
+
+def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> tuple[bytes, Deposit, Any, Any, str]:
+    """The file bytes, deposit, history, zip source and mode of a variant."""
+    examples = spec.root / "examples"
+    base = case["base"]
+    bundle = orjson.loads((examples / f"{base}.json").read_bytes())
+    if "replicate" in variant:
+        bundle = replicate(bundle, variant["replicate"])
+    if "patch" in variant:
+        bundle = jsonpatch.apply_patch(bundle, variant["patch"])
+    raw = variant.get("raw")
+    if raw is None:
+        data = orjson.dumps(bundle)
+    elif "text" in raw:
+        data = raw["text"].encode("utf-8")
+    else:
+        data = bytes.fromhex(raw["hex"])
+    history_doc: dict[str, Any] = {"demandes": []}
+    history_path = examples / f"{base}.history.json"
+    if history_path.exists():
+        history_doc = orjson.loads(history_path.read_bytes())
+    if "history" in variant:
+        history_doc = {"demandes": variant["history"]}
+    history_doc["demandes"] = history_doc["demandes"] + variant.get("history_add", [])
+    deposit_spec = {**case.get("deposit", {}), **variant.get("deposit", {})}
+    mode = deposit_spec.get("mode", "simulation")
+    deposit = Deposit(
+        type_demande=deposit_spec.get("type", base.split("-")[1]),
+        taux_tva=deposit_spec.get("vat", 20),
+        at=spec.local_time(deposit_spec["at"]) if "at" in deposit_spec else None,
+        numero_ans=deposit_spec.get("ans"),
+        enrolments=tuple(
+            Enrolment(e["numeroAns"], e["couloir"], e["typeLogiciel"]) for e in deposit_spec["enrolments"]
+        )
+        if "enrolments" in deposit_spec
+        else None,
+    )
+    zip_source = _zip(bundle, variant.get("zip", {}), tmp)
+    return data, deposit, history_from_json(history_doc), zip_source, mode
+
+
+def _zip(bundle: Any, plan: dict[str, Any], tmp: Path) -> Path | None:
+    if plan.get("absent"):
+        return None
+    path = tmp / "pieces.zip"
+    if "sparse" in plan:
+        with path.open("wb") as handle:
+            handle.truncate(plan["sparse"])
+        return path
+    if "raw_text" in plan:
+        path.write_bytes(plan["raw_text"].encode())
+        return path
+    names: list[str] = []
+    if isinstance(bundle, dict):
+        for line in bundle.get("demandes", []):
+            for piece in line.get("piecesJointes", []) if isinstance(line, dict) else []:
+                if isinstance(piece, dict) and isinstance(piece.get("nomFichier"), str):
+                    names.append(piece["nomFichier"])
+    removed = set(plan.get("remove", []))
+    members: dict[str, bytes] = {n: _pdf(n) for n in dict.fromkeys(names) if n not in removed}
+    deflated: dict[str, int] = {}
+    for name, content in plan.get("put", {}).items():
+        if "pdf" in content:
+            members[name] = _pdf(name, content["pdf"].get("size"))
+        elif "text" in content:
+            members[name] = content["text"].encode()
+        elif "hex" in content:
+            members[name] = bytes.fromhex(content["hex"])
+        elif "deflated_zeros" in content:
+            deflated[name] = content["deflated_zeros"]
+    write_zip(path, members.items(), compression=zipfile.ZIP_STORED)
+    if deflated:
+        with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, size in deflated.items():
+                archive.writestr(name, bytes(size))
+    for name in plan.get("duplicate", []):
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(name, members.get(name, _pdf(name)))
+    return path
+
+
+def run(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> Answer:
+    data, deposit, history, zip_source, mode = build(case, variant, spec, tmp)
+    return check_deposit(data, deposit, spec=spec, history=history, attachments=zip_source, mode=mode)
+
+
+def mismatches(answer: Answer, expect: Any) -> list[str]:
+    """What differs between the answer and the expectation, as 'Expected/Received' lines."""
+    problems = []
+    file_code = answer.file_findings[0].code if answer.file_findings else "0000"
+    received = {line.number: (line.findings[0].code if line.findings else "0000") for line in answer.lines}
+    if expect == "accepted":
+        if file_code != "0000" or any(line.status != ACCEPTED for line in answer.lines):
+            problems.append(f"Expected: every line 0000. Received: file {file_code}, lines {received}")
+        return problems
+    if "file" in expect:
+        if file_code != expect["file"]:
+            problems.append(f"Expected: file {expect['file']}. Received: file {file_code} {answer.file_findings}")
+        return problems
+    if file_code != "0000":
+        problems.append(f"Expected: file accepted. Received: file {file_code} {answer.file_findings}")
+        return problems
+    wanted = {int(k): v for k, v in expect.get("lines", {}).items()}
+    for number, code in received.items():
+        want = wanted.get(number, "0000")
+        if code != want:
+            problems.append(f"Line {number}: Expected: {want}. Received: {code} {answer.lines[number - 1].findings}")
+    for number, codes in expect.get("codes", {}).items():
+        got = [f.code for f in answer.lines[int(number) - 1].findings]
+        if got != codes:
+            problems.append(f"Line {number} codes: Expected: {codes}. Received: {got}")
+    missing = set(wanted) - set(received)
+    if missing:
+        problems.append(f"Expected lines {sorted(missing)} in the answer. Received only {sorted(received)}")
+    return problems
