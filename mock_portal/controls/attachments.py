@@ -139,16 +139,18 @@ def _member_verdict(
         return "attachment-missing", {"fichier": name}
     if info.file_size > limit:
         return "attachment-too-large", {"fichier": name, "taille": info.file_size, "maximum": limit}
-    buffer = BytesIO()
-    try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(_CHUNK):
-                buffer.write(chunk)
-                if buffer.tell() > limit:
-                    return "attachment-too-large", {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-        return "attachment-unreadable", {"fichier": name, "detail": f"membre du zip illisible : {exc}"}
-    problem = pdf_problem(buffer)
+    # The PDF reader's objects hold the buffer in reference cycles: closing it frees the
+    # bytes now rather than at the next garbage collection.
+    with BytesIO() as buffer:
+        try:
+            with archive.open(info) as stream:
+                while chunk := stream.read(_CHUNK):
+                    buffer.write(chunk)
+                    if buffer.tell() > limit:
+                        return "attachment-too-large", {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+            return "attachment-unreadable", {"fichier": name, "detail": f"membre du zip illisible : {exc}"}
+        problem = pdf_problem(buffer)
     return None if problem is None else ("attachment-unreadable", {"fichier": name, "detail": problem})
 
 

@@ -67,6 +67,7 @@ class Spec:
     id: str
     version: str
     title: str
+    model: bool
     format_versions: tuple[str, ...]
     profiles: dict[str, Profile]
     deposit_types: dict[str, str]
@@ -247,6 +248,7 @@ class _Loader:
             id=str(self._need(manifest, "id", "spec.json")),
             version=str(self._need(manifest, "version", "spec.json")),
             title=str(manifest.get("title", "")),
+            model=bool(manifest.get("model", False)),
             format_versions=tuple(self._need(manifest, "formatVersions", "spec.json")),
             profiles=profiles,
             deposit_types=dict(self._need(manifest, "depositTypes", "spec.json")),

@@ -1,0 +1,3 @@
+"""The ``segur`` command line: check, and (in later versions) serve, generate, certify."""
+
+from __future__ import annotations

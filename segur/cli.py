@@ -1,0 +1,213 @@
+"""The ``segur`` command: the kit's front door.
+
+Exit codes: 0 every line accepted, 1 something rejected (or created incomplete),
+2 the command could not run as asked (missing file, bad option, unusable spec).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from mock_portal import __version__
+from mock_portal.controls import (
+    IMPORT,
+    SIMULATION,
+    Deposit,
+    Enrolment,
+    HistoryFileError,
+    SpecError,
+    check_deposit,
+    load_spec,
+    read_history,
+)
+from mock_portal.controls.spec import SPEC_ENV, Spec
+
+from . import render
+from .reference import fields_markdown
+
+_MODES = {"simulate": SIMULATION, "import": IMPORT}
+
+
+def _spec(path: Path | None) -> Spec:
+    try:
+        return load_spec(path)
+    except SpecError as exc:
+        raise click.UsageError(f"spec: {exc}") from None
+
+
+def _enrolments(values: tuple[str, ...]) -> tuple[Enrolment, ...] | None:
+    if not values:
+        return None
+    enrolments = []
+    for value in values:
+        ans, _, software = value.partition("=")
+        couloir, _, logiciel = software.partition("/")
+        if not (ans and couloir and logiciel):
+            raise click.BadParameter(
+                f"{value!r}: expected ANS=COULOIR/TYPE_LOGICIEL, e.g. ANS-MS1-DUI-0042=MS/DUI", param_hint="--enrolment"
+            )
+        enrolments.append(Enrolment(ans, couloir, logiciel))
+    return tuple(enrolments)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="segur")
+def main() -> None:
+    """Conformance kit for the Ségur numérique funding portal of the ASP (médico-social, wave 1)."""
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--attachments", "-a", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The zip of attachments (PDF). Without it, a simulation checks the JSON alone, as the portal's Simuler.",
+)
+@click.option("--type", "type_demande", required=True, help="Type of request chosen at deposit: avance or solde.")
+@click.option("--vat", type=float, required=True, help="VAT rate chosen at deposit, in percent (0, 2.1, 5.5, 10, 20).")
+@click.option("--ans", help="ANS référencement number chosen at deposit (default: the one the first request carries).")
+@click.option(
+    "--at", "at_text", metavar="TIME",
+    help="Deposit time, ISO 8601, Europe/Paris if no offset (default: the profile's default in the calendar).",
+)
+@click.option(
+    "--mode", type=click.Choice(sorted(_MODES)), default="simulate", show_default=True,
+    help="simulate answers as Simuler; import also numbers the accepted lines and needs the zip.",
+)
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--history", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Requests already stored (JSON, schemas/history.schema.json): duplicates, financed beneficiaries, soldes.",
+)
+@click.option(
+    "--enrolment", "enrolment_values", multiple=True, metavar="ANS=COULOIR/TYPE",
+    help="A validated enrolment of the depositor (repeatable). Default: enrolled for --ans on the file's software.",
+)
+@click.option(
+    "--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV,
+    help=f"Spec folder to check against (default: the kit's model of MS wave 1; env {SPEC_ENV}).",
+)
+def check(
+    bundle: Path,
+    attachments: Path | None,
+    type_demande: str,
+    vat: float,
+    ans: str | None,
+    at_text: str | None,
+    mode: str,
+    output: str,
+    history: Path | None,
+    enrolment_values: tuple[str, ...],
+    spec_dir: Path | None,
+) -> None:
+    """Answer a deposit as the portal does: the whole file rejected, or a code per line."""
+    spec = _spec(spec_dir)
+    if type_demande not in spec.deposit_types:
+        raise click.BadParameter(f"{type_demande!r}: expected one of {', '.join(spec.deposit_types)}", param_hint="--type")
+    if vat not in spec.vat_rates:
+        rates = ", ".join(f"{r:g}" for r in spec.vat_rates)
+        raise click.BadParameter(f"{vat:g}: expected one of {rates}", param_hint="--vat")
+    at = None
+    if at_text is not None:
+        try:
+            at = spec.local_time(at_text)
+        except ValueError:
+            raise click.BadParameter(f"{at_text!r}: expected an ISO 8601 time such as 2024-02-01T10:00",
+                                     param_hint="--at") from None
+    stored = None
+    if history is not None:
+        try:
+            stored = read_history(history.read_bytes(), spec, str(history))
+        except HistoryFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--history") from None
+    if stored is None and spec.deposit_types[type_demande] != spec.deposit_types.get("avance"):
+        click.echo(
+            "note: no --history given: soldes are checked against an empty store, so every avance they name "
+            "is unknown. Pass the stored avances with --history FILE.",
+            err=True,
+        )
+    deposit = Deposit(type_demande, vat, at, ans, _enrolments(enrolment_values))
+    kwargs: dict[str, Any] = {"spec": spec, "mode": _MODES[mode]}
+    if stored is not None:
+        kwargs["history"] = stored
+    if attachments is not None or _MODES[mode] == IMPORT:
+        kwargs["attachments"] = attachments
+    answer = check_deposit(bundle.read_bytes(), deposit, **kwargs)
+    if output == "json":
+        click.echo(orjson.dumps(answer.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        render.answer_table(answer, bundle, attachments)
+    sys.exit(0 if answer.all_accepted else 1)
+
+
+@main.group()
+def spec() -> None:
+    """Inspect the spec in force (schemas, codes, calendar)."""
+
+
+@spec.command("show")
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+def spec_show(spec_dir: Path | None) -> None:
+    """Print the spec's identity, profiles, windows and limits."""
+    render.spec_summary(_spec(spec_dir))
+
+
+@spec.command("codes")
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def spec_codes(spec_dir: Path | None, output: str) -> None:
+    """List the error-code catalogue."""
+    loaded = _spec(spec_dir)
+    if output == "json":
+        rows = [
+            {"code": c.code, "niveau": c.level, "regle": c.rule, "libelle": c.label, "exigences": list(c.requirements)}
+            for c in loaded.codes.values()
+        ]
+        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+    else:
+        render.codes_table(loaded)
+
+
+@spec.command("fields")
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+def spec_fields(spec_dir: Path | None, out: Path | None) -> None:
+    """Generate the Markdown reference of the fields, from the schemas."""
+    text = fields_markdown(_spec(spec_dir))
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+def demo(spec_dir: Path | None) -> None:
+    """Check the example bundles shipped with the spec, as ``segur check`` would, one by one."""
+    loaded = _spec(spec_dir)
+    examples = sorted((loaded.root / "examples").glob("*.json"))
+    bundles = [p for p in examples if not p.name.endswith(".history.json")]
+    if not bundles:
+        raise click.UsageError(f"{loaded.root / 'examples'}: no example bundle (*.json) to check")
+    worst = 0
+    for bundle in bundles:
+        profile = loaded.profiles.get(bundle.stem)
+        type_demande = next(
+            (k for k, v in loaded.deposit_types.items() if profile and v == profile.type_demande), "avance"
+        )
+        zip_path = bundle.with_suffix(".zip")
+        history_path = bundle.with_name(bundle.stem + ".history.json")
+        history = read_history(history_path.read_bytes(), loaded, str(history_path)) if history_path.exists() else None
+        kwargs: dict[str, Any] = {"spec": loaded, "mode": IMPORT, "attachments": zip_path if zip_path.exists() else None}
+        if history is not None:
+            kwargs["history"] = history
+        answer = check_deposit(bundle.read_bytes(), Deposit(type_demande, 20), **kwargs)
+        render.answer_table(answer, bundle, kwargs["attachments"])
+        click.echo("")
+        worst = max(worst, 0 if answer.all_accepted else 1)
+    sys.exit(worst)

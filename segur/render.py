@@ -1,0 +1,95 @@
+"""Readable terminal output for the ``segur`` command (colours only on a terminal)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import click
+
+from mock_portal.controls import ACCEPTED, INCOMPLETE, REJECTED, Answer, Spec
+from mock_portal.controls.line_rules import euros
+
+_STATUS = {ACCEPTED: ("acceptée", "green"), INCOMPLETE: ("incomplète", "yellow")}
+_WIDTH = 100
+
+
+def _when(answer: Answer) -> str:
+    return answer.at.astimezone(answer.spec.timezone).strftime("%d/%m/%Y %H:%M")
+
+
+def answer_table(answer: Answer, bundle: Path, attachments: Path | None) -> None:
+    spec = answer.spec
+    echo = click.echo
+    source = f"{bundle}" + (f" + {attachments}" if attachments else "")
+    echo(click.style(f"Contrôle du dépôt : {source}", bold=True))
+    model = " (modèle)" if spec.model else ""
+    echo(f"  Spécification : {spec.label}{model}")
+    profile = answer.profile.libelle if answer.profile else "indéterminé"
+    echo(f"  Profil : {profile}")
+    echo(
+        f"  Dépôt : {answer.type_demande}, ANS {answer.numero_ans or '(aucun)'}, TVA {answer.taux_tva:g} %, "
+        f"le {_when(answer)} ({spec.timezone.key}), mode {answer.mode}"
+    )
+    echo("")
+    if answer.file_rejected:
+        first = answer.file_findings[0]
+        echo(click.style(f"Fichier rejeté pour non-conformité : {first.code}", fg="red", bold=True))
+        for finding in answer.file_findings:
+            echo(f"  {finding.code}  {finding.label}")
+        return
+    echo(click.style(f"Fichier : {spec.accepted_code} {spec.file_accepted_label}", fg="green"))
+    echo("")
+    echo(f"{'Ligne':>5}  {'Référence':<20} {'Code':<5} Libellé")
+    for line in answer.lines:
+        label, colour = _STATUS.get(line.status, ("rejetée", "red"))
+        reference = str(line.reference if line.reference is not None else "")[:20]
+        rows = line.findings or []
+        if not rows:
+            text = spec.codes[spec.accepted_code].label
+            number = f" — n° {line.numero_demande}" if line.numero_demande else ""
+            echo(f"{line.number:>5}  {reference:<20} " + click.style(f"{spec.accepted_code:<5}", fg=colour) + f" {text}{number}")
+            continue
+        for position, finding in enumerate(rows):
+            head = f"{line.number:>5}  {reference:<20} " if position == 0 else " " * 28
+            wrapped = textwrap.wrap(finding.label, _WIDTH - 34) or [""]
+            echo(head + click.style(f"{finding.code:<5}", fg=colour) + f" {wrapped[0]}")
+            for more in wrapped[1:]:
+                echo(" " * 34 + more)
+        if line.status == INCOMPLETE:
+            number = f", n° {line.numero_demande}" if line.numero_demande else ""
+            echo(" " * 34 + click.style(f"→ demande {label}{number}", fg=colour))
+    echo("")
+    accepted_cents = sum(line.amount_cents or 0 for line in answer.lines if line.status == ACCEPTED)
+    echo(
+        f"Récapitulatif : {len(answer.lines)} demande(s) — {answer.count(ACCEPTED)} acceptée(s), "
+        f"{answer.count(REJECTED)} rejetée(s), {answer.count(INCOMPLETE)} incomplète(s) — "
+        f"montant demandé accepté {euros(accepted_cents)} €"
+    )
+
+
+def spec_summary(spec: Spec) -> None:
+    echo = click.echo
+    echo(click.style(f"{spec.title}", bold=True))
+    echo(f"  {spec.label} — {spec.root}")
+    echo(f"  formats : {', '.join(spec.format_versions)} ; fuseau : {spec.timezone.key}")
+    echo("Profils et guichets :")
+    for name, profile in spec.profiles.items():
+        window = spec.windows.get(name)
+        dates = ""
+        if window:
+            fmt = "%d/%m/%Y %H:%M"
+            dates = (
+                f"ouvert du {window.opens.strftime(fmt)} au {window.closes.strftime(fmt)}, "
+                f"dépôt par défaut {window.default_deposit.strftime(fmt)}"
+            )
+        echo(f"  {name:<12} {profile.libelle:<38} {dates}")
+    if spec.mss_from:
+        echo(f"Indicateur Déploiement MSS obligatoire à partir du {spec.mss_from.strftime('%d/%m/%Y %H:%M')}")
+    echo("Limites : " + ", ".join(f"{k} = {v}" for k, v in spec.limits.items()))
+    echo(f"Codes : {len(spec.codes)} ; exigences : {len(spec.requirements)}")
+
+
+def codes_table(spec: Spec) -> None:
+    for entry in spec.codes.values():
+        click.echo(f"{entry.code}  {entry.level:<10} {entry.rule or '':<28} {entry.label}")

@@ -1,0 +1,14 @@
+"""Where the shipped spec and its examples are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mock_portal.controls import load_spec
+
+SPEC = load_spec()
+EXAMPLES = SPEC.root / "examples"
+
+
+def example(name: str) -> Path:
+    return EXAMPLES / f"{name}.json"
