@@ -34,7 +34,9 @@ def pdf_document(title: str, lines: Sequence[str] = (), *, size: int | None = No
     raise ValueError(f"could not make a PDF of exactly {size} bytes (closest: {len(document)})")
 
 
-_TYPOGRAPHY = str.maketrans({"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "\u202f": " ", "€": "EUR"})
+_TYPOGRAPHY = str.maketrans(
+    {"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "\u202f": " ", "€": "EUR"}
+)
 
 
 def _latin1(text: str) -> str:

@@ -64,31 +64,45 @@ def main() -> None:
 @main.command()
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--attachments", "-a", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--attachments",
+    "-a",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The zip of attachments (PDF). Without it, a simulation checks the JSON alone, as the portal's Simuler.",
 )
 @click.option("--type", "type_demande", required=True, help="Type of request chosen at deposit: avance or solde.")
 @click.option("--vat", type=float, required=True, help="VAT rate chosen at deposit, in percent (0, 2.1, 5.5, 10, 20).")
 @click.option("--ans", help="ANS référencement number chosen at deposit (default: the one the first request carries).")
 @click.option(
-    "--at", "at_text", metavar="TIME",
+    "--at",
+    "at_text",
+    metavar="TIME",
     help="Deposit time, ISO 8601, Europe/Paris if no offset (default: the profile's default in the calendar).",
 )
 @click.option(
-    "--mode", type=click.Choice(sorted(_MODES)), default="simulate", show_default=True,
+    "--mode",
+    type=click.Choice(sorted(_MODES)),
+    default="simulate",
+    show_default=True,
     help="simulate answers as Simuler; import also numbers the accepted lines and needs the zip.",
 )
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option(
-    "--history", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--history",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Requests already stored (JSON, schemas/history.schema.json): duplicates, financed beneficiaries, soldes.",
 )
 @click.option(
-    "--enrolment", "enrolment_values", multiple=True, metavar="ANS=COULOIR/TYPE",
+    "--enrolment",
+    "enrolment_values",
+    multiple=True,
+    metavar="ANS=COULOIR/TYPE",
     help="A validated enrolment of the depositor (repeatable). Default: enrolled for --ans on the file's software.",
 )
 @click.option(
-    "--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV,
+    "--spec",
+    "spec_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar=SPEC_ENV,
     help=f"Spec folder to check against (default: the kit's model of MS wave 1; env {SPEC_ENV}).",
 )
 def check(
@@ -107,7 +121,9 @@ def check(
     """Answer a deposit as the portal does: the whole file rejected, or a code per line."""
     spec = _spec(spec_dir)
     if type_demande not in spec.deposit_types:
-        raise click.BadParameter(f"{type_demande!r}: expected one of {', '.join(spec.deposit_types)}", param_hint="--type")
+        raise click.BadParameter(
+            f"{type_demande!r}: expected one of {', '.join(spec.deposit_types)}", param_hint="--type"
+        )
     if vat not in spec.vat_rates:
         rates = ", ".join(f"{r:g}" for r in spec.vat_rates)
         raise click.BadParameter(f"{vat:g}: expected one of {rates}", param_hint="--vat")
@@ -116,8 +132,9 @@ def check(
         try:
             at = spec.local_time(at_text)
         except ValueError:
-            raise click.BadParameter(f"{at_text!r}: expected an ISO 8601 time such as 2024-02-01T10:00",
-                                     param_hint="--at") from None
+            raise click.BadParameter(
+                f"{at_text!r}: expected an ISO 8601 time such as 2024-02-01T10:00", param_hint="--at"
+            ) from None
     stored = None
     if history is not None:
         try:
@@ -203,7 +220,11 @@ def demo(spec_dir: Path | None) -> None:
         zip_path = bundle.with_suffix(".zip")
         history_path = bundle.with_name(bundle.stem + ".history.json")
         history = read_history(history_path.read_bytes(), loaded, str(history_path)) if history_path.exists() else None
-        kwargs: dict[str, Any] = {"spec": loaded, "mode": IMPORT, "attachments": zip_path if zip_path.exists() else None}
+        kwargs: dict[str, Any] = {
+            "spec": loaded,
+            "mode": IMPORT,
+            "attachments": zip_path if zip_path.exists() else None,
+        }
         if history is not None:
             kwargs["history"] = history
         answer = check_deposit(bundle.read_bytes(), Deposit(type_demande, 20), **kwargs)

@@ -48,7 +48,11 @@ def answer_table(answer: Answer, bundle: Path, attachments: Path | None) -> None
         if not rows:
             text = spec.codes[spec.accepted_code].label
             number = f" — n° {line.numero_demande}" if line.numero_demande else ""
-            echo(f"{line.number:>5}  {reference:<20} " + click.style(f"{spec.accepted_code:<5}", fg=colour) + f" {text}{number}")
+            echo(
+                f"{line.number:>5}  {reference:<20} "
+                + click.style(f"{spec.accepted_code:<5}", fg=colour)
+                + f" {text}{number}"
+            )
             continue
         for position, finding in enumerate(rows):
             head = f"{line.number:>5}  {reference:<20} " if position == 0 else " " * 28

@@ -55,8 +55,13 @@ def check_deposit(
     _check_catalogue(spec)
     stage = file_rules.read_file(data, deposit, spec)
     answer = Answer(
-        spec=spec, mode=mode, type_demande=deposit.type_demande, at=stage.at,
-        taux_tva=float(deposit.taux_tva), numero_ans=stage.numero_ans, profile=stage.profile,
+        spec=spec,
+        mode=mode,
+        type_demande=deposit.type_demande,
+        at=stage.at,
+        taux_tva=float(deposit.taux_tva),
+        numero_ans=stage.numero_ans,
+        profile=stage.profile,
     )
     if stage.violations:
         answer.file_findings = _findings(stage.violations, spec)
@@ -64,8 +69,10 @@ def check_deposit(
             return answer
     profile = stage.profile
     if profile is None:
-        raise SpecError(f"{spec.root / 'codes.json'}: the catalogue must bind the rules file-mixed-profile "
-                        "and file-unknown-profile, or files of unknown profile cannot be answered")
+        raise SpecError(
+            f"{spec.root / 'codes.json'}: the catalogue must bind the rules file-mixed-profile "
+            "and file-unknown-profile, or files of unknown profile cannot be answered"
+        )
     lines = [Line(index, raw, spec, None) for index, raw in enumerate(stage.requests)]
     by_line: dict[int, list[Violation]] = defaultdict(list)
     for violation in _schema(stage.document, profile.name, spec, lines):
@@ -121,18 +128,19 @@ def _schema(document: Any, profile: str, spec: Spec, lines: list[Line]) -> Itera
     per_line: dict[int, list[Any]] = defaultdict(list)
     outside: list[Any] = []
     for error in errors:
-        path = error.instance_path
-        if len(path) > prefix and isinstance(path[prefix], int):
-            per_line[path[prefix]].append(error)
+        where = error.instance_path
+        position = where[prefix] if len(where) > prefix else None
+        if isinstance(position, int):
+            per_line[position].append(error)
         else:
             outside.append(error)
     found: list[Violation] = []
     for index, line_errors in per_line.items():
         bad: set[tuple[str, ...]] = set()
-        for path, violation, spoils in schema_violations(line_errors, prefix + 1):
+        for field_path, violation, spoils in schema_violations(line_errors, prefix + 1):
             found.append(replace(violation, line=index))
             if spoils:
-                bad.add(path)
+                bad.add(field_path)
         if bad:
             lines[index] = Line(index, lines[index].raw, spec, bad)
     for error in outside:  # the envelope passed, so this is the profile schema being stricter

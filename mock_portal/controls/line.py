@@ -12,10 +12,30 @@ from .spec import Profile, Spec
 #: the logical fields the controls read; a spec maps each to a JSON Pointer in a request
 #: (spec.json, "fields"). A field the spec does not map reads as absent.
 FIELD_NAMES = (
-    "referenceLigne", "typeDemande", "couloir", "typeLogiciel", "numeroAns", "numeroBdc", "dateBdc",
-    "montantSegurHt", "finessJuridique", "siren", "finessGeographique", "siret", "categorieEsms",
-    "montantHt", "tauxTva", "montantTtc", "montantDemande", "piecesJointes", "numeroDemandeAvance",
-    "dateVa", "dateFacture", "montantFacture", "indicateurMss", "adresseMss",
+    "referenceLigne",
+    "typeDemande",
+    "couloir",
+    "typeLogiciel",
+    "numeroAns",
+    "numeroBdc",
+    "dateBdc",
+    "montantSegurHt",
+    "finessJuridique",
+    "siren",
+    "finessGeographique",
+    "siret",
+    "categorieEsms",
+    "montantHt",
+    "tauxTva",
+    "montantTtc",
+    "montantDemande",
+    "piecesJointes",
+    "numeroDemandeAvance",
+    "dateVa",
+    "dateFacture",
+    "montantFacture",
+    "indicateurMss",
+    "adresseMss",
 )
 
 
@@ -62,7 +82,7 @@ class Line:
 class Piece(NamedTuple):
     """An attachment a request refers to: its place in the list, its kind, its file name."""
 
-    index: int
+    position: int
     nature: str
     name: str
 

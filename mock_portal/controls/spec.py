@@ -227,9 +227,7 @@ class _Loader:
                 af=window.get("af", ""),
                 opens=self._time(tz, self._need(window, "ouverture", calendar_file), calendar_file),
                 closes=self._time(tz, self._need(window, "fermeture", calendar_file), calendar_file),
-                default_deposit=self._time(
-                    tz, self._need(window, "defaultDeposit", calendar_file), calendar_file
-                ),
+                default_deposit=self._time(tz, self._need(window, "defaultDeposit", calendar_file), calendar_file),
             )
         mss = calendar.get("deploiementMss") or {}
         ceilings_file = self._need(files, "ceilings", "spec.json")
@@ -239,8 +237,7 @@ class _Loader:
         if unknown:
             raise SpecError(f"{self.root / calendar_file}: windows for unknown profiles {unknown}")
         validators = {
-            name: self._validator(schemas[str(p.schema_path)], p.schema_path, registry)
-            for name, p in profiles.items()
+            name: self._validator(schemas[str(p.schema_path)], p.schema_path, registry) for name, p in profiles.items()
         }
         envelope_path = self.root / self._need(files, "envelope", "spec.json")
         return Spec(
@@ -329,7 +326,9 @@ class _Loader:
             level = raw.get("level")
             if level not in LEVELS:
                 raise SpecError(f"{self.root / where}: code {code} has level {level!r}, expected one of {LEVELS}")
-            entry = CodeEntry(code, level, raw.get("rule"), str(raw.get("label", "")), tuple(raw.get("requirements", [])))
+            entry = CodeEntry(
+                code, level, raw.get("rule"), str(raw.get("label", "")), tuple(raw.get("requirements", []))
+            )
             codes[code] = entry
             if entry.rule:
                 if entry.rule in rules:
@@ -367,4 +366,6 @@ class _Loader:
             with path.open(encoding="utf-8", newline="") as handle:
                 return {row["id"]: row for row in csv.DictReader(handle)}
         except (OSError, KeyError) as exc:
-            raise SpecError(f"{path}: unreadable requirements table ({exc}); expected a CSV with an 'id' column") from None
+            raise SpecError(
+                f"{path}: unreadable requirements table ({exc}); expected a CSV with an 'id' column"
+            ) from None

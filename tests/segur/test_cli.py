@@ -29,8 +29,17 @@ def broken_bundle(tmp_path: Path) -> Path:
 
 
 def test_valid_bundle_with_its_zip_exits_0_and_states_the_time_checked() -> None:
-    code, out, _ = run("check", example("ms1-avance"), "--attachments", EXAMPLES / "ms1-avance.zip", *AVANCE,
-                       "--ans", "ANS-MS1-DUI-0042", "--at", "2024-02-01T10:00")
+    code, out, _ = run(
+        "check",
+        example("ms1-avance"),
+        "--attachments",
+        EXAMPLES / "ms1-avance.zip",
+        *AVANCE,
+        "--ans",
+        "ANS-MS1-DUI-0042",
+        "--at",
+        "2024-02-01T10:00",
+    )
     assert code == 0, out
     assert "01/02/2024 10:00 (Europe/Paris)" in out
     assert out.count("0000  Demande acceptée") == 3
@@ -50,10 +59,12 @@ def test_rejected_line_exits_1_and_shows_code_and_label(tmp_path: Path) -> None:
 
 def test_json_format_is_exactly_the_answer_of_the_controls(tmp_path: Path) -> None:
     bundle = broken_bundle(tmp_path)
-    code, out, _ = run("check", bundle, *AVANCE, "--format", "json", "--mode", "import",
-                       "--attachments", EXAMPLES / "ms1-avance.zip")
-    expected = check_deposit(bundle.read_bytes(), Deposit("avance", 20), spec=SPEC, mode="import",
-                             attachments=EXAMPLES / "ms1-avance.zip").to_json()
+    code, out, _ = run(
+        "check", bundle, *AVANCE, "--format", "json", "--mode", "import", "--attachments", EXAMPLES / "ms1-avance.zip"
+    )
+    expected = check_deposit(
+        bundle.read_bytes(), Deposit("avance", 20), spec=SPEC, mode="import", attachments=EXAMPLES / "ms1-avance.zip"
+    ).to_json()
     assert code == 1
     assert orjson.loads(out) == expected
     lines = orjson.loads(out)["lignes"]

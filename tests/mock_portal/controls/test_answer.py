@@ -28,15 +28,23 @@ def test_simulation_gives_codes_and_labels_but_no_asp_number() -> None:
 
 def test_import_numbers_accepted_lines_in_the_spec_format_and_not_rejected_ones() -> None:
     answer = check_deposit(
-        bundle_bytes(change_line_2=True), Deposit("avance", 20), spec=SPEC, mode="import",
-        attachments=EXAMPLES / "ms1-avance.zip", numbering=SequenceNumbering(SPEC, start=41),
+        bundle_bytes(change_line_2=True),
+        Deposit("avance", 20),
+        spec=SPEC,
+        mode="import",
+        attachments=EXAMPLES / "ms1-avance.zip",
+        numbering=SequenceNumbering(SPEC, start=41),
     ).to_json()
     first, second, third = answer["lignes"]
     assert first["numeroDemande"] == "MS1A2024000041" and third["numeroDemande"] == "MS1A2024000042"
     assert first["statut"] == "En attente d'instruction"
     assert second["codetraitement"] == "2032" and "numeroDemande" not in second
     assert answer["recapitulatif"] == {
-        "nombreDemandes": 3, "acceptees": 2, "rejetees": 1, "incompletes": 0, "montantDemandeAccepte": 19200.0,
+        "nombreDemandes": 3,
+        "acceptees": 2,
+        "rejetees": 1,
+        "incompletes": 0,
+        "montantDemandeAccepte": 19200.0,
     }
 
 
@@ -44,8 +52,10 @@ def test_import_without_zip_creates_incomplete_requests_with_a_number() -> None:
     answer = check_deposit(bundle_bytes(), Deposit("avance", 20), spec=SPEC, mode="import", attachments=None)
     data = answer.to_json()
     assert [line["codetraitement"] for line in data["lignes"]] == ["3008"] * 3
-    assert all(line["statut"] == "Incomplète" and re.fullmatch(r"MS1A2024\d{6}", line["numeroDemande"])
-               for line in data["lignes"])
+    assert all(
+        line["statut"] == "Incomplète" and re.fullmatch(r"MS1A2024\d{6}", line["numeroDemande"])
+        for line in data["lignes"]
+    )
     assert not answer.all_accepted and data["recapitulatif"]["incompletes"] == 3
 
 
@@ -71,7 +81,14 @@ def test_a_line_with_several_problems_reports_them_all_sorted_by_code() -> None:
 
 def test_the_same_deposit_gives_the_same_bytes(tmp_path: Path) -> None:
     def once() -> bytes:
-        return orjson.dumps(check_deposit(bundle_bytes(True), Deposit("avance", 20), spec=SPEC, mode="import",
-                                          attachments=EXAMPLES / "ms1-avance.zip").to_json())
+        return orjson.dumps(
+            check_deposit(
+                bundle_bytes(True),
+                Deposit("avance", 20),
+                spec=SPEC,
+                mode="import",
+                attachments=EXAMPLES / "ms1-avance.zip",
+            ).to_json()
+        )
 
     assert once() == once()

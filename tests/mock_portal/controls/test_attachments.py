@@ -19,8 +19,11 @@ def test_checking_a_60_mb_zip_holds_about_one_attachment_in_memory(tmp_path: Pat
     bundle = replicate(orjson.loads(example("ms1-avance").read_bytes()), 20)
     names = [piece["nomFichier"] for line in bundle["demandes"] for piece in line["piecesJointes"]]
     path = tmp_path / "pieces.zip"
-    write_zip(path, ((n, pdf_document(n, size=2_900_000, seed=i)) for i, n in enumerate(names)),
-              compression=zipfile.ZIP_STORED)
+    write_zip(
+        path,
+        ((n, pdf_document(n, size=2_900_000, seed=i)) for i, n in enumerate(names)),
+        compression=zipfile.ZIP_STORED,
+    )
     assert path.stat().st_size > 20 * 2_900_000
     tracemalloc.start()
     try:

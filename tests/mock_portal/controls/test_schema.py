@@ -59,7 +59,9 @@ def schema_cases() -> list[tuple[str, str, Any]]:
     return out
 
 
-@pytest.mark.parametrize(("test_id", "profile", "document"), schema_cases(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("test_id", "profile", "document"), schema_cases(), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_both_validators_agree_on_every_golden_case(test_id: str, profile: str, document: Any) -> None:
     reference = reference_validator(profile).is_valid(document)
     assert SPEC.profile_validators[profile].is_valid(document) == reference, test_id

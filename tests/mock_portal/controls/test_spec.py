@@ -118,5 +118,5 @@ def test_a_catalogue_naming_an_unknown_rule_is_refused_at_check(tmp_path: Path) 
 def test_a_schema_that_is_not_json_is_refused(tmp_path: Path) -> None:
     root = copy_spec(tmp_path)
     (root / "schemas" / "ms1-avance.schema.json").write_text("{not json")
-    with pytest.raises(SpecError, match="ms1-avance.schema.json: not valid JSON"):
+    with pytest.raises(SpecError, match=r"ms1-avance\.schema\.json: not valid JSON"):
         load_spec(root)
