@@ -44,7 +44,7 @@ def format_number(spec: Spec, profile: Profile, at: datetime, sequence: int) -> 
     return spec.numbering.format(code=profile.code_numerotation, annee=year, sequence=sequence)
 
 
-@dataclass
+@dataclass(slots=True)
 class LineResult:
     number: int
     reference: Any

@@ -127,7 +127,7 @@ def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Ite
             if verdict is None:
                 continue
             rule, params = verdict
-            pointer = f"/piecesJointes/{piece.index}"
+            pointer = f"/piecesJointes/{piece.position}"
             yield Violation(rule, pointer, {**params, "nature": piece.nature}, line.index)
 
 

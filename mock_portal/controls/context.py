@@ -62,31 +62,36 @@ class StoredRequest:
     own: bool = True
 
     @property
-    def beneficiary(self) -> str | None:
-        return beneficiary_key(self.finess_geographique, self.siret)
+    def beneficiaries(self) -> tuple[str, ...]:
+        return beneficiary_keys(self.finess_geographique, self.siret)
 
 
-def beneficiary_key(finess_geographique: Any, siret: Any) -> str | None:
-    """The beneficiary a financing is counted against: its FINESS géographique, else SIRET."""
+def beneficiary_keys(finess_geographique: Any, siret: Any) -> tuple[str, ...]:
+    """The identifiers a beneficiary site is known by ("FINESS …", "SIRET …"): a financing
+    counts against the site whichever of them two requests share."""
+    keys = []
     if isinstance(finess_geographique, str) and finess_geographique:
-        return f"FINESS {finess_geographique}"
+        keys.append(f"FINESS {finess_geographique}")
     if isinstance(siret, str) and siret:
-        return f"SIRET {siret}"
-    return None
+        keys.append(f"SIRET {siret}")
+    return tuple(keys)
 
 
 class History(Protocol):
     """Read-only view of what the portal already stores.
 
-    Line references and order forms are the depositor's own; financed beneficiaries are
-    searched across every editor.
+    Line references and order forms are the depositor's own and count only while the
+    request is not rejected (a rejected request may be deposited again, corrected);
+    financed beneficiaries are searched across every editor.
     """
 
     def by_reference(self, reference: str) -> StoredRequest | None: ...
 
     def by_bdc(self, numero_bdc: str, type_demande: str) -> StoredRequest | None: ...
 
-    def financed(self, beneficiary: str, type_logiciel: str, statuses: frozenset[str]) -> StoredRequest | None: ...
+    def financed(
+        self, beneficiaries: tuple[str, ...], type_logiciel: str, statuses: frozenset[str]
+    ) -> StoredRequest | None: ...
 
     def get(self, numero_demande: str) -> StoredRequest | None: ...
 
@@ -96,17 +101,18 @@ class History(Protocol):
 class InMemoryHistory:
     """A :class:`History` over a list of stored requests (tests, ``segur check --history``)."""
 
-    def __init__(self, requests: Iterable[StoredRequest] = ()) -> None:
+    def __init__(self, requests: Iterable[StoredRequest] = (), *, rejected_status: str = "Rejetée") -> None:
         self.requests = tuple(requests)
         own = [r for r in self.requests if r.own]
+        live = [r for r in own if r.statut != rejected_status]  # a rejected request may be deposited again
         self._by_number = {r.numero_demande: r for r in own}
-        self._by_reference = {r.reference_ligne: r for r in own if r.reference_ligne}
-        self._by_bdc = {(r.numero_bdc, r.type_demande): r for r in own if r.numero_bdc}
-        self._soldes = {r.numero_demande_avance: r for r in own if r.numero_demande_avance}
+        self._by_reference = {r.reference_ligne: r for r in live if r.reference_ligne}
+        self._by_bdc = {(r.numero_bdc, r.type_demande): r for r in live if r.numero_bdc}
+        self._soldes = {r.numero_demande_avance: r for r in live if r.numero_demande_avance}
         self._by_beneficiary: dict[tuple[str, str], list[StoredRequest]] = {}
         for r in self.requests:
-            if r.beneficiary:
-                self._by_beneficiary.setdefault((r.beneficiary, r.type_logiciel), []).append(r)
+            for key in r.beneficiaries:
+                self._by_beneficiary.setdefault((key, r.type_logiciel), []).append(r)
 
     def by_reference(self, reference: str) -> StoredRequest | None:
         return self._by_reference.get(reference)
@@ -114,9 +120,14 @@ class InMemoryHistory:
     def by_bdc(self, numero_bdc: str, type_demande: str) -> StoredRequest | None:
         return self._by_bdc.get((numero_bdc, type_demande))
 
-    def financed(self, beneficiary: str, type_logiciel: str, statuses: frozenset[str]) -> StoredRequest | None:
-        candidates = self._by_beneficiary.get((beneficiary, type_logiciel), ())
-        return next((r for r in candidates if r.statut in statuses), None)
+    def financed(
+        self, beneficiaries: tuple[str, ...], type_logiciel: str, statuses: frozenset[str]
+    ) -> StoredRequest | None:
+        for key in beneficiaries:
+            for r in self._by_beneficiary.get((key, type_logiciel), ()):
+                if r.statut in statuses:
+                    return r
+        return None
 
     def get(self, numero_demande: str) -> StoredRequest | None:
         return self._by_number.get(numero_demande)

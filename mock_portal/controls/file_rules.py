@@ -14,7 +14,7 @@ import orjson
 from .context import Deposit
 from .registry import engine_rules
 from .schema_rules import detail_fr, pointer
-from .spec import Profile, Spec
+from .spec import FIELD_NAMES, Profile, Spec
 from .violation import Violation
 
 engine_rules(
@@ -44,6 +44,8 @@ class FileStage:
     numero_ans: str | None
     document: Any = None
     requests: list[Any] = field(default_factory=list)
+    #: the logical fields of each request, read once here and reused by the line controls
+    fields: list[dict[str, Any]] = field(default_factory=list)
     profile: Profile | None = None
     violations: list[Violation] = field(default_factory=list)
 
@@ -74,7 +76,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as bad:
-            out.append(Violation("file-encoding", "", {"position": bad.start}))
+            out.append(Violation("file-encoding", "", {"position": bad.start + 1}))
         else:
             out.append(Violation("file-json", "", {"detail": f"{exc.msg}, ligne {exc.lineno}, colonne {exc.colno}"}))
         return stage
@@ -97,9 +99,10 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     if count > maximum:
         out.append(Violation("file-too-many", pointer(spec.document_fields["demandes"]),
                              {"nombre": count, "maximum": maximum}))
-    stage.profile = _profile(requests, type_code, spec, out)
+    stage.fields = [spec.extract(r) if isinstance(r, dict) else dict.fromkeys(FIELD_NAMES) for r in requests]
+    stage.profile = _profile(stage.fields, type_code, spec, out)
     if stage.numero_ans is None:
-        first = _get(requests[0], spec.fields["numeroAns"])
+        first = stage.fields[0]["numeroAns"]
         stage.numero_ans = first if isinstance(first, str) else None
     if stage.profile is None:
         return stage
@@ -123,15 +126,14 @@ def _structure_detail(error: Any) -> str:
     return detail_fr(error)
 
 
-def _profile(requests: list[Any], type_code: str, spec: Spec, out: list[Violation]) -> Profile | None:
+def _profile(fields: list[dict[str, Any]], type_code: str, spec: Spec, out: list[Violation]) -> Profile | None:
     pairs: set[tuple[str, str]] = set()
     types: set[str] = set()
-    for request in requests:
-        couloir = _get(request, spec.fields["couloir"])
-        logiciel = _get(request, spec.fields["typeLogiciel"])
+    for request in fields:
+        couloir, logiciel = request["couloir"], request["typeLogiciel"]
         if isinstance(couloir, str) and isinstance(logiciel, str):
             pairs.add((couloir, logiciel))
-        kind = _get(request, spec.fields["typeDemande"])
+        kind = request["typeDemande"]
         if isinstance(kind, str):
             types.add(kind)
     if types and types != {type_code}:

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from .context import StoredRequest
 from .line import CheckContext, Line
+from .line_rules import cents, euros
 from .registry import line_control
 from .violation import Violation
 
 
-def _first_seen(lines: Sequence[Line], key: str) -> Iterator[tuple[Line, int]]:
-    """Each line whose ``key`` value appeared on an earlier line, with that line's number."""
+def _first_seen(lines: Sequence[Line], key: str) -> Iterator[tuple[Line, object, int]]:
+    """Each line sharing a ``key`` value with an earlier line: the line, the value, that line's number.
+
+    ``key`` "beneficiaries" compares every identifier of the site (FINESS géographique, SIRET).
+    """
     seen: dict[object, int] = {}
     for line in lines:
-        value = line.beneficiary if key == "beneficiary" else line.f[key]
-        if value is None:
-            continue
-        first = seen.setdefault(value, line.number)
-        if first != line.number:
-            yield line, first
+        values = line.beneficiaries if key == "beneficiaries" else (line.f[key],)
+        earlier = None
+        for value in values:
+            if value is None:
+                continue
+            first = seen.setdefault(value, line.number)
+            if first != line.number and earlier is None:
+                earlier = (value, first)
+        if earlier is not None:
+            yield line, earlier[0], earlier[1]
 
 
 @line_control("dup-ref-file", "dup-bdc-file", "beneficiary-dup-file")
@@ -26,10 +35,9 @@ def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vio
     for rule, key, pointer in (
         ("dup-ref-file", "referenceLigne", "referenceLigne"),
         ("dup-bdc-file", "numeroBdc", "numeroBdc"),
-        ("beneficiary-dup-file", "beneficiary", "finessGeographique"),
+        ("beneficiary-dup-file", "beneficiaries", "finessGeographique"),
     ):
-        for line, first in _first_seen(lines, key):
-            value = line.beneficiary if key == "beneficiary" else line.f[key]
+        for line, value, first in _first_seen(lines, key):
             yield Violation(rule, ctx.pointer(pointer), {"valeur": value, "lignes": f"{first}, {line.number}"}, line.index)
 
 
@@ -51,12 +59,13 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
                 "dup-bdc-deposited", ctx.pointer("numeroBdc"), {"valeur": bdc, "numeroDemande": found.numero_demande},
                 line.index,
             )
-        if is_avance and line.beneficiary is not None:
-            found = history.financed(line.beneficiary, ctx.profile.type_logiciel, ctx.spec.financed_statuses)
+        if is_avance and line.beneficiaries:
+            found = history.financed(line.beneficiaries, ctx.profile.type_logiciel, ctx.spec.financed_statuses)
             if found is not None:
+                shared = next(k for k in line.beneficiaries if k in found.beneficiaries)
                 yield Violation(
                     "beneficiary-financed", ctx.pointer("finessGeographique"),
-                    {"valeur": line.beneficiary, "numeroDemande": found.numero_demande, "statut": found.statut},
+                    {"valeur": shared, "numeroDemande": found.numero_demande, "statut": found.statut},
                     line.index,
                 )
 
@@ -92,13 +101,18 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
         for name, mine, theirs in (
             ("typeLogiciel", line.f["typeLogiciel"], avance.type_logiciel),
             ("numeroBdc", line.f["numeroBdc"], avance.numero_bdc),
-            ("finessGeographique", line.beneficiary, avance.beneficiary),
         ):
             if mine is not None and theirs is not None and mine != theirs:
                 yield Violation(
                     "solde-avance-mismatch", ctx.pointer(name),
                     {"numeroAvance": numero, "champ": ctx.pointer(name), "valeur": mine, "attendu": theirs}, i,
                 )
+        if _other_site(line, avance):
+            yield Violation(
+                "solde-avance-mismatch", ctx.pointer("finessGeographique"),
+                {"numeroAvance": numero, "champ": "établissement", "valeur": ", ".join(line.beneficiaries),
+                 "attendu": ", ".join(avance.beneficiaries)}, i,
+            )
         solde = ctx.history.solde_of(numero)
         if solde is not None:
             yield Violation("solde-duplicate", pointer, {"valeur": numero, "numeroDemande": solde.numero_demande}, i)
@@ -112,7 +126,9 @@ def solde_content(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violatio
     for line in lines:
         amount = line.f["montantFacture"]
         if amount is not None and amount <= 0:
-            yield Violation("invoice-zero", ctx.pointer("montantFacture"), {"valeur": amount}, line.index)
+            amount_cents = cents(amount)
+            shown = euros(amount_cents) if amount_cents is not None else amount
+            yield Violation("invoice-zero", ctx.pointer("montantFacture"), {"valeur": shown}, line.index)
         indicator = line.f["indicateurMss"]
         if indicator is None:
             if mss_due and not line.present("indicateurMss", spec):
@@ -120,3 +136,14 @@ def solde_content(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violatio
         elif line.f["adresseMss"] is None and not line.present("adresseMss", spec):
             yield Violation("mss-address", ctx.pointer("adresseMss"), {}, line.index)
 
+
+
+def _other_site(line: Line, avance: StoredRequest) -> bool:
+    """True when the solde names another site than its avance: an identifier both give
+    differs, or they give no identifier in common (the solde cannot be tied to the site)."""
+    mine = {"finess": line.f["finessGeographique"], "siret": line.f["siret"]}
+    theirs = {"finess": avance.finess_geographique, "siret": avance.siret}
+    common = [kind for kind in mine if mine[kind] is not None and theirs[kind] is not None]
+    if common:
+        return any(mine[kind] != theirs[kind] for kind in common)
+    return bool(line.beneficiaries and avance.beneficiaries)

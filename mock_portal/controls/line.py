@@ -6,38 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from .context import History, beneficiary_key
-from .spec import Profile, Spec
-
-#: the logical fields the controls read; a spec maps each to a JSON Pointer in a request
-#: (spec.json, "fields"). A field the spec does not map reads as absent.
-FIELD_NAMES = (
-    "referenceLigne",
-    "typeDemande",
-    "couloir",
-    "typeLogiciel",
-    "numeroAns",
-    "numeroBdc",
-    "dateBdc",
-    "montantSegurHt",
-    "finessJuridique",
-    "siren",
-    "finessGeographique",
-    "siret",
-    "categorieEsms",
-    "montantHt",
-    "tauxTva",
-    "montantTtc",
-    "montantDemande",
-    "piecesJointes",
-    "numeroDemandeAvance",
-    "dateVa",
-    "dateFacture",
-    "montantFacture",
-    "indicateurMss",
-    "adresseMss",
-)
-
+from .context import History, beneficiary_keys
+from .spec import FIELD_NAMES, Profile, Spec
 
 class Line:
     """One request: its raw object, its 0-based index, and its fields by logical name.
@@ -46,32 +16,38 @@ class Line:
     never reports again what the schema already did.
     """
 
-    __slots__ = ("beneficiary", "f", "index", "pieces", "raw")
+    __slots__ = ("beneficiaries", "f", "index", "pieces", "raw")
 
-    def __init__(self, index: int, raw: dict[str, Any], spec: Spec, bad: set[tuple[str, ...]] | None) -> None:
+    def __init__(
+        self,
+        index: int,
+        raw: dict[str, Any],
+        spec: Spec,
+        bad: set[tuple[str, ...]] | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
         self.index = index
         self.raw = raw
-        fields: dict[str, Any] = dict.fromkeys(FIELD_NAMES)
-        for name, path in spec.fields.items():
-            value: Any = raw
-            for key in path:
-                if isinstance(value, dict):
-                    value = value.get(key)
-                else:
-                    value = None
-                    break
-            fields[name] = value
+        if fields is None:
+            fields = spec.extract(raw) if isinstance(raw, dict) else dict.fromkeys(FIELD_NAMES)
+        elif bad:
+            fields = dict(fields)
         if bad:
             for name, path in spec.fields.items():
                 if any(path[: len(b)] == b or b[: len(path)] == path for b in bad):
                     fields[name] = None
         self.f = fields
         self.pieces = _pieces(fields.get("piecesJointes"), spec)
-        self.beneficiary = beneficiary_key(fields.get("finessGeographique"), fields.get("siret"))
+        self.beneficiaries = beneficiary_keys(fields.get("finessGeographique"), fields.get("siret"))
 
     def present(self, name: str, spec: Spec) -> bool:
         """True when the field is in the request, even if it failed the schema."""
-        return _walk(self.raw, spec.fields.get(name, ())) is not None
+        value: Any = self.raw
+        for key in spec.fields.get(name, ()):
+            if not isinstance(value, dict) or key not in value:
+                return False
+            value = value[key]
+        return True
 
     @property
     def number(self) -> int:
@@ -90,8 +66,8 @@ class Piece(NamedTuple):
 def _pieces(value: Any, spec: Spec) -> list[Piece]:
     if not isinstance(value, list):
         return []
-    nature_path = spec.fields.get("pieceNature", ("nature",))
-    file_path = spec.fields.get("pieceFichier", ("nomFichier",))
+    nature_path = spec.piece_fields.get("nature", ("nature",))
+    file_path = spec.piece_fields.get("nomFichier", ("nomFichier",))
     pieces = []
     for index, item in enumerate(value):
         nature, name = _walk(item, nature_path), _walk(item, file_path)

@@ -49,7 +49,7 @@ def identifiers(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]
         if siret_value is not None:
             if not _siret_ok(siret_value):
                 yield Violation("siret-key", ctx.pointer("siret"), {"valeur": siret_value}, i)
-            elif siren_value is not None and siret_value[:9] != siren_value:
+            elif siren_value is not None and _siren_ok(siren_value) and siret_value[:9] != siren_value:
                 yield Violation("siret-siren", ctx.pointer("siret"), {"valeur": siret_value, "siren": siren_value}, i)
         for name in ("finessJuridique", "finessGeographique"):
             value = f[name]
@@ -132,7 +132,9 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
                 c[name] = amount
         rate = f["tauxTva"]
         if rate is not None and float(rate) != deposit_rate:
-            yield Violation("vat-deposit", ctx.pointer("tauxTva"), {"valeur": rate, "tauxDepot": _rate(deposit_rate)}, i)
+            yield Violation(
+                "vat-deposit", ctx.pointer("tauxTva"), {"valeur": _rate(rate), "tauxDepot": _rate(deposit_rate)}, i
+            )
         ht, ttc = c.get("montantHt"), c.get("montantTtc")
         if ht is not None and ttc is not None and rate is not None:
             basis_points = round(float(rate) * 100)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -79,6 +79,10 @@ class Spec:
     numbering: str
     fields: dict[str, tuple[str, ...]]
     document_fields: dict[str, tuple[str, ...]]
+    #: where an attachment item of a request gives its kind ("nature") and file name ("nomFichier")
+    piece_fields: dict[str, tuple[str, ...]]
+    #: reads every logical field of a request in one pass (see :func:`compile_extractor`)
+    extract: Callable[[dict[str, Any]], dict[str, Any]] = field(repr=False)
     codes: dict[str, CodeEntry]
     rule_codes: dict[str, CodeEntry]
     accepted_code: str
@@ -172,7 +176,59 @@ def load_spec(path: str | os.PathLike[str] | None = None) -> Spec:
 
 @lru_cache(maxsize=8)
 def _load_cached(root: Path) -> Spec:
-    return _Loader(root).load()
+    spec = _Loader(root).load()
+    from .registry import known_rules  # the controls register themselves on import
+
+    unknown = sorted(set(spec.rule_codes) - known_rules())
+    if unknown:
+        raise SpecError(
+            f"{root / 'codes.json'}: rules {unknown} are bound to codes but no control raises them; "
+            f"known rules: {', '.join(sorted(known_rules()))}"
+        )
+    return spec
+
+
+#: the logical fields the controls read; a spec maps each to a JSON Pointer in a request
+#: (spec.json, "fields"). A field the spec does not map reads as absent.
+FIELD_NAMES = (
+    "referenceLigne", "typeDemande", "couloir", "typeLogiciel", "numeroAns", "numeroBdc", "dateBdc",
+    "montantSegurHt", "finessJuridique", "siren", "finessGeographique", "siret", "categorieEsms",
+    "montantHt", "tauxTva", "montantTtc", "montantDemande", "piecesJointes", "numeroDemandeAvance",
+    "dateVa", "dateFacture", "montantFacture", "indicateurMss", "adresseMss",
+)  # fmt: skip
+
+_EMPTY: dict[str, Any] = {}
+
+
+def compile_extractor(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A function that reads every logical field of a request (a dict) in one pass.
+
+    Reading a request is on the hot path (200 per file), so the pointers are compiled into
+    the straight-line code a person would write; a missing or non-object step reads as
+    None. Keys appear only as ``repr`` literals, so a spec cannot inject code.
+    """
+    lines = ["def extract(raw):", "    e = _EMPTY"]
+    containers: dict[tuple[str, ...], str] = {(): "raw"}
+
+    def container(path: tuple[str, ...]) -> str:
+        if path not in containers:
+            parent = container(path[:-1])
+            name = f"c{len(containers)}"
+            lines.append(f"    {name} = {parent}.get({path[-1]!r}, e)")
+            lines.append(f"    {name} = {name} if type({name}) is dict else e")
+            containers[path] = name
+        return containers[path]
+
+    values = {}
+    for logical, path in fields.items():
+        values[logical] = f"{container(path[:-1])}.get({path[-1]!r})"
+    names = list(dict.fromkeys([*FIELD_NAMES, *fields]))
+    body = ", ".join(f"{name!r}: {values.get(name, 'None')}" for name in names)
+    lines.append(f"    return {{{body}}}")
+    namespace: dict[str, Any] = {"_EMPTY": _EMPTY}
+    exec(compile("\n".join(lines), "<segur field extractor>", "exec"), namespace)  # noqa: S102
+    extract: Callable[[dict[str, Any]], dict[str, Any]] = namespace["extract"]
+    return extract
 
 
 class _Loader:
@@ -259,6 +315,8 @@ class _Loader:
             numbering=str(self._need(manifest, "numerotation", "spec.json")),
             fields=self._fields(self._need(manifest, "fields", "spec.json")),
             document_fields=self._fields(self._need(manifest, "document", "spec.json")),
+            piece_fields=self._fields(self._need(manifest, "pieceFields", "spec.json")),
+            extract=compile_extractor(self._fields(manifest["fields"])),
             codes=codes,
             rule_codes=rule_codes,
             accepted_code=str(self._need(codes_doc, "acceptedCode", files["codes"])),

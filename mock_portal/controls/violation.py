@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Violation:
     """A rule broken on a line (``line`` is its 0-based index) or on the file (``line`` None).
 
@@ -20,7 +20,7 @@ class Violation:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A violation resolved against the catalogue: what the portal prints."""
 

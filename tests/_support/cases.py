@@ -15,10 +15,20 @@ Variant keys (all optional): ``patch``, ``replicate`` (N lines from line 1),
 "absent": true, "sparse": N, "raw_text": "..."}), ``history`` (entries replacing the base
 history) and ``history_add`` (entries added to it), ``deposit`` ({"type", "vat", "ans",
 "at", "enrolments", "mode"}).
+
+More ``raw`` keys, to damage the (patched) bundle's own bytes rather than write them out:
+``"encoding"`` (a Python codec, e.g. "latin-1": the JSON text encoded in it instead of
+UTF-8), ``"truncate"`` (keep only the first N bytes), ``"prefix_hex"`` / ``"suffix_hex"``
+(bytes added before / after, e.g. "efbbbf" for a UTF-8 BOM); the last three also apply to
+"text" and "hex". More ``zip`` keys: in ``put``, ``"pdf": {"truncate": N}`` (the first N
+bytes of the PDF, cut mid-file) and ``"pdf": {"prefix_hex": "..."}`` (bytes before its
+``%PDF-`` header); ``"extra": N`` (N more small unreferenced members, ``annexe-0001.txt``...);
+``"duplicate": [names]`` (each name written a second time).
 """
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -76,13 +86,7 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
         bundle = replicate(bundle, variant["replicate"])
     if "patch" in variant:
         bundle = jsonpatch.apply_patch(bundle, variant["patch"])
-    raw = variant.get("raw")
-    if raw is None:
-        data = orjson.dumps(bundle)
-    elif "text" in raw:
-        data = raw["text"].encode("utf-8")
-    else:
-        data = bytes.fromhex(raw["hex"])
+    data = _file_bytes(bundle, variant.get("raw", {}))
     history_doc: dict[str, Any] = {"demandes": []}
     history_path = examples / f"{base}.history.json"
     if history_path.exists():
@@ -107,6 +111,19 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
     return data, deposit, history_from_json(history_doc), zip_source, mode
 
 
+def _file_bytes(bundle: Any, raw: dict[str, Any]) -> bytes:
+    data: bytes
+    if "text" in raw:
+        data = raw["text"].encode("utf-8")
+    elif "hex" in raw:
+        data = bytes.fromhex(raw["hex"])
+    else:
+        data = orjson.dumps(bundle).decode("utf-8").encode(raw.get("encoding", "utf-8"))
+    if "truncate" in raw:
+        data = data[: raw["truncate"]]
+    return bytes.fromhex(raw.get("prefix_hex", "")) + data + bytes.fromhex(raw.get("suffix_hex", ""))
+
+
 def _zip(bundle: Any, plan: dict[str, Any], tmp: Path) -> Path | None:
     if plan.get("absent"):
         return None
@@ -129,20 +146,26 @@ def _zip(bundle: Any, plan: dict[str, Any], tmp: Path) -> Path | None:
     deflated: dict[str, int] = {}
     for name, content in plan.get("put", {}).items():
         if "pdf" in content:
-            members[name] = _pdf(name, content["pdf"].get("size"))
+            pdf = _pdf(name, content["pdf"].get("size"))
+            if "truncate" in content["pdf"]:
+                pdf = pdf[: content["pdf"]["truncate"]]
+            members[name] = bytes.fromhex(content["pdf"].get("prefix_hex", "")) + pdf
         elif "text" in content:
             members[name] = content["text"].encode()
         elif "hex" in content:
             members[name] = bytes.fromhex(content["hex"])
         elif "deflated_zeros" in content:
             deflated[name] = content["deflated_zeros"]
+    for number in range(1, plan.get("extra", 0) + 1):
+        members[f"annexe-{number:04d}.txt"] = b"annexe"
     write_zip(path, members.items(), compression=zipfile.ZIP_STORED)
     if deflated:
         with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, size in deflated.items():
                 archive.writestr(name, bytes(size))
     for name in plan.get("duplicate", []):
-        with zipfile.ZipFile(path, "a") as archive:
+        with zipfile.ZipFile(path, "a") as archive, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Duplicate name", UserWarning)  # the point of the variant
             archive.writestr(name, members.get(name, _pdf(name)))
     return path
 
