@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from mock_portal.controls import ACCEPTED, INCOMPLETE, REJECTED, Answer, Spec
-from mock_portal.controls.line_rules import euros
+from mock_portal.controls.money import euros
 
 _STATUS = {ACCEPTED: ("acceptée", "green"), INCOMPLETE: ("incomplète", "yellow")}
 _WIDTH = 100
@@ -64,7 +64,7 @@ def answer_table(answer: Answer, bundle: Path, attachments: Path | None) -> None
             number = f", n° {line.numero_demande}" if line.numero_demande else ""
             echo(" " * 34 + click.style(f"→ demande {label}{number}", fg=colour))
     echo("")
-    accepted_cents = sum(line.amount_cents or 0 for line in answer.lines if line.status == ACCEPTED)
+    accepted_cents = answer.accepted_cents()
     echo(
         f"Récapitulatif : {len(answer.lines)} demande(s) — {answer.count(ACCEPTED)} acceptée(s), "
         f"{answer.count(REJECTED)} rejetée(s), {answer.count(INCOMPLETE)} incomplète(s) — "

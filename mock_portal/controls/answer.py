@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .money import cents
 from .spec import Profile, Spec
 from .violation import Finding
 
@@ -50,7 +51,8 @@ class LineResult:
     reference: Any
     findings: list[Finding]
     status: str
-    amount_cents: int | None = None
+    #: the requested amount as in the file (euros)
+    amount: Any = None
     numero_demande: str | None = None
 
 
@@ -77,13 +79,19 @@ class Answer:
     def count(self, status: str) -> int:
         return sum(1 for line in self.lines if line.status == status)
 
+    def accepted_cents(self) -> int:
+        """The amount requested by the accepted lines, in cents (their amounts are valid)."""
+        return sum(
+            cents(line.amount) or 0 for line in self.lines if line.status == ACCEPTED and line.amount is not None
+        )
+
     def to_json(self) -> dict[str, Any]:
         spec = self.spec
         if self.file_findings:
             code, label = self.file_findings[0].code, self.file_findings[0].label
         else:
             code, label = spec.accepted_code, spec.file_accepted_label
-        accepted_cents = sum(line.amount_cents or 0 for line in self.lines if line.status == ACCEPTED)
+        accepted_cents = self.accepted_cents()
         return {
             "mode": self.mode.upper(),
             "statut": "KO" if self.file_rejected else "OK",

@@ -48,9 +48,7 @@ def check_attachments(source: ZipSource | None, lines: Sequence[Line], spec: Spe
         return [Violation("zip-absent", "", {}, line.index) for line in lines]
     zip_problems, archive = _open(source, spec)
     if zip_problems:
-        return [
-            Violation(v.rule, v.pointer, v.params, line.index) for line in lines for v in zip_problems
-        ]
+        return [Violation(v.rule, v.pointer, v.params, line.index) for line in lines for v in zip_problems]
     assert archive is not None
     with archive:
         return list(_members(archive, lines, spec))
@@ -110,8 +108,10 @@ def _directory_problems(infos: list[zipfile.ZipInfo], spec: Spec) -> Iterator[Vi
             yield Violation(
                 "zip-bomb",
                 "",
-                {"detail": f"taux de compression de {ratio:.0f} pour 1 sur « {info.filename} », "
-                 f"{limits['maxRatioCompression']} au maximum"},
+                {
+                    "detail": f"taux de compression de {ratio:.0f} pour 1 sur « {info.filename} », "
+                    f"{limits['maxRatioCompression']} au maximum"
+                },
             )
             return
 

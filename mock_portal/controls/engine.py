@@ -18,7 +18,6 @@ from . import file_rules, history_rules, line_rules  # noqa: F401  (register the
 from .answer import ACCEPTED, IMPORT, INCOMPLETE, MODES, REJECTED, Answer, LineResult, Numbering, SequenceNumbering
 from .context import EMPTY_HISTORY, Deposit, History
 from .line import CheckContext, Line
-from .line_rules import cents
 from .registry import LINE_CONTROLS
 from .schema_rules import violations as schema_violations
 from .spec import Spec, SpecError, load_spec
@@ -72,7 +71,10 @@ def check_deposit(
             f"{spec.root / 'codes.json'}: the catalogue must bind the rules file-mixed-profile "
             "and file-unknown-profile, or files of unknown profile cannot be answered"
         )
-    lines = [Line(index, raw, spec, None, fields) for index, (raw, fields) in enumerate(zip(stage.requests, stage.fields))]
+    lines = [
+        Line(index, raw, spec, None, fields)
+        for index, (raw, fields) in enumerate(zip(stage.requests, stage.fields, strict=True))
+    ]
     by_line: dict[int, list[Violation]] = defaultdict(list)
     for violation in _schema(stage.document, profile.name, spec, lines):
         by_line[violation.line or 0].append(violation)
@@ -88,21 +90,16 @@ def check_deposit(
             by_line[violation.line or 0].append(violation)
     numbering = numbering or (SequenceNumbering(spec) if mode == IMPORT else None)
     for line in lines:
-        findings = _findings(by_line.get(line.index, ()), spec)
+        violations = by_line.get(line.index)
+        findings = _findings(violations, spec) if violations else []
         if not findings:
             status = ACCEPTED
         elif all(f.level == "attachment" for f in findings):
             status = INCOMPLETE
         else:
             status = REJECTED
-        amount = line.f["montantDemande"]
-        result = LineResult(
-            number=line.number,
-            reference=line.f["referenceLigne"],
-            findings=findings,
-            status=status,
-            amount_cents=cents(amount) if amount is not None else None,
-        )
+        fields = line.f
+        result = LineResult(line.index + 1, fields["referenceLigne"], findings, status, fields["montantDemande"])
         if numbering is not None and mode == IMPORT and status != REJECTED:
             result.numero_demande = numbering(profile, stage.at)
         answer.lines.append(result)

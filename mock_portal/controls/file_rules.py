@@ -82,23 +82,34 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         return stage
     stage.document = document
     for error in spec.envelope_validator.iter_errors(document):
-        out.append(Violation("file-structure", pointer(error.instance_path), {
-            "champ": pointer(error.instance_path) or "/", "detail": _structure_detail(error)}))
+        out.append(
+            Violation(
+                "file-structure",
+                pointer(error.instance_path),
+                {"champ": pointer(error.instance_path) or "/", "detail": _structure_detail(error)},
+            )
+        )
     if out:
         return stage
     requests = _get(document, spec.document_fields["demandes"])
     stage.requests = requests
     version = _get(document, spec.document_fields["versionFormat"])
     if version not in spec.format_versions:
-        out.append(Violation("file-format-version", pointer(spec.document_fields["versionFormat"]),
-                             {"version": version, "attendu": ", ".join(spec.format_versions)}))
+        out.append(
+            Violation(
+                "file-format-version",
+                pointer(spec.document_fields["versionFormat"]),
+                {"version": version, "attendu": ", ".join(spec.format_versions)},
+            )
+        )
     count, maximum = len(requests), spec.limits["maxDemandes"]
     if count == 0:
         out.append(Violation("file-empty", pointer(spec.document_fields["demandes"])))
         return stage
     if count > maximum:
-        out.append(Violation("file-too-many", pointer(spec.document_fields["demandes"]),
-                             {"nombre": count, "maximum": maximum}))
+        out.append(
+            Violation("file-too-many", pointer(spec.document_fields["demandes"]), {"nombre": count, "maximum": maximum})
+        )
     stage.fields = [spec.extract(r) if isinstance(r, dict) else dict.fromkeys(FIELD_NAMES) for r in requests]
     stage.profile = _profile(stage.fields, type_code, spec, out)
     if stage.numero_ans is None:
@@ -111,10 +122,19 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     _enrolment(deposit, stage, out)
     window = spec.windows.get(stage.profile.name)
     if window is not None and not window.opens <= stage.at < window.closes:
-        out.append(Violation("file-window", "", {
-            "typeDemande": deposit.type_demande, "profil": stage.profile.libelle,
-            "ouverture": _fmt(window.opens, spec), "fermeture": _fmt(window.closes, spec),
-            "dateDepot": _fmt(stage.at, spec)}))
+        out.append(
+            Violation(
+                "file-window",
+                "",
+                {
+                    "typeDemande": deposit.type_demande,
+                    "profil": stage.profile.libelle,
+                    "ouverture": _fmt(window.opens, spec),
+                    "fermeture": _fmt(window.closes, spec),
+                    "dateDepot": _fmt(stage.at, spec),
+                },
+            )
+        )
     return stage
 
 
@@ -137,7 +157,9 @@ def _profile(fields: list[dict[str, Any]], type_code: str, spec: Spec, out: list
         if isinstance(kind, str):
             types.add(kind)
     if types and types != {type_code}:
-        out.append(Violation("file-deposit-type", "", {"typeDepot": type_code, "typeContenu": ", ".join(sorted(types))}))
+        out.append(
+            Violation("file-deposit-type", "", {"typeDepot": type_code, "typeContenu": ", ".join(sorted(types))})
+        )
     if len(pairs) > 1:
         found = ", ".join(f"{c}/{t}" for c, t in sorted(pairs))
         out.append(Violation("file-mixed-profile", "", {"trouves": found}))
@@ -160,5 +182,14 @@ def _enrolment(deposit: Deposit, stage: FileStage, out: list[Violation]) -> None
     profile = stage.profile
     if not any((e.couloir, e.type_logiciel) == (profile.couloir, profile.type_logiciel) for e in matching):
         enrolled = ", ".join(f"{e.couloir}/{e.type_logiciel}" for e in matching)
-        out.append(Violation("file-ans-profile", "", {
-            "numeroAns": ans, "profilAns": enrolled, "profilFichier": f"{profile.couloir}/{profile.type_logiciel}"}))
+        out.append(
+            Violation(
+                "file-ans-profile",
+                "",
+                {
+                    "numeroAns": ans,
+                    "profilAns": enrolled,
+                    "profilFichier": f"{profile.couloir}/{profile.type_logiciel}",
+                },
+            )
+        )

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from .context import StoredRequest
 from .line import CheckContext, Line
-from .line_rules import cents, euros
+from .money import cents, euros
 from .registry import line_control
 from .violation import Violation
 
@@ -38,7 +38,9 @@ def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vio
         ("beneficiary-dup-file", "beneficiaries", "finessGeographique"),
     ):
         for line, value, first in _first_seen(lines, key):
-            yield Violation(rule, ctx.pointer(pointer), {"valeur": value, "lignes": f"{first}, {line.number}"}, line.index)
+            yield Violation(
+                rule, ctx.pointer(pointer), {"valeur": value, "lignes": f"{first}, {line.number}"}, line.index
+            )
 
 
 @line_control("dup-ref-deposited", "dup-bdc-deposited", "beneficiary-financed")
@@ -50,13 +52,17 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
         reference = line.f["referenceLigne"]
         if reference is not None and (found := history.by_reference(reference)) is not None:
             yield Violation(
-                "dup-ref-deposited", ctx.pointer("referenceLigne"),
-                {"valeur": reference, "numeroDemande": found.numero_demande}, line.index,
+                "dup-ref-deposited",
+                ctx.pointer("referenceLigne"),
+                {"valeur": reference, "numeroDemande": found.numero_demande},
+                line.index,
             )
         bdc = line.f["numeroBdc"]
         if bdc is not None and (found := history.by_bdc(bdc, type_demande)) is not None:
             yield Violation(
-                "dup-bdc-deposited", ctx.pointer("numeroBdc"), {"valeur": bdc, "numeroDemande": found.numero_demande},
+                "dup-bdc-deposited",
+                ctx.pointer("numeroBdc"),
+                {"valeur": bdc, "numeroDemande": found.numero_demande},
                 line.index,
             )
         if is_avance and line.beneficiaries:
@@ -64,7 +70,8 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
             if found is not None:
                 shared = next(k for k in line.beneficiaries if k in found.beneficiaries)
                 yield Violation(
-                    "beneficiary-financed", ctx.pointer("finessGeographique"),
+                    "beneficiary-financed",
+                    ctx.pointer("finessGeographique"),
                     {"valeur": shared, "numeroDemande": found.numero_demande, "statut": found.statut},
                     line.index,
                 )
@@ -92,11 +99,15 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
             yield Violation("solde-avance-unknown", pointer, {"valeur": numero}, i)
             continue
         if avance.statut != paid:
-            yield Violation("solde-avance-not-paid", pointer, {"valeur": numero, "statut": avance.statut, "attendu": paid}, i)
+            yield Violation(
+                "solde-avance-not-paid", pointer, {"valeur": numero, "statut": avance.statut, "attendu": paid}, i
+            )
         if avance.avenants and avance.avenants[-1] != avenant_paid:
             yield Violation(
-                "solde-avenant-not-paid", pointer,
-                {"valeur": numero, "statut": avance.avenants[-1], "attendu": avenant_paid}, i,
+                "solde-avenant-not-paid",
+                pointer,
+                {"valeur": numero, "statut": avance.avenants[-1], "attendu": avenant_paid},
+                i,
             )
         for name, mine, theirs in (
             ("typeLogiciel", line.f["typeLogiciel"], avance.type_logiciel),
@@ -104,14 +115,22 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
         ):
             if mine is not None and theirs is not None and mine != theirs:
                 yield Violation(
-                    "solde-avance-mismatch", ctx.pointer(name),
-                    {"numeroAvance": numero, "champ": ctx.pointer(name), "valeur": mine, "attendu": theirs}, i,
+                    "solde-avance-mismatch",
+                    ctx.pointer(name),
+                    {"numeroAvance": numero, "champ": ctx.pointer(name), "valeur": mine, "attendu": theirs},
+                    i,
                 )
         if _other_site(line, avance):
             yield Violation(
-                "solde-avance-mismatch", ctx.pointer("finessGeographique"),
-                {"numeroAvance": numero, "champ": "établissement", "valeur": ", ".join(line.beneficiaries),
-                 "attendu": ", ".join(avance.beneficiaries)}, i,
+                "solde-avance-mismatch",
+                ctx.pointer("finessGeographique"),
+                {
+                    "numeroAvance": numero,
+                    "champ": "établissement",
+                    "valeur": ", ".join(line.beneficiaries),
+                    "attendu": ", ".join(avance.beneficiaries),
+                },
+                i,
             )
         solde = ctx.history.solde_of(numero)
         if solde is not None:
@@ -135,7 +154,6 @@ def solde_content(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violatio
                 yield Violation("mss-missing", ctx.pointer("indicateurMss"), {"dateObligation": due_label}, line.index)
         elif line.f["adresseMss"] is None and not line.present("adresseMss", spec):
             yield Violation("mss-address", ctx.pointer("adresseMss"), {}, line.index)
-
 
 
 def _other_site(line: Line, avance: StoredRequest) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from .context import History, beneficiary_keys
 from .spec import FIELD_NAMES, Profile, Spec
 
+
 class Line:
     """One request: its raw object, its 0-based index, and its fields by logical name.
 
@@ -69,6 +70,14 @@ def _pieces(value: Any, spec: Spec) -> list[Piece]:
     nature_path = spec.piece_fields.get("nature", ("nature",))
     file_path = spec.piece_fields.get("nomFichier", ("nomFichier",))
     pieces = []
+    if len(nature_path) == 1 and len(file_path) == 1:  # the usual flat item: two lookups
+        nature_key, file_key = nature_path[0], file_path[0]
+        for index, item in enumerate(value):
+            if type(item) is dict:
+                nature, name = item.get(nature_key), item.get(file_key)
+                if type(nature) is str and type(name) is str:
+                    pieces.append(Piece(index, nature, name))
+        return pieces
     for index, item in enumerate(value):
         nature, name = _walk(item, nature_path), _walk(item, file_path)
         if isinstance(nature, str) and isinstance(name, str):

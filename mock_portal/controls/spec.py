@@ -226,7 +226,7 @@ def compile_extractor(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str,
     body = ", ".join(f"{name!r}: {values.get(name, 'None')}" for name in names)
     lines.append(f"    return {{{body}}}")
     namespace: dict[str, Any] = {"_EMPTY": _EMPTY}
-    exec(compile("\n".join(lines), "<segur field extractor>", "exec"), namespace)  # noqa: S102
+    exec(compile("\n".join(lines), "<segur field extractor>", "exec"), namespace)
     extract: Callable[[dict[str, Any]], dict[str, Any]] = namespace["extract"]
     return extract
 

@@ -101,9 +101,7 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
         taux_tva=deposit_spec.get("vat", 20),
         at=spec.local_time(deposit_spec["at"]) if "at" in deposit_spec else None,
         numero_ans=deposit_spec.get("ans"),
-        enrolments=tuple(
-            Enrolment(e["numeroAns"], e["couloir"], e["typeLogiciel"]) for e in deposit_spec["enrolments"]
-        )
+        enrolments=tuple(Enrolment(e["numeroAns"], e["couloir"], e["typeLogiciel"]) for e in deposit_spec["enrolments"])
         if "enrolments" in deposit_spec
         else None,
     )
