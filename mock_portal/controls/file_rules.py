@@ -14,7 +14,7 @@ import orjson
 from .context import Deposit
 from .registry import engine_rules
 from .schema_rules import detail_fr, pointer
-from .spec import FIELD_NAMES, Profile, Spec
+from .spec import FIELD_NAMES, Profile, Spec, resolve
 from .violation import Violation
 
 engine_rules(
@@ -50,14 +50,6 @@ class FileStage:
     violations: list[Violation] = field(default_factory=list)
 
 
-def _get(document: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(document, dict):
-            return None
-        document = document.get(key)
-    return document
-
-
 def _fmt(moment: datetime, spec: Spec) -> str:
     return moment.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M")
 
@@ -91,9 +83,9 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         )
     if out:
         return stage
-    requests = _get(document, spec.document_fields["demandes"])
+    requests = resolve(document, spec.document_fields["demandes"])
     stage.requests = requests
-    version = _get(document, spec.document_fields["versionFormat"])
+    version = resolve(document, spec.document_fields["versionFormat"])
     if version not in spec.format_versions:
         out.append(
             Violation(

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from .context import History, beneficiary_keys
-from .spec import FIELD_NAMES, Profile, Spec
+from .spec import FIELD_NAMES, Profile, Spec, resolve
 
 
 class Line:
@@ -79,18 +79,12 @@ def _pieces(value: Any, spec: Spec) -> list[Piece]:
                     pieces.append(Piece(index, nature, name))
         return pieces
     for index, item in enumerate(value):
-        nature, name = _walk(item, nature_path), _walk(item, file_path)
+        nature, name = resolve(item, nature_path), resolve(item, file_path)
         if isinstance(nature, str) and isinstance(name, str):
             pieces.append(Piece(index, nature, name))
     return pieces
 
 
-def _walk(value: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,15 @@ FIELD_NAMES = (
 _EMPTY: dict[str, Any] = {}
 
 
+def resolve(value: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` (parsed JSON Pointer) in ``value``, or None where a step is missing."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 def compile_extractor(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A function that reads every logical field of a request (a dict) in one pass.
 
