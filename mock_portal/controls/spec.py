@@ -96,6 +96,8 @@ class Spec:
     ceilings: dict[str, dict[str, float]]
     ceilings_model: bool
     requirements: dict[str, dict[str, str]]
+    #: the instruction workflow as data (workflow.json), read by mock_portal.workflow
+    workflow: dict[str, Any]
     envelope_validator: jsonschema_rs.Validator = field(repr=False)
     history_validator: jsonschema_rs.Validator | None = field(repr=False)
     profile_validators: dict[str, jsonschema_rs.Validator] = field(repr=False)
@@ -339,6 +341,7 @@ class _Loader:
             ceilings={k: {c: float(a) for c, a in v.items()} for k, v in ceilings_doc.get("plafonds", {}).items()},
             ceilings_model=bool(ceilings_doc.get("model", False)),
             requirements=self._requirements(files.get("requirements")),
+            workflow=self._read_json(files["workflow"]) if files.get("workflow") else {},
             envelope_validator=self._validator(schemas[str(envelope_path)], envelope_path, registry),
             profile_validators=validators,
             history_validator=self._standalone(files.get("history")),

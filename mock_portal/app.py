@@ -1,0 +1,163 @@
+"""The Flask application factory of the mock portal."""
+
+from __future__ import annotations
+
+import fnmatch
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from mock_portal.controls import SpecError, load_spec
+from mock_portal.errors import PortalError
+from mock_portal.portal import Portal, portal_for
+from mock_portal.store import Store, connect, initialise
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE": "segur-mock.sqlite3",
+    "SPEC_DIR": None,
+    "ADMIN_TOKEN": None,
+    "DEMO_LOGIN": "demo",
+    "DEMO_PASSWORD": "demo-segur-2024",
+    # the zip may reach 200 MB (seed, slide 9); the JSON and form fields come on top
+    "MAX_CONTENT_LENGTH": 210_000_000,
+    "MAX_FAULT_LATENCY_MS": 10_000,
+}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then ``SEGUR_*`` environment variables, then ``config``."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("SEGUR")
+    if config:
+        app.config.from_mapping(config)
+    try:
+        spec = load_spec(app.config["SPEC_DIR"])
+    except SpecError as exc:
+        raise SystemExit(f"mock portal: {exc}") from None
+    app.extensions["segur_spec"] = spec
+    database = Path(app.config["DATABASE"])
+    connection = connect(database)
+    try:
+        initialise(connection)
+        seeded = portal_for(Store(connection), spec).seed(
+            app.config["DEMO_LOGIN"], app.config["DEMO_PASSWORD"], app.config["ADMIN_TOKEN"]
+        )
+    finally:
+        connection.close()
+    app.config["ADMIN_TOKEN"] = seeded["admin_token"]
+    app.extensions["segur_seed"] = seeded
+
+    from mock_portal.views import admin, api, ui
+
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(admin.blueprint)
+    app.register_blueprint(ui.blueprint)
+    app.before_request(_open)
+    app.before_request(_faults)
+    app.after_request(_journal)
+    app.teardown_request(_close)
+    app.register_error_handler(PortalError, _portal_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def portal() -> Portal:
+    found: Portal = g.portal
+    return found
+
+
+def _open() -> None:
+    from flask import current_app
+
+    g.portal = portal_for(Store(connect(current_app.config["DATABASE"])), current_app.extensions["segur_spec"])
+    g.editor_id = None
+    g.detail = {}
+
+
+def _close(_exc: BaseException | None) -> None:
+    found = g.pop("portal", None)
+    if found is not None:
+        found.store.db.close()
+
+
+def _faults() -> Response | None:
+    """Injected faults (admin API) on the editor's routes: latency, 503, dropped connection."""
+    if not request.path.startswith("/api/") or "portal" not in g:
+        return None
+    store = portal().store
+    rows = store.db.execute("SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id").fetchall()
+    for fault in rows:
+        if not fnmatch.fnmatch(request.path, fault["route"]):
+            continue
+        if fault["method"] and fault["method"].upper() != request.method:
+            continue
+        with store.transaction() as db:
+            if fault["remaining"] is not None:
+                db.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ? AND remaining > 0", (fault["id"],))
+        if fault["kind"] == "latency":
+            from flask import current_app
+
+            time.sleep(min(fault["latency_ms"], current_app.config["MAX_FAULT_LATENCY_MS"]) / 1000)
+            continue
+        g.detail = {"fault": fault["kind"]}
+        if fault["kind"] == "drop":
+            _drop_connection()
+        return json_response({"code": "SERVICE_INDISPONIBLE", "message": "service momentanément indisponible"}, 503)
+    return None
+
+
+def _drop_connection() -> None:
+    """Close the client's socket without an answer (gunicorn and the Werkzeug server expose it)."""
+    raw = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    if isinstance(raw, socket.socket):
+        try:
+            raw.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _journal(response: Response) -> Response:
+    """Every call of the editor's API, without bodies: no password or token is ever written."""
+    if request.path.startswith("/api/") and "portal" in g:
+        found = portal()
+        try:
+            with found.store.transaction():
+                found.store.log(found.now(), g.get("editor_id"), request.method, request.path, response.status_code,
+                                g.get("detail", {}))  # fmt: skip
+        except Exception:  # noqa: BLE001 - the journal never turns an answer into an error
+            pass
+    return response
+
+
+def _portal_error(error: PortalError) -> Response:
+    g.detail = {**g.get("detail", {}), "code": error.code}
+    return json_response(error.as_json(), error.status)
+
+
+_HTTP_CODES = {404: "INTROUVABLE", 405: "METHODE_NON_AUTORISEE", 413: "TROP_VOLUMINEUX", 400: "REQUETE_INVALIDE"}
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    message = error.description or error.name
+    if status == 413:
+        message = "requête trop volumineuse : l'archive des pièces ne doit pas dépasser 200 Mo"
+    return json_response({"code": _HTTP_CODES.get(status, "ERREUR_HTTP"), "message": message}, status)
+
+
+def _unexpected(error: Exception) -> Response:
+    from flask import current_app
+
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    return json_response({"code": "ERREUR_INTERNE", "message": "erreur interne du portail simulé"}, 500)

@@ -1,0 +1,164 @@
+"""The editor's API: enrolment, login, simulate, import, requests (what the portal's pages do)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+
+from mock_portal.app import json_response, portal
+from mock_portal.errors import PortalError, bad_request
+
+from ._common import bearer, json_object
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+
+def editor() -> sqlite3.Row:
+    found = portal().store.editor_by_token(bearer())
+    if found is None:
+        raise PortalError(401, "NON_AUTHENTIFIE", "jeton inconnu ou expiré : reconnectez-vous")
+    g.editor_id = found["id"]
+    return found
+
+
+def _file(name: str) -> bytes:
+    upload = request.files.get(name)
+    if upload is None:
+        raise bad_request(f"multipart field '{name}' (a file) is missing")
+    return upload.read()
+
+
+@blueprint.get("/referencement/<numero>")
+def referencement(numero: str) -> Response:
+    found = portal().lookup_ans(numero)
+    if found is None:
+        raise PortalError(404, "REFERENCEMENT_INCONNU", f"numéro de référencement ANS {numero} inconnu")
+    return json_response(found)
+
+
+@blueprint.post("/enrolments")
+def enrol() -> Response:
+    body = json_object()
+    result = portal().enrol(body)
+    g.detail = {"enrolement": result["id"], "numeroAns": result["numeroAns"]}
+    return json_response(result, 201)
+
+
+@blueprint.post("/enrolments/complementaires")
+def enrol_more() -> Response:
+    current = editor()
+    result = portal().enrol(json_object(), editor=current)
+    g.detail = {"enrolement": result["id"], "numeroAns": result["numeroAns"]}
+    return json_response(result, 201)
+
+
+@blueprint.post("/login")
+def login() -> Response:
+    body = json_object()
+    result = portal().login(body.get("login"), body.get("password"))
+    g.detail = {"login": body.get("login")}
+    return json_response(result)
+
+
+@blueprint.get("/me")
+def me() -> Response:
+    return json_response(portal().me(editor()))
+
+
+def _deposit_fields() -> tuple[Any, Any, Any]:
+    form = request.form
+    return form.get("typeDemande"), form.get("numeroAns"), form.get("tauxTva")
+
+
+def _summary(answer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statut": answer["statut"], "codetraitement": answer["codetraitement"],
+        "lignes": [[line["numLigne"], line["codetraitement"], line.get("numeroDemande")] for line in answer["lignes"]],
+    }  # fmt: skip
+
+
+@blueprint.post("/simulations")
+def simulate() -> Response:
+    current = editor()
+    data = _file("fichier")
+    answer = portal().simulate(current, data, *_deposit_fields())
+    g.detail = {"taille": len(data), **_summary(answer)}
+    return json_response(answer)
+
+
+@blueprint.post("/imports")
+def import_deposit() -> Response:
+    current = editor()
+    data = _file("fichier")
+    upload = request.files.get("pieces")
+    result = portal().import_deposit(current, data, upload.stream if upload else None, *_deposit_fields())
+    g.detail = {"depot": result["depot"], "taille": len(data), "pieces": bool(upload), **_summary(result)}
+    return json_response(result, 201)
+
+
+@blueprint.get("/imports/<int:deposit_id>")
+def deposit(deposit_id: int) -> Response:
+    return json_response(portal().deposit_json(editor(), deposit_id))
+
+
+@blueprint.post("/imports/<int:deposit_id>/terminer")
+def terminate(deposit_id: int) -> Response:
+    result = portal().terminate(editor(), deposit_id)
+    g.detail = {"depot": deposit_id}
+    return json_response(result)
+
+
+@blueprint.get("/requests")
+def requests_list() -> Response:
+    current = editor()
+    found = portal().list_requests(current["id"], request.args.get("statut"), request.args.get("typeDemande"))
+    return json_response({"demandes": found})
+
+
+@blueprint.get("/requests/incompletes")
+def incomplete() -> Response:
+    current = editor()
+    return json_response({"demandes": portal().list_requests(current["id"], "incomplete", None)})
+
+
+@blueprint.get("/requests/<numero>")
+def request_detail(numero: str) -> Response:
+    return json_response(portal().request_json(numero, editor()["id"]))
+
+
+@blueprint.put("/requests/<numero>")
+def modify(numero: str) -> Response:
+    current = editor()
+    result = portal().modify(current, numero, json_object())
+    g.detail = {"numeroDemande": numero, "statut": result["statut"]}
+    return json_response(result)
+
+
+@blueprint.post("/requests/<numero>/pieces")
+def pieces(numero: str) -> Response:
+    current = editor()
+    files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
+    result = portal().send_pieces(current, numero, files)
+    g.detail = {"numeroDemande": numero, "pieces": [name for name, _ in files], "statut": result["statut"]}
+    return json_response(result)
+
+
+@blueprint.get("/requests/<numero>/documents/<int:document_id>")
+def document(numero: str, document_id: int) -> Response:
+    filename, content = portal().document(numero, document_id, editor()["id"])
+    return Response(content, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
+@blueprint.get("/mails")
+def mails() -> Response:
+    current = editor()
+    rows = portal().store.db.execute(
+        "SELECT * FROM mails WHERE editor_id = ? ORDER BY id", (current["id"],)
+    ).fetchall()
+    return json_response({"courriels": [
+        {"date": r["at"], "destinataire": r["destinataire"], "objet": r["objet"], "corps": r["corps"], "numeroDemande": r["numero"]}
+        for r in rows
+    ]})  # fmt: skip
