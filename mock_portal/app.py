@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import socket
 import time
@@ -121,10 +122,8 @@ def _drop_connection() -> None:
     """Close the client's socket without an answer (gunicorn and the Werkzeug server expose it)."""
     raw = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
     if isinstance(raw, socket.socket):
-        try:
+        with contextlib.suppress(OSError):
             raw.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _journal(response: Response) -> Response:
@@ -133,9 +132,15 @@ def _journal(response: Response) -> Response:
         found = portal()
         try:
             with found.store.transaction():
-                found.store.log(found.now(), g.get("editor_id"), request.method, request.path, response.status_code,
-                                g.get("detail", {}))  # fmt: skip
-        except Exception:  # noqa: BLE001 - the journal never turns an answer into an error
+                found.store.log(
+                    found.now(),
+                    g.get("editor_id"),
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    g.get("detail", {}),
+                )
+        except Exception:
             pass
     return response
 

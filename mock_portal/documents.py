@@ -21,8 +21,13 @@ def issued_pdf(title: str, lines: list[str], at: datetime) -> bytes:
     pdf.set_producer("segur-conformance-kit mock portal")
     pdf.add_page()
     pdf.set_font("helvetica", "B", 11)
-    pdf.multi_cell(0, 6, _text("Agence de Services et de Paiement - Ségur numérique (portail simulé)"),
-                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.multi_cell(
+        0,
+        6,
+        _text("Agence de Services et de Paiement - Ségur numérique (portail simulé)"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(4)
     pdf.set_font("helvetica", "B", 15)
     pdf.multi_cell(0, 8, _text(title), new_x="LMARGIN", new_y="NEXT")
@@ -32,6 +37,11 @@ def issued_pdf(title: str, lines: list[str], at: datetime) -> bytes:
         pdf.multi_cell(0, 6, _text(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("helvetica", "I", 8)
-    pdf.multi_cell(0, 5, _text("Document produit par un portail de test : il n'a aucune valeur juridique."),
-                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.multi_cell(
+        0,
+        5,
+        _text("Document produit par un portail de test : il n'a aucune valeur juridique."),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())

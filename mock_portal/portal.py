@@ -33,7 +33,7 @@ from mock_portal.controls import (
 from mock_portal.controls.answer import format_number
 from mock_portal.controls.attachments import pdf_problem
 from mock_portal.controls.money import cents, euros
-from mock_portal.controls.spec import Profile
+from mock_portal.controls.spec import Profile, resolve
 from mock_portal.documents import issued_pdf
 from mock_portal.errors import PortalError, bad_request, conflict, not_found
 from mock_portal.store import SqliteHistory, Store, dumps, loads, new_token
@@ -92,8 +92,9 @@ class Portal:
             self.store.set_meta("admin_token", token)
             if self.store.editor_by_login(demo_login) is None:
                 at = self.now()
-                editor_id = self._create_editor(demo_login, demo_password, "demo@editeur.example", "73282932000074",
-                                                "Éditeur de démonstration", at)  # fmt: skip
+                editor_id = self._create_editor(
+                    demo_login, demo_password, "demo@editeur.example", "73282932000074", "Éditeur de démonstration", at
+                )
                 for numero in ("ANS-MS1-DUI-0042", "ANS-MS2-DPE-0107"):
                     solution = self.lookup_ans(numero)
                     if solution is None:
@@ -101,9 +102,18 @@ class Portal:
                     self.store.db.execute(
                         "INSERT INTO enrolments(editor_id, numero_ans, couloir, type_logiciel, siret, email, statut, "
                         "data, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)",
-                        (editor_id, numero, solution["couloir"], solution["typeLogiciel"], "73282932000074",
-                         "demo@editeur.example", self.flows.enrolment.label("validee"), at.isoformat(), at.isoformat()),
-                    )  # fmt: skip
+                        (
+                            editor_id,
+                            numero,
+                            solution["couloir"],
+                            solution["typeLogiciel"],
+                            "73282932000074",
+                            "demo@editeur.example",
+                            self.flows.enrolment.label("validee"),
+                            at.isoformat(),
+                            at.isoformat(),
+                        ),
+                    )
         return {"login": demo_login, "password": demo_password, "admin_token": token}
 
     def _create_editor(self, login: str, password: str, email: str, siret: str, name: str, at: datetime) -> int:
@@ -160,23 +170,42 @@ class Portal:
             cursor = db.execute(
                 "INSERT INTO enrolments(editor_id, numero_ans, couloir, type_logiciel, siret, email, statut, data, "
                 "complementaire, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (editor["id"] if editor is not None else None, form["numeroAns"], solution["couloir"],
-                 solution["typeLogiciel"], editor["siret"] if editor is not None else form["siret"], email,
-                 self.flows.enrolment.label("deposee"), dumps(stored), int(editor is not None), at.isoformat()),
-            )  # fmt: skip
+                (
+                    editor["id"] if editor is not None else None,
+                    form["numeroAns"],
+                    solution["couloir"],
+                    solution["typeLogiciel"],
+                    editor["siret"] if editor is not None else form["siret"],
+                    email,
+                    self.flows.enrolment.label("deposee"),
+                    dumps(stored),
+                    int(editor is not None),
+                    at.isoformat(),
+                ),
+            )
             enrolment_id = int(cursor.lastrowid or 0)
             for piece in form.get("pieces", []):
                 content = base64.b64decode(piece["contenu"])
                 db.execute(
                     "INSERT INTO enrolment_pieces(enrolment_id, nature, filename, size, sha256, content) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (enrolment_id, piece["nature"], piece["nomFichier"], len(content),
-                     hashlib.sha256(content).hexdigest(), content),
-                )  # fmt: skip
-            self.store.send_mail(at, email, "Accusé de réception de votre demande d'enrôlement",
-                                 f"Votre demande d'enrôlement n° {enrolment_id} pour la solution {form['numeroAns']} "
-                                 "a bien été reçue. Elle va être instruite par l'ASP.",
-                                 editor["id"] if editor is not None else None)  # fmt: skip
+                    (
+                        enrolment_id,
+                        piece["nature"],
+                        piece["nomFichier"],
+                        len(content),
+                        hashlib.sha256(content).hexdigest(),
+                        content,
+                    ),
+                )
+            self.store.send_mail(
+                at,
+                email,
+                "Accusé de réception de votre demande d'enrôlement",
+                f"Votre demande d'enrôlement n° {enrolment_id} pour la solution {form['numeroAns']} "
+                "a bien été reçue. Elle va être instruite par l'ASP.",
+                editor["id"] if editor is not None else None,
+            )
         return self.enrolment_json(enrolment_id)
 
     def _filer(self, form: Any) -> Any:
@@ -239,8 +268,9 @@ class Portal:
             return None
         import jsonschema_rs
 
-        return jsonschema_rs.validator_for(orjson.loads((self.spec.root / relative).read_bytes()),
-                                           validate_formats=True)  # fmt: skip
+        return jsonschema_rs.validator_for(
+            orjson.loads((self.spec.root / relative).read_bytes()), validate_formats=True
+        )
 
     def _pieces_problems(self, pieces: Any, required: set[str], bad: Callable[[str, str], None]) -> None:
         if not isinstance(pieces, list):
@@ -258,7 +288,10 @@ class Portal:
                 bad(f"/pieces/{index}/contenu", "contenu non encodé en base64")
                 continue
             if len(content) > self.spec.limits["maxPieceOctets"]:
-                bad(f"/pieces/{index}/contenu", f"pièce de {len(content)} octets, {self.spec.limits['maxPieceOctets']} au maximum")
+                bad(
+                    f"/pieces/{index}/contenu",
+                    f"pièce de {len(content)} octets, {self.spec.limits['maxPieceOctets']} au maximum",
+                )
                 continue
             problem = pdf_problem(BytesIO(content))
             if problem:
@@ -274,12 +307,18 @@ class Portal:
             "SELECT nature, filename, size FROM enrolment_pieces WHERE enrolment_id = ? ORDER BY id", (enrolment_id,)
         ).fetchall()
         return {
-            "id": row["id"], "numeroAns": row["numero_ans"], "couloir": row["couloir"],
-            "typeLogiciel": row["type_logiciel"], "siret": row["siret"], "statut": row["statut"],
-            "motif": row["motif"], "complementaire": bool(row["complementaire"]), "dateDepot": row["created_at"],
+            "id": row["id"],
+            "numeroAns": row["numero_ans"],
+            "couloir": row["couloir"],
+            "typeLogiciel": row["type_logiciel"],
+            "siret": row["siret"],
+            "statut": row["statut"],
+            "motif": row["motif"],
+            "complementaire": bool(row["complementaire"]),
+            "dateDepot": row["created_at"],
             "dateDecision": row["decided_at"],
             "pieces": [{"nature": p["nature"], "nomFichier": p["filename"], "taille": p["size"]} for p in pieces],
-        }  # fmt: skip
+        }
 
     def decide_enrolment(self, enrolment_id: int, target: str, motif: str | None) -> dict[str, Any]:
         """The gestionnaire validates (account, number, credentials by mail) or rejects (reason by mail)."""
@@ -300,27 +339,49 @@ class Portal:
                 existing = db.execute("SELECT * FROM editors WHERE email = ?", (row["email"],)).fetchone()
                 if existing is not None:
                     editor_id = existing["id"]
-                    self.store.send_mail(at, row["email"], "Extension de votre habilitation au portail Ségur numérique",
-                                         f"Votre compte ASP existant donne désormais accès à la solution {row['numero_ans']}.",
-                                         editor_id)  # fmt: skip
+                    self.store.send_mail(
+                        at,
+                        row["email"],
+                        "Extension de votre habilitation au portail Ségur numérique",
+                        f"Votre compte ASP existant donne désormais accès à la solution {row['numero_ans']}.",
+                        editor_id,
+                    )
                 else:
                     login = f"ed{self.store.meta('seq:enrolement') or 0:05d}{enrolment_id}"
                     password = new_token()[:16]
-                    editor_id = self._create_editor(login, password, row["email"], row["siret"],
-                                                    data.get("raisonSociale", ""), at)  # fmt: skip
+                    editor_id = self._create_editor(
+                        login, password, row["email"], row["siret"], data.get("raisonSociale", ""), at
+                    )
                     editor = self.store.editor(editor_id)
                     assert editor is not None
-                    self.store.send_mail(at, row["email"], "Validation de votre demande d'enrôlement",
-                                         f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, "
-                                         f"associé au SIRET {row['siret']}.", editor_id)  # fmt: skip
+                    self.store.send_mail(
+                        at,
+                        row["email"],
+                        "Validation de votre demande d'enrôlement",
+                        f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, "
+                        f"associé au SIRET {row['siret']}.",
+                        editor_id,
+                    )
                     self.store.send_mail(at, row["email"], "Votre identifiant", f"Identifiant : {login}", editor_id)
-                    self.store.send_mail(at, row["email"], "Votre mot de passe", f"Mot de passe : {password}", editor_id)
+                    self.store.send_mail(
+                        at, row["email"], "Votre mot de passe", f"Mot de passe : {password}", editor_id
+                    )
             elif target == "validee":
-                self.store.send_mail(at, row["email"], "Validation de votre enrôlement complémentaire",
-                                     f"La solution {row['numero_ans']} est ajoutée à votre espace.", editor_id)  # fmt: skip
+                self.store.send_mail(
+                    at,
+                    row["email"],
+                    "Validation de votre enrôlement complémentaire",
+                    f"La solution {row['numero_ans']} est ajoutée à votre espace.",
+                    editor_id,
+                )
             elif target == "rejetee":
-                self.store.send_mail(at, row["email"], "Rejet de votre demande d'enrôlement",
-                                     f"Votre demande d'enrôlement est rejetée. Motif : {motif}", editor_id)  # fmt: skip
+                self.store.send_mail(
+                    at,
+                    row["email"],
+                    "Rejet de votre demande d'enrôlement",
+                    f"Votre demande d'enrôlement est rejetée. Motif : {motif}",
+                    editor_id,
+                )
             db.execute(
                 "UPDATE enrolments SET statut = ?, motif = ?, editor_id = ?, decided_at = ? WHERE id = ?",
                 (flow.label(target), motif, editor_id, at.isoformat(), enrolment_id),
@@ -341,14 +402,17 @@ class Portal:
 
     def me(self, editor: sqlite3.Row) -> dict[str, Any]:
         return {
-            "login": editor["login"], "email": editor["email"], "siret": editor["siret"],
-            "raisonSociale": editor["raison_sociale"], "numeroEnrolement": editor["numero_enrolement"],
+            "login": editor["login"],
+            "email": editor["email"],
+            "siret": editor["siret"],
+            "raisonSociale": editor["raison_sociale"],
+            "numeroEnrolement": editor["numero_enrolement"],
             "enrolements": [self.enrolment_json(r["id"]) for r in self.store.enrolments_of(editor["id"])],
             "demandesIncompletes": self.store.db.execute(
                 "SELECT COUNT(*) FROM requests WHERE editor_id = ? AND statut = ?",
                 (editor["id"], self.spec.statuts["incomplete"]),
             ).fetchone()[0],
-        }  # fmt: skip
+        }
 
     # ------------------------------------------------------------------ simulate and import
 
@@ -375,7 +439,9 @@ class Portal:
             raise bad_request("'numeroAns' must be text")
         return Deposit(type_demande, rate, self.now(), numero_ans, enrolments)
 
-    def simulate(self, editor: sqlite3.Row, data: bytes, type_demande: Any, numero_ans: Any, taux_tva: Any) -> dict[str, Any]:
+    def simulate(
+        self, editor: sqlite3.Row, data: bytes, type_demande: Any, numero_ans: Any, taux_tva: Any
+    ) -> dict[str, Any]:
         """Simuler: the automatic controls in real time on the JSON; nothing is stored."""
         deposit = self._deposit(editor, type_demande, numero_ans, taux_tva)
         history = SqliteHistory(self.store, editor["id"], self.spec.statuts["rejetee"])
@@ -383,7 +449,12 @@ class Portal:
         return answer.to_json()
 
     def import_deposit(
-        self, editor: sqlite3.Row, data: bytes, attachments: IO[bytes] | None, type_demande: Any, numero_ans: Any,
+        self,
+        editor: sqlite3.Row,
+        data: bytes,
+        attachments: IO[bytes] | None,
+        type_demande: Any,
+        numero_ans: Any,
         taux_tva: Any,
     ) -> dict[str, Any]:
         """Importer: the same controls; the accepted lines (and the incomplete ones) stored in one transaction."""
@@ -391,20 +462,36 @@ class Portal:
         with self.store.transaction():
             history = SqliteHistory(self.store, editor["id"], self.spec.statuts["rejetee"])
             answer = check_deposit(
-                data, deposit, spec=self.spec, history=history, attachments=attachments, mode=IMPORT,
+                data,
+                deposit,
+                spec=self.spec,
+                history=history,
+                attachments=attachments,
+                mode=IMPORT,
                 numbering=self._numbering,
             )
             body = answer.to_json()
             cursor = self.store.db.execute(
                 "INSERT INTO deposits(editor_id, type_demande, numero_ans, taux_tva, at, statut, answer, file_sha256, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (editor["id"], deposit.type_demande, answer.numero_ans, deposit.taux_tva, answer.at.isoformat(),
-                 body["statut"], dumps(body), hashlib.sha256(data).hexdigest(), self.now().isoformat()),
-            )  # fmt: skip
+                (
+                    editor["id"],
+                    deposit.type_demande,
+                    answer.numero_ans,
+                    deposit.taux_tva,
+                    answer.at.isoformat(),
+                    body["statut"],
+                    dumps(body),
+                    hashlib.sha256(data).hexdigest(),
+                    self.now().isoformat(),
+                ),
+            )
             deposit_id = int(cursor.lastrowid or 0)
             if not answer.file_rejected:
                 self._store_lines(editor, deposit_id, answer, data)
-                self._run_scenarios("after_import", [line.numero_demande for line in answer.lines if line.numero_demande])
+                self._run_scenarios(
+                    "after_import", [line.numero_demande for line in answer.lines if line.numero_demande]
+                )
         return {"depot": deposit_id, **body}
 
     def _numbering(self, profile: Profile, at: datetime) -> str:
@@ -424,28 +511,60 @@ class Portal:
             raw = requests[result.number - 1]
             fields = self.spec.extract(raw)
             status = "incomplete" if result.status == INCOMPLETE else "enAttente"
-            missing = [f.params.get("fichier") for f in result.findings if f.params.get("fichier")]
+            missing = self._missing_pieces(result, raw)
             self.store.db.execute(
                 "INSERT INTO requests(numero, editor_id, deposit_id, num_ligne, reference_ligne, numero_bdc, type_demande, "
                 "couloir, type_logiciel, profil, numero_ans, finess_geographique, siret, numero_avance, statut, "
                 "montant_cents, data, pieces_manquantes, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (result.numero_demande, editor["id"], deposit_id, result.number, fields["referenceLigne"],
-                 fields["numeroBdc"], answer.profile.type_demande, answer.profile.couloir, answer.profile.type_logiciel,
-                 answer.profile.name, fields["numeroAns"], fields["finessGeographique"], fields["siret"],
-                 fields["numeroDemandeAvance"], self.spec.statuts[status], cents(fields["montantDemande"]),
-                 dumps(raw), dumps(sorted(set(missing))), at.isoformat(), at.isoformat()),
-            )  # fmt: skip
+                (
+                    result.numero_demande,
+                    editor["id"],
+                    deposit_id,
+                    result.number,
+                    fields["referenceLigne"],
+                    fields["numeroBdc"],
+                    answer.profile.type_demande,
+                    answer.profile.couloir,
+                    answer.profile.type_logiciel,
+                    answer.profile.name,
+                    fields["numeroAns"],
+                    fields["finessGeographique"],
+                    fields["siret"],
+                    fields["numeroDemandeAvance"],
+                    self.spec.statuts[status],
+                    cents(fields["montantDemande"]),
+                    dumps(raw),
+                    dumps(sorted(set(missing))),
+                    at.isoformat(),
+                    at.isoformat(),
+                ),
+            )
             self.store.add_event(at, result.numero_demande, None, self.spec.statuts[status], "import", None)
+
+    def _missing_pieces(self, result: Any, raw: Any) -> list[str]:
+        """The files an incomplete request still needs: those named by its attachment codes, or all
+        its pieces when the zip as a whole failed (absent, unreadable, refused)."""
+        named = [f.params["fichier"] for f in result.findings if f.params.get("fichier")]
+        if len(named) == len(result.findings):
+            return named
+        pieces = self.spec.extract(raw).get("piecesJointes") or []
+        file_path = self.spec.piece_fields.get("nomFichier", ("nomFichier",))
+        names = [resolve(p, file_path) for p in pieces]
+        return [*named, *(n for n in names if isinstance(n, str))]
 
     def terminate(self, editor: sqlite3.Row, deposit_id: int) -> dict[str, Any]:
         """Terminer: closes a deposit whose import status is OK."""
         with self.store.transaction() as db:
-            row = db.execute("SELECT * FROM deposits WHERE id = ? AND editor_id = ?", (deposit_id, editor["id"])).fetchone()
+            row = db.execute(
+                "SELECT * FROM deposits WHERE id = ? AND editor_id = ?", (deposit_id, editor["id"])
+            ).fetchone()
             if row is None:
                 raise not_found(f"dépôt {deposit_id}")
             if row["statut"] != "OK":
-                raise conflict("DEPOT_KO", "un dépôt rejeté ne peut pas être terminé : corrigez le fichier et importez-le")
+                raise conflict(
+                    "DEPOT_KO", "un dépôt rejeté ne peut pas être terminé : corrigez le fichier et importez-le"
+                )
             db.execute("UPDATE deposits SET termine = 1 WHERE id = ?", (deposit_id,))
         return self.deposit_json(editor, deposit_id)
 
@@ -459,7 +578,9 @@ class Portal:
 
     # ------------------------------------------------------------------ requests
 
-    def list_requests(self, editor_id: int | None, statut: str | None, type_demande: str | None) -> list[dict[str, Any]]:
+    def list_requests(
+        self, editor_id: int | None, statut: str | None, type_demande: str | None
+    ) -> list[dict[str, Any]]:
         sql = "SELECT * FROM requests WHERE 1 = 1"
         args: list[Any] = []
         if editor_id is not None:
@@ -477,12 +598,19 @@ class Portal:
 
     def _summary(self, row: sqlite3.Row) -> dict[str, Any]:
         return {
-            "numeroDemande": row["numero"], "referenceLigne": row["reference_ligne"], "numeroBdc": row["numero_bdc"],
-            "typeDemande": row["type_demande"], "profil": row["profil"], "statut": row["statut"], "motif": row["motif"],
-            "montantDemande": round((row["montant_cents"] or 0) / 100, 2), "numeroDemandeAvance": row["numero_avance"],
-            "dateDepot": row["created_at"], "dateMaj": row["updated_at"],
+            "numeroDemande": row["numero"],
+            "referenceLigne": row["reference_ligne"],
+            "numeroBdc": row["numero_bdc"],
+            "typeDemande": row["type_demande"],
+            "profil": row["profil"],
+            "statut": row["statut"],
+            "motif": row["motif"],
+            "montantDemande": round((row["montant_cents"] or 0) / 100, 2),
+            "numeroDemandeAvance": row["numero_avance"],
+            "dateDepot": row["created_at"],
+            "dateMaj": row["updated_at"],
             "piecesManquantes": loads(row["pieces_manquantes"]) or [],
-        }  # fmt: skip
+        }
 
     def request_json(self, numero: str, editor_id: int | None) -> dict[str, Any]:
         row = self.store.request(numero, editor_id)
@@ -502,23 +630,41 @@ class Portal:
             **self._summary(row),
             "demande": loads(row["data"]),
             "historique": [
-                {"date": e["at"], "de": e["from_statut"], "vers": e["to_statut"], "par": e["actor"], "motif": e["motif"]}
+                {
+                    "date": e["at"],
+                    "de": e["from_statut"],
+                    "vers": e["to_statut"],
+                    "par": e["actor"],
+                    "motif": e["motif"],
+                }
                 for e in events
             ],
             "piecesJustificatives": [
-                {"id": d["id"], "nature": d["nature"], "nomFichier": d["filename"], "taille": d["size"], "date": d["created_at"]}
+                {
+                    "id": d["id"],
+                    "nature": d["nature"],
+                    "nomFichier": d["filename"],
+                    "taille": d["size"],
+                    "date": d["created_at"],
+                }
                 for d in documents
             ],
-            "courriels": [{"date": m["at"], "destinataire": m["destinataire"], "objet": m["objet"], "corps": m["corps"]} for m in mails],
+            "courriels": [
+                {"date": m["at"], "destinataire": m["destinataire"], "objet": m["objet"], "corps": m["corps"]}
+                for m in mails
+            ],
             "avenants": [
-                {"id": a["id"], "statut": a["statut"], "montant": a["montant_cents"] / 100, "motif": a["motif"]} for a in avenants
+                {"id": a["id"], "statut": a["statut"], "montant": a["montant_cents"] / 100, "motif": a["motif"]}
+                for a in avenants
             ],
             "suiviFinancier": {
                 "montantAttribue": round(granted / 100, 2) if granted is not None else None,
-                "versements": [{"nature": p["nature"], "montant": p["montant_cents"] / 100, "date": p["at"]} for p in payments],
+                "versements": [
+                    {"nature": p["nature"], "montant": p["montant_cents"] / 100, "date": p["at"]} for p in payments
+                ],
                 "totalVerse": round(paid / 100, 2),
             },
-        }  # fmt: skip
+        }
 
     def document(self, numero: str, document_id: int, editor_id: int | None) -> tuple[str, bytes]:
         if self.store.request(numero, editor_id) is None:
@@ -549,7 +695,9 @@ class Portal:
             raise bad_request("the corrected request is expected as a JSON object")
         document = {"versionFormat": self.spec.format_versions[0], "demandes": [body]}
         history = _Excluding(SqliteHistory(self.store, editor["id"], self.spec.statuts["rejetee"]), numero)
-        deposit = self._deposit(editor, _type_key(self.spec, row["type_demande"]), row["numero_ans"], _rate(body, self.spec))
+        deposit = self._deposit(
+            editor, _type_key(self.spec, row["type_demande"]), row["numero_ans"], _rate(body, self.spec)
+        )
         # A deposited request may be modified after its window closed (seed, slide 4): it is
         # checked as of its deposit time.
         deposit = replace(deposit, at=datetime.fromisoformat(row["created_at"]))
@@ -563,9 +711,15 @@ class Portal:
             db.execute(
                 "UPDATE requests SET data = ?, reference_ligne = ?, numero_bdc = ?, montant_cents = ?, updated_at = ? "
                 "WHERE numero = ?",
-                (dumps(body), fields["referenceLigne"], fields["numeroBdc"], cents(fields["montantDemande"]),
-                 at.isoformat(), numero),
-            )  # fmt: skip
+                (
+                    dumps(body),
+                    fields["referenceLigne"],
+                    fields["numeroBdc"],
+                    cents(fields["montantDemande"]),
+                    at.isoformat(),
+                    numero,
+                ),
+            )
             self._move(numero, row["statut"], transition.target, "editeur", None, at)
         return self.request_json(numero, editor["id"])
 
@@ -628,8 +782,9 @@ class Portal:
         if row is None:
             raise not_found(f"demande {numero}")
         try:
-            self.flows.request.move(self._key(row), target, by="gestionnaire", action="pay" if target == "payee" else None,
-                                    reason=motif)  # fmt: skip
+            self.flows.request.move(
+                self._key(row), target, by="gestionnaire", action="pay" if target == "payee" else None, reason=motif
+            )
         except TransitionRefused as refused:
             raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None
         at = self.now()
@@ -640,26 +795,48 @@ class Portal:
         if target == "decidee":
             content = issued_pdf("Décision d'attribution", self._decision_lines(row), at)
             self.store.add_document(at, numero, "DECISION_ATTRIBUTION", f"decision-attribution-{numero}.pdf", content)
-            self.store.send_mail(at, editor["email"], f"Demande {numero} : décision d'attribution",
-                                 f"Votre demande de financement {numero} est validée. La décision d'attribution est "
-                                 "disponible dans « Pièces justificatives ».", editor["id"], numero)  # fmt: skip
+            self.store.send_mail(
+                at,
+                editor["email"],
+                f"Demande {numero} : décision d'attribution",
+                f"Votre demande de financement {numero} est validée. La décision d'attribution est "
+                "disponible dans « Pièces justificatives ».",
+                editor["id"],
+                numero,
+            )
         elif target == "payee":
             amount = self._payment_cents(row)
             self.store.db.execute(
                 "INSERT INTO payments(numero, nature, montant_cents, at) VALUES (?, ?, ?, ?)",
                 (numero, row["type_demande"], amount, at.isoformat()),
             )
-            content = issued_pdf("Avis de paiement", [
-                f"Demande : {numero} ({row['type_demande'].lower()})",
-                f"Montant versé : {euros(amount)} EUR", f"Date : {at.strftime('%d/%m/%Y')}",
-            ], at)  # fmt: skip
+            content = issued_pdf(
+                "Avis de paiement",
+                [
+                    f"Demande : {numero} ({row['type_demande'].lower()})",
+                    f"Montant versé : {euros(amount)} EUR",
+                    f"Date : {at.strftime('%d/%m/%Y')}",
+                ],
+                at,
+            )
             self.store.add_document(at, numero, "AVIS_PAIEMENT", f"avis-paiement-{numero}.pdf", content)
-            self.store.send_mail(at, editor["email"], f"Demande {numero} : avis de paiement",
-                                 f"Un versement de {euros(amount)} € a été effectué.", editor["id"], numero)  # fmt: skip
+            self.store.send_mail(
+                at,
+                editor["email"],
+                f"Demande {numero} : avis de paiement",
+                f"Un versement de {euros(amount)} € a été effectué.",
+                editor["id"],
+                numero,
+            )
         elif target in ("aModifier", "attentePieces", "rejetee"):
-            self.store.send_mail(at, editor["email"], f"Demande {numero} : {label}",
-                                 f"Votre demande {numero} passe au statut « {label} ». Motif : {motif}",
-                                 editor["id"], numero)  # fmt: skip
+            self.store.send_mail(
+                at,
+                editor["email"],
+                f"Demande {numero} : {label}",
+                f"Votre demande {numero} passe au statut « {label} ». Motif : {motif}",
+                editor["id"],
+                numero,
+            )
 
     def _decision_lines(self, row: sqlite3.Row) -> list[str]:
         data = loads(row["data"]) or {}
@@ -698,9 +875,15 @@ class Portal:
         with self.store.transaction() as db:
             db.execute(
                 "INSERT INTO avenants(numero, statut, montant_cents, motif, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (numero, self.flows.avenant.label(self.flows.avenant.initial), cents(montant), motif, at.isoformat(),
-                 at.isoformat()),
-            )  # fmt: skip
+                (
+                    numero,
+                    self.flows.avenant.label(self.flows.avenant.initial),
+                    cents(montant),
+                    motif,
+                    at.isoformat(),
+                    at.isoformat(),
+                ),
+            )
         return self.request_json(numero, None)
 
     def avenant_transition(self, avenant_id: int, target_in: Any) -> dict[str, Any]:
@@ -716,8 +899,10 @@ class Portal:
                 flow.move(flow.key(row["statut"]) or row["statut"], target, by="gestionnaire")
             except TransitionRefused as refused:
                 raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None
-            db.execute("UPDATE avenants SET statut = ?, updated_at = ? WHERE id = ?",
-                       (flow.label(target), self.now().isoformat(), avenant_id))  # fmt: skip
+            db.execute(
+                "UPDATE avenants SET statut = ?, updated_at = ? WHERE id = ?",
+                (flow.label(target), self.now().isoformat(), avenant_id),
+            )
             numero = row["numero"]
         return self.request_json(numero, None)
 

@@ -72,9 +72,22 @@ CREATE TABLE IF NOT EXISTS scenarios (
 """
 
 _TABLES = (
-    "scenarios", "faults", "journal", "mails", "payments", "documents", "avenants", "request_events", "requests",
-    "deposits", "enrolment_pieces", "enrolments", "sessions", "editors", "meta",
-)  # fmt: skip
+    "scenarios",
+    "faults",
+    "journal",
+    "mails",
+    "payments",
+    "documents",
+    "avenants",
+    "request_events",
+    "requests",
+    "deposits",
+    "enrolment_pieces",
+    "enrolments",
+    "sessions",
+    "editors",
+    "meta",
+)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -147,7 +160,7 @@ class Store:
         """Forget everything (the admin's reset); the caller seeds again."""
         with self.transaction() as db:
             for table in _TABLES:
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 (table names are constants)
+                db.execute(f"DELETE FROM {table}")
 
     # ------------------------------------------------------------------ editors and sessions
 
@@ -205,7 +218,9 @@ class Store:
             ).fetchone()
         return row
 
-    def add_event(self, at: datetime, numero: str, source: str | None, target: str, actor: str, motif: str | None) -> None:
+    def add_event(
+        self, at: datetime, numero: str, source: str | None, target: str, actor: str, motif: str | None
+    ) -> None:
         self.db.execute(
             "INSERT INTO request_events(numero, at, from_statut, to_statut, actor, motif) VALUES (?, ?, ?, ?, ?, ?)",
             (numero, at.isoformat(), source, target, actor, motif),
@@ -217,13 +232,26 @@ class Store:
             (target, motif, at.isoformat(), numero),
         )
 
-    def add_document(self, at: datetime, numero: str, nature: str, filename: str, content: bytes | None,
-                     size: int | None = None, sha256: str | None = None) -> int:  # fmt: skip
+    def add_document(
+        self,
+        at: datetime,
+        numero: str,
+        nature: str,
+        filename: str,
+        content: bytes | None,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> int:
         cursor = self.db.execute(
             "INSERT INTO documents(numero, nature, filename, size, sha256, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                numero, nature, filename, size if size is not None else len(content or b""),
-                sha256 or hashlib.sha256(content or b"").hexdigest(), content, at.isoformat(),
+                numero,
+                nature,
+                filename,
+                size if size is not None else len(content or b""),
+                sha256 or hashlib.sha256(content or b"").hexdigest(),
+                content,
+                at.isoformat(),
             ),
         )
         return int(cursor.lastrowid or 0)
@@ -253,32 +281,49 @@ class SqliteHistory:
             for r in self.store.db.execute("SELECT statut FROM avenants WHERE numero = ? ORDER BY id", (row["numero"],))
         )
         return StoredRequest(
-            numero_demande=row["numero"], type_demande=row["type_demande"], couloir=row["couloir"],
-            type_logiciel=row["type_logiciel"], statut=row["statut"], reference_ligne=row["reference_ligne"],
-            numero_bdc=row["numero_bdc"], finess_geographique=row["finess_geographique"], siret=row["siret"],
-            numero_demande_avance=row["numero_avance"], avenants=avenants, own=row["editor_id"] == self.editor_id,
-        )  # fmt: skip
+            numero_demande=row["numero"],
+            type_demande=row["type_demande"],
+            couloir=row["couloir"],
+            type_logiciel=row["type_logiciel"],
+            statut=row["statut"],
+            reference_ligne=row["reference_ligne"],
+            numero_bdc=row["numero_bdc"],
+            finess_geographique=row["finess_geographique"],
+            siret=row["siret"],
+            numero_demande_avance=row["numero_avance"],
+            avenants=avenants,
+            own=row["editor_id"] == self.editor_id,
+        )
 
     def by_reference(self, reference: str) -> StoredRequest | None:
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND reference_ligne = ? AND statut != ?",
-            self.editor_id, reference, self.rejected,
+            self.editor_id,
+            reference,
+            self.rejected,
         )
 
     def by_bdc(self, numero_bdc: str, type_demande: str) -> StoredRequest | None:
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND numero_bdc = ? AND type_demande = ? AND statut != ?",
-            self.editor_id, numero_bdc, type_demande, self.rejected,
+            self.editor_id,
+            numero_bdc,
+            type_demande,
+            self.rejected,
         )
 
-    def financed(self, beneficiaries: tuple[str, ...], type_logiciel: str, statuses: frozenset[str]) -> StoredRequest | None:
+    def financed(
+        self, beneficiaries: tuple[str, ...], type_logiciel: str, statuses: frozenset[str]
+    ) -> StoredRequest | None:
         for key in beneficiaries:
             kind, _, value = key.partition(" ")
             column = "finess_geographique" if kind == "FINESS" else "siret"
             marks = ",".join("?" * len(statuses))
             found = self._one(
-                f"SELECT * FROM requests WHERE {column} = ? AND type_logiciel = ? AND statut IN ({marks})",  # noqa: S608
-                value, type_logiciel, *sorted(statuses),
+                f"SELECT * FROM requests WHERE {column} = ? AND type_logiciel = ? AND statut IN ({marks})",
+                value,
+                type_logiciel,
+                *sorted(statuses),
             )
             if found is not None:
                 return found
@@ -290,5 +335,7 @@ class SqliteHistory:
     def solde_of(self, numero_avance: str) -> StoredRequest | None:
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND numero_avance = ? AND statut != ?",
-            self.editor_id, numero_avance, self.rejected,
+            self.editor_id,
+            numero_avance,
+            self.rejected,
         )

@@ -39,7 +39,8 @@ class Machine:
         self.keys = {label: key for key, label in labels.items()}
         self.initial = str(section.get("initial", ""))
         self.transitions = [
-            Transition(t["from"], t["to"], t["by"], t.get("action"), bool(t.get("reason"))) for t in section["transitions"]
+            Transition(t["from"], t["to"], t["by"], t.get("action"), bool(t.get("reason")))
+            for t in section["transitions"]
         ]
 
     def label(self, key: str) -> str:
@@ -53,7 +54,9 @@ class Machine:
     def allowed_from(self, source: str, by: str | None = None) -> list[Transition]:
         return [t for t in self.transitions if t.source == source and (by is None or t.by == by)]
 
-    def move(self, source: str, target: str, *, by: str, action: str | None = None, reason: str | None = None) -> Transition:
+    def move(
+        self, source: str, target: str, *, by: str, action: str | None = None, reason: str | None = None
+    ) -> Transition:
         """The transition from ``source`` to ``target`` made by ``by``, or TransitionRefused."""
         allowed = self.allowed_from(source, by)
         for transition in allowed:

@@ -232,3 +232,35 @@ def demo(spec_dir: Path | None) -> None:
         click.echo("")
         worst = max(worst, 0 if answer.all_accepted else 1)
     sys.exit(worst)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="1: the Werkzeug server; more: gunicorn with that many worker processes.",
+)
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEGUR_DATABASE",
+    help="SQLite file holding the state (default: segur-mock.sqlite3 here; env SEGUR_DATABASE).",
+)
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+def serve(host: str, port: int, workers: int, database: Path | None, spec_dir: Path | None) -> None:
+    """Run the mock portal (state kept in SQLite: it survives a restart)."""
+    from mock_portal import create_app
+
+    from .serve import serve as run
+
+    config: dict[str, Any] = {}
+    if database is not None:
+        config["DATABASE"] = str(database)
+    if spec_dir is not None:
+        _spec(spec_dir)
+        config["SPEC_DIR"] = str(spec_dir)
+    run(create_app(config), host, port, workers)

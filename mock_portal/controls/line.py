@@ -85,8 +85,6 @@ def _pieces(value: Any, spec: Spec) -> list[Piece]:
     return pieces
 
 
-
-
 @dataclass(frozen=True)
 class CheckContext:
     """What the line controls may consult: the spec, the deposit and the stored requests."""

@@ -193,11 +193,31 @@ def _load_cached(root: Path) -> Spec:
 #: the logical fields the controls read; a spec maps each to a JSON Pointer in a request
 #: (spec.json, "fields"). A field the spec does not map reads as absent.
 FIELD_NAMES = (
-    "referenceLigne", "typeDemande", "couloir", "typeLogiciel", "numeroAns", "numeroBdc", "dateBdc",
-    "montantSegurHt", "finessJuridique", "siren", "finessGeographique", "siret", "categorieEsms",
-    "montantHt", "tauxTva", "montantTtc", "montantDemande", "piecesJointes", "numeroDemandeAvance",
-    "dateVa", "dateFacture", "montantFacture", "indicateurMss", "adresseMss",
-)  # fmt: skip
+    "referenceLigne",
+    "typeDemande",
+    "couloir",
+    "typeLogiciel",
+    "numeroAns",
+    "numeroBdc",
+    "dateBdc",
+    "montantSegurHt",
+    "finessJuridique",
+    "siren",
+    "finessGeographique",
+    "siret",
+    "categorieEsms",
+    "montantHt",
+    "tauxTva",
+    "montantTtc",
+    "montantDemande",
+    "piecesJointes",
+    "numeroDemandeAvance",
+    "dateVa",
+    "dateFacture",
+    "montantFacture",
+    "indicateurMss",
+    "adresseMss",
+)
 
 _EMPTY: dict[str, Any] = {}
 

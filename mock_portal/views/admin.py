@@ -104,8 +104,9 @@ def set_clock() -> Response:
 def reset() -> Response:
     found = portal()
     found.store.reset()
-    seeded = found.seed(current_app.config["DEMO_LOGIN"], current_app.config["DEMO_PASSWORD"],
-                        current_app.config["ADMIN_TOKEN"])  # fmt: skip
+    seeded = found.seed(
+        current_app.config["DEMO_LOGIN"], current_app.config["DEMO_PASSWORD"], current_app.config["ADMIN_TOKEN"]
+    )
     return json_response({"reinitialise": True, "login": seeded["login"]})
 
 
@@ -121,9 +122,14 @@ def _count(body: dict[str, Any]) -> int | None:
 @blueprint.get("/scenarios")
 def scenarios() -> Response:
     rows = portal().store.db.execute("SELECT * FROM scenarios ORDER BY id").fetchall()
-    return json_response({"scenarios": [
-        {"id": r["id"], "declencheur": r["trigger"], **loads(r["action"]), "restant": r["remaining"]} for r in rows
-    ]})  # fmt: skip
+    return json_response(
+        {
+            "scenarios": [
+                {"id": r["id"], "declencheur": r["trigger"], **loads(r["action"]), "restant": r["remaining"]}
+                for r in rows
+            ]
+        }
+    )
 
 
 @blueprint.post("/scenarios")
@@ -135,7 +141,7 @@ def add_scenario() -> Response:
         raise bad_request(f"'declencheur' must be one of {', '.join(TRIGGERS)}")
     steps = body.get("etapes")
     if not isinstance(steps, list) or not steps or not all(isinstance(s, str) for s in steps):
-        raise bad_request("'etapes' must be a non-empty list of statuses, e.g. [\"enCours\", \"validee\", \"decidee\"]")
+        raise bad_request('\'etapes\' must be a non-empty list of statuses, e.g. ["enCours", "validee", "decidee"]')
     keys = [found.flows.request.key(s) for s in steps]
     if None in keys:
         raise bad_request(f"unknown status in 'etapes'; known: {', '.join(found.spec.statuts)}")
@@ -164,10 +170,21 @@ def clear_scenarios() -> Response:
 @blueprint.get("/faults")
 def faults() -> Response:
     rows = portal().store.db.execute("SELECT * FROM faults ORDER BY id").fetchall()
-    return json_response({"pannes": [
-        {"id": r["id"], "route": r["route"], "methode": r["method"], "type": r["kind"], "latenceMs": r["latency_ms"],
-         "restant": r["remaining"]} for r in rows
-    ]})  # fmt: skip
+    return json_response(
+        {
+            "pannes": [
+                {
+                    "id": r["id"],
+                    "route": r["route"],
+                    "methode": r["method"],
+                    "type": r["kind"],
+                    "latenceMs": r["latency_ms"],
+                    "restant": r["remaining"],
+                }
+                for r in rows
+            ]
+        }
+    )
 
 
 @blueprint.post("/faults")
@@ -191,8 +208,17 @@ def add_fault() -> Response:
             "INSERT INTO faults(route, method, kind, latency_ms, remaining, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (route, method, kind, latency, _count(body), found.now().isoformat()),
         )
-    return json_response({"id": cursor.lastrowid, "route": route, "methode": method, "type": kind,
-                          "latenceMs": latency, "restant": _count(body)}, 201)  # fmt: skip
+    return json_response(
+        {
+            "id": cursor.lastrowid,
+            "route": route,
+            "methode": method,
+            "type": kind,
+            "latenceMs": latency,
+            "restant": _count(body),
+        },
+        201,
+    )
 
 
 @blueprint.delete("/faults")
@@ -205,16 +231,39 @@ def clear_faults() -> Response:
 @blueprint.get("/journal")
 def journal() -> Response:
     rows = portal().store.db.execute("SELECT * FROM journal ORDER BY id DESC LIMIT ?", (_limit(),)).fetchall()
-    return json_response({"journal": [
-        {"id": r["id"], "date": r["at"], "editeur": r["editor_id"], "methode": r["method"], "chemin": r["path"],
-         "statut": r["status"], "detail": loads(r["detail"])} for r in reversed(rows)
-    ]})  # fmt: skip
+    return json_response(
+        {
+            "journal": [
+                {
+                    "id": r["id"],
+                    "date": r["at"],
+                    "editeur": r["editor_id"],
+                    "methode": r["method"],
+                    "chemin": r["path"],
+                    "statut": r["status"],
+                    "detail": loads(r["detail"]),
+                }
+                for r in reversed(rows)
+            ]
+        }
+    )
 
 
 @blueprint.get("/mails")
 def outbox() -> Response:
     rows = portal().store.db.execute("SELECT * FROM mails ORDER BY id DESC LIMIT ?", (_limit(),)).fetchall()
-    return json_response({"courriels": [
-        {"id": r["id"], "date": r["at"], "destinataire": r["destinataire"], "objet": r["objet"], "corps": r["corps"],
-         "numeroDemande": r["numero"]} for r in reversed(rows)
-    ]})  # fmt: skip
+    return json_response(
+        {
+            "courriels": [
+                {
+                    "id": r["id"],
+                    "date": r["at"],
+                    "destinataire": r["destinataire"],
+                    "objet": r["objet"],
+                    "corps": r["corps"],
+                    "numeroDemande": r["numero"],
+                }
+                for r in reversed(rows)
+            ]
+        }
+    )

@@ -27,7 +27,8 @@ def _file(name: str) -> bytes:
     upload = request.files.get(name)
     if upload is None:
         raise bad_request(f"multipart field '{name}' (a file) is missing")
-    return upload.read()
+    content: bytes = upload.read()
+    return content
 
 
 @blueprint.get("/referencement/<numero>")
@@ -74,9 +75,10 @@ def _deposit_fields() -> tuple[Any, Any, Any]:
 
 def _summary(answer: dict[str, Any]) -> dict[str, Any]:
     return {
-        "statut": answer["statut"], "codetraitement": answer["codetraitement"],
+        "statut": answer["statut"],
+        "codetraitement": answer["codetraitement"],
         "lignes": [[line["numLigne"], line["codetraitement"], line.get("numeroDemande")] for line in answer["lignes"]],
-    }  # fmt: skip
+    }
 
 
 @blueprint.post("/simulations")
@@ -148,17 +150,26 @@ def pieces(numero: str) -> Response:
 @blueprint.get("/requests/<numero>/documents/<int:document_id>")
 def document(numero: str, document_id: int) -> Response:
     filename, content = portal().document(numero, document_id, editor()["id"])
-    return Response(content, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return Response(
+        content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @blueprint.get("/mails")
 def mails() -> Response:
     current = editor()
-    rows = portal().store.db.execute(
-        "SELECT * FROM mails WHERE editor_id = ? ORDER BY id", (current["id"],)
-    ).fetchall()
-    return json_response({"courriels": [
-        {"date": r["at"], "destinataire": r["destinataire"], "objet": r["objet"], "corps": r["corps"], "numeroDemande": r["numero"]}
-        for r in rows
-    ]})  # fmt: skip
+    rows = portal().store.db.execute("SELECT * FROM mails WHERE editor_id = ? ORDER BY id", (current["id"],)).fetchall()
+    return json_response(
+        {
+            "courriels": [
+                {
+                    "date": r["at"],
+                    "destinataire": r["destinataire"],
+                    "objet": r["objet"],
+                    "corps": r["corps"],
+                    "numeroDemande": r["numero"],
+                }
+                for r in rows
+            ]
+        }
+    )

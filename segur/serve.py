@@ -1,0 +1,66 @@
+"""Serve the mock portal: the Werkzeug server for one worker, gunicorn for several."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from typing import Any
+
+import click
+from flask import Flask
+
+
+def _announce(app: Flask, host: str, port: int, workers: int) -> None:
+    seed = app.extensions["segur_seed"]
+    click.echo(f"Portail simulé prêt sur http://{host}:{port}/ ({workers} worker(s))", err=False)
+    click.echo(f"  base : {app.config['DATABASE']} ; spécification : {app.extensions['segur_spec'].label}")
+    click.echo(f"  compte éditeur de démonstration : {seed['login']} / {seed['password']}")
+    click.echo(f"  jeton gestionnaire (API /admin) : {seed['admin_token']}")
+    click.echo("  documentation de l'API : /openapi.json", nl=True)
+
+
+def serve(app: Flask, host: str, port: int, workers: int) -> None:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    listener.listen(128)
+    bound = listener.getsockname()[1]
+    if workers <= 1:
+        from werkzeug.serving import make_server
+
+        server = make_server(host, bound, app, threaded=True, fd=listener.fileno())
+        _announce(app, host, bound, 1)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+        return
+    from gunicorn.app.base import BaseApplication
+
+    listener.set_inheritable(True)
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def __init__(self, options: dict[str, Any]) -> None:
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    _announce(app, host, bound, workers)
+    _Gunicorn(
+        {
+            "bind": f"fd://{listener.fileno()}",
+            "workers": workers,
+            "worker_class": "sync",
+            "accesslog": None,
+            "loglevel": "warning",
+            "timeout": 120,
+            "graceful_timeout": 5,
+        }
+    ).run()

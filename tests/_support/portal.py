@@ -1,0 +1,90 @@
+"""Helpers to drive the mock portal through Flask's test client."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from generators.pdf import pdf_document
+from mock_portal import create_app
+from tests._support.paths import EXAMPLES
+
+ADMIN = "admin-token-for-tests"
+
+
+def make_app(tmp_path: Path, **config: Any) -> Flask:
+    return create_app({"DATABASE": str(tmp_path / "portal.sqlite3"), "ADMIN_TOKEN": ADMIN, "TESTING": True, **config})
+
+
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN}"}
+
+
+def login(client: FlaskClient, user: str = "demo", password: str = "demo-segur-2024") -> dict[str, str]:
+    response = client.post("/api/login", json={"login": user, "password": password})
+    assert response.status_code == 200, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+def piece(nature: str) -> dict[str, str]:
+    content = pdf_document(f"Pièce {nature}", ["pièce d'enrôlement de test"])
+    return {"nature": nature, "nomFichier": f"{nature.lower()}.pdf", "contenu": base64.b64encode(content).decode()}
+
+
+def enrolment_form(
+    numero_ans: str = "ANS-MS1-EDIT-0001", email: str = "contact@nouvel-editeur.example"
+) -> dict[str, Any]:
+    person = {
+        "nom": "Martin",
+        "prenom": "Claire",
+        "email": email,
+        "emailConfirmation": email,
+        "telephone": "01 23 45 67 89",
+    }
+    return {
+        "numeroAns": numero_ans,
+        "siret": "73282932000074",
+        "raisonSociale": "Nouvel Éditeur SAS",
+        "nomCommercial": "Nouvel Éditeur",
+        "adresse": {"typeVoie": "RUE", "libelleVoie": "de la Paix", "codePostal": "75002", "commune": "Paris"},
+        "representant": person,
+        "banque": {"iban": "FR7630006000011234567890189", "bic": "BNPAFRPPXXX"},
+        "regimeTva": "TTC",
+        "engagements": {"exactitude": True, "conditions": True},
+        "captcha": "X7K2",
+        "pieces": [piece("CERTIFICAT_ANS"), piece("PIECE_IDENTITE_REPRESENTANT"), piece("RIB")],
+    }
+
+
+def deposit_form(
+    name: str,
+    *,
+    type_demande: str,
+    with_zip: bool = True,
+    data: bytes | None = None,
+    vat: str = "20",
+    ans: str | None = None,
+) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "typeDemande": type_demande,
+        "tauxTva": vat,
+        "fichier": (io.BytesIO(data if data is not None else (EXAMPLES / f"{name}.json").read_bytes()), f"{name}.json"),
+    }
+    if ans:
+        form["numeroAns"] = ans
+    if with_zip:
+        form["pieces"] = (io.BytesIO((EXAMPLES / f"{name}.zip").read_bytes()), f"{name}.zip")
+    return form
+
+
+def transition(client: FlaskClient, numero: str, target: str, motif: str | None = None) -> Any:
+    response = client.post(
+        f"/admin/requests/{numero}/transition", json={"vers": target, "motif": motif}, headers=admin_headers()
+    )
+    assert response.status_code == 200, response.json
+    return response.json

@@ -1,0 +1,316 @@
+"""The seed's flows end to end through the editor's and the gestionnaire's APIs."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import orjson
+import pytest
+from flask.testing import FlaskClient
+
+from tests._support.paths import EXAMPLES
+from tests._support.portal import (
+    admin_headers,
+    deposit_form,
+    enrolment_form,
+    login,
+    make_app,
+    transition,
+)
+
+MS1 = "ANS-MS1-DUI-0042"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> FlaskClient:
+    return make_app(tmp_path).test_client()
+
+
+def mails_to(client: FlaskClient, address: str) -> list[dict[str, str]]:
+    outbox = client.get("/admin/mails", headers=admin_headers()).json["courriels"]
+    return [m for m in outbox if m["destinataire"] == address]
+
+
+def test_enrol_validate_login_then_complementary_enrolment(client: FlaskClient) -> None:
+    """Enrolment: acknowledgement mail, validation with number and credentials by two mails, login."""
+    form = enrolment_form()
+    deposited = client.post("/api/enrolments", json=form)
+    assert deposited.status_code == 201, deposited.json
+    assert deposited.json["statut"] == "Déposée" and deposited.json["typeLogiciel"] == "DUI"
+    assert [m["objet"] for m in mails_to(client, form["representant"]["email"])] == [
+        "Accusé de réception de votre demande d'enrôlement"
+    ]
+    decided = client.post(
+        f"/admin/enrolments/{deposited.json['id']}/decision", json={"vers": "validee"}, headers=admin_headers()
+    )
+    assert decided.status_code == 200 and decided.json["statut"] == "Validée"
+    mails = {m["objet"]: m["corps"] for m in mails_to(client, form["representant"]["email"])}
+    user = re.search(r"Identifiant : (\S+)", mails["Votre identifiant"]).group(1)  # type: ignore[union-attr]
+    password = re.search(r"Mot de passe : (\S+)", mails["Votre mot de passe"]).group(1)  # type: ignore[union-attr]
+    assert "ENR-" in mails["Validation de votre demande d'enrôlement"]
+    headers = login(client, user, password)
+    me = client.get("/api/me", headers=headers).json
+    assert [e["numeroAns"] for e in me["enrolements"]] == ["ANS-MS1-EDIT-0001"]
+    more = client.post(
+        "/api/enrolments/complementaires",
+        json={"numeroAns": "ANS-MS2-EDIT-0002", "pieces": [form["pieces"][0]]},
+        headers=headers,
+    )
+    assert more.status_code == 201 and more.json["complementaire"] is True and more.json["typeLogiciel"] == "DUI-PDE"
+
+
+def test_enrolment_errors_name_each_field(client: FlaskClient) -> None:
+    form = enrolment_form()
+    form["siret"] = "73282932000075"
+    form["banque"]["iban"] = "FR7630006000011234567890188"
+    form["representant"]["emailConfirmation"] = "autre@example.org"
+    form["regimeTva"] = "HT"
+    response = client.post("/api/enrolments", json=form)
+    assert response.status_code == 422
+    fields = {d["champ"] for d in response.json["details"]}
+    assert {"/siret", "/banque/iban", "/representant/emailConfirmation", "/pieces"} <= fields
+    assert any("ATTESTATION_NON_ASSUJETTISSEMENT_TVA" in d["message"] for d in response.json["details"])
+    rejected = client.post("/api/enrolments", json=enrolment_form(email="x@y.example"))
+    refusal = client.post(
+        f"/admin/enrolments/{rejected.json['id']}/decision", json={"vers": "rejetee"}, headers=admin_headers()
+    )
+    assert refusal.status_code == 409 and "motif" in refusal.json["message"]
+
+
+def test_simulate_stores_nothing_and_import_numbers_the_accepted_lines(client: FlaskClient) -> None:
+    headers = login(client)
+    simulated = client.post(
+        "/api/simulations", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    )
+    assert simulated.status_code == 200, simulated.json
+    assert simulated.json["mode"] == "SIMULATION" and simulated.json["recapitulatif"]["acceptees"] == 3
+    assert client.get("/api/requests", headers=headers).json["demandes"] == []
+    imported = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    )
+    assert imported.status_code == 201 and imported.json["statut"] == "OK"
+    numbers = [line["numeroDemande"] for line in imported.json["lignes"]]
+    assert all(re.fullmatch(r"MS1A2024\d{6}", n) for n in numbers)
+    listed = client.get("/api/requests?statut=enAttente", headers=headers).json["demandes"]
+    assert [r["numeroDemande"] for r in listed] == numbers
+    done = client.post(f"/api/imports/{imported.json['depot']}/terminer", headers=headers)
+    assert done.status_code == 200 and done.json["termine"] is True
+    again = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    )
+    assert [line["codetraitement"] for line in again.json["lignes"]] == ["2042"] * 3
+
+
+def test_life_cycle_to_payment_then_solde(client: FlaskClient) -> None:
+    """à modifier → modify → en cours → validée → décidée (decision PDF, mail) → paid 30 % → solde paid 70 %."""
+    headers = login(client)
+    imported = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    ).json
+    numero = imported["lignes"][0]["numeroDemande"]
+    transition(client, numero, "enCours")
+    transition(client, numero, "aModifier", "le montant du BDC diffère du JSON")
+    detail = client.get(f"/api/requests/{numero}", headers=headers).json
+    assert detail["statut"] == "À modifier" and detail["motif"] == "le montant du BDC diffère du JSON"
+    corrected = detail["demande"]
+    corrected["etablissement"]["raisonSociale"] = "EHPAD Les Tilleuls (corrigé)"
+    modified = client.put(f"/api/requests/{numero}", json=corrected, headers=headers)
+    assert modified.status_code == 200, modified.json
+    assert modified.json["statut"] == "En cours"
+    refused = client.post(f"/admin/requests/{numero}/transition", json={"vers": "payee"}, headers=admin_headers())
+    assert refused.status_code == 409 and refused.json["code"] == "TRANSITION_REFUSEE"
+    for target in ("validee", "decidee", "payee"):
+        transition(client, numero, target)
+    detail = client.get(f"/api/requests/{numero}", headers=headers).json
+    assert detail["statut"] == "Décidée et payée"
+    assert detail["suiviFinancier"] == {
+        "montantAttribue": 12000.0,
+        "totalVerse": 3600.0,
+        "versements": [
+            {"nature": "AVANCE", "montant": 3600.0, "date": detail["suiviFinancier"]["versements"][0]["date"]}
+        ],
+    }
+    natures = {d["nature"]: d["id"] for d in detail["piecesJustificatives"]}
+    pdf = client.get(f"/api/requests/{numero}/documents/{natures['DECISION_ATTRIBUTION']}", headers=headers)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-") and pdf.mimetype == "application/pdf"
+    assert any("décision d'attribution" in m["objet"] for m in detail["courriels"])
+    # the solde of that avance, deposited at the calendar's solde time
+    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
+    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
+    solde["demandes"] = solde["demandes"][:1]
+    solde["demandes"][0]["numeroDemandeAvance"] = numero
+    solde["demandes"][0]["bonCommande"]["numero"] = imported["lignes"][0]["referenceLigne"].replace(
+        "MS1-AV", "BDC-2024"
+    )
+    form = deposit_form("ms1-solde", type_demande="solde", data=orjson.dumps(solde), ans=MS1)
+    deposited = client.post("/api/imports", data=form, headers=headers).json
+    assert deposited["lignes"][0]["codetraitement"] == "0000", deposited["lignes"][0]
+    solde_numero = deposited["lignes"][0]["numeroDemande"]
+    for target in ("enCours", "validee", "decidee", "payee"):
+        transition(client, solde_numero, target)
+    detail = client.get(f"/api/requests/{solde_numero}", headers=headers).json
+    assert detail["suiviFinancier"]["versements"][0]["montant"] == 8400.0
+
+
+def test_solde_refused_until_the_avance_is_paid(client: FlaskClient) -> None:
+    headers = login(client)
+    imported = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    ).json
+    numero = imported["lignes"][0]["numeroDemande"]
+    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
+    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
+    solde["demandes"] = solde["demandes"][:1]
+    solde["demandes"][0]["numeroDemandeAvance"] = numero
+    answer = client.post(
+        "/api/simulations",
+        data=deposit_form("ms1-solde", type_demande="solde", ans=MS1, data=orjson.dumps(solde), with_zip=False),
+        headers=headers,
+    ).json
+    assert answer["lignes"][0]["codetraitement"] == "2061"
+
+
+def test_incomplete_deposit_then_missing_pieces_sent(client: FlaskClient) -> None:
+    headers = login(client)
+    imported = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False), headers=headers
+    ).json
+    assert [line["codetraitement"] for line in imported["lignes"]] == ["3008"] * 3
+    incomplete = client.get("/api/requests/incompletes", headers=headers).json["demandes"]
+    assert len(incomplete) == 3 and client.get("/api/me", headers=headers).json["demandesIncompletes"] == 3
+    assert client.get("/api/requests?statut=enAttente", headers=headers).json["demandes"] == []
+    numero = incomplete[0]["numeroDemande"]
+    bad = client.post(
+        f"/api/requests/{numero}/pieces", data={"pieces": (io.BytesIO(b"not a pdf"), "x.pdf")}, headers=headers
+    )
+    assert bad.status_code == 422
+    from generators.pdf import pdf_document
+
+    sent = client.post(
+        f"/api/requests/{numero}/pieces",
+        data={"pieces": (io.BytesIO(pdf_document("BDC")), incomplete[0]["piecesManquantes"][0])},
+        headers=headers,
+    )
+    assert sent.status_code == 200, sent.json
+    assert sent.json["statut"] == "En attente d'instruction"
+
+
+def test_windows_close_by_the_mock_clock(client: FlaskClient) -> None:
+    headers = login(client)
+    client.post("/admin/clock", json={"at": "2024-02-28T13:59"}, headers=admin_headers())
+    before = client.post(
+        "/api/simulations",
+        data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False),
+        headers=headers,
+    ).json
+    assert before["codetraitement"] == "0000"
+    client.post("/admin/clock", json={"advance": 60}, headers=admin_headers())
+    after = client.post(
+        "/api/simulations",
+        data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False),
+        headers=headers,
+    ).json
+    assert after["codetraitement"] == "1011" and after["dateDepot"] == "2024-02-28T14:00:00+01:00"
+
+
+def test_editors_are_kept_apart_and_admin_needs_its_token(client: FlaskClient) -> None:
+    headers = login(client)
+    numero = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    ).json["lignes"][0]["numeroDemande"]
+    form = enrolment_form(email="autre@editeur.example")
+    enrolment = client.post("/api/enrolments", json=form).json
+    client.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())
+    mails = {m["objet"]: m["corps"] for m in mails_to(client, "autre@editeur.example")}
+    other = login(client, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
+    assert client.get(f"/api/requests/{numero}", headers=other).status_code == 404
+    assert client.put(f"/api/requests/{numero}", json={}, headers=other).status_code == 404
+    assert client.get("/api/requests", headers=other).json["demandes"] == []
+    assert client.get("/admin/requests", headers=headers).status_code == 403
+    assert client.get("/admin/requests").status_code == 401
+
+
+def test_scenario_decides_every_imported_request_and_faults_answer_503(client: FlaskClient) -> None:
+    headers = login(client)
+    created = client.post(
+        "/admin/scenarios", json={"etapes": ["enCours", "validee", "decidee"], "fois": 1}, headers=admin_headers()
+    )
+    assert created.status_code == 201
+    lines = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    ).json["lignes"]
+    statuses = {client.get(f"/api/requests/{line['numeroDemande']}", headers=headers).json["statut"] for line in lines}
+    assert statuses == {"Décidée"}
+    client.post(
+        "/admin/faults", json={"route": "/api/simulations", "type": "unavailable", "fois": 1}, headers=admin_headers()
+    )
+    first = client.post(
+        "/api/simulations",
+        data=deposit_form("ms2-avance", type_demande="avance", ans="ANS-MS2-DPE-0107", with_zip=False),
+        headers=headers,
+    )
+    second = client.post(
+        "/api/simulations",
+        data=deposit_form("ms2-avance", type_demande="avance", ans="ANS-MS2-DPE-0107", with_zip=False),
+        headers=headers,
+    )
+    assert (first.status_code, second.status_code) == (503, 200)
+
+
+def test_journal_records_calls_without_secrets(client: FlaskClient) -> None:
+    headers = login(client)
+    client.post(
+        "/api/simulations",
+        data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False),
+        headers=headers,
+    )
+    journal = client.get("/admin/journal", headers=admin_headers()).json["journal"]
+    assert [(e["methode"], e["chemin"], e["statut"]) for e in journal] == [
+        ("POST", "/api/login", 200),
+        ("POST", "/api/simulations", 200),
+    ]
+    text = orjson.dumps(journal).decode()
+    assert "demo-segur-2024" not in text and headers["Authorization"].split()[1] not in text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("post", "/api/login", {"data": "not json", "content_type": "application/json"}),
+        ("post", "/api/login", {"json": ["a", "list"]}),
+        ("post", "/api/enrolments", {"json": {"numeroAns": 3}}),
+        ("post", "/api/simulations", {"data": {"typeDemande": "avance"}}),
+        (
+            "post",
+            "/api/simulations",
+            {"data": {"typeDemande": "acompte", "tauxTva": "20", "fichier": (io.BytesIO(b"{}"), "f.json")}},
+        ),
+        (
+            "post",
+            "/api/simulations",
+            {"data": {"typeDemande": "avance", "tauxTva": "NaN", "fichier": (io.BytesIO(b"\xff\xfe"), "f.json")}},
+        ),
+        ("put", "/api/requests/NOPE", {"json": {}}),
+        ("get", "/api/requests/NOPE/documents/1", {}),
+        ("delete", "/api/login", {}),
+    ],
+)
+def test_bad_input_gets_a_clear_json_error_never_a_500(
+    client: FlaskClient, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    headers = login(client)
+    response = getattr(client, method)(path, headers=headers, **kwargs)
+    assert 400 <= response.status_code < 500, response.data
+    assert response.is_json and response.json["code"] and response.json["message"]
+
+
+def test_state_survives_a_new_app_on_the_same_database(tmp_path: Path) -> None:
+    first = make_app(tmp_path).test_client()
+    headers = login(first)
+    numero = first.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    ).json["lignes"][0]["numeroDemande"]
+    second = make_app(tmp_path).test_client()
+    assert second.get(f"/api/requests/{numero}", headers=headers).json["statut"] == "En attente d'instruction"
