@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from mock_portal.controls import SpecError, load_spec
 from mock_portal.errors import PortalError
@@ -28,6 +29,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 210_000_000,
     "MAX_FAULT_LATENCY_MS": 10_000,
 }
+
+
+class RowId(IntegerConverter):
+    """``<id:name>``: a row id in a path, digits up to SQLite's largest INTEGER; a larger number
+    matches no route (404) instead of overflowing the query."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, max=2**63 - 1)
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -60,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from mock_portal.views import admin, api, ui
 
+    app.url_map.converters["id"] = RowId
     app.register_blueprint(api.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(ui.blueprint)

@@ -40,6 +40,11 @@ from mock_portal.store import SqliteHistory, Store, dumps, loads, new_token
 from mock_portal.workflow import TransitionRefused, Workflows, workflows
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: the largest avenant, in euros (model): keeps the amount within SQLite's integers, in cents
+MAX_AVENANT = 1_000_000_000
+#: the years the mock's clock may show: far from datetime's limits, so that no later
+#: computation on the clock overflows
+CLOCK_YEARS = (2000, 2099)
 
 
 @dataclass
@@ -68,14 +73,18 @@ class Portal:
                     moment = self.spec.local_time(at)
                 except ValueError:
                     raise bad_request(f"'at': {at!r} is not an ISO 8601 time (e.g. 2024-02-28T13:59)") from None
+                _check_clock(moment, "at")
                 self.store.set_meta("clock", {"frozen": moment.isoformat()})
             elif advance is not None:
                 clock = self.store.meta("clock") or {}
                 if "frozen" in clock:
                     moment = datetime.fromisoformat(clock["frozen"]) + timedelta(seconds=advance)
+                    _check_clock(moment, "advance")
                     self.store.set_meta("clock", {"frozen": moment.isoformat()})
                 else:
-                    self.store.set_meta("clock", {"offset": float(clock.get("offset", 0)) + advance})
+                    offset = float(clock.get("offset", 0)) + advance
+                    _check_clock(datetime.now(self.spec.timezone) + timedelta(seconds=offset), "advance")
+                    self.store.set_meta("clock", {"offset": offset})
             else:
                 raise bad_request("give 'at' (ISO time), 'advance' (seconds) or 'real': true")
         return self.now()
@@ -278,7 +287,9 @@ class Portal:
             return
         natures = set()
         for index, piece in enumerate(pieces):
-            if not isinstance(piece, dict) or not isinstance(piece.get("contenu"), str):
+            if not isinstance(piece, dict) or not all(
+                isinstance(piece.get(key), str) for key in ("nature", "nomFichier", "contenu")
+            ):
                 bad(f"/pieces/{index}", "pièce attendue : nature, nomFichier, contenu (PDF en base64)")
                 continue
             natures.add(piece.get("nature"))
@@ -869,8 +880,12 @@ class Portal:
         row = self.store.request(numero)
         if row is None:
             raise not_found(f"demande {numero}")
-        if not isinstance(montant, (int, float)) or isinstance(montant, bool) or cents(montant) is None:
+        if not isinstance(montant, (int, float)) or isinstance(montant, bool) or abs(montant) > MAX_AVENANT:
+            raise bad_request(f"'montant' must be an amount in euros, at most {MAX_AVENANT:,} in absolute value")
+        if cents(montant) is None:
             raise bad_request("'montant' must be an amount in euros with at most two decimals")
+        if motif is not None and not isinstance(motif, str):
+            raise bad_request("'motif' must be text")
         at = self.now()
         with self.store.transaction() as db:
             db.execute(
@@ -927,6 +942,13 @@ class Portal:
                     self._transition(numero, step, action.get("motif"))
             if scenario["remaining"] is not None:
                 self.store.db.execute("UPDATE scenarios SET remaining = remaining - 1 WHERE id = ?", (scenario["id"],))
+
+
+def _check_clock(moment: datetime, field: str) -> None:
+    if not CLOCK_YEARS[0] <= moment.year <= CLOCK_YEARS[1]:
+        raise bad_request(
+            f"'{field}': the mock's clock must stay within the years {CLOCK_YEARS[0]} to {CLOCK_YEARS[1]}"
+        )
 
 
 def _type_key(spec: Spec, code: str) -> str:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from mock_portal.app import json_response, portal
 from mock_portal.errors import PortalError, bad_request
 from mock_portal.store import dumps, loads
+from mock_portal.workflow import TransitionRefused
 
 from ._common import bearer, json_object
 
@@ -17,6 +18,8 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 FAULT_KINDS = ("unavailable", "latency", "drop")
 TRIGGERS = ("after_import",)
+#: the most times a scenario or a fault may apply ('fois'); more is "always" (leave it out)
+MAX_COUNT = 1_000_000
 
 
 @blueprint.before_request
@@ -44,13 +47,16 @@ def enrolments() -> Response:
     return json_response({"enrolements": [found.enrolment_json(r["id"]) for r in rows]})
 
 
-@blueprint.post("/enrolments/<int:enrolment_id>/decision")
+@blueprint.post("/enrolments/<id:enrolment_id>/decision")
 def enrolment_decision(enrolment_id: int) -> Response:
     body = json_object()
     target = portal().flows.enrolment.key(str(body.get("vers", "")))
     if target is None:
         raise bad_request(f"'vers' must be one of {', '.join(portal().flows.enrolment.labels)}")
-    return json_response(portal().decide_enrolment(enrolment_id, target, body.get("motif")))
+    motif = body.get("motif")
+    if motif is not None and not isinstance(motif, str):
+        raise bad_request("'motif' must be text")
+    return json_response(portal().decide_enrolment(enrolment_id, target, motif))
 
 
 @blueprint.get("/requests")
@@ -76,7 +82,7 @@ def avenant(numero: str) -> Response:
     return json_response(portal().add_avenant(numero, body.get("montant"), body.get("motif")), 201)
 
 
-@blueprint.post("/avenants/<int:avenant_id>/transition")
+@blueprint.post("/avenants/<id:avenant_id>/transition")
 def avenant_transition(avenant_id: int) -> Response:
     return json_response(portal().avenant_transition(avenant_id, json_object().get("vers")))
 
@@ -114,8 +120,8 @@ def _count(body: dict[str, Any]) -> int | None:
     count = body.get("fois")
     if count is None:
         return None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise bad_request("'fois' must be a whole number ≥ 1 (leave it out for always)")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise bad_request(f"'fois' must be a whole number from 1 to {MAX_COUNT} (leave it out for always)")
     return count
 
 
@@ -145,6 +151,20 @@ def add_scenario() -> Response:
     keys = [found.flows.request.key(s) for s in steps]
     if None in keys:
         raise bad_request(f"unknown status in 'etapes'; known: {', '.join(found.spec.statuts)}")
+    flow = found.flows.request
+    current = flow.initial
+    for step in keys:  # the path must be one the gestionnaire can walk from a freshly imported request
+        try:
+            flow.move(
+                current,
+                str(step),
+                by="gestionnaire",
+                action="pay" if step == "payee" else None,
+                reason=body.get("motif") if isinstance(body.get("motif"), str) else None,
+            )
+        except TransitionRefused as refused:
+            raise bad_request(f"'etapes': {refused.message}", {"possibles": refused.allowed}) from None
+        current = str(step)
     line = body.get("ligne")
     if line is not None and (isinstance(line, bool) or not isinstance(line, int) or line < 1):
         raise bad_request("'ligne' must be a line number ≥ 1")

@@ -100,12 +100,12 @@ def import_deposit() -> Response:
     return json_response(result, 201)
 
 
-@blueprint.get("/imports/<int:deposit_id>")
+@blueprint.get("/imports/<id:deposit_id>")
 def deposit(deposit_id: int) -> Response:
     return json_response(portal().deposit_json(editor(), deposit_id))
 
 
-@blueprint.post("/imports/<int:deposit_id>/terminer")
+@blueprint.post("/imports/<id:deposit_id>/terminer")
 def terminate(deposit_id: int) -> Response:
     result = portal().terminate(editor(), deposit_id)
     g.detail = {"depot": deposit_id}
@@ -147,7 +147,7 @@ def pieces(numero: str) -> Response:
     return json_response(result)
 
 
-@blueprint.get("/requests/<numero>/documents/<int:document_id>")
+@blueprint.get("/requests/<numero>/documents/<id:document_id>")
 def document(numero: str, document_id: int) -> Response:
     filename, content = portal().document(numero, document_id, editor()["id"])
     return Response(

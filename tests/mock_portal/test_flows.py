@@ -314,3 +314,22 @@ def test_state_survives_a_new_app_on_the_same_database(tmp_path: Path) -> None:
     ).json["lignes"][0]["numeroDemande"]
     second = make_app(tmp_path).test_client()
     assert second.get(f"/api/requests/{numero}", headers=headers).json["statut"] == "En attente d'instruction"
+
+
+def test_a_scenario_the_workflow_refuses_is_refused_when_created(client: FlaskClient) -> None:
+    refused = client.post("/admin/scenarios", json={"etapes": ["validee"]}, headers=admin_headers())
+    assert refused.status_code == 400 and "etapes" in refused.json["message"]
+    without_reason = client.post("/admin/scenarios", json={"etapes": ["enCours", "aModifier"]}, headers=admin_headers())
+    assert without_reason.status_code == 400 and "motif" in without_reason.json["message"]
+    accepted = client.post(
+        "/admin/scenarios",
+        json={"etapes": ["enCours", "aModifier"], "ligne": 2, "motif": "écart entre le JSON et le BDC"},
+        headers=admin_headers(),
+    )
+    assert accepted.status_code == 201
+    headers = login(client)
+    lines = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    ).json["lignes"]
+    statuses = [client.get(f"/api/requests/{line['numeroDemande']}", headers=headers).json["statut"] for line in lines]
+    assert statuses == ["En attente d'instruction", "À modifier", "En attente d'instruction"]
