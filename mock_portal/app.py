@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import socket
+import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     finally:
         connection.close()
     app.config["ADMIN_TOKEN"] = seeded["admin_token"]
+    app.extensions["segur_connections"] = threading.local()
     app.extensions["segur_seed"] = seeded
 
     from mock_portal.views import admin, api, ui
@@ -91,15 +94,25 @@ def portal() -> Portal:
 def _open() -> None:
     from flask import current_app
 
-    g.portal = portal_for(Store(connect(current_app.config["DATABASE"])), current_app.extensions["segur_spec"])
+    g.portal = portal_for(Store(_connection(current_app)), current_app.extensions["segur_spec"])
     g.editor_id = None
     g.detail = {}
 
 
+def _connection(app: Flask) -> sqlite3.Connection:
+    """One SQLite connection per thread of a worker, reused from request to request: opening
+    one per request costs its PRAGMAs and, on close, a WAL checkpoint."""
+    local = app.extensions["segur_connections"]
+    connection: sqlite3.Connection | None = getattr(local, "connection", None)
+    if connection is None:
+        connection = local.connection = connect(app.config["DATABASE"])
+    return connection
+
+
 def _close(_exc: BaseException | None) -> None:
     found = g.pop("portal", None)
-    if found is not None:
-        found.store.db.close()
+    if found is not None and found.store.db.in_transaction:  # never carry a transaction over
+        found.store.db.execute("ROLLBACK")
 
 
 def _faults() -> Response | None:

@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS requests (
     type_logiciel TEXT NOT NULL, profil TEXT NOT NULL, numero_ans TEXT, finess_geographique TEXT, siret TEXT,
     numero_avance TEXT, statut TEXT NOT NULL, motif TEXT, montant_cents INTEGER, data TEXT NOT NULL,
     pieces_manquantes TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS requests_editor ON requests(editor_id, statut);
 CREATE TABLE IF NOT EXISTS request_events (
     id INTEGER PRIMARY KEY, numero TEXT NOT NULL REFERENCES requests(numero), at TEXT NOT NULL,
     from_statut TEXT, to_statut TEXT NOT NULL, actor TEXT NOT NULL, motif TEXT);
@@ -69,6 +68,18 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining INTEGER, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scenarios (
     id INTEGER PRIMARY KEY, trigger TEXT NOT NULL, action TEXT NOT NULL, remaining INTEGER, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS requests_editor ON requests(editor_id, statut);
+CREATE INDEX IF NOT EXISTS requests_reference ON requests(editor_id, reference_ligne);
+CREATE INDEX IF NOT EXISTS requests_bdc ON requests(editor_id, numero_bdc, type_demande);
+CREATE INDEX IF NOT EXISTS requests_finess ON requests(finess_geographique, type_logiciel);
+CREATE INDEX IF NOT EXISTS requests_siret ON requests(siret, type_logiciel);
+CREATE INDEX IF NOT EXISTS requests_avance ON requests(editor_id, numero_avance);
+CREATE INDEX IF NOT EXISTS events_request ON request_events(numero);
+CREATE INDEX IF NOT EXISTS documents_request ON documents(numero);
+CREATE INDEX IF NOT EXISTS mails_request ON mails(numero);
+CREATE INDEX IF NOT EXISTS mails_editor ON mails(editor_id);
+CREATE INDEX IF NOT EXISTS payments_request ON payments(numero);
+CREATE INDEX IF NOT EXISTS avenants_request ON avenants(numero);
 """
 
 _TABLES = (
@@ -263,17 +274,80 @@ class Store:
         ).fetchall()
 
 
+_CHUNK = 500  # values per IN (...) list, well under SQLite's limit on bound variables
+
+
 class SqliteHistory:
-    """The controls' read-only view of stored requests, for one depositor (mock_portal.controls.History)."""
+    """The controls' read-only view of stored requests, for one depositor (mock_portal.controls.History).
+
+    :meth:`prepare` fetches, in a few indexed queries, every stored request the file's lines
+    can match; the lookups then read from memory. A value it did not prepare is queried.
+    """
 
     def __init__(self, store: Store, editor_id: int, rejected_label: str) -> None:
         self.store = store
         self.editor_id = editor_id
         self.rejected = rejected_label
+        self._prepared = False
+        self._rows: dict[str, sqlite3.Row] = {}
+        self._index: dict[str, dict[str, list[sqlite3.Row]]] = {}
+        self._keys: dict[str, set[str]] = {}
+
+    def _select(self, where: str, column: str, values: set[str], *args: Any) -> list[sqlite3.Row]:
+        found: list[sqlite3.Row] = []
+        ordered = sorted(values)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found += self.store.db.execute(
+                f"SELECT * FROM requests WHERE {where} AND {column} IN ({marks})",
+                (*args, *chunk),
+            ).fetchall()
+        return found
+
+    def prepare(self, *, references: set[str], bdcs: set[str], beneficiaries: set[str], avances: set[str]) -> None:
+        """Load at once what the lines of one file can match (called by the controls' engine)."""
+        mine = "editor_id = ?"
+        finess = {k.partition(" ")[2] for k in beneficiaries if k.startswith("FINESS ")}
+        sirets = {k.partition(" ")[2] for k in beneficiaries if k.startswith("SIRET ")}
+        columns = {
+            "reference": ("reference_ligne", self._select(mine, "reference_ligne", references, self.editor_id)),
+            "bdc": ("numero_bdc", self._select(mine, "numero_bdc", bdcs, self.editor_id)),
+            "finess": ("finess_geographique", self._select("1 = 1", "finess_geographique", finess)),
+            "siret": ("siret", self._select("1 = 1", "siret", sirets)),
+            "avance": ("numero_avance", self._select(mine, "numero_avance", avances, self.editor_id)),
+        }
+        self._index = {}
+        for kind, (column, rows) in columns.items():
+            by_value: dict[str, list[sqlite3.Row]] = {}
+            for row in sorted(rows, key=lambda r: r["numero"]):
+                by_value.setdefault(row[column], []).append(row)
+            self._index[kind] = by_value
+        self._rows = {row["numero"]: row for row in self._select(mine, "numero", avances, self.editor_id)}
+        self._keys = {
+            "reference": set(references),
+            "bdc": set(bdcs),
+            "finess": finess,
+            "siret": sirets,
+            "avance": set(avances),
+        }
+        self._prepared = True
+
+    def _covered(self, kind: str, value: str) -> bool:
+        return self._prepared and value in self._keys.get(kind, set())
+
+    def _first(self, kind: str, value: str, keep: Any) -> StoredRequest | None:
+        for row in self._index[kind].get(value, ()):
+            if keep(row):
+                return self._stored(row)
+        return None
 
     def _one(self, sql: str, *args: Any) -> StoredRequest | None:
         row = self.store.db.execute(sql, args).fetchone()
         return self._stored(row) if row else None
+
+    def _live(self, row: sqlite3.Row) -> bool:
+        return bool(row["editor_id"] == self.editor_id and row["statut"] != self.rejected)
 
     def _stored(self, row: sqlite3.Row) -> StoredRequest:
         avenants = tuple(
@@ -296,6 +370,8 @@ class SqliteHistory:
         )
 
     def by_reference(self, reference: str) -> StoredRequest | None:
+        if self._covered("reference", reference):
+            return self._first("reference", reference, self._live)
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND reference_ligne = ? AND statut != ?",
             self.editor_id,
@@ -304,6 +380,8 @@ class SqliteHistory:
         )
 
     def by_bdc(self, numero_bdc: str, type_demande: str) -> StoredRequest | None:
+        if self._covered("bdc", numero_bdc):
+            return self._first("bdc", numero_bdc, lambda r: self._live(r) and r["type_demande"] == type_demande)
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND numero_bdc = ? AND type_demande = ? AND statut != ?",
             self.editor_id,
@@ -318,6 +396,13 @@ class SqliteHistory:
         for key in beneficiaries:
             kind, _, value = key.partition(" ")
             column = "finess_geographique" if kind == "FINESS" else "siret"
+            if self._covered(kind.lower(), value):
+                found = self._first(
+                    kind.lower(), value, lambda r: r["type_logiciel"] == type_logiciel and r["statut"] in statuses
+                )
+                if found is not None:
+                    return found
+                continue
             marks = ",".join("?" * len(statuses))
             found = self._one(
                 f"SELECT * FROM requests WHERE {column} = ? AND type_logiciel = ? AND statut IN ({marks})",
@@ -330,9 +415,14 @@ class SqliteHistory:
         return None
 
     def get(self, numero_demande: str) -> StoredRequest | None:
+        if self._covered("avance", numero_demande):
+            row = self._rows.get(numero_demande)
+            return self._stored(row) if row is not None and row["editor_id"] == self.editor_id else None
         return self._one("SELECT * FROM requests WHERE numero = ? AND editor_id = ?", numero_demande, self.editor_id)
 
     def solde_of(self, numero_avance: str) -> StoredRequest | None:
+        if self._covered("avance", numero_avance):
+            return self._first("avance", numero_avance, self._live)
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND numero_avance = ? AND statut != ?",
             self.editor_id,

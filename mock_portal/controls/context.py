@@ -83,6 +83,10 @@ class History(Protocol):
     Line references and order forms are the depositor's own and count only while the
     request is not rejected (a rejected request may be deposited again, corrected);
     financed beneficiaries are searched across every editor.
+
+    A history backed by a store may also offer ``prepare(*, references, bdcs, beneficiaries,
+    avances)``: the engine then calls it once per file with the values its lines carry, so
+    that the lookups need not query one by one.
     """
 
     def by_reference(self, reference: str) -> StoredRequest | None: ...

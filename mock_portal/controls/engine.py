@@ -78,6 +78,14 @@ def check_deposit(
     by_line: dict[int, list[Violation]] = defaultdict(list)
     for violation in _schema(stage.document, profile.name, spec, lines):
         by_line[violation.line or 0].append(violation)
+    prepare = getattr(history, "prepare", None)
+    if prepare is not None:  # a stored history may fetch what the lines can match in one go
+        prepare(
+            references={v for line in lines if isinstance(v := line.f["referenceLigne"], str)},
+            bdcs={v for line in lines if isinstance(v := line.f["numeroBdc"], str)},
+            beneficiaries={key for line in lines for key in line.beneficiaries},
+            avances={v for line in lines if isinstance(v := line.f["numeroDemandeAvance"], str)},
+        )
     ctx = CheckContext(spec, profile, stage.at, float(deposit.taux_tva), stage.numero_ans or "", history)
     enforced = spec.rule_codes
     for registered in LINE_CONTROLS:
