@@ -333,3 +333,38 @@ def test_a_scenario_the_workflow_refuses_is_refused_when_created(client: FlaskCl
     ).json["lignes"]
     statuses = [client.get(f"/api/requests/{line['numeroDemande']}", headers=headers).json["statut"] for line in lines]
     assert statuses == ["En attente d'instruction", "À modifier", "En attente d'instruction"]
+
+
+def test_an_avenant_blocks_the_solde_until_it_is_decided_and_paid(client: FlaskClient) -> None:
+    headers = login(client)
+    imported = client.post(
+        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+    ).json
+    numero = imported["lignes"][0]["numeroDemande"]
+    for target in ("enCours", "validee", "decidee", "payee"):
+        transition(client, numero, target)
+    avenant = client.post(
+        f"/admin/requests/{numero}/avenants", json={"montant": 12500.0, "motif": "extension"}, headers=admin_headers()
+    )
+    assert avenant.status_code == 201 and avenant.json["avenants"][0]["statut"] == "Demandé"
+    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
+    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
+    solde["demandes"] = solde["demandes"][:1]
+    solde["demandes"][0]["numeroDemandeAvance"] = numero
+
+    def simulate() -> str:
+        answer = client.post(
+            "/api/simulations",
+            data=deposit_form("ms1-solde", type_demande="solde", ans=MS1, data=orjson.dumps(solde), with_zip=False),
+            headers=headers,
+        ).json
+        return str(answer["lignes"][0]["codetraitement"])
+
+    assert simulate() == "2062"
+    avenant_id = avenant.json["avenants"][0]["id"]
+    skipped = client.post(f"/admin/avenants/{avenant_id}/transition", json={"vers": "paye"}, headers=admin_headers())
+    assert skipped.status_code == 409
+    for target in ("decide", "paye"):
+        moved = client.post(f"/admin/avenants/{avenant_id}/transition", json={"vers": target}, headers=admin_headers())
+        assert moved.status_code == 200, moved.json
+    assert simulate() == "0000"

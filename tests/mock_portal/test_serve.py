@@ -458,3 +458,17 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
     again.assert_no_traceback()
     final = stored_state(database)
     assert [len(final[d]["requests"]) for d in sorted(final)] == [3, BIG]
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["werkzeug", "gunicorn"])
+def test_a_drop_fault_closes_the_connection_without_an_answer_once(
+    tmp_path: Path, servers: list[Server], workers: int
+) -> None:
+    server = start(servers, tmp_path / "portal.sqlite3", workers)
+    token = server.login()
+    created = server.admin_post("/admin/faults", {"route": "/api/me", "type": "drop", "fois": 1})
+    assert created.status_code == 201, created.text
+    with pytest.raises(requests.ConnectionError):
+        server.get("/api/me", token)
+    assert server.get("/api/me", token).status_code == 200
+    server.assert_no_traceback()
