@@ -368,3 +368,41 @@ def test_an_avenant_blocks_the_solde_until_it_is_decided_and_paid(client: FlaskC
         moved = client.post(f"/admin/avenants/{avenant_id}/transition", json={"vers": target}, headers=admin_headers())
         assert moved.status_code == 200, moved.json
     assert simulate() == "0000"
+
+
+def test_the_whole_seed_path_for_a_newly_enrolled_editor(client: FlaskClient) -> None:
+    """enrol → validate → login → simulate → import → instruction → à modifier → modify → décidée → paid
+    → solde → paid, by an editor that enrolled through the API."""
+    form = enrolment_form(numero_ans=MS1, email="dsi@editeur-neuf.example")
+    enrolment = client.post("/api/enrolments", json=form).json
+    client.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())
+    mails = {m["objet"]: m["corps"] for m in mails_to(client, "dsi@editeur-neuf.example")}
+    headers = login(client, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
+    simulated = client.post(
+        "/api/simulations", data=deposit_form("ms1-avance", type_demande="avance"), headers=headers
+    ).json
+    assert simulated["recapitulatif"]["acceptees"] == 3, simulated
+    imported = client.post("/api/imports", data=deposit_form("ms1-avance", type_demande="avance"), headers=headers).json
+    numero = imported["lignes"][1]["numeroDemande"]
+    transition(client, numero, "enCours")
+    transition(client, numero, "aModifier", "SIRET du BDC différent")
+    request = client.get(f"/api/requests/{numero}", headers=headers).json["demande"]
+    assert client.put(f"/api/requests/{numero}", json=request, headers=headers).json["statut"] == "En cours"
+    for target in ("validee", "decidee", "payee"):
+        transition(client, numero, target)
+    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
+    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
+    solde["demandes"] = solde["demandes"][1:2]
+    solde["demandes"][0]["numeroDemandeAvance"] = numero
+    answer = client.post(
+        "/api/imports", data=deposit_form("ms1-solde", type_demande="solde", data=orjson.dumps(solde)), headers=headers
+    ).json
+    assert answer["lignes"][0]["codetraitement"] == "0000", answer["lignes"][0]
+    solde_numero = answer["lignes"][0]["numeroDemande"]
+    for target in ("enCours", "validee", "decidee", "payee"):
+        transition(client, solde_numero, target)
+    payments = [
+        client.get(f"/api/requests/{n}", headers=headers).json["suiviFinancier"]["versements"][0]["montant"]
+        for n in (numero, solde_numero)
+    ]
+    assert payments == [3060.0, 7140.0]  # 30 % and 70 % of 10 200,00 €
