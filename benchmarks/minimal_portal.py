@@ -16,10 +16,8 @@ It prints ``Application minimale prête sur http://127.0.0.1:PORT/`` once it lis
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -29,18 +27,10 @@ import orjson  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
 
 from mock_portal.controls import load_spec  # noqa: E402
+from segur.serve import listen, run_gunicorn  # noqa: E402
 
 PROFILE = "ms1-avance"
 READY = "Application minimale prête sur"
-
-#: the gunicorn options of ``segur serve`` (segur/serve.py), bind aside
-GUNICORN_OPTIONS: dict[str, Any] = {
-    "worker_class": "sync",
-    "accesslog": None,
-    "loglevel": "warning",
-    "timeout": 120,
-    "graceful_timeout": 5,
-}
 
 
 def create_app() -> Flask:
@@ -65,29 +55,10 @@ def create_app() -> Flask:
 
 
 def serve(app: Flask, host: str, port: int, workers: int) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(128)
-    listener.set_inheritable(True)
-    bound = listener.getsockname()[1]
-
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
-        def __init__(self, options: dict[str, Any]) -> None:
-            self.options = options
-            super().__init__()
-
-        def load_config(self) -> None:
-            for key, value in self.options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Flask:
-            return app
-
-    print(f"{READY} http://{host}:{bound}/ ({workers} worker(s))", flush=True)
-    _Gunicorn({"bind": f"fd://{listener.fileno()}", "workers": workers, **GUNICORN_OPTIONS}).run()
+    """Under gunicorn exactly as ``segur serve --workers N`` runs the portal."""
+    listener = listen(host, port)
+    print(f"{READY} http://{host}:{listener.getsockname()[1]}/ ({workers} worker(s))", flush=True)
+    run_gunicorn(app, listener, workers)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ from mock_portal.controls import SpecError, load_spec
 from mock_portal.errors import PortalError
 from mock_portal.portal import Portal, portal_for
 from mock_portal.store import Store, connect, initialise
+from mock_portal.workflow import workflows
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE": "segur-mock.sqlite3",
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         connection.close()
     app.config["ADMIN_TOKEN"] = seeded["admin_token"]
     app.extensions["segur_connections"] = threading.local()
+    app.extensions["segur_workflows"] = workflows(spec)
     app.extensions["segur_seed"] = seeded
 
     from mock_portal.views import admin, api, ui
@@ -94,7 +96,8 @@ def portal() -> Portal:
 def _open() -> None:
     from flask import current_app
 
-    g.portal = portal_for(Store(_connection(current_app)), current_app.extensions["segur_spec"])
+    extensions = current_app.extensions
+    g.portal = portal_for(Store(_connection(current_app)), extensions["segur_spec"], extensions["segur_workflows"])
     g.editor_id = None
     g.detail = {}
 

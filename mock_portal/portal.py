@@ -693,15 +693,19 @@ class Portal:
             raise conflict("STATUT_INCONNU", f"statut « {row['statut']} » inconnu du workflow")
         return key
 
-    def modify(self, editor: sqlite3.Row, numero: str, body: Any) -> dict[str, Any]:
-        """An « À modifier » request corrected by the editor: line controls again, then back to « En cours »."""
+    def _editor_action(self, editor: sqlite3.Row, numero: str, action: str) -> tuple[sqlite3.Row, Any]:
+        """The editor's own request and the move its action makes, or 404 / 409 with the reason."""
         row = self.store.request(numero, editor["id"])
         if row is None:
             raise not_found(f"demande {numero}")
         try:
-            transition = self.flows.request.editor_move(self._key(row), "modify")
+            return row, self.flows.request.editor_move(self._key(row), action)
         except TransitionRefused as refused:
             raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None
+
+    def modify(self, editor: sqlite3.Row, numero: str, body: Any) -> dict[str, Any]:
+        """An « À modifier » request corrected by the editor: line controls again, then back to « En cours »."""
+        row, transition = self._editor_action(editor, numero, "modify")
         if not isinstance(body, dict):
             raise bad_request("the corrected request is expected as a JSON object")
         document = {"versionFormat": self.spec.format_versions[0], "demandes": [body]}
@@ -736,13 +740,7 @@ class Portal:
 
     def send_pieces(self, editor: sqlite3.Row, numero: str, files: list[tuple[str, IO[bytes]]]) -> dict[str, Any]:
         """Pieces sent for an incomplete request or one « En attente de pièces complémentaires »."""
-        row = self.store.request(numero, editor["id"])
-        if row is None:
-            raise not_found(f"demande {numero}")
-        try:
-            transition = self.flows.request.editor_move(self._key(row), "pieces")
-        except TransitionRefused as refused:
-            raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None
+        row, transition = self._editor_action(editor, numero, "pieces")
         if not files:
             raise bad_request("send at least one PDF as a multipart file field 'pieces'")
         limit = self.spec.limits["maxPieceOctets"]
@@ -986,5 +984,5 @@ class _Excluding:
         return self._keep(self.inner.solde_of(numero_avance))
 
 
-def portal_for(store: Store, spec: Spec) -> Portal:
-    return Portal(store, spec, workflows(spec))
+def portal_for(store: Store, spec: Spec, flows: Workflows | None = None) -> Portal:
+    return Portal(store, spec, flows if flows is not None else workflows(spec))

@@ -9,6 +9,15 @@ from typing import Any
 import click
 from flask import Flask
 
+#: how gunicorn runs the portal (and the benchmark's minimal app, for a fair comparison)
+GUNICORN_OPTIONS: dict[str, Any] = {
+    "worker_class": "sync",
+    "accesslog": None,
+    "loglevel": "warning",
+    "timeout": 120,
+    "graceful_timeout": 5,
+}
+
 
 def _announce(app: Flask, host: str, port: int, workers: int) -> None:
     seed = app.extensions["segur_seed"]
@@ -19,7 +28,8 @@ def _announce(app: Flask, host: str, port: int, workers: int) -> None:
     click.echo("  documentation de l'API : /openapi.json", nl=True)
 
 
-def serve(app: Flask, host: str, port: int, workers: int) -> None:
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0: a free one), made before the server so the port is known."""
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -27,15 +37,11 @@ def serve(app: Flask, host: str, port: int, workers: int) -> None:
     except OSError as exc:
         raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     listener.listen(128)
-    bound = listener.getsockname()[1]
-    if workers <= 1:
-        from werkzeug.serving import make_server
+    return listener
 
-        server = make_server(host, bound, app, threaded=True, fd=listener.fileno())
-        _announce(app, host, bound, 1)
-        with contextlib.suppress(KeyboardInterrupt):
-            server.serve_forever()
-        return
+
+def run_gunicorn(app: Flask, listener: socket.socket, workers: int) -> None:
+    """Serve ``app`` under gunicorn's sync workers on an already listening socket."""
     from gunicorn.app.base import BaseApplication
 
     listener.set_inheritable(True)
@@ -52,15 +58,18 @@ def serve(app: Flask, host: str, port: int, workers: int) -> None:
         def load(self) -> Flask:
             return app
 
+    _Gunicorn({"bind": f"fd://{listener.fileno()}", "workers": workers, **GUNICORN_OPTIONS}).run()
+
+
+def serve(app: Flask, host: str, port: int, workers: int) -> None:
+    listener = listen(host, port)
+    bound = listener.getsockname()[1]
     _announce(app, host, bound, workers)
-    _Gunicorn(
-        {
-            "bind": f"fd://{listener.fileno()}",
-            "workers": workers,
-            "worker_class": "sync",
-            "accesslog": None,
-            "loglevel": "warning",
-            "timeout": 120,
-            "graceful_timeout": 5,
-        }
-    ).run()
+    if workers > 1:
+        run_gunicorn(app, listener, workers)
+        return
+    from werkzeug.serving import make_server
+
+    server = make_server(host, bound, app, threaded=True, fd=listener.fileno())
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
