@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, g, request
@@ -73,11 +75,16 @@ def _deposit_fields() -> tuple[Any, Any, Any]:
     return form.get("typeDemande"), form.get("numeroAns"), form.get("tauxTva")
 
 
-def _summary(answer: dict[str, Any]) -> dict[str, Any]:
+def _summary(data: bytes, answer: dict[str, Any]) -> dict[str, Any]:
+    """What the journal keeps of a simulate or an import: the file's digest (to tell the same
+    file deposited again), its verdict and the count of each code."""
+    codes = Counter(line["codetraitement"] for line in answer["lignes"])
     return {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "taille": len(data),
         "statut": answer["statut"],
         "codetraitement": answer["codetraitement"],
-        "lignes": [[line["numLigne"], line["codetraitement"], line.get("numeroDemande")] for line in answer["lignes"]],
+        "codes": dict(sorted(codes.items())),
     }
 
 
@@ -86,7 +93,7 @@ def simulate() -> Response:
     current = editor()
     data = _file("fichier")
     answer = portal().simulate(current, data, *_deposit_fields())
-    g.detail = {"taille": len(data), **_summary(answer)}
+    g.detail = _summary(data, answer)
     return json_response(answer)
 
 
@@ -96,7 +103,16 @@ def import_deposit() -> Response:
     data = _file("fichier")
     upload = request.files.get("pieces")
     result = portal().import_deposit(current, data, upload.stream if upload else None, *_deposit_fields())
-    g.detail = {"depot": result["depot"], "taille": len(data), "pieces": bool(upload), **_summary(result)}
+    g.detail = {
+        "depot": result["depot"],
+        "pieces": bool(upload),
+        **_summary(data, result),
+        # per line: number, the editor's reference, code, ASP number (to follow what is re-sent)
+        "lignes": [
+            [line["numLigne"], line["referenceLigne"], line["codetraitement"], line.get("numeroDemande")]
+            for line in result["lignes"]
+        ],
+    }
     return json_response(result, 201)
 
 
