@@ -264,3 +264,76 @@ def serve(host: str, port: int, workers: int, database: Path | None, spec_dir: P
         _spec(spec_dir)
         config["SPEC_DIR"] = str(spec_dir)
     run(create_app(config), host, port, workers)
+
+
+@main.group()
+def cases() -> None:
+    """The common rejection cases, for trainers: one or more per catalogue code."""
+
+
+@cases.command("list")
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def cases_list(spec_dir: Path | None, output: str) -> None:
+    """List the rejection cases with their code and title."""
+    from generators.cases import case_files, load_case
+
+    loaded = _spec(spec_dir)
+    rows = []
+    for path in case_files(loaded):
+        case = load_case(path)
+        failing = [i + 1 for i, v in enumerate(case["variants"]) if v["expect"] != "accepted"]
+        rows.append(
+            {
+                "cas": path.stem,
+                "code": case["code"],
+                "titre": case["title"],
+                "description": case.get("description", ""),
+                "variantesEnErreur": failing,
+                "variantes": [v["name"] for v in case["variants"]],
+            }
+        )
+    if output == "json":
+        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    for row in rows:
+        click.echo(f"{row['code']}  {row['cas']:<48} {row['titre']}")
+    click.echo(f"\n{len(rows)} cas ; « segur cases build CAS --out DOSSIER » écrit le dépôt et la réponse attendue.")
+
+
+@cases.command("build")
+@click.argument("name")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option(
+    "--variant",
+    type=click.IntRange(1),
+    default=None,
+    help="Which variant (see `segur cases list --format json`); default: the first that is rejected.",
+)
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None) -> None:
+    """Write a case's deposit file, zip, stored requests and expected answer into OUT."""
+    from generators.cases import find_case, write_case
+
+    loaded = _spec(spec_dir)
+    try:
+        case = find_case(loaded, name)
+        index = (
+            variant - 1
+            if variant is not None
+            else next(i for i, v in enumerate(case["variants"]) if v["expect"] != "accepted")
+        )
+        manifest = write_case(loaded, case, index, out)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME or --variant") from None
+    answer = manifest["reponseAttendue"]
+    click.echo(
+        f"{manifest['code']} — {manifest['titre']} (variante {manifest['variante']['numero']} : "
+        f"{manifest['variante']['nom']})"
+    )
+    click.echo(f"  écrit dans {out} : {', '.join(sorted(p.name for p in out.iterdir()))}")
+    click.echo(f"  réponse attendue : {answer['codetraitement']} {answer['libelletraitement']}")
+    for line in answer["lignes"]:
+        if line["codetraitement"] != loaded.accepted_code:
+            click.echo(f"    ligne {line['numLigne']} : {line['codetraitement']} {line['libelletraitement']}")
+    click.echo(f"  pour rejouer : cd {out} && {manifest['commande']}")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from generators import cases
 from mock_portal.controls import known_rules, load_spec
-from tests._support import cases
 
 SPEC = load_spec()
 VARIANTS = cases.variants(SPEC)

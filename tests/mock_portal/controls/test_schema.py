@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from tests._support import cases
+from generators import cases
 from tests._support.paths import EXAMPLES, SPEC
 
 

@@ -1,4 +1,7 @@
-"""Run the golden cases kept as data in ``fixtures/<spec>/cases``.
+"""The rejection cases kept as data in ``fixtures/<spec>/cases``: build and check them.
+
+Trainers list them (``segur cases list``) and write one out (``segur cases build``); the
+tests run every variant against the controls (they are the golden cases of the catalogue).
 
 A case file names a catalogue code and a base example (``examples/<base>.json``, its
 ``.history.json`` if any). Each variant patches the base (RFC 6902), may replicate its
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,7 @@ from mock_portal.controls import (
     Answer,
     Deposit,
     Enrolment,
+    InMemoryHistory,
     Spec,
     check_deposit,
     history_from_json,
@@ -57,7 +62,8 @@ def case_files(spec: Spec) -> list[Path]:
 
 
 def load_case(path: Path) -> dict[str, Any]:
-    return orjson.loads(path.read_bytes())
+    case: dict[str, Any] = orjson.loads(path.read_bytes())
+    return case
 
 
 def variants(spec: Spec) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -77,8 +83,23 @@ def _pdf(name: str, size: int | None = None) -> bytes:
     return _PDF_CACHE[key]
 
 
-def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> tuple[bytes, Deposit, Any, Any, str]:
-    """The file bytes, deposit, history, zip source and mode of a variant."""
+@dataclass
+class Built:
+    """A variant made concrete: the file's bytes, the deposit, the stored requests, the zip."""
+
+    data: bytes
+    deposit: Deposit
+    history_doc: dict[str, Any]
+    zip_path: Path | None
+    mode: str
+
+    @property
+    def history(self) -> InMemoryHistory:
+        return history_from_json(self.history_doc)
+
+
+def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> Built:
+    """The file bytes, deposit, history, zip (written under ``tmp``) and mode of a variant."""
     examples = spec.root / "examples"
     base = case["base"]
     bundle = orjson.loads((examples / f"{base}.json").read_bytes())
@@ -105,8 +126,7 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
         if "enrolments" in deposit_spec
         else None,
     )
-    zip_source = _zip(bundle, variant.get("zip", {}), tmp)
-    return data, deposit, history_from_json(history_doc), zip_source, mode
+    return Built(data, deposit, history_doc, _zip(bundle, variant.get("zip", {}), tmp), mode)
 
 
 def _file_bytes(bundle: Any, raw: dict[str, Any]) -> bytes:
@@ -169,8 +189,75 @@ def _zip(bundle: Any, plan: dict[str, Any], tmp: Path) -> Path | None:
 
 
 def run(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> Answer:
-    data, deposit, history, zip_source, mode = build(case, variant, spec, tmp)
-    return check_deposit(data, deposit, spec=spec, history=history, attachments=zip_source, mode=mode)
+    built = build(case, variant, spec, tmp)
+    return check_deposit(
+        built.data, built.deposit, spec=spec, history=built.history, attachments=built.zip_path, mode=built.mode
+    )
+
+
+def find_case(spec: Spec, name: str) -> dict[str, Any]:
+    """A case by its name (the file name without .json) or its code, if only one case has it."""
+    paths = {path.stem: path for path in case_files(spec)}
+    if name in paths:
+        return {"name": name, **load_case(paths[name])}
+    by_code = [stem for stem in paths if stem.split("-", 1)[0] == name]
+    if len(by_code) == 1:
+        return {"name": by_code[0], **load_case(paths[by_code[0]])}
+    known = ", ".join(sorted(paths))
+    raise LookupError(f"no rejection case named {name!r}; known cases: {known}")
+
+
+def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[str, Any]:
+    """Write one variant of a case into ``out``: the JSON file as deposited, its zip, the stored
+    requests it assumes, and the portal's expected answer with the deposit to reproduce it."""
+    variants_ = case["variants"]
+    if not 0 <= index < len(variants_):
+        raise LookupError(f"case {case['name']} has variants 1 to {len(variants_)}, not {index + 1}")
+    variant = variants_[index]
+    out.mkdir(parents=True, exist_ok=True)
+    built = build(case, variant, spec, out)
+    (out / "depot.json").write_bytes(built.data)
+    if built.zip_path is not None and built.zip_path.name != "pieces.zip":
+        built.zip_path.rename(out / "pieces.zip")
+    if built.history_doc["demandes"]:
+        (out / "historique.json").write_bytes(orjson.dumps(built.history_doc, option=orjson.OPT_INDENT_2))
+    answer = check_deposit(
+        built.data, built.deposit, spec=spec, history=built.history, attachments=built.zip_path, mode=built.mode
+    )
+    deposit = built.deposit
+    command = [
+        "segur",
+        "check",
+        "depot.json",
+        "--type",
+        deposit.type_demande,
+        "--vat",
+        f"{deposit.taux_tva:g}",
+        "--at",
+        answer.at.isoformat(),
+        "--mode",
+        "import" if built.mode == "import" else "simulate",
+    ]
+    if built.zip_path is not None:
+        command += ["--attachments", "pieces.zip"]
+    if deposit.numero_ans:
+        command += ["--ans", deposit.numero_ans]
+    if built.history_doc["demandes"]:
+        command += ["--history", "historique.json"]
+    for enrolment in deposit.enrolments or ():
+        command += ["--enrolment", f"{enrolment.numero_ans}={enrolment.couloir}/{enrolment.type_logiciel}"]
+    manifest = {
+        "cas": case["name"],
+        "code": case["code"],
+        "titre": case["title"],
+        "description": case.get("description", ""),
+        "variante": {"numero": index + 1, "nom": variant["name"], "attendu": variant["expect"]},
+        "specification": {"id": spec.id, "version": spec.version},
+        "commande": " ".join(command),
+        "reponseAttendue": answer.to_json(),
+    }
+    (out / "attendu.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return manifest
 
 
 def mismatches(answer: Answer, expect: Any) -> list[str]:

@@ -1,0 +1,49 @@
+"""`segur cases`: every rejection case builds, and replaying its command gives its expected answer."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from generators import cases
+from segur.cli import main
+from tests._support.paths import SPEC
+
+NAMES = [path.stem for path in cases.case_files(SPEC)]
+
+
+def test_list_names_every_case_with_its_code_and_french_title() -> None:
+    result = CliRunner().invoke(main, ["cases", "list", "--format", "json"])
+    assert result.exit_code == 0
+    rows = orjson.loads(result.stdout)
+    assert [row["cas"] for row in rows] == NAMES
+    assert {row["code"] for row in rows} == set(SPEC.codes) - {SPEC.accepted_code}
+    assert all(row["titre"] and row["variantesEnErreur"] for row in rows)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_built_case_replays_to_its_expected_answer(name: str, tmp_path: Path) -> None:
+    out = tmp_path / name
+    built = CliRunner().invoke(main, ["cases", "build", name, "--out", str(out)])
+    assert built.exit_code == 0, built.output
+    manifest = orjson.loads((out / "attendu.json").read_bytes())
+    command = shlex.split(manifest["commande"])
+    assert command[:2] == ["segur", "check"]
+    cwd = Path.cwd()
+    os.chdir(out)
+    try:
+        replay = CliRunner().invoke(main, [*command[1:], "--format", "json"])
+    finally:
+        os.chdir(cwd)
+    assert replay.exit_code == 1, replay.output  # a rejection case is rejected
+    assert orjson.loads(replay.stdout) == manifest["reponseAttendue"]
+
+
+def test_unknown_case_is_a_usage_error_listing_the_known_ones(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["cases", "build", "9999", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "known cases" in result.stderr
