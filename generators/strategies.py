@@ -1,0 +1,108 @@
+"""Hypothesis strategies of valid deposits, made by the Faker provider from a drawn seed.
+
+Hypothesis draws only a seed and a size (``st.integers``), so a failing example shrinks to
+seed 0 and to fewer requests; the data comes from ``Faker("fr_FR")`` seeded with the seed and
+:class:`~generators.provider.SegurProvider`, so :func:`make_bundle` gives the same bundle
+again from the seed a failure reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from faker import Faker
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from mock_portal.controls import Spec, load_spec
+
+from .provider import SegurProvider
+
+MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A valid deposit file and what it needs: ``bundle`` (``{"versionFormat", "demandes"}``),
+    ``history`` (the stored requests, in the JSON form of ``schemas/history.schema.json``: for
+    a solde file, the avance each line closes, « Décidée et payée »; empty for avances),
+    ``profile`` (e.g. "ms1-solde"), ``deposit_type`` (the type chosen at deposit, a key of
+    the spec's ``depositTypes``: "avance" or "solde") and the ``seed`` it was made from."""
+
+    bundle: dict[str, Any]
+    history: list[dict[str, Any]]
+    profile: str
+    deposit_type: str
+    seed: int
+
+    @property
+    def taux_tva(self) -> float:
+        """The VAT rate to choose at deposit: the one every line carries."""
+        return float(self.bundle["demandes"][0]["montants"]["tauxTva"])
+
+    @property
+    def numero_ans(self) -> str:
+        """The ANS number every line carries."""
+        return str(self.bundle["demandes"][0]["logiciel"]["numeroReferencementAns"])
+
+    def data(self) -> bytes:
+        """The file's bytes (UTF-8 JSON without BOM), as deposited."""
+        return orjson.dumps(self.bundle)
+
+    def history_document(self) -> dict[str, Any]:
+        """The history as a whole document (``{"demandes": [...]}``), e.g. for ``--history``."""
+        return {"demandes": self.history}
+
+
+def make_bundle(seed: int, *, profile: str = "ms1-avance", size: int = 3, spec: Spec | None = None) -> Drawn:
+    """The valid file of ``size`` requests of ``profile`` that ``seed`` gives, with its history:
+    a fresh ``Faker("fr_FR")`` seeded with ``seed`` and the provider, so nothing else (no
+    shared random state) changes it."""
+    spec = spec if spec is not None else load_spec()
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    provider = SegurProvider(fake, spec=spec)
+    fake.add_provider(provider)
+    bundle = provider.bundle(profile, size)
+    profile_type = spec.profiles[profile].type_demande
+    deposit_type = next(key for key, code in spec.deposit_types.items() if code == profile_type)
+    history = [provider.avance_stockee(line) for line in bundle["demandes"]] if deposit_type == "solde" else []
+    return Drawn(bundle=bundle, history=history, profile=profile, deposit_type=deposit_type, seed=seed)
+
+
+def valid_bundle(
+    *,
+    profile: str = "ms1-avance",
+    size: int | SearchStrategy[int] | None = None,
+    spec: Spec | None = None,
+) -> SearchStrategy[Drawn]:
+    """Valid deposit files of ``profile`` (ms1-avance, ms2-avance, ms1-solde, ms2-solde), each a
+    :class:`Drawn`: the file, the history its soldes need, the profile, the deposit type and the
+    seed. Every line is accepted ("0000") by the portal's controls when deposited with the
+    drawn type, the lines' VAT rate and the calendar's default time, and lines never share a
+    reference, an order form or a beneficiary site.
+
+    ``size`` is the number of requests: an int, or a strategy of ints (default
+    ``st.integers(1, 200)``: 1 to the spec's ``maxDemandes``).
+    """
+    spec = spec if spec is not None else load_spec()
+    if profile not in spec.profiles:
+        raise ValueError(f"unknown profile {profile!r}; the spec has: {', '.join(spec.profiles)}")
+    maximum = spec.limits.get("maxDemandes", 200)
+    if size is None:
+        sizes: SearchStrategy[int] = st.integers(1, maximum)
+    elif isinstance(size, int):
+        if not 1 <= size <= maximum:
+            raise ValueError(f"a valid file holds 1 to {maximum} requests, not {size}")
+        sizes = st.just(size)
+    else:
+        sizes = size
+    chosen = spec
+
+    def build(drawn: tuple[int, int]) -> Drawn:
+        seed, count = drawn
+        return make_bundle(seed, profile=profile, size=count, spec=chosen)
+
+    return st.tuples(st.integers(0, MAX_SEED), sizes).map(build)
