@@ -31,7 +31,7 @@ from mock_portal.controls import (
     check_deposit,
 )
 from mock_portal.controls.answer import format_number
-from mock_portal.controls.attachments import pdf_problem
+from mock_portal.controls.attachments import attachment_report, pdf_problem
 from mock_portal.controls.money import cents, euros
 from mock_portal.controls.spec import Profile, resolve
 from mock_portal.documents import issued_pdf
@@ -470,6 +470,9 @@ class Portal:
     ) -> dict[str, Any]:
         """Importer: the same controls; the accepted lines (and the incomplete ones) stored in one transaction."""
         deposit = self._deposit(editor, type_demande, numero_ans, taux_tva)
+        # The zip (up to 200 MB) is read before the transaction: it does not depend on what is
+        # stored, and the write lock is then held only for the controls and the inserts.
+        report = attachment_report(data, attachments, self.spec)
         with self.store.transaction():
             history = SqliteHistory(self.store, editor["id"], self.spec.statuts["rejetee"])
             answer = check_deposit(
@@ -477,7 +480,7 @@ class Portal:
                 deposit,
                 spec=self.spec,
                 history=history,
-                attachments=attachments,
+                attachments=report,
                 mode=IMPORT,
                 numbering=self._numbering,
             )

@@ -12,15 +12,17 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePosixPath
 from typing import IO, Union
 
+import orjson
 from pypdf import PdfReader
 
 from .line import Line
 from .registry import engine_rules
-from .spec import Spec
+from .spec import Spec, resolve
 from .violation import Violation
 
 engine_rules(
@@ -40,6 +42,27 @@ ZipSource = Union[str, "os.PathLike[str]", IO[bytes]]
 _CHUNK = 1 << 16
 # pypdf reports recoverable damage through logging; the verdict here is the exception.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class AttachmentReport:
+    """The attachment violations of a deposit, checked ahead (the zip does not depend on what is
+    stored: the mock portal reads it before opening its import transaction)."""
+
+    violations: tuple[Violation, ...]
+
+
+def attachment_report(data: bytes, source: ZipSource | None, spec: Spec) -> AttachmentReport:
+    """Check the zip against the pieces the file's requests name; an unreadable file names none."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return AttachmentReport(())
+    requests = resolve(document, spec.document_fields["demandes"])
+    if not isinstance(requests, list):
+        return AttachmentReport(())
+    lines = [Line(index, raw, spec) for index, raw in enumerate(requests)]
+    return AttachmentReport(tuple(check_attachments(source, lines, spec)))
 
 
 def check_attachments(source: ZipSource | None, lines: Sequence[Line], spec: Spec) -> list[Violation]:
@@ -118,6 +141,7 @@ def _directory_problems(infos: list[zipfile.ZipInfo], spec: Spec) -> Iterator[Vi
 
 def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Iterator[Violation]:
     members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+    pieces_pointer = "/" + "/".join(spec.fields.get("piecesJointes", ("piecesJointes",)))
     verdicts: dict[str, tuple[str, dict[str, object]] | None] = {}
     for line in lines:
         for piece in line.pieces:
@@ -127,7 +151,7 @@ def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Ite
             if verdict is None:
                 continue
             rule, params = verdict
-            pointer = f"/piecesJointes/{piece.position}"
+            pointer = f"{pieces_pointer}/{piece.position}"
             yield Violation(rule, pointer, {**params, "nature": piece.nature}, line.index)
 
 

@@ -32,7 +32,7 @@ def check_deposit(
     *,
     spec: Spec | None = None,
     history: History = EMPTY_HISTORY,
-    attachments: _attachments.ZipSource | None = _NOT_GIVEN,
+    attachments: _attachments.ZipSource | _attachments.AttachmentReport | None = _NOT_GIVEN,
     mode: str = "simulation",
     numbering: Numbering | None = None,
 ) -> Answer:
@@ -40,7 +40,8 @@ def check_deposit(
 
     ``attachments`` is the zip (a path or a binary file); left out in a simulation, the
     attachments are not checked, as the portal's Simuler works on the JSON alone. On an
-    import, a missing zip is reported on every line. ``numbering`` gives ASP numbers on
+    import, a missing zip is reported on every line. An :class:`AttachmentReport` made
+    ahead by ``attachment_report`` on the same bytes stands for the zip. ``numbering`` gives ASP numbers on
     import (default: a counter from 1).
     """
     spec = spec if spec is not None else load_spec()
@@ -93,7 +94,15 @@ def check_deposit(
             for violation in registered.function(lines, ctx):
                 by_line[violation.line or 0].append(violation)
     zip_source = None if attachments is _NOT_GIVEN else attachments
-    if zip_source is not None or mode == IMPORT:
+    if isinstance(zip_source, _attachments.AttachmentReport):
+        # checked ahead on the same bytes; a line whose piece list failed the schema names no
+        # piece here, so its per-piece findings are dropped as a direct check would not make them
+        for violation in zip_source.violations:
+            line_index = violation.line or 0
+            if violation.pointer and not lines[line_index].pieces:  # a per-piece finding
+                continue
+            by_line[line_index].append(violation)
+    elif zip_source is not None or mode == IMPORT:
         for violation in _attachments.check_attachments(zip_source, lines, spec):
             by_line[violation.line or 0].append(violation)
     numbering = numbering or (SequenceNumbering(spec) if mode == IMPORT else None)

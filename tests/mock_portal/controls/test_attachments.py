@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import orjson
+import pytest
 
 from generators.archive import write_zip
 from generators.bundle import replicate
@@ -44,3 +45,47 @@ def test_a_piece_referenced_by_two_lines_is_read_once_and_reported_on_both(tmp_p
     answer = check_deposit(orjson.dumps(bundle), Deposit("avance", 20), spec=SPEC, mode="import", attachments=path)
     assert [line.findings[0].code if line.findings else "0000" for line in answer.lines] == ["3003", "3003", "0000"]
     assert answer.lines[0].findings[0].pointer == "/piecesJointes/0"
+
+
+def _zip_variants() -> list[tuple[str, dict[str, object], dict[str, object]]]:
+    from generators import cases
+
+    return [(i, c, v) for i, c, v in cases.variants(SPEC) if "zip" in v or "mode" in str(v.get("deposit", {}))]
+
+
+@pytest.mark.parametrize(
+    ("case", "variant"), [(c, v) for _, c, v in _zip_variants()], ids=[i for i, _, _ in _zip_variants()]
+)
+def test_an_attachment_report_made_ahead_gives_the_same_answer(
+    case: dict[str, object], variant: dict[str, object], tmp_path: Path
+) -> None:
+    """The mock reads the zip before its import transaction: the answer must not change."""
+    from generators import cases
+    from mock_portal.controls.attachments import attachment_report
+
+    built = cases.build(case, variant, SPEC, tmp_path)  # type: ignore[arg-type]
+
+    def answer(attachments: object) -> object:
+        return check_deposit(
+            built.data, built.deposit, spec=SPEC, history=built.history, attachments=attachments, mode="import"
+        ).to_json()  # type: ignore[arg-type]
+
+    assert answer(attachment_report(built.data, built.zip_path, SPEC)) == answer(built.zip_path)
+
+
+def test_a_report_made_ahead_drops_piece_findings_of_a_line_whose_piece_list_fails_the_schema(
+    tmp_path: Path,
+) -> None:
+    from mock_portal.controls.attachments import attachment_report
+
+    bundle = orjson.loads(example("ms1-avance").read_bytes())
+    bundle["demandes"][0]["piecesJointes"][0]["nature"] = "DEVIS"
+    data = orjson.dumps(bundle)
+    path = tmp_path / "pieces.zip"
+    write_zip(path, [("BDC-2024-0002.pdf", pdf_document("BDC")), ("BDC-2024-0003.pdf", pdf_document("BDC"))])
+
+    def codes(attachments: object) -> list[list[str]]:
+        answer = check_deposit(data, Deposit("avance", 20), spec=SPEC, attachments=attachments, mode="import")  # type: ignore[arg-type]
+        return [[f.code for f in line.findings] for line in answer.lines]
+
+    assert codes(attachment_report(data, path, SPEC)) == codes(path) == [["2002"], [], []]
