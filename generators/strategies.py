@@ -106,3 +106,65 @@ def valid_bundle(
         return make_bundle(seed, profile=profile, size=count, spec=chosen)
 
     return st.tuples(st.integers(0, MAX_SEED), sizes).map(build)
+
+
+@dataclass
+class Broken:
+    """A deposit broken for one catalogue code: the :class:`~generators.mutators.Scenario`
+    (write it out with :func:`~generators.mutators.materialise`), the ``code``, the 0-based
+    ``lines`` that answer it (every line for a file-level or zip-wide code) and the ``seed``
+    of the valid bundle it was made from."""
+
+    scenario: Any
+    code: str
+    lines: tuple[int, ...]
+    seed: int
+
+
+def broken_bundle(
+    *,
+    code: str,
+    profile: str | None = None,
+    size: int | SearchStrategy[int] | None = None,
+    lines: SearchStrategy[frozenset[int]] | None = None,
+    spec: Spec | None = None,
+) -> SearchStrategy[Broken]:
+    """Deposits that the portal answers with ``code``: a valid bundle (:func:`valid_bundle`),
+    broken by the code's mutator (:mod:`generators.mutators`) on a drawn non-empty set of
+    lines (all of them for a file-level or zip-wide code). ``profile`` defaults to the first
+    the mutator applies to (a solde profile for solde codes); ``size`` to 1-5 requests (at
+    least what the mutator needs); ``lines`` (a strategy of sets of 0-based indexes) to any
+    non-empty subset the mutator allows."""
+    from .mutators import Scenario, mutate, mutator_for
+
+    spec = spec if spec is not None else load_spec()
+    found = mutator_for(code, spec)
+    chosen_profile = profile if profile is not None else found.profiles[0]
+    if chosen_profile not in found.profiles:
+        raise ValueError(f"code {code} is not made on {chosen_profile}; profiles: {', '.join(found.profiles)}")
+    if size is None:
+        sizes: SearchStrategy[int] = st.integers(max(1, found.min_lines), max(5, found.min_lines))
+    elif isinstance(size, int):
+        if size < found.min_lines:
+            raise ValueError(f"code {code} needs at least {found.min_lines} requests, not {size}")
+        sizes = st.just(size)
+    else:
+        sizes = size.filter(lambda n: n >= found.min_lines)
+    chosen_spec = spec
+
+    @st.composite
+    def draw(draw_: st.DrawFn) -> Broken:
+        drawn = draw_(valid_bundle(profile=chosen_profile, size=sizes, spec=chosen_spec))
+        count = len(drawn.bundle["demandes"])
+        first = 1 if found.clean_first else 0
+        if found.scope != "line":
+            picked: frozenset[int] = frozenset(range(count))
+        elif lines is not None:
+            picked = draw_(lines.filter(lambda s: bool(s) and all(first <= i < count for i in s)))
+        else:
+            picked = draw_(st.frozensets(st.integers(first, count - 1), min_size=1))
+        scenario = Scenario.from_drawn(drawn, chosen_spec)
+        broken = mutate(scenario, code, sorted(picked), chosen_spec)
+        return Broken(scenario=scenario, code=code, lines=broken, seed=drawn.seed)
+
+    return draw()
