@@ -28,6 +28,7 @@ from mock_portal.controls import (
 from mock_portal.controls.spec import SPEC_ENV, Spec
 
 from . import render
+from .generate import generate
 from .reference import fields_markdown
 
 _MODES = {"simulate": SIMULATION, "import": IMPORT}
@@ -337,3 +338,6 @@ def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None
         if line["codetraitement"] != loaded.accepted_code:
             click.echo(f"    ligne {line['numLigne']} : {line['codetraitement']} {line['libelletraitement']}")
     click.echo(f"  pour rejouer : cd {out} && {manifest['commande']}")
+
+
+main.add_command(generate)
