@@ -341,3 +341,90 @@ def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None
 
 
 main.add_command(generate)
+
+
+@main.command("fuzz")
+@click.option("--portal", "url", required=True, help="Base URL of the portal, e.g. http://127.0.0.1:8000")
+@click.option("--login", default="demo", show_default=True, help="An enrolled editor's login.")
+@click.option(
+    "--password",
+    default="demo-segur-2024",
+    envvar="SEGUR_FUZZ_PASSWORD",
+    show_default=True,
+    help="Its password (env SEGUR_FUZZ_PASSWORD).",
+)
+@click.option("--count", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Number of cases.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the whole run.")
+@click.option("--case-seed", type=int, default=None, help="Replay one case (the seed a mismatch prints).")
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(1, 3600),
+    default=300,
+    show_default=True,
+    help="Stop drawing new cases after this long.",
+)
+@click.option(
+    "--broken-share",
+    type=click.FloatRange(0, 1),
+    default=0.6,
+    show_default=True,
+    help="Share of the cases broken for a random catalogue code.",
+)
+@click.option(
+    "--max-size", type=click.IntRange(1, 200), default=5, show_default=True, help="Requests per file, at most."
+)
+@click.option(
+    "--import/--no-import",
+    "do_import",
+    default=True,
+    show_default=True,
+    help="Also import each file with its zip (stores the accepted lines).",
+)
+@click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
+def fuzz_command(
+    url: str,
+    login: str,
+    password: str,
+    count: int,
+    seed: int,
+    case_seed: int | None,
+    max_seconds: float,
+    broken_share: float,
+    max_size: int,
+    do_import: bool,
+    spec_dir: Path | None,
+) -> None:
+    """Send generated deposits (valid and broken) to a portal's simulate and import; compare each
+    answer with the kit's expected one; print the mismatches with the seed replaying each."""
+    from .fuzz import FuzzError, Portal, fuzz
+
+    loaded = _spec(spec_dir)
+    try:
+        portal = Portal(url, login, password)
+        total = 1 if case_seed is not None else count
+        with click.progressbar(length=total, label="cas", file=sys.stderr) as bar:
+            summary = fuzz(
+                portal,
+                loaded,
+                seed=seed,
+                count=count,
+                max_seconds=max_seconds,
+                broken_share=broken_share,
+                max_size=max_size,
+                do_import=do_import,
+                case_seed=case_seed,
+                progress=bar.update,
+            )
+    except FuzzError as exc:
+        raise click.UsageError(str(exc)) from None
+    for mismatch in summary.mismatches:
+        broken = f"cassé pour {mismatch.code} (lignes {mismatch.lines})" if mismatch.code else "valide"
+        click.echo(f"ÉCART {mismatch.step} — cas {mismatch.case_seed}, {mismatch.profile}, {broken}")
+        click.echo(f"  attendu : {mismatch.expected}")
+        click.echo(f"  reçu    : {mismatch.received}")
+        click.echo(f"  rejouer : segur fuzz --portal {url} --case-seed {mismatch.case_seed}")
+    click.echo(
+        f"{summary.cases} cas, {summary.simulates} simulations, {summary.imports} imports, "
+        f"{len(summary.mismatches)} écart(s)"
+    )
+    sys.exit(1 if summary.mismatches else 0)
