@@ -40,7 +40,17 @@ from .archive import write_zip
 from .documents import bundle_pieces, piece_refs
 from .strategies import Drawn
 
-__all__ = ["HISTORY_NAME", "MANIFEST_NAME", "Manifest", "Members", "file_names", "piece_count", "write_bundle"]
+__all__ = [
+    "HISTORY_NAME",
+    "MANIFEST_NAME",
+    "Manifest",
+    "Members",
+    "file_names",
+    "piece_count",
+    "record",
+    "replay_command",
+    "write_bundle",
+]
 
 HISTORY_NAME = "historique.json"
 MANIFEST_NAME = "manifest.json"
@@ -132,64 +142,113 @@ def write_bundle(
     write_zip(partial, _counted(stream, progress), compression=compression)
     partial.replace(zip_path)
 
-    written = [bundle_name, zip_name]
-    history_path = out / HISTORY_NAME
-    if drawn.history:
-        history_path.write_bytes(orjson.dumps(drawn.history_document(), option=orjson.OPT_INDENT_2))
-        written.append(HISTORY_NAME)
-    elif history_path.exists():
-        history_path.unlink()  # a stale one from an earlier run would change the replay
-
     deposit = Deposit(drawn.deposit_type, drawn.taux_tva, numero_ans=drawn.numero_ans)
-    answer = check_deposit(
-        payload,
-        deposit,
+    return record(
+        out,
+        seed=drawn.seed,
+        profile=drawn.profile,
+        count=len(drawn.bundle.get("demandes", [])),
         spec=spec,
-        history=history_from_json(drawn.history_document()),
-        attachments=zip_path,
+        bundle_name=bundle_name,
+        data=payload,
+        deposit=deposit,
+        history_doc=drawn.history_document(),
+        zip_path=zip_path,
         mode=IMPORT,
+        extra={"taillePdf": pdf_size},
     )
-    answer_json = answer.to_json()
-    at = answer.at.astimezone(spec.timezone).isoformat()
 
+
+def replay_command(
+    bundle_name: str,
+    deposit: Deposit,
+    at: str,
+    mode: str,
+    spec: Spec,
+    *,
+    zip_name: str | None,
+    history_name: str | None,
+) -> str:
+    """The ``segur check`` command (run in the folder of the files) that gives the same answer."""
     command = [
         "segur",
         "check",
         bundle_name,
-        "--attachments",
-        zip_name,
         "--type",
-        drawn.deposit_type,
+        deposit.type_demande,
         "--vat",
-        f"{drawn.taux_tva:g}",
-        "--ans",
-        drawn.numero_ans,
+        f"{deposit.taux_tva:g}",
         "--at",
         at,
         "--mode",
-        "import",
+        "import" if mode == IMPORT else "simulate",
     ]
-    if drawn.history:
-        command += ["--history", HISTORY_NAME]
+    if zip_name is not None:
+        command += ["--attachments", zip_name]
+    if deposit.numero_ans:
+        command += ["--ans", deposit.numero_ans]
+    if history_name is not None:
+        command += ["--history", history_name]
+    for enrolment in deposit.enrolments or ():
+        command += ["--enrolment", f"{enrolment.numero_ans}={enrolment.couloir}/{enrolment.type_logiciel}"]
     if spec.root.resolve() != default_spec_dir().resolve():
         command += ["--spec", str(spec.root.resolve())]
-    command_text = shlex.join(command)
+    return shlex.join(command)
 
+
+def record(
+    out: Path,
+    *,
+    seed: int,
+    profile: str,
+    count: int,
+    spec: Spec,
+    bundle_name: str,
+    data: bytes,
+    deposit: Deposit,
+    history_doc: dict[str, Any],
+    zip_path: Path | None,
+    mode: str,
+    extra: dict[str, Any] | None = None,
+) -> Manifest:
+    """Beside a written deposit file (and zip): the history it needs, the expected answer of the
+    controls on the files as written, and ``manifest.json`` with the command replaying it."""
+    written = [bundle_name] + ([zip_path.name] if zip_path is not None else [])
+    history_path = out / HISTORY_NAME
+    if history_doc.get("demandes"):
+        history_path.write_bytes(orjson.dumps(history_doc, option=orjson.OPT_INDENT_2))
+        written.append(HISTORY_NAME)
+    elif history_path.exists():
+        history_path.unlink()  # a stale one from an earlier run would change the replay
+    answer = check_deposit(
+        data, deposit, spec=spec, history=history_from_json(history_doc), attachments=zip_path, mode=mode
+    )
+    answer_json = answer.to_json()
+    at = answer.at.astimezone(spec.timezone).isoformat()
+    command_text = replay_command(
+        bundle_name,
+        deposit,
+        at,
+        mode,
+        spec,
+        zip_name=zip_path.name if zip_path is not None else None,
+        history_name=HISTORY_NAME if HISTORY_NAME in written else None,
+    )
     files = {name: _sha256(out / name) for name in written}
     parameters = {
-        "type": drawn.deposit_type,
-        "tauxTva": drawn.taux_tva,
-        "numeroAns": drawn.numero_ans,
+        "type": deposit.type_demande,
+        "tauxTva": deposit.taux_tva,
+        "numeroAns": answer.numero_ans,
         "dateDepot": at,
-        "mode": "import",
+        "mode": mode,
     }
     document: dict[str, Any] = {
-        "graine": drawn.seed,
+        "graine": seed,
         "specification": {"id": spec.id, "version": spec.version},
         "versionKit": __version__,
-        "profil": drawn.profile,
-        "nombreDemandes": len(drawn.bundle.get("demandes", [])),
-        "taillePdf": pdf_size,
+        "profil": profile,
+        "nombreDemandes": count,
+        **(extra or {}),
         "fichiers": [{"nom": name, "sha256": digest} for name, digest in files.items()],
         "depot": parameters,
         "commande": command_text,
@@ -199,8 +258,8 @@ def write_bundle(
     (out / MANIFEST_NAME).write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     return Manifest(
         out_dir=out,
-        seed=drawn.seed,
-        profile=drawn.profile,
+        seed=seed,
+        profile=profile,
         count=document["nombreDemandes"],
         deposit=parameters,
         files=files,

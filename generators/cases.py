@@ -42,6 +42,7 @@ import orjson
 
 from generators.archive import write_zip
 from generators.bundle import replicate
+from generators.bundle_writer import replay_command
 from generators.pdf import pdf_document
 from mock_portal.controls import (
     ACCEPTED,
@@ -217,35 +218,20 @@ def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[
     out.mkdir(parents=True, exist_ok=True)
     built = build(case, variant, spec, out)
     (out / "depot.json").write_bytes(built.data)
-    if built.zip_path is not None and built.zip_path.name != "pieces.zip":
-        built.zip_path.rename(out / "pieces.zip")
     if built.history_doc["demandes"]:
         (out / "historique.json").write_bytes(orjson.dumps(built.history_doc, option=orjson.OPT_INDENT_2))
     answer = check_deposit(
         built.data, built.deposit, spec=spec, history=built.history, attachments=built.zip_path, mode=built.mode
     )
-    deposit = built.deposit
-    command = [
-        "segur",
-        "check",
+    command = replay_command(
         "depot.json",
-        "--type",
-        deposit.type_demande,
-        "--vat",
-        f"{deposit.taux_tva:g}",
-        "--at",
+        built.deposit,
         answer.at.isoformat(),
-        "--mode",
-        "import" if built.mode == "import" else "simulate",
-    ]
-    if built.zip_path is not None:
-        command += ["--attachments", "pieces.zip"]
-    if deposit.numero_ans:
-        command += ["--ans", deposit.numero_ans]
-    if built.history_doc["demandes"]:
-        command += ["--history", "historique.json"]
-    for enrolment in deposit.enrolments or ():
-        command += ["--enrolment", f"{enrolment.numero_ans}={enrolment.couloir}/{enrolment.type_logiciel}"]
+        built.mode,
+        spec,
+        zip_name=built.zip_path.name if built.zip_path is not None else None,
+        history_name="historique.json" if built.history_doc["demandes"] else None,
+    )
     manifest = {
         "cas": case["name"],
         "code": case["code"],
@@ -253,7 +239,7 @@ def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[
         "description": case.get("description", ""),
         "variante": {"numero": index + 1, "nom": variant["name"], "attendu": variant["expect"]},
         "specification": {"id": spec.id, "version": spec.version},
-        "commande": " ".join(command),
+        "commande": command,
         "reponseAttendue": answer.to_json(),
     }
     (out / "attendu.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))

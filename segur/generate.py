@@ -12,20 +12,15 @@ computed from the files as written.
 
 from __future__ import annotations
 
-import hashlib
 import random
-import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-import orjson
 
-from generators.bundle_writer import MANIFEST_NAME, Manifest, piece_count, write_bundle
+from generators.bundle_writer import MANIFEST_NAME, Manifest, piece_count, record, write_bundle
 from generators.strategies import MAX_SEED, Drawn, make_bundle
-from mock_portal import __version__
-from mock_portal.controls import IMPORT, Spec, SpecError, check_deposit, load_spec
+from mock_portal.controls import Spec, SpecError, load_spec
 from mock_portal.controls.spec import SPEC_ENV
 
 __all__ = ["PROGRESS_FROM", "generate"]
@@ -229,67 +224,20 @@ def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], 
         except ValueError as exc:
             raise click.BadParameter(f"{code}: {exc}", param_hint="--break") from None
     out.mkdir(parents=True, exist_ok=True)
-    data, deposit, history, zip_path, mode = materialise(scenario, out)
+    data, deposit, _history, zip_path, mode = materialise(scenario, out)
     bundle_name = f"{drawn.profile}-{drawn.seed}-casse.json"
     (out / bundle_name).write_bytes(data)
-    written = [bundle_name] + ([zip_path.name] if zip_path is not None else [])
-    history_path = out / "historique.json"
-    if scenario.history:
-        history_path.write_bytes(orjson.dumps({"demandes": scenario.history}, option=orjson.OPT_INDENT_2))
-        written.append(history_path.name)
-    answer = check_deposit(data, deposit, spec=spec, history=history, attachments=zip_path, mode=mode)
-    at = answer.at.astimezone(spec.timezone).isoformat()
-    command = [
-        "segur",
-        "check",
-        bundle_name,
-        "--type",
-        deposit.type_demande,
-        "--vat",
-        f"{deposit.taux_tva:g}",
-        "--at",
-        at,
-        "--mode",
-        "import" if mode == IMPORT else "simulate",
-    ]
-    if zip_path is not None:
-        command += ["--attachments", zip_path.name]
-    if deposit.numero_ans:
-        command += ["--ans", deposit.numero_ans]
-    if scenario.history:
-        command += ["--history", history_path.name]
-    for enrolment in deposit.enrolments or ():
-        command += ["--enrolment", f"{enrolment.numero_ans}={enrolment.couloir}/{enrolment.type_logiciel}"]
-    files = {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in written}
-    parameters = {
-        "type": deposit.type_demande,
-        "tauxTva": deposit.taux_tva,
-        "numeroAns": answer.numero_ans,
-        "dateDepot": at,
-        "mode": mode,
-    }
-    document: dict[str, Any] = {
-        "graine": drawn.seed,
-        "specification": {"id": spec.id, "version": spec.version},
-        "versionKit": __version__,
-        "profil": drawn.profile,
-        "nombreDemandes": len(answer.lines) or len(drawn.bundle["demandes"]),
-        "codesCasses": broken,
-        "fichiers": [{"nom": n, "sha256": d} for n, d in files.items()],
-        "depot": parameters,
-        "commande": shlex.join(command),
-        "toutesAcceptees": answer.all_accepted,
-        "reponseAttendue": answer.to_json(),
-    }
-    (out / MANIFEST_NAME).write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-    return Manifest(
-        out_dir=out,
+    return record(
+        out,
         seed=drawn.seed,
         profile=drawn.profile,
-        count=document["nombreDemandes"],
-        deposit=parameters,
-        files=files,
-        answer=document["reponseAttendue"],
-        command=document["commande"],
-        document=document,
+        count=len(scenario.lines),
+        spec=spec,
+        bundle_name=bundle_name,
+        data=data,
+        deposit=deposit,
+        history_doc={"demandes": scenario.history},
+        zip_path=zip_path,
+        mode=mode,
+        extra={"codesCasses": broken},
     )
