@@ -22,11 +22,9 @@ import argparse
 import copy
 import gc
 import hashlib
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import random
 import resource
 import statistics
@@ -37,11 +35,11 @@ import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+from _report import ROOT, Row, environment, print_table  # benchmarks/ is sys.path[0] when run as a script
 from stdnum import luhn
 from stdnum.fr import siret
 
@@ -448,33 +446,6 @@ def bench_zip(spec: Spec, budget_name: str, compression: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- report
 
 
-@dataclass
-class Row:
-    measure: str
-    unit: str
-    median: float
-    p95: float | None
-    target: float | None
-    strict: bool = False  # target is "<" rather than "<="
-
-    @property
-    def verdict(self) -> str:
-        if self.target is None:
-            return "info"
-        ok = self.median < self.target if self.strict else self.median <= self.target
-        if not ok:
-            return "FAIL"
-        if self.p95 is not None and not (self.p95 < self.target if self.strict else self.p95 <= self.target):
-            return "PASS (p95 over)"
-        return "PASS"
-
-    @property
-    def target_text(self) -> str:
-        if self.target is None:
-            return "-"
-        return f"{'<' if self.strict else '≤'} {self.target:g} {self.unit}"
-
-
 def rows_of(results: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     j = results.get("json")
@@ -521,84 +492,12 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
             ),
             Row("   floor: read 1 MB chunks + sha256", "s", z["zip_floor_s"]["median"], z["zip_floor_s"]["p95"], None),
             Row("   ratio check / floor", "×", z["ratio_zip"], None, None),
-            Row("   tracemalloc peak during the check", "MB", z["tracemalloc_peak_mb"], None, ZIP_PEAK_MB, strict=True),
-            Row("   RSS peak - RSS before the check", "MB", z["rss"]["delta_mb"], None, ZIP_PEAK_MB, strict=True),
+            Row("   tracemalloc peak during the check", "MB", z["tracemalloc_peak_mb"], None, ZIP_PEAK_MB, compare="<"),
+            Row("   RSS peak - RSS before the check", "MB", z["rss"]["delta_mb"], None, ZIP_PEAK_MB, compare="<"),
             Row("   (RSS before the check)", "MB", z["rss"]["before_mb"], None, None),
             Row("   (RSS peak during the check)", "MB", z["rss"]["peak_mb"], None, None),
         ]
     return rows
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
-
-
-def print_table(rows: list[Row]) -> None:
-    header = ("measure", "median", "p95", "target", "verdict")
-    body = [
-        (
-            r.measure,
-            f"{_fmt(r.median)} {r.unit}",
-            f"{_fmt(r.p95)} {r.unit}" if r.p95 is not None else "-",
-            r.target_text,
-            r.verdict,
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(line[i])) for line in (header, *body)) for i in range(len(header))]
-    aligns = ("<", ">", ">", "<", "<")
-    for line in (header, tuple("-" * w for w in widths), *body):
-        print("  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(line, aligns, widths, strict=True)))
-
-
-def code_version() -> dict[str, Any]:
-    """Which code was measured: the git state, and a digest of the modules actually imported
-    (the working tree may differ from the last commit)."""
-    import mock_portal.controls
-
-    roots = [Path(mock_portal.controls.__file__).parent, Path(generators.__file__).parent]
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=roots[0], capture_output=True, text=True, check=False)
-        except OSError:
-            return None
-        return (done.stdout.strip() or None) if done.returncode == 0 else None
-
-    digest = hashlib.sha256()
-    spec_root = load_spec().root
-    files = [f for root in roots for f in sorted(root.glob("*.py"))] + sorted(spec_root.rglob("*.json"))
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return {
-        "git": git("describe", "--always", "--dirty") or "(not a git checkout)",
-        "commit": git("rev-parse", "HEAD"),
-        "controls_dir": str(roots[0]),
-        "spec_dir": str(spec_root),
-        "sources_sha256": digest.hexdigest()[:16],
-    }
-
-
-def environment() -> dict[str, Any]:
-    versions: dict[str, str | None] = {}
-    for package in ("orjson", "jsonschema_rs", "pypdf", "python-stdnum", "fpdf2"):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "packages": versions,
-        "code": code_version(),
-        "seed": SEED,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -625,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
     budgets = BUDGETS[budget_name]
     started = time.perf_counter()
     spec = load_spec()
-    env = environment()
+    sources = sorted((ROOT / "mock_portal" / "controls").glob("*.py")) + sorted((ROOT / "generators").glob("*.py"))
+    env = environment(("orjson", "jsonschema_rs", "pypdf", "python-stdnum", "fpdf2"), sources, seed=SEED)
     results: dict[str, Any] = {}
     print(
         f"bench_check ({budget_name}): {REQUESTS} {PROFILE} requests, seed {SEED}, {os.cpu_count()} CPUs; "

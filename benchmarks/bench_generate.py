@@ -31,12 +31,13 @@ import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import orjson
-from bench_check import Budget, environment, measure, summary  # benchmarks/ is sys.path[0] when run as a script
+from _report import Row, environment, print_table
+from bench_check import Budget, measure, summary  # benchmarks/ is sys.path[0] when run as a script
 
 from generators.archive import write_zip
 from generators.bundle_writer import piece_count, write_bundle
@@ -186,34 +187,6 @@ def bench_write(budget: Budget) -> dict[str, Any]:
 # --------------------------------------------------------------------------- report
 
 
-@dataclass
-class Row:
-    measure: str
-    unit: str
-    median: float
-    p95: float | None
-    target: float | None
-    higher_is_better: bool = False
-
-    @property
-    def verdict(self) -> str:
-        if self.target is None:
-            return "info"
-        if self.higher_is_better:
-            return "PASS" if self.median >= self.target else "FAIL"
-        if self.median > self.target:
-            return "FAIL"
-        if self.p95 is not None and self.p95 > self.target:
-            return "PASS (p95 over)"
-        return "PASS"
-
-    @property
-    def target_text(self) -> str:
-        if self.target is None:
-            return "-"
-        return f"{'≥' if self.higher_is_better else '≤'} {self.target:g} {self.unit}"
-
-
 def rows_of(results: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     g = results.get("generate")
@@ -229,7 +202,7 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
                     None,
                 )
             )
-            rows.append(Row("   bundles/s, 1 process", "/s", r["bundles_per_s"], None, BUNDLES_PER_S, True))
+            rows.append(Row("   bundles/s, 1 process", "/s", r["bundles_per_s"], None, BUNDLES_PER_S, "≥"))
         p = g["pool"]
         rows.append(
             Row(
@@ -238,7 +211,7 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
                 p["bundles_per_s"],
                 None,
                 BUNDLES_PER_S,
-                True,
+                "≥",
             )
         )
     w = results.get("write")
@@ -268,30 +241,6 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
-
-
-def print_table(rows: list[Row]) -> None:
-    header = ("measure", "median", "p95", "target", "verdict")
-    body = [
-        (
-            r.measure,
-            f"{_fmt(r.median)} {r.unit}",
-            f"{_fmt(r.p95)} {r.unit}" if r.p95 is not None else "-",
-            r.target_text,
-            r.verdict,
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(line[i])) for line in (header, *body)) for i in range(len(header))]
-    aligns = ("<", ">", ">", "<", "<")
-    for line in (header, tuple("-" * w for w in widths), *body):
-        print("  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(line, aligns, widths, strict=True)))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmarks of the deposit generators.")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (CI smoke run)")
@@ -304,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     budget_name = "quick" if args.quick else "full"
     budgets = BUDGETS[budget_name]
     started = time.perf_counter()
-    env = environment()
+    env = environment(
+        ("orjson", "faker", "fpdf2", "pypdf"), sorted((Path(__file__).resolve().parents[1] / "generators").glob("*.py"))
+    )
     print(
         f"bench_generate ({budget_name}): {REQUESTS} requests, seed {SEED}, {os.cpu_count()} CPUs; "
         f"code {env['code']['git']} (sources {env['code']['sources_sha256']})",

@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import http.client
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import re
 import shutil
 import signal
@@ -44,7 +41,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
+from _report import Row, environment, print_table  # noqa: E402
 
 from generators.bundle import replicate  # noqa: E402
 from mock_portal.controls import load_spec  # noqa: E402
@@ -414,65 +411,24 @@ def summarise(windows: list[Window], cpus: int) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Row:
-    measure: str
-    unit: str
-    value: float
-    target: float | None = None
-    at_least: bool = False  # target is "≥" rather than "≤"
-
-    @property
-    def verdict(self) -> str:
-        if self.target is None:
-            return "info"
-        if math.isnan(self.value):
-            return "FAIL"
-        ok = self.value >= self.target if self.at_least else self.value <= self.target
-        return "PASS" if ok else "FAIL"
-
-    @property
-    def target_text(self) -> str:
-        if self.target is None:
-            return "-"
-        return f"{'≥' if self.at_least else '≤'} {self.target:g} {self.unit}".rstrip()
-
-
 def rows_of(results: dict[str, Any], workers: int) -> list[Row]:
     full, minimal = results["full"], results["minimal"]
     rows: list[Row] = []
     for label, r, is_full in (("1. full portal (segur serve)", full, True), ("2. minimal app (floor)", minimal, False)):
         rows += [
-            Row(f"{label}: throughput", "/s", r["throughput_per_s"], THROUGHPUT_MIN if is_full else None, True),
+            Row(f"{label}: throughput", "/s", r["throughput_per_s"], None, THROUGHPUT_MIN if is_full else None, "≥"),
             Row("   latency p50", "ms", r["latency_ms"]["p50"]),
             Row("   latency p95", "ms", r["latency_ms"]["p95"]),
-            Row("   latency p99", "ms", r["latency_ms"]["p99"], P99_MAX_MS if is_full else None),
-            Row("   errors", "", r["errors"], ERRORS_MAX),
+            Row("   latency p99", "ms", r["latency_ms"]["p99"], None, P99_MAX_MS if is_full else None),
+            Row("   errors", "", r["errors"], None, ERRORS_MAX),
             Row(f"   server CPU per simulate ({workers} workers)", "ms", r["cpu"]["server_ms_per_request"]),
             Row("   load generator CPU per simulate", "ms", r["cpu"]["client_ms_per_request"]),
             Row("   server CPU, share of the machine", "%", 100 * r["cpu"]["server_share"]),
             Row("   load generator CPU, share of the machine", "%", 100 * r["cpu"]["client_share"]),
             Row("   other processes, share of the machine", "%", 100 * r["cpu"]["other_share"]),
         ]
-    rows.append(Row("3. ratio full / minimal throughput", "×", results["ratio"], RATIO_MIN, True))
+    rows.append(Row("3. ratio full / minimal throughput", "×", results["ratio"], None, RATIO_MIN, "≥"))
     return rows
-
-
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return "-"
-    if value == int(value) and abs(value) < 1e6:
-        return f"{value:.0f}"
-    return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
-
-
-def print_table(rows: list[Row]) -> None:
-    header = ("measure", "value", "target", "verdict")
-    body = [(r.measure, f"{_fmt(r.value)} {r.unit}".rstrip(), r.target_text, r.verdict) for r in rows]
-    widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]
-    aligns = ("<", ">", "<", "<")
-    for line in (header, tuple("-" * w for w in widths), *body):
-        print("  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(line, aligns, widths, strict=True)))
 
 
 # --------------------------------------------------------------------------- profile (in process)
@@ -565,51 +521,6 @@ def print_profile(found: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- environment
 
 
-def code_version() -> dict[str, Any]:
-    """Which code was measured: the git state, and a digest of the portal's sources and spec."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        except OSError:
-            return None
-        return (done.stdout.strip() or None) if done.returncode == 0 else None
-
-    digest = hashlib.sha256()
-    spec_root = load_spec().root
-    files = sorted((ROOT / "mock_portal").rglob("*.py")) + sorted((ROOT / "segur").glob("*.py"))
-    files += [HERE / "minimal_portal.py", *sorted(spec_root.rglob("*.json"))]
-    for path in files:
-        digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name).encode())
-        digest.update(b"\0" + path.read_bytes())
-    return {
-        "git": git("describe", "--always", "--dirty") or "(not a git checkout)",
-        "commit": git("rev-parse", "HEAD"),
-        "spec_dir": str(spec_root),
-        "sources_sha256": digest.hexdigest()[:16],
-    }
-
-
-def environment() -> dict[str, Any]:
-    versions: dict[str, str | None] = {}
-    for package in ("flask", "werkzeug", "gunicorn", "orjson", "jsonschema_rs"):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "packages": versions,
-        "wrk": shutil.which("wrk"),
-        "code": code_version(),
-    }
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -634,7 +545,12 @@ def main(argv: list[str] | None = None) -> int:
     budget = BUDGETS[budget_name]
     started = time.perf_counter()
     spec = load_spec()
-    env = environment()
+    sources = [
+        *sorted((ROOT / "mock_portal").rglob("*.py")),
+        *sorted((ROOT / "segur").glob("*.py")),
+        HERE / "minimal_portal.py",
+    ]
+    env = environment(("flask", "werkzeug", "gunicorn", "orjson", "jsonschema_rs"), sources, wrk=shutil.which("wrk"))
     cpus = os.cpu_count() or 1
     example = orjson.loads((spec.root / "examples" / f"{PROFILE}.json").read_bytes())
     data = orjson.dumps(replicate(example, REQUESTS))
@@ -748,7 +664,7 @@ def main(argv: list[str] | None = None) -> int:
     results["ratio"] = results["full"]["throughput_per_s"] / minimal_rate if minimal_rate else math.nan
     rows = rows_of(results, args.workers)
     print()
-    print_table(rows)
+    print_table(rows, p95=False)
     for name in ("full", "minimal"):
         r = results[name]
         spread = ", ".join(f"{x:.0f}" for x in r["per_window_per_s"])
