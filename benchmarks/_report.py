@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import math
 import os
 import platform
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,19 @@ def environment(packages: Iterable[str], sources: Iterable[Path], **extra: Any) 
         "code": code_version(sources),
         **extra,
     }
+
+
+def write_report(path: Path, report: dict[str, Any], rows: list[Row], elapsed: float, *, strict: bool) -> int:
+    """Write the JSON report (with the table and the missed targets), say so, and give the exit
+    status: 1 only when ``strict`` and a target was missed."""
+    failed = [r.measure.strip() for r in rows if r.verdict == "FAIL"]
+    document = {
+        **report,
+        "table": [{**asdict(r), "verdict": r.verdict} for r in rows],
+        "failed": failed,
+        "elapsed_s": elapsed,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(f"\n{len(failed)} target(s) missed; {elapsed:.1f} s; figures written to {path}")
+    return 1 if failed and strict else 0

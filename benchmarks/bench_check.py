@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from _report import ROOT, Row, environment, print_table  # benchmarks/ is sys.path[0] when run as a script
+from _report import ROOT, Row, environment, print_table, write_report  # benchmarks/ is sys.path[0] when run as a script
 from stdnum import luhn
 from stdnum.fr import siret
 
@@ -540,7 +540,6 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(rows)
     elapsed = time.perf_counter() - started
-    failed = [r.measure.strip() for r in rows if r.verdict == "FAIL"]
     report = {
         "environment": env,
         "budget": {name: asdict(b) for name, b in budgets.items()},
@@ -552,14 +551,8 @@ def main(argv: list[str] | None = None) -> int:
             "zip_peak_mb": ZIP_PEAK_MB,
         },
         "results": results,
-        "table": [{**asdict(r), "verdict": r.verdict} for r in rows],
-        "failed": failed,
-        "elapsed_s": elapsed,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\n{len(failed)} target(s) missed; {elapsed:.1f} s; figures written to {args.out}")
-    return 1 if failed and args.strict else 0
+    return write_report(args.out, report, rows, elapsed, strict=args.strict)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import multiprocessing
 import os
 import shutil
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from _report import Row, environment, print_table
+from _report import Row, environment, print_table, write_report
 from bench_check import Budget, measure, summary  # benchmarks/ is sys.path[0] when run as a script
 
 from generators.archive import write_zip
@@ -266,20 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(rows)
     elapsed = time.perf_counter() - started
-    failed = [r.measure.strip() for r in rows if r.verdict == "FAIL"]
     report = {
         "environment": env,
         "budget": {name: asdict(b) for name, b in budgets.items()},
         "targets": {"bundles_per_s": BUNDLES_PER_S, "full_write_s": FULL_WRITE_S},
         "results": results,
-        "table": [{**asdict(r), "verdict": r.verdict} for r in rows],
-        "failed": failed,
-        "elapsed_s": elapsed,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\n{len(failed)} target(s) missed; {elapsed:.1f} s; figures written to {args.out}")
-    return 1 if failed and args.strict else 0
+    return write_report(args.out, report, rows, elapsed, strict=args.strict)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import json
 import math
 import os
 import re
@@ -50,7 +49,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
-from _report import Row, environment, print_table  # noqa: E402
+from _report import Row, environment, print_table, write_report  # noqa: E402
 
 from generators.bundle import replicate  # noqa: E402
 from mock_portal.controls import load_spec  # noqa: E402
@@ -683,7 +682,6 @@ def main(argv: list[str] | None = None) -> int:
     if "database_bytes" in results["full"]:
         print(f"full: SQLite file (and WAL) after the run: {results['full']['database_bytes'] / 1e6:.1f} MB")
 
-    failed = [r.measure.strip() for r in rows if r.verdict == "FAIL"]
     if args.profile:
         results["profile"] = profile(data, args.profile_count, 25)
         print_profile(results["profile"])
@@ -707,14 +705,8 @@ def main(argv: list[str] | None = None) -> int:
             "errors_max": ERRORS_MAX,
         },
         "results": results,
-        "table": [{**asdict(r), "verdict": r.verdict} for r in rows],
-        "failed": failed,
-        "elapsed_s": elapsed,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\n{len(failed)} target(s) missed; {elapsed:.1f} s; figures written to {args.out}")
-    return 1 if failed and args.strict else 0
+    return write_report(args.out, report, rows, elapsed, strict=args.strict)
 
 
 if __name__ == "__main__":
