@@ -1,0 +1,1 @@
+"""The conformance suite's tests, collected by ``pytest --segur`` (see ``conformance.plugin``)."""

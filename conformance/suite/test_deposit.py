@@ -1,0 +1,53 @@
+"""Deposit behaviour: ``deposit`` against the live mock portal in scripted scenarios, checked from
+the mock's journal (conformance/deposit.py says what each scenario does)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.deposit import Scenarios
+
+
+def _holds(scenarios: Scenarios, scenario: str, requirement: str) -> None:
+    problems = scenarios.outcome(scenario).report(requirement)
+    assert not problems, f"{requirement} broken:\n" + "\n".join(problems)
+
+
+@pytest.mark.requirement("SEG-D01")
+def test_simulates_before_import(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "simulate", "SEG-D01")
+
+
+@pytest.mark.requirement("SEG-D08")
+def test_terminates_imports(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "simulate", "SEG-D08")
+
+
+@pytest.mark.requirement("SEG-D02")
+def test_never_resends_accepted_lines(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "accepted", "SEG-D02")
+
+
+@pytest.mark.requirement("SEG-D03")
+def test_resends_rejected_line_only_once_corrected(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "rejected", "SEG-D03")
+
+
+@pytest.mark.requirement("SEG-D04")
+def test_sends_missing_pieces(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "pieces", "SEG-D04")
+
+
+@pytest.mark.requirement("SEG-D05")
+def test_solde_only_after_avance_paid(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "solde", "SEG-D05")
+
+
+@pytest.mark.requirement("SEG-D06")
+def test_retries_unavailable_portal(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "retry", "SEG-D06")
+
+
+@pytest.mark.requirement("SEG-D07")
+def test_respects_windows(segur_scenarios: Scenarios) -> None:
+    _holds(segur_scenarios, "window", "SEG-D07")
