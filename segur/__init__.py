@@ -1,3 +1,3 @@
-"""The ``segur`` command line: check, and (in later versions) serve, generate, certify."""
+"""The ``segur`` command line: check, spec, demo, serve, generate, cases, fuzz, certify."""
 
 from __future__ import annotations

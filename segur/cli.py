@@ -28,6 +28,7 @@ from mock_portal.controls import (
 from mock_portal.controls.spec import SPEC_ENV, Spec
 
 from . import render
+from .certify import certify
 from .generate import generate
 from .reference import fields_markdown
 
@@ -341,6 +342,7 @@ def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None
 
 
 main.add_command(generate)
+main.add_command(certify)
 
 
 @main.command("fuzz")

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from fpdf import FPDF
 
 DATA = Path(__file__).resolve().parent / "data"
 ACCEPTED = "0000"
@@ -59,6 +58,8 @@ FLAWS = (
 
 
 def _pdf(title: str, lines: list[str]) -> bytes:
+    from fpdf import FPDF  # imported here: ingest and deposit start faster without it
+
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("helvetica", size=12)
@@ -120,12 +121,12 @@ def receipt_of(answer: dict[str, Any], flaw: str | None) -> dict[str, Any]:
         }
     lines = []
     for line in answer["lignes"]:
-        if line["codetraitement"] == ACCEPTED or flaw == "ignores-rejected":
+        if line["codetraitement"] == ACCEPTED:
             state = "acceptee"
         elif line.get("statut") == INCOMPLETE:
             state = "incomplete"
         else:
-            state = "rejetee"
+            state = "acceptee" if flaw == "ignores-rejected" else "rejetee"
         entry = {
             "numLigne": line["numLigne"],
             "referenceLigne": line.get("referenceLigne"),
@@ -141,7 +142,12 @@ def receipt_of(answer: dict[str, Any], flaw: str | None) -> dict[str, Any]:
 
 
 def ingest(answer_path: Path, receipt_path: Path, flaw: str | None) -> int:
-    answer = json.loads(answer_path.read_text(encoding="utf-8"))
+    try:
+        answer = json.loads(answer_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{answer_path}: cannot read it as JSON ({exc})") from None
+    if not isinstance(answer, dict) or not ("lignes" in answer or "demandes" in answer):
+        raise SystemExit(f"{answer_path}: neither a portal answer ('lignes') nor a status export ('demandes')")
     receipt_path.write_text(json.dumps(receipt_of(answer, flaw), ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 

@@ -8,6 +8,8 @@ from mock_portal.controls import load_spec
 
 SPEC = load_spec()
 EXAMPLES = SPEC.root / "examples"
+#: the project checkout (examples/, benchmarks/)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def example(name: str) -> Path:

@@ -1,0 +1,66 @@
+"""``segur certify``: the conformance suite (``pytest --segur``) with the kit's exit codes.
+
+Registered on the ``segur`` group by ``main.add_command(certify)`` (``segur/cli.py``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["certify"]
+
+PARTS = ("producer", "consumer", "deposit")
+
+
+@click.command("certify", context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The tool's declaration (default: segur.toml, else [tool.segur] in pyproject.toml, from here up).",
+)
+@click.option("--produce", metavar="COMMAND", help="The produce command (overrides the declaration's).")
+@click.option("--ingest", metavar="COMMAND", help="The ingest command (overrides the declaration's).")
+@click.option("--deposit", metavar="COMMAND", help="The deposit command (overrides the declaration's).")
+@click.option("--part", "parts", type=click.Choice(PARTS), multiple=True, help="Run only this part (repeatable).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed of the generated answers and bundles.")
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reports folder: report.html, junit.xml, verdict.json, coverage.md (default: segur-report/).",
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def certify(
+    config_path: Path | None,
+    produce: str | None,
+    ingest: str | None,
+    deposit: str | None,
+    parts: tuple[str, ...],
+    seed: int | None,
+    report: Path | None,
+    pytest_args: tuple[str, ...],
+) -> None:
+    """Certify an editor's tool: run the conformance suite against its declared commands.
+
+    Exit codes: 0 conformant, 1 not conformant, 2 the kit could not run (bad configuration, a
+    command not found). Arguments after the options go to pytest (e.g. -x, -k deposit).
+    """
+    args = [sys.executable, "-m", "pytest", "--segur"]
+    for option, value in (
+        ("--segur-config", config_path),
+        ("--segur-produce", produce),
+        ("--segur-ingest", ingest),
+        ("--segur-deposit", deposit),
+        ("--segur-seed", seed),
+        ("--segur-report", report),
+    ):
+        if value is not None:  # one "--opt=value" token: pytest must not take a value for a test path
+            args.append(f"{option}={value}")
+    args += [f"--segur-part={part}" for part in parts]
+    # pytest in a process of its own: nothing imported here can shadow the editor's test modules
+    code = subprocess.run([*args, *pytest_args], check=False).returncode
+    sys.exit(0 if code == 0 else 1 if code == 1 else 2)
