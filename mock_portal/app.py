@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     # the zip may reach 200 MB (seed, slide 9); the JSON and form fields come on top
     "MAX_CONTENT_LENGTH": 210_000_000,
     "MAX_FAULT_LATENCY_MS": 10_000,
+    # the web pages keep a session's files (enrolment draft, a case's deposit) here; default: a
+    # folder in the system's temporary directory named after the database
+    "PAGES_DIR": None,
 }
 
 
@@ -72,12 +75,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["segur_workflows"] = workflows(spec)
     app.extensions["segur_seed"] = seeded
 
-    from mock_portal.views import admin, api, ui
+    from mock_portal.views import admin, api, pages, ui
 
     app.url_map.converters["id"] = RowId
     app.register_blueprint(api.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(ui.blueprint)
+    app.register_blueprint(pages.blueprint)
     app.before_request(_open)
     app.before_request(_faults)
     app.after_request(_journal)

@@ -944,6 +944,107 @@ class Portal:
             if scenario["remaining"] is not None:
                 self.store.db.execute("UPDATE scenarios SET remaining = remaining - 1 WHERE id = ?", (scenario["id"],))
 
+    # ------------------------------------------------------------------ read-only helpers of the web pages
+
+    def enrolment_problems(self, form: Any) -> list[dict[str, str]]:
+        """What :meth:`enrol` would refuse in ``form``, nothing stored: the pages show it step by step."""
+        return self._enrolment_problems(form, complementary=False)
+
+    def lookup_siret(self, siret: str) -> dict[str, Any] | None:
+        """The structure step's « Rechercher » (seed, slide 29): None for a SIRET whose key is wrong.
+
+        MODEL: the mock has no company register (the real portal reads the Bodacc); it knows the
+        dénomination and address of the structures already enrolled, else leaves them to type."""
+        if not siret_number.is_valid(siret):
+            return None
+        known = self.store.db.execute(
+            "SELECT data FROM enrolments WHERE siret = ? AND complementaire = 0 ORDER BY id DESC LIMIT 1", (siret,)
+        ).fetchone()
+        data = (loads(known["data"]) or {}) if known else {}
+        editor = self.store.db.execute(
+            "SELECT raison_sociale FROM editors WHERE siret = ? LIMIT 1", (siret,)
+        ).fetchone()
+        name = data.get("raisonSociale") or (editor["raison_sociale"] if editor else None)
+        return {"siret": siret, "raisonSociale": name, "adresse": data.get("adresse")}
+
+    def lookup_bank(self, iban_text: str, bic_text: str) -> dict[str, Any]:
+        """The bank step (seed, slide 34): the IBAN and BIC checked as :meth:`enrol` checks them, and
+        the domiciliation derived from them (MODEL: the bank and country codes, no bank directory)."""
+        problems = []
+        if not iban.is_valid(iban_text):
+            problems.append({"champ": "/banque/iban", "message": "IBAN invalide"})
+        if not bic.is_valid(bic_text):
+            problems.append({"champ": "/banque/bic", "message": "BIC invalide"})
+        domiciliation = None
+        if not problems:
+            compact = bic.compact(bic_text)
+            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, agence {compact[8:11] or 'XXX'}"
+        return {"problemes": problems, "domiciliation": domiciliation}
+
+    def requests_page(
+        self,
+        editor_id: int | None,
+        *,
+        statut: str | None = None,
+        type_demande: str | None = None,
+        without: tuple[str, ...] = (),
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of :meth:`list_requests`, newest first, and the count of all that match; ``without``
+        leaves out statuses (the table of deposited requests does not show the incomplete ones)."""
+        where = "WHERE 1 = 1"
+        args: list[Any] = []
+        if editor_id is not None:
+            where += " AND editor_id = ?"
+            args.append(editor_id)
+        if statut:
+            where += " AND statut = ?"
+            args.append(self.spec.statuts.get(statut, statut))
+        if type_demande:
+            where += " AND type_demande = ?"
+            args.append(self.spec.deposit_types.get(type_demande, type_demande))
+        for key in without:
+            where += " AND statut != ?"
+            args.append(self.spec.statuts.get(key, key))
+        total = int(self.store.db.execute(f"SELECT COUNT(*) FROM requests {where}", args).fetchone()[0])
+        rows = self.store.db.execute(
+            f"SELECT * FROM requests {where} ORDER BY created_at DESC, numero DESC LIMIT ? OFFSET ?",
+            [*args, max(1, limit), max(0, offset)],
+        ).fetchall()
+        return [self._summary(r) for r in rows], total
+
+    def status_counts(self, editor_id: int | None) -> dict[str, int]:
+        """How many requests have each status label (an editor's, or everyone's)."""
+        rows = self.store.db.execute(
+            "SELECT statut, COUNT(*) AS n FROM requests WHERE (? IS NULL OR editor_id = ?) GROUP BY statut",
+            (editor_id, editor_id),
+        ).fetchall()
+        return {r["statut"]: int(r["n"]) for r in rows}
+
+    def outbox(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The latest mails sent by the portal, newest first (the gestionnaire's view of the outbox)."""
+        rows = self.store.db.execute("SELECT * FROM mails ORDER BY id DESC LIMIT ?", (max(1, limit),)).fetchall()
+        return [
+            {
+                "id": r["id"],
+                "date": r["at"],
+                "destinataire": r["destinataire"],
+                "objet": r["objet"],
+                "corps": r["corps"],
+                "numeroDemande": r["numero"],
+            }
+            for r in rows
+        ]
+
+    def enrolments_list(self, statut: str | None = None) -> list[dict[str, Any]]:
+        """Every enrolment (or those with a status key or label), newest first, with its email."""
+        label = self.flows.enrolment.labels.get(statut, statut) if statut else None
+        rows = self.store.db.execute(
+            "SELECT id, email FROM enrolments WHERE (? IS NULL OR statut = ?) ORDER BY id DESC", (label, label)
+        ).fetchall()
+        return [{**self.enrolment_json(r["id"]), "email": r["email"]} for r in rows]
+
 
 def _check_clock(moment: datetime, field: str) -> None:
     if not CLOCK_YEARS[0] <= moment.year <= CLOCK_YEARS[1]:

@@ -1,0 +1,306 @@
+"""The gestionnaire's pages (a MODEL: the ASP's back office is not public): enrolment decisions,
+the instruction of requests (the moves of ``workflow.json``, nothing else), avenants, the
+portal's clock, the outbox, a reset. The same services as the admin API; the session holds a
+digest of the admin token typed on the login page.
+
+A trainer plays a whole life-cycle from here in front of a room: validate an enrolment, read
+the credentials in the outbox, then take a deposited request through « En cours », « Validée »,
+« Décidée » and the payment, moving the clock as the story needs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, request, session, url_for
+
+from mock_portal.app import portal
+from mock_portal.errors import PortalError
+
+from .ui_common import (
+    PAGE_SIZE,
+    Page,
+    blueprint,
+    french,
+    open_gestionnaire,
+    page_number,
+    render,
+    require_gestionnaire,
+    safe_next,
+)
+from .ui_editor import TYPE_LABELS
+
+#: what each move is called on its button (the move itself and its rules come from workflow.json)
+VERBS = {
+    "enCours": "Démarrer l'instruction",
+    "aModifier": "Demander une modification",
+    "attentePieces": "Demander des pièces complémentaires",
+    "validee": "Valider la demande",
+    "rejetee": "Rejeter la demande",
+    "decidee": "Décider (décision d'attribution)",
+    "payee": "Payer (avis de paiement)",
+}
+ENROLMENT_VERBS = {"enInstruction": "Passer en instruction", "validee": "Valider l'enrôlement", "rejetee": "Rejeter"}
+AVENANT_VERBS = {"decide": "Décider", "paye": "Payer", "rejete": "Rejeter"}
+CLOCK_UNITS = {"minutes": 60, "heures": 3600, "jours": 86400}
+
+
+def _back(default: str) -> Page:
+    return redirect(safe_next(request.form.get("retour"), default))
+
+
+# --------------------------------------------------------------------------- login
+
+
+@blueprint.route("/gestion/connexion", methods=["GET", "POST"])
+def gestion_connexion() -> Page:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        token = request.form.get("jeton", "")
+        if not token.strip():
+            errors["jeton"] = ["Saisissez le jeton gestionnaire."]
+        elif open_gestionnaire(token):
+            session.pop("csrf", None)
+            return redirect(safe_next(request.args.get("suite"), url_for("pages.gestion")))
+        else:
+            errors["jeton"] = ["Jeton gestionnaire invalide."]
+    return render("gestion/connexion.html", 422 if errors else 200, errors=errors)
+
+
+@blueprint.post("/gestion/deconnexion")
+def gestion_deconnexion() -> Page:
+    session.pop("gestionnaire", None)
+    flash("Vous avez quitté l'espace gestionnaire.", "info")
+    return redirect(url_for("ui.home"))
+
+
+# --------------------------------------------------------------------------- dashboard and clock
+
+
+@blueprint.get("/gestion")
+def gestion() -> Page:
+    require_gestionnaire()
+    found = portal()
+    counts = found.status_counts(None)
+    pending = [
+        e for e in found.enrolments_list() if found.flows.enrolment.key(e["statut"]) not in ("validee", "rejetee")
+    ]
+    return render(
+        "gestion/accueil.html",
+        compteurs=[
+            (key, label, counts.get(label, 0)) for key, label in found.spec.statuts.items() if key != "avenantPaye"
+        ],
+        enrolements_en_attente=len(pending),
+        maintenant=found.now(),
+    )
+
+
+@blueprint.post("/gestion/horloge")
+def gestion_horloge() -> Page:
+    require_gestionnaire()
+    action = request.form.get("action", "")
+    try:
+        if action == "fixer":
+            moment = portal().set_clock(at=request.form.get("date", "").strip())
+        elif action == "avancer":
+            try:
+                amount = float(request.form.get("quantite", "").replace(",", "."))
+            except ValueError:
+                raise PortalError(400, "REQUETE_INVALIDE", "Saisissez un nombre (par exemple 2 ou 1,5).") from None
+            unit = CLOCK_UNITS.get(request.form.get("unite", ""), 0)
+            if not unit or not abs(amount * unit) <= 10 * 365 * 86400:
+                raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une durée d'au plus dix ans.")
+            moment = portal().set_clock(advance=amount * unit)
+        elif action == "reel":
+            moment = portal().set_clock(real=True)
+        else:
+            raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une action sur l'horloge.")
+    except PortalError as error:
+        flash(f"Horloge inchangée : {french(error.message)}", "erreur")
+        return _back(url_for("pages.gestion"))
+    flash(f"Horloge du portail : {moment.strftime('%d/%m/%Y %H:%M')}.", "succes")
+    return _back(url_for("pages.gestion"))
+
+
+@blueprint.post("/gestion/reinitialiser")
+def gestion_reinitialiser() -> Page:
+    require_gestionnaire()
+    if request.form.get("confirmation") != "oui":
+        flash("Cochez la case de confirmation pour tout effacer.", "erreur")
+        return redirect(url_for("pages.gestion"))
+    found = portal()
+    found.store.reset()
+    config = current_app.config
+    found.seed(config["DEMO_LOGIN"], config["DEMO_PASSWORD"], config["ADMIN_TOKEN"])
+    session.pop("editeur", None)
+    session.pop("depot_prepare", None)
+    flash("Portail réinitialisé : toutes les données sont effacées, le compte de démonstration est recréé.", "succes")
+    return redirect(url_for("pages.gestion"))
+
+
+# --------------------------------------------------------------------------- enrolments
+
+
+@blueprint.get("/gestion/enrolements")
+def gestion_enrolements() -> Page:
+    require_gestionnaire()
+    found = portal()
+    flow = found.flows.enrolment
+    rows = []
+    for enrolment in found.enrolments_list():
+        key = flow.key(enrolment["statut"]) or ""
+        moves = [
+            (t.target, ENROLMENT_VERBS.get(t.target, flow.label(t.target)), t.needs_reason)
+            for t in flow.allowed_from(key, "gestionnaire")
+        ]
+        rows.append((enrolment, moves))
+    return render("gestion/enrolements.html", enrolements=rows)
+
+
+@blueprint.post("/gestion/enrolements/<id:enrolment_id>/decision")
+def gestion_enrolement_decision(enrolment_id: int) -> Page:
+    require_gestionnaire()
+    found = portal()
+    target = found.flows.enrolment.key(request.form.get("vers", ""))
+    motif = request.form.get("motif", "").strip() or None
+    try:
+        if target is None:
+            raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une décision proposée.")
+        result = found.decide_enrolment(enrolment_id, target, motif)
+    except PortalError as error:
+        flash(f"Enrôlement n° {enrolment_id} : {french(error.message)}", "erreur")
+    else:
+        flash(f"Enrôlement n° {enrolment_id} : statut « {result['statut']} » ; les courriels sont partis.", "succes")
+    return redirect(url_for("pages.gestion_enrolements"))
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@blueprint.get("/gestion/demandes")
+def gestion_demandes() -> Page:
+    require_gestionnaire()
+    found = portal()
+    statut = request.args.get("statut", "")
+    type_demande = request.args.get("typeDemande", "")
+    page = page_number()
+    rows, total = found.requests_page(
+        None,
+        statut=statut or None,
+        type_demande=type_demande or None,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    return render(
+        "gestion/demandes.html",
+        demandes=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filtres={"statut": statut, "typeDemande": type_demande},
+        statuts=[(k, v) for k, v in found.spec.statuts.items() if k != "avenantPaye"],
+        types=[(k, TYPE_LABELS.get(k, k)) for k in found.spec.deposit_types],
+    )
+
+
+@blueprint.get("/gestion/demandes/<numero>")
+def gestion_demande(numero: str) -> Page:
+    require_gestionnaire()
+    found = portal()
+    detail = found.request_json(numero, None)
+    flow = found.flows.request
+    key = flow.key(detail["statut"]) or ""
+    moves = [
+        {
+            "vers": t.target,
+            "verbe": VERBS.get(t.target, t.target),
+            "statut": flow.label(t.target),
+            "motif": t.needs_reason,
+        }
+        for t in flow.allowed_from(key, "gestionnaire")
+    ]
+    avenants = []
+    for avenant in detail["avenants"]:
+        akey = found.flows.avenant.key(avenant["statut"]) or ""
+        avenants.append(
+            (
+                avenant,
+                [
+                    (t.target, AVENANT_VERBS.get(t.target, t.target))
+                    for t in found.flows.avenant.allowed_from(akey, "gestionnaire")
+                ],
+            )
+        )
+    return render("gestion/demande.html", d=detail, transitions=moves, avenants=avenants)
+
+
+@blueprint.post("/gestion/demandes/<numero>/transition")
+def gestion_transition(numero: str) -> Page:
+    require_gestionnaire()
+    target = request.form.get("vers", "")
+    motif = request.form.get("motif", "").strip() or None
+    try:
+        result = portal().transition(numero, target, motif)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(f"Demande {numero} : {french(error.message)}", "erreur")
+    else:
+        flash(f"Demande {numero} : statut « {result['statut']} ».", "succes")
+    return _back(url_for("pages.gestion_demande", numero=numero))
+
+
+def _amount(text: str) -> Any:
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text).replace(",", ".")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+@blueprint.post("/gestion/demandes/<numero>/avenants")
+def gestion_avenant(numero: str) -> Page:
+    require_gestionnaire()
+    montant = _amount(request.form.get("montant", ""))
+    try:
+        if montant is None:
+            raise PortalError(
+                400, "REQUETE_INVALIDE", "Saisissez le montant de l'avenant en euros (par exemple 12 500,00)."
+            )
+        portal().add_avenant(numero, montant, request.form.get("motif", "").strip() or None)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(f"Demande {numero} : {french(error.message)}", "erreur")
+    else:
+        flash(f"Demande {numero} : avenant enregistré.", "succes")
+    return redirect(url_for("pages.gestion_demande", numero=numero))
+
+
+@blueprint.post("/gestion/avenants/<id:avenant_id>/transition")
+def gestion_avenant_transition(avenant_id: int) -> Page:
+    require_gestionnaire()
+    numero = request.form.get("numero", "")
+    try:
+        portal().avenant_transition(avenant_id, request.form.get("vers", ""))
+    except PortalError as error:
+        flash(f"Avenant n° {avenant_id} : {french(error.message)}", "erreur")
+    else:
+        flash(f"Avenant n° {avenant_id} : statut mis à jour.", "succes")
+    return redirect(url_for("pages.gestion_demande", numero=numero) if numero else url_for("pages.gestion_demandes"))
+
+
+@blueprint.get("/gestion/demandes/<numero>/documents/<id:document_id>")
+def gestion_document(numero: str, document_id: int) -> Page:
+    require_gestionnaire()
+    filename, content = portal().document(numero, document_id, None)
+    return Response(
+        content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@blueprint.get("/gestion/courriels")
+def gestion_courriels() -> Page:
+    require_gestionnaire()
+    return render("gestion/courriels.html", courriels=portal().outbox(200))
