@@ -1,0 +1,180 @@
+"""In the browser, as the seed's slides 26 to 37 show it: « Effectuer ma demande d'enrôlement »
+through its steps with the errors the portal shows on each, « Terminer », then the
+gestionnaire's validation, the credentials read in the outbox, and a login made with the
+keyboard only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from generators.pdf import pdf_document
+from tests.e2e._live import Actor, Live, screenshot
+from tests.e2e._pages import sign_in_gestionnaire
+
+NEW_ANS = "ANS-MS1-EDIT-0001"
+DEPOSITAIRE = "depositaire@centre-gestion.example"
+
+
+def pieces(folder: Path) -> dict[str, Path]:
+    made = {}
+    for name in ("certificat", "cni-representant", "cni-depositaire", "mandat", "rib", "attestation-tva"):
+        path = folder / f"{name}.pdf"
+        path.write_bytes(pdf_document(f"Pièce {name}", ["pièce d'enrôlement de test"]))
+        made[name] = path
+    return made
+
+
+def errors_of(actor: Actor, field: str) -> str:
+    """The error tied to a field: its text, found through the field's aria-describedby."""
+    control = actor.page.locator(f"#{field}")
+    described = control.get_attribute("aria-describedby") or ""
+    assert f"{field}-erreur" in described.split(), f"Expected: #{field} described by its error. Received: {described!r}"
+    assert control.get_attribute("aria-invalid") == "true"
+    return actor.page.locator(f"#{field}-erreur").inner_text()
+
+
+def next_step(actor: Actor, title: str) -> None:
+    actor.page.get_by_role("button", name="Étape suivante").click()
+    actor.page.get_by_role("heading", name=re.compile(f": {re.escape(title)}$")).wait_for()
+
+
+def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, actors: Any, tmp_path: Path) -> None:
+    files = pieces(tmp_path)
+    visitor: Actor = actors()
+    visitor.go("/")
+    page = visitor.page
+    screenshot(visitor, "01-accueil-public")
+    page.get_by_role("link", name="Effectuer ma demande d'enrôlement").click()
+
+    # 1. Référencement: « Rechercher » on an unknown number, then a known one fills the DSR
+    page.get_by_label("Numéro unique de référencement ANS").fill("ANS-INCONNU-1")
+    page.get_by_role("button", name="Rechercher").click()
+    assert "inconnu du référentiel" in errors_of(visitor, "numeroAns")
+    page.get_by_label("Numéro unique de référencement ANS").fill(NEW_ANS)
+    page.get_by_role("button", name="Rechercher").click()
+    assert page.get_by_label("DSR").input_value() == "DSR MS1 DUI vague 1"
+    page.get_by_label(re.compile("^Certificat de référencement")).set_input_files(str(files["certificat"]))
+    screenshot(visitor, "02a-enrolement-referencement")
+    next_step(visitor, "Demandeur : personne morale")
+
+    # 2. Structure: the captcha, a SIRET whose key is wrong, then the form
+    page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
+    page.get_by_label("Numéro SIRET").fill("44306184100048")
+    page.get_by_role("button", name="Rechercher").click()
+    assert "clé de contrôle" in errors_of(visitor, "siret")
+    page.get_by_label("Numéro SIRET").fill("44306184100047")
+    page.get_by_role("button", name="Rechercher").click()
+    assert "structure inconnue du portail simulé" in page.locator("main").inner_text()
+    page.get_by_label("Dénomination sociale").fill("Logiciels du Centre SAS")
+    page.get_by_label("Nom commercial").fill("LogiCentre")
+    page.get_by_label("Numéro de voie").fill("4")
+    page.get_by_label("Type de voie").select_option("AVENUE")
+    page.get_by_label("Libellé de la voie").fill("de la Gare")
+    page.get_by_label("Code postal").fill("4500")
+    page.get_by_label("Commune").fill("Orléans")
+    page.get_by_role("button", name="Étape suivante").click()
+    assert errors_of(visitor, "adresse-codePostal") == "Format invalide."
+    page.get_by_label("Code postal").fill("45000")
+    next_step(visitor, "Demandeur : personne physique")
+
+    # 3. Representative and dépositaire (third-party filing): the dépositaire's fields appear
+    depositaire = page.locator("fieldset.tiers")
+    assert depositaire.is_hidden()
+    page.get_by_label("Non, je dépose pour lui (tiers déclarant)").check()
+    assert depositaire.is_visible()
+    for who, name, mail in (
+        ("représentant", "Durand", "direction@logicentre.example"),
+        ("dépositaire", "Petit", DEPOSITAIRE),
+    ):
+        page.get_by_label(re.compile(f"^Nom du {who}")).fill(name)
+        page.get_by_label(re.compile(f"^Prénom du {who}")).fill("Alex")
+        page.get_by_label(re.compile(f"^Adresse électronique du {who}")).fill(mail)
+        page.get_by_label(re.compile(f"^Confirmation de l’adresse électronique du {who}")).fill(mail)
+        page.get_by_label(re.compile(f"^Téléphone du {who}")).fill("02 38 00 00 00")
+    page.get_by_label("Confirmation de l’adresse électronique du représentant").fill("autre@logicentre.example")
+    page.get_by_label(re.compile("^Pièce d’identité du représentant")).set_input_files(str(files["cni-representant"]))
+    page.get_by_label(re.compile("^Pièce d’identité du dépositaire")).set_input_files(str(files["cni-depositaire"]))
+    page.get_by_label(re.compile("^Employé du fournisseur")).check()
+    page.get_by_label(re.compile("^Contrat de prestation")).set_input_files(str(files["mandat"]))
+    page.get_by_role("button", name="Étape suivante").click()
+    assert "ne reprend pas l'adresse" in errors_of(visitor, "representant-emailConfirmation")
+    page.get_by_label("Confirmation de l’adresse électronique du représentant").fill("direction@logicentre.example")
+    next_step(visitor, "Coordonnées bancaires")
+
+    # 4. Bank details: an IBAN whose key is wrong, then the RIB; the domiciliation is derived
+    page.get_by_label(re.compile("^IBAN")).fill("FR76 3000 6000 0112 3456 7890 188")
+    page.get_by_label(re.compile("^BIC")).fill("BNPAFRPPXXX")
+    page.get_by_label(re.compile("^RIB")).set_input_files(str(files["rib"]))
+    page.get_by_role("button", name="Étape suivante").click()
+    assert errors_of(visitor, "banque-iban") == "IBAN invalide."
+    page.get_by_label(re.compile("^IBAN")).fill("FR76 3000 6000 0112 3456 7890 189")
+    next_step(visitor, "Taux de TVA")
+
+    # 5. VAT: the HT regime needs the attestation de non-assujettissement
+    page.get_by_label("Non assujetti à la TVA : régime HT").check()
+    page.get_by_role("button", name="Étape suivante").click()
+    assert "Pièce obligatoire" in errors_of(visitor, "attestationTva")
+    page.get_by_label(re.compile("^Attestation de non-assujettissement")).set_input_files(str(files["attestation-tva"]))
+    next_step(visitor, "Récapitulatif et finalisation")
+
+    # 6. Recap: the checkboxes and the captcha, then « Terminer »
+    recap = page.locator("main").inner_text()
+    assert "Logiciels du Centre SAS" in recap and "Établissement BNPA" in recap and "mandat.pdf" in recap
+    page.get_by_role("button", name="Terminer").click()
+    assert "Cochez cette case" in errors_of(visitor, "engagements-exactitude")
+    assert errors_of(visitor, "captcha") == "Recopiez le code de vérification affiché."
+    page.get_by_label(re.compile("^J’atteste sur l’honneur")).check()
+    page.get_by_label(re.compile("^J’ai pris connaissance")).check()
+    page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
+    screenshot(visitor, "02b-enrolement-recapitulatif")
+    page.get_by_role("button", name="Terminer").click()
+    page.get_by_role("heading", name="Demande d'enrôlement déposée").wait_for()
+    enrolment = page.locator("#numero-enrolement").inner_text()
+    assert DEPOSITAIRE in page.locator("main").inner_text()
+    screenshot(visitor, "02c-enrolement-confirmation")
+
+    # the gestionnaire validates it; the credentials go to the dépositaire by two mails
+    gestionnaire: Actor = actors()
+    sign_in_gestionnaire(gestionnaire)
+    gestionnaire.page.get_by_role("link", name="Enrôlements", exact=True).click()
+    card = gestionnaire.page.locator(
+        "section", has=gestionnaire.page.get_by_role("heading", name=re.compile(f"^Enrôlement n° {enrolment} "))
+    )
+    assert (
+        "Déposée" in card.inner_text()
+        and "MANDAT" in card.inner_text()
+        and "ATTESTATION_NON_ASSUJETTISSEMENT_TVA" in card.inner_text()
+    )
+    screenshot(gestionnaire, "12-gestionnaire-enrolements")
+    card.get_by_role("button", name=re.compile("^Valider l'enrôlement")).click()
+    assert "statut « Validée »" in gestionnaire.page.locator(".annonces").inner_text()
+    gestionnaire.page.get_by_role("link", name="Courriels envoyés").click()
+    outbox = gestionnaire.page.locator("main").inner_text()
+    screenshot(gestionnaire, "13-gestionnaire-courriels")
+    login = re.search(r"Identifiant : (\S+)", outbox)
+    password = re.search(r"Mot de passe : (\S+)", outbox)
+    assert login and password, outbox
+
+    # the new editor signs in with the keyboard only
+    editor: Actor = actors()
+    editor.go("/connexion")
+    keyboard_to(editor, "identifiant")
+    editor.page.keyboard.type(login.group(1))
+    editor.page.keyboard.press("Tab")
+    assert editor.page.evaluate("document.activeElement.id") == "motDePasse"
+    editor.page.keyboard.type(password.group(1))
+    editor.page.keyboard.press("Enter")
+    editor.page.wait_for_url(re.compile(r"/espace$"))
+    row = editor.page.locator("table.tableau tbody tr", has_text=NEW_ANS)
+    assert "Validée" in row.inner_text() and "DUI" in row.inner_text()
+
+
+def keyboard_to(actor: Actor, field: str, presses: int = 40) -> None:
+    """Tab from the top of the page until ``field`` has the focus (a bounded number of presses)."""
+    for _ in range(presses):
+        actor.page.keyboard.press("Tab")
+        if actor.page.evaluate("document.activeElement && document.activeElement.id") == field:
+            return
+    raise AssertionError(f"Expected: #{field} reachable with Tab. Received: not focused after {presses} presses")

@@ -1,0 +1,91 @@
+"""In the browser: the « Cas de rejet » page loads a case into the deposit form in one click; the
+incomplete requests are announced on the home page and completed from « Suivi demandes
+incomplètes »; every page fetches only from the portal and raises no browser error."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from tests._support.paths import EXAMPLES
+from tests.e2e._live import Actor, Live, screenshot
+from tests.e2e._pages import fill_deposit, line_codes, sign_in, sign_in_gestionnaire
+
+MS1 = "ANS-MS1-DUI-0042"
+
+
+def test_a_case_is_one_click_from_simuler(live: Live, actors: Any) -> None:
+    editor: Actor = actors()
+    sign_in(editor)
+    page = editor.page
+    page.get_by_role("link", name="Cas de rejet").click()
+    case = page.locator("#cas-2031-montants-ht-ttc-incoherents")
+    assert "Montants HT/TTC incohérents" in case.inner_text()
+    screenshot(editor, "09-cas-de-rejet")
+    case.get_by_role("button", name=re.compile("variante 1,")).click()
+    page.wait_for_url(re.compile(r"/espace/demande-de-financement$"))
+    notice = page.locator("[aria-labelledby='titre-prepare']").inner_text()
+    assert "2031" in notice and "pieces.zip" in notice
+    assert page.get_by_label("Taux de TVA applicable").input_value() == "20"
+    assert page.get_by_role("radio", name=re.compile("^Demande d.avance")).is_checked()
+    assert page.get_by_label("Numéro ANS concerné par le dépôt").input_value() == MS1
+    screenshot(editor, "09b-cas-charge")
+    page.get_by_role("button", name="Simuler", exact=True).click()
+    assert line_codes(editor) == ["2031", "0000", "0000"]
+    assert "Fichier simulé : depot.json (cas 2031-montants-ht-ttc-incoherents)" in page.locator("main").inner_text()
+
+
+def test_incomplete_requests_are_announced_then_completed(live: Live, actors: Any, tmp_path: Path) -> None:
+    """Imported without its zip, every line is stored « Incomplète » (code 3008); the home page says
+    so; the missing order forms sent from « Suivi demandes incomplètes » send it to instruction."""
+    editor: Actor = actors()
+    sign_in(editor)
+    page = editor.page
+    assert page.locator("#notice-incompletes").count() == 0
+    page.get_by_role("link", name="Demande de financement").first.click()
+    fill_deposit(editor, vat="20", kind="avance", ans=MS1, data=EXAMPLES / "ms1-avance.json", pieces=None)
+    page.get_by_role("button", name="Importer", exact=True).click()
+    assert page.locator("#statut-import").inner_text() == "OK"
+    assert line_codes(editor) == ["3008", "3008", "3008"]
+    page.get_by_role("button", name="Terminer").click()
+    page.get_by_role("link", name="Accueil").click()
+    assert "3 demandes incomplètes" in page.locator("[aria-labelledby='notice-incompletes']").inner_text()
+    page.get_by_role("link", name="Suivi demandes incomplètes").first.click()
+    with zipfile.ZipFile(EXAMPLES / "ms1-avance.zip") as archive:
+        archive.extractall(tmp_path)
+    first = page.locator("section.carte").first
+    missing = first.locator("code").first.inner_text()
+    first.get_by_label(re.compile("^Pièces à envoyer")).set_input_files(str(tmp_path / missing))
+    first.get_by_role("button", name="Envoyer les pièces").click()
+    assert "statut « En attente d'instruction »" in page.locator(".annonces").inner_text()
+    assert page.locator("section.carte").count() == 2
+
+
+def test_every_page_fetches_only_from_the_portal_without_browser_errors(live: Live, actors: Any) -> None:
+    editor: Actor = actors()
+    errors: list[str] = []
+    editor.page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    editor.page.on("pageerror", lambda error: errors.append(str(error)))
+    for path in ("/", "/connexion", "/enrolement/referencement", "/cas", "/gestion/connexion"):
+        editor.go(path)
+    sign_in(editor)
+    sign_in_gestionnaire(editor)
+    for path in (
+        "/espace",
+        "/espace/demande-de-financement",
+        "/espace/demandes",
+        "/espace/demandes-incompletes",
+        "/espace/enrolement-complementaire",
+        "/gestion",
+        "/gestion/enrolements",
+        "/gestion/demandes",
+        "/gestion/courriels",
+    ):
+        editor.go(path)
+        assert editor.page.locator("h1").count() == 1, path
+    stylesheet = f"{live.url}/static/portail.css"
+    assert stylesheet in editor.fetched, editor.fetched
+    assert not editor.foreign(), editor.foreign()
+    assert errors == [], errors

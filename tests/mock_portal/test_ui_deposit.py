@@ -1,0 +1,259 @@
+"""« Demande de financement » and the editor's requests, through Flask's test client: Simuler
+(codes per line, recap, nothing stored), Importer (status, Terminer), bad input answered in
+French on the page, the table with its filters and pages, a request's accordions, documents,
+modification and pieces, editors kept apart."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from generators.pdf import pdf_document
+from tests._support.pages import (
+    MS1,
+    MS2,
+    big_deposit,
+    csrf,
+    deposit,
+    field_error,
+    flashes,
+    import_ok,
+    line_codes,
+    sign_in,
+    sign_in_gestionnaire,
+)
+from tests._support.paths import EXAMPLES
+from tests._support.portal import admin_headers, enrolment_form, make_app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    return make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client)
+    return client
+
+
+def stored(client: FlaskClient) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = client.get("/admin/requests", headers=admin_headers()).json["demandes"]  # type: ignore[index]
+    return found
+
+
+def test_the_form_offers_the_portals_choices(client: FlaskClient) -> None:
+    html = client.get("/espace/demande-de-financement").get_data(as_text=True)
+    rates = re.findall(r'<option value="([\d.]+)">', html)
+    assert rates == ["0", "2.1", "5.5", "10", "20"]
+    assert re.findall(r'name="typeDemande" value="(\w+)"', html) == ["avance", "solde"]
+    assert f'<option value="{MS1}">' in html and f'<option value="{MS2}">' in html  # enrolled twice: choose
+    assert html.index('value="simuler"') < html.index('value="importer"')
+
+
+def test_simuler_shows_each_lines_code_and_stores_nothing(client: FlaskClient) -> None:
+    bundle = orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes())
+    bundle["demandes"][1]["montants"]["montantTtc"] = 12000.01
+    response = deposit(client, "simuler", data=orjson.dumps(bundle))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert line_codes(html) == ["0000", "2031", "0000"]
+    assert "Montant TTC incohérent" in html and "lignes en erreur" in html
+    assert 'value="20" selected' in html and 'value="avance" checked' in html  # the choices are kept
+    assert stored(client) == []
+    ok = deposit(client, "simuler").get_data(as_text=True)
+    assert "Récapitulatif de la simulation" in ok and line_codes(ok) == ["0000"] * 3
+    assert re.search(r"Montant demandé accepté</dt><dd>\d{1,3}(\u202f\d{3})*,\d\d\u00a0€</dd>", ok)  # in French
+
+
+def test_a_rejected_file_says_so_as_a_whole(client: FlaskClient) -> None:
+    html = deposit(client, "simuler", data=b"{ pas du json").get_data(as_text=True)
+    assert "Fichier JSON rejeté pour non-conformité" in html and '<span class="code">1003</span>' in html
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"vat": "abc"}, "tauxTva", "Choisissez l'un des taux de TVA proposés."),
+        ({"vat": "19.6"}, "tauxTva", "Choisissez l'un des taux de TVA proposés."),
+        ({"kind": "acompte"}, "typeDemande", "Choisissez le type de demande : avance ou solde."),
+        ({"ans": None}, "numeroAns", "Vous êtes enrôlé pour plusieurs numéros ANS : choisissez celui du dépôt."),
+    ],
+)
+def test_bad_choices_get_a_french_error_on_their_field(
+    client: FlaskClient, form: dict[str, str | None], field: str, message: str
+) -> None:
+    sign_in(client)
+    response = deposit(client, "importer", zip_name="ms1-avance.zip", **form)  # type: ignore[arg-type]
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    if field == "typeDemande":
+        assert (
+            message in html and 'aria-invalid="true"' in html.split('name="typeDemande"')[0].rsplit("<fieldset", 1)[1]
+        )
+    else:
+        assert field_error(html, field) == message
+    assert stored(client) == []
+
+
+def test_a_missing_file_is_asked_for(client: FlaskClient) -> None:
+    response = client.post(
+        "/espace/demande-de-financement",
+        data={"_csrf": csrf(client), "action": "simuler", "tauxTva": "20", "typeDemande": "avance", "numeroAns": MS1},
+    )
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "fichier") == "Sélectionnez votre fichier JSON."
+
+
+def test_a_too_large_upload_gets_the_form_again_and_loses_nothing(tmp_path: Path) -> None:
+    app = make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"), MAX_CONTENT_LENGTH=50_000)
+    client = app.test_client()
+    sign_in(client)
+    numbers = import_ok(client, zip_name="ms1-avance.zip")
+    response = deposit(client, "importer", pieces=b"\0" * 60_000)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413 and "Traceback" not in html
+    assert "Envoi trop volumineux" in field_error(html, "pieces")
+    assert sorted(r["numeroDemande"] for r in stored(client)) == sorted(numbers)  # type: ignore[type-var]
+
+
+def test_importer_shows_ok_then_terminer_lists_the_requests(client: FlaskClient) -> None:
+    response = deposit(client, "importer", zip_name="ms1-avance.zip")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'id="statut-import">OK</strong>', page) and ">Terminer</button>" in page
+    numbers = re.findall(r"<td>(MS1A2024\d{6})</td>", page)
+    assert len(numbers) == 3
+    done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
+    assert done.headers["Location"] == "/espace/demandes"
+    listing = client.get("/espace/demandes").get_data(as_text=True)
+    assert "Dépôt n° 1 terminé : 3 demande(s) enregistrée(s)" in flashes(listing)
+    assert sorted(re.findall(r">(MS1A2024\d{6})</a>", listing)) == sorted(numbers)
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ">Terminer</button>" not in again and "dépôt terminé" in again
+
+
+def test_a_rejected_import_cannot_be_terminated(client: FlaskClient) -> None:
+    response = deposit(client, "importer", data=b"[]")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="statut-import">KO' in page and ">Terminer</button>" not in page
+    refused = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
+    assert "un dépôt rejeté ne peut pas être terminé" in flashes(
+        client.get(refused.headers["Location"]).get_data(as_text=True)
+    )
+
+
+def test_the_table_filters_and_pages_and_leaves_out_incomplete_requests(client: FlaskClient) -> None:
+    data, pieces = big_deposit(60)
+    deposit(client, "importer", data=data, pieces=pieces)
+    deposit(client, "importer", name="ms2-avance", ans=MS2)  # no zip: three incomplete requests
+    first = client.get("/espace/demandes").get_data(as_text=True)
+    assert "60 demandes" in first and "Page 1 sur 2" in first
+    assert len(re.findall(r'<a href="/espace/demandes/MS1A', first)) == 50
+    second = client.get("/espace/demandes?page=2").get_data(as_text=True)
+    assert len(re.findall(r'<a href="/espace/demandes/MS1A', second)) == 10
+    assert "MS2A" not in first + second
+    filtered = client.get("/espace/demandes?statut=enCours").get_data(as_text=True)
+    assert "0 demande correspondant aux filtres" in filtered
+    solde = client.get("/espace/demandes?typeDemande=solde").get_data(as_text=True)
+    assert "0 demande" in solde
+    incomplete = client.get("/espace/demandes-incompletes").get_data(as_text=True)
+    assert "3 demandes incomplètes" in incomplete and "BDC-2024-0001.pdf" in incomplete
+    home = client.get("/espace").get_data(as_text=True)
+    assert 'id="notice-incompletes"' in home and "<strong>3</strong> demandes incomplètes" in home
+
+
+def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) -> None:
+    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    before = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
+    assert "Pièces justificatives" in before and "Courriels automatiquement envoyés" in before
+    assert 'id="suivi-financier"' not in before  # it appears with the first payment (seed, slide 20)
+    sign_in_gestionnaire(client)
+    for target in ("enCours", "validee", "decidee", "payee"):
+        client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": target})
+    page = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
+    assert 'id="statut-demande">Décidée et payée' in page and 'id="suivi-financier"' in page
+    assert "3\u202f600,00\u00a0€" in page and "12\u202f000,00\u00a0€" in page
+    assert f"Demande {numero} : décision d&#39;attribution" in page
+    links = re.findall(rf'href="(/espace/demandes/{numero}/documents/\d+)"', page)
+    assert len(set(links)) == 2
+    for link in set(links):
+        document = client.get(link)
+        assert document.status_code == 200 and document.mimetype == "application/pdf"
+        assert document.data.startswith(b"%PDF-") and "attachment" in document.headers["Content-Disposition"]
+
+
+def test_a_request_to_modify_is_corrected_on_its_page(client: FlaskClient) -> None:
+    numero = import_ok(client, zip_name="ms1-avance.zip")[1]
+    sign_in_gestionnaire(client)
+    client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": "enCours"})
+    client.post(
+        f"/gestion/demandes/{numero}/transition",
+        data={"_csrf": csrf(client), "vers": "aModifier", "motif": "SIRET du BDC différent"},
+    )
+    page = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
+    assert "SIRET du BDC différent" in page and "Modifier la demande" in page
+    bad = client.post(f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(client), "demande": "{ oups"})
+    assert bad.status_code == 422 and "n&#39;est pas un JSON valide" in field_error(
+        bad.get_data(as_text=True), "demande"
+    ).replace("'", "&#39;")
+    request = client.get(f"/api/requests/{numero}", headers=_editor_headers(client)).json["demande"]  # type: ignore[index]
+    original = request["montants"]["montantTtc"]
+    request["montants"]["montantTtc"] = 1.0
+    refused = client.post(
+        f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(client), "demande": orjson.dumps(request).decode()}
+    )
+    assert refused.status_code == 422 and "2031" in field_error(refused.get_data(as_text=True), "demande")
+    request["montants"]["montantTtc"] = original
+    ok = client.post(
+        f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(client), "demande": orjson.dumps(request).decode()}
+    )
+    assert ok.status_code == 302
+    assert 'id="statut-demande">En cours' in client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
+
+
+def _editor_headers(client: FlaskClient) -> dict[str, str]:
+    token = client.post("/api/login", json={"login": "demo", "password": "demo-segur-2024"}).json["token"]  # type: ignore[index]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_missing_pieces_are_sent_from_the_incomplete_list(client: FlaskClient) -> None:
+    deposit(client, "importer")  # no zip
+    numero = stored(client)[0]["numeroDemande"]
+    back = "/espace/demandes-incompletes"
+    bad = client.post(
+        f"/espace/demandes/{numero}/pieces",
+        data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(b"pas un pdf"), "BDC-2024-0001.pdf")},
+    )
+    assert bad.headers["Location"] == back
+    assert "PDF illisible" in flashes(client.get(back).get_data(as_text=True))
+    none = client.post(f"/espace/demandes/{numero}/pieces", data={"_csrf": csrf(client), "retour": back})
+    assert "joignez au moins une pièce" in flashes(client.get(none.headers["Location"]).get_data(as_text=True))
+    good = client.post(
+        f"/espace/demandes/{numero}/pieces",
+        data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(pdf_document("BDC")), "BDC-2024-0001.pdf")},
+    )
+    assert "statut « En attente d'instruction »" in flashes(client.get(good.headers["Location"]).get_data(as_text=True))
+
+
+def test_another_editors_request_answers_404(app: Flask, client: FlaskClient) -> None:
+    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    api = app.test_client()
+    enrolment = api.post("/api/enrolments", json=enrolment_form(email="autre@editeur.example")).json
+    api.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())  # type: ignore[index]
+    mails = {m["objet"]: m["corps"] for m in api.get("/admin/mails", headers=admin_headers()).json["courriels"]}  # type: ignore[index]
+    other = app.test_client()
+    sign_in(other, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
+    assert other.get(f"/espace/demandes/{numero}").status_code == 404
+    assert other.get(f"/espace/demandes/{numero}/documents/1").status_code == 404
+    assert other.get("/espace/depots/1").status_code == 404
+    modify = other.post(f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(other), "demande": "{}"})
+    assert modify.status_code == 404
+    assert "0 demande" in other.get("/espace/demandes").get_data(as_text=True)
