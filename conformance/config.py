@@ -222,7 +222,7 @@ def load_config(path: Path | None, start: Path, overrides: Mapping[str, Any] | N
     for key, value in (overrides or {}).items():
         if value is not None:
             raw[key] = value
-    if not any(raw.get(kind) for kind in COMMANDS):
+    if not any(raw.get(kind) is not None for kind in COMMANDS):
         raise ConfigError(
             f"{source}: no command declared. Declare at least one of produce, ingest, deposit under [tool.segur] "
             "in pyproject.toml (or in segur.toml, or with --segur-produce/--segur-ingest/--segur-deposit); "

@@ -18,7 +18,8 @@ def _ingest(case: AnswerCase, request: pytest.FixtureRequest, tmp_path: Path, sp
     receipt = tmp_path / "recepisse.json"
     run_command(tool, "ingest", {"answer": answer, "receipt": receipt})
     problems = receipt_problems(receipt, case.document, spec)
-    assert not problems, f"the receipt of {answer.name} differs from the answer:\n" + "\n".join(problems)
+    if problems:
+        pytest.fail(f"the receipt of {answer.name} differs from the answer:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.mark.requirement("SEG-C01")

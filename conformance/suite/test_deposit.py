@@ -10,7 +10,8 @@ from conformance.deposit import Scenarios
 
 def _holds(scenarios: Scenarios, scenario: str, requirement: str) -> None:
     problems = scenarios.outcome(scenario).report(requirement)
-    assert not problems, f"{requirement} broken:\n" + "\n".join(problems)
+    if problems:
+        pytest.fail(f"{requirement} broken:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.mark.requirement("SEG-D01")

@@ -1,0 +1,191 @@
+"""The pytest plugin, driven with pytester: configuration errors exit 2 with a fix, requirement IDs
+are checked at collection, the parts without a command are reported not tested, the reports carry
+the requirement on each row, and editors get the live portal fixture."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import orjson
+import pytest
+
+from tests._support.paths import ROOT
+
+REFERENCE = ROOT / "examples" / "reference_tool" / "segur_ref_tool.py"
+INGEST = f'ingest = ["{sys.executable}", "{REFERENCE}", "ingest", "--answer", "{{answer}}", "--receipt", "{{receipt}}"]'
+
+
+def verdict(pytester: pytest.Pytester) -> dict[str, Any]:
+    found: dict[str, Any] = orjson.loads((pytester.path / "segur-report" / "verdict.json").read_bytes())
+    return found
+
+
+def test_without_segur_the_plugin_stays_out_of_the_way(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_one():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "segur-report").exists()
+
+
+def test_no_declaration_exits_2_and_says_how_to_declare(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--segur")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["*no command declared*[tool.segur]*pyproject.toml*"])
+
+
+def test_command_not_found_exits_2_naming_it(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", segur='produce = "horizon-export-introuvable --out {out}"\n')
+    result = pytester.runpytest_subprocess("--segur")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["*produce command's program 'horizon-export-introuvable' was not found*"])
+
+
+def test_unknown_placeholder_exits_2_listing_the_known_ones(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.segur]\nproduce = "true {sortie}"\n')
+    result = pytester.runpytest_subprocess("--segur")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["*unknown placeholder(s) {sortie}*known: {out}*"])
+
+
+def test_unknown_key_exits_2(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", segur='produce = "true {out}"\ntimout = 5\n')
+    result = pytester.runpytest_subprocess("--segur")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["*unknown key(s) timout*"])
+
+
+def test_unusable_spec_exits_2(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", segur='produce = "true {out}"\n')
+    result = pytester.runpytest_subprocess("--segur", f"--segur-spec={pytester.path / 'nulle-part'}")
+    assert result.ret == 2
+
+
+def test_unknown_requirement_id_fails_at_collection(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.requirement("SEG-L05")
+        def test_known():
+            assert True
+
+        @pytest.mark.requirement("SEG-X99")
+        def test_unknown():
+            assert True
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert (
+        "unknown requirement ID(s): SEG-X99 on test_unknown_requirement_id_fails_at_collection.py::test_unknown"
+        in output
+    )
+    result.stdout.no_fnmatch_line("*passed*")
+
+
+def test_known_requirement_ids_run_and_reach_junit(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.requirement("SEG-L05")
+        def test_amounts():
+            assert round(100 * 1.2, 2) == 120
+        """
+    )
+    result = pytester.runpytest_subprocess("--junitxml=junit.xml")
+    result.assert_outcomes(passed=1)
+    properties = ET.parse(pytester.path / "junit.xml").getroot().findall(".//property")
+    assert [(p.get("name"), p.get("value")) for p in properties] == [("requirement", "SEG-L05")]
+
+
+def test_only_ingest_declared_runs_the_consumer_part(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", segur=f'name = "Lecteur seul"\nversion = "0.3"\nseed = 7\n{INGEST}\n')
+    result = pytester.runpytest_subprocess("--segur", "-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    found = verdict(pytester)
+    assert found["verdict"] == "conforme"
+    assert found["outil"]["nom"] == "Lecteur seul" and found["outil"]["version"] == "0.3"
+    assert found["graine"] == 7 and found["kit"]["nom"] == "segur-conformance-kit"
+    assert found["specification"]["id"] == "segur-ms-v1"
+    rows = found["exigences"]
+    assert all(rows[rid]["statut"] == "passed" for rid in ("SEG-C01", "SEG-C02", "SEG-C03", "SEG-C04"))
+    not_tested = {entry["id"]: entry["raisons"] for entry in found["exigencesNonTestees"]}
+    assert "no produce command declared" in not_tested["SEG-L05"][0]
+    assert "no deposit command declared" in not_tested["SEG-D01"][0]
+    assert "portal-side" in not_tested["SEG-W01"][0]
+    coverage = (pytester.path / "segur-report" / "coverage.md").read_text(encoding="utf-8")
+    assert "| SEG-C01 | consumer | passed | 35 |" in coverage
+
+
+def test_a_wrong_receipt_is_not_conformant_and_the_report_names_the_requirement(pytester: pytest.Pytester) -> None:
+    tool = pytester.makepyfile(
+        faux_lecteur=textwrap.dedent(
+            """
+            import json, sys
+            answer = json.load(open(sys.argv[1], encoding="utf-8"))
+            if "lignes" in answer:
+                receipt = {
+                    "fichier": {k: answer[k] for k in ("statut", "codetraitement", "libelletraitement")},
+                    # every line recorded accepted: the rejections are lost
+                    "lignes": [
+                        {"numLigne": l["numLigne"], "referenceLigne": l["referenceLigne"], "etat": "acceptee",
+                         "numeroDemande": l.get("numeroDemande", "?"), "codetraitement": "0000",
+                         "libelletraitement": l["libelletraitement"]}
+                        for l in answer["lignes"]
+                    ],
+                }
+            else:
+                receipt = {"demandes": [{"numeroDemande": r["numeroDemande"], "statut": r["statut"], "motif": r["motif"]}
+                                        for r in answer["demandes"]]}
+            json.dump(receipt, open(sys.argv[2], "w", encoding="utf-8"))
+            """
+        )
+    )
+    pytester.makefile(".toml", segur=f'ingest = ["{sys.executable}", "{tool}", "{{answer}}", "{{receipt}}"]\n')
+    result = pytester.runpytest_subprocess("--segur", "-p", "no:cacheprovider")
+    assert result.ret == 1
+    found = verdict(pytester)
+    assert found["verdict"] == "non conforme"
+    assert found["exigencesEnEchec"] == ["SEG-C01", "SEG-C03"]
+    result.stdout.fnmatch_lines(["*line 2: etat 'acceptee', the portal says 'rejetee'*", "*FAILED SEG-C01*"])
+    html = (pytester.path / "segur-report" / "report.html").read_text(encoding="utf-8")
+    assert "Exigence" in html and "SEG-C01" in html and "seed, slide 22" in html
+    junit = ET.parse(pytester.path / "segur-report" / "junit.xml").getroot()
+    assert {p.get("value") for p in junit.iter("property")} >= {"SEG-C01", "SEG-C02", "SEG-C03", "SEG-C04"}
+
+
+def test_editors_get_the_live_portal_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        import requests
+
+        @pytest.mark.requirement("SEG-D01")
+        def test_my_client_logs_in(segur_portal):
+            response = requests.post(
+                segur_portal.url + "/api/login",
+                json={"login": segur_portal.login, "password": segur_portal.password},
+                timeout=10,
+            )
+            assert response.status_code == 200
+            assert segur_portal.journal()[-1]["chemin"] == "/api/login"
+            assert segur_portal.admin("GET", "/admin/clock")["maintenant"].startswith("2024-02-01T10:00")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_segur_certify_maps_a_bad_declaration_to_exit_2(pytester: pytest.Pytester) -> None:
+    from click.testing import CliRunner
+
+    from segur.cli import main
+
+    pytester.makefile(".toml", segur="deposit = 42\n")  # pytester runs in its own folder
+    result = CliRunner().invoke(main, ["certify", "-p", "no:cacheprovider"])
+    assert result.exit_code == 2
