@@ -27,6 +27,7 @@ from conformance.live import LivePortal
 from conformance.producer import Produced, discover
 from conformance.report import FAILED, NOT_TESTED, PASSED, Outcomes, coverage_markdown, html_cells, verdict
 from conformance.runner import KitError, run_command, tool_version
+from conformance.toolbox import Generators
 from mock_portal.controls import Spec, SpecError, load_spec
 
 __all__ = ["SUITE", "SegurRun"]
@@ -327,6 +328,13 @@ def segur_portal(segur_live: LivePortal) -> LivePortal:
     """
     segur_live.reset(at="2024-02-01T10:00")
     return segur_live
+
+
+@pytest.fixture(scope="session")
+def segur_generators(segur_spec: Spec) -> Generators:
+    """Valid and broken deposits: ``.bundle(profile=, size=, seed=)``, ``.write(drawn, folder)``,
+    ``.broken(code, lines=)``, ``.answer(scenario, folder)``."""
+    return Generators(segur_spec)
 
 
 @pytest.fixture(scope="session")

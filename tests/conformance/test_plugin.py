@@ -175,10 +175,17 @@ def test_editors_get_the_live_portal_fixture(pytester: pytest.Pytester) -> None:
             assert response.status_code == 200
             assert segur_portal.journal()[-1]["chemin"] == "/api/login"
             assert segur_portal.admin("GET", "/admin/clock")["maintenant"].startswith("2024-02-01T10:00")
+
+        @pytest.mark.requirement("SEG-L05")
+        def test_generated_deposits(segur_generators, tmp_path):
+            manifest = segur_generators.write(segur_generators.bundle(size=4, seed=3), tmp_path / "ok")
+            assert manifest.answer["recapitulatif"]["acceptees"] == 4
+            answer = segur_generators.answer(segur_generators.broken("2031", lines=[2]), tmp_path / "ko")
+            assert [line["codetraitement"] for line in answer.to_json()["lignes"]][2] == "2031"
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
 
 
 def test_segur_certify_maps_a_bad_declaration_to_exit_2(pytester: pytest.Pytester) -> None:
