@@ -12,7 +12,7 @@ import shutil
 from typing import Any
 
 import orjson
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, redirect, session, url_for
 
 from mock_portal.app import portal
 
@@ -124,7 +124,7 @@ def cas_charger(nom: str, variante: int) -> Page:
         "nomVariante": variant["name"],
         "typeDemande": plan.get("type", case["base"].split("-")[1]),
         "tauxTva": f"{float(plan.get('vat', 20)):g}",
-        "numeroAns": _numero_ans(plan, target / "depot.json", editor),
+        "numeroAns": _numero_ans(plan, case["base"], target / "depot.json", editor),
         "pieces": "pieces.zip" if (target / "pieces.zip").is_file() else None,
         "attendu": _expected(answer),
         "contexte": next(
@@ -147,8 +147,9 @@ def _expected(answer: dict[str, Any]) -> dict[str, str]:
     return {"code": accepted, "libelle": "toutes les lignes acceptées"}
 
 
-def _numero_ans(plan: dict[str, Any], data_path: Any, editor: Any) -> str:
-    """The ANS number to pre-select: the case's, else the first request's if the editor is enrolled for it."""
+def _numero_ans(plan: dict[str, Any], base: str, data_path: Any, editor: Any) -> str:
+    """The ANS number to pre-select: the case's, else the first request's if the editor is enrolled for it,
+    else the editor's enrolment for the software of the case's base example."""
     enrolled = [r["numero_ans"] for r in _enrolled(editor)]
     if plan.get("ans"):
         return str(plan["ans"])
@@ -161,4 +162,7 @@ def _numero_ans(plan: dict[str, Any], data_path: Any, editor: Any) -> str:
         numero = None
     if isinstance(numero, str) and numero in enrolled:
         return numero
-    return request.form.get("numeroAns", "") or ""
+    # a file too broken to read: the editor's enrolment for the software of the case's base example
+    profile = portal().spec.profiles.get(base)
+    matching = [r["numero_ans"] for r in _enrolled(editor) if profile and r["type_logiciel"] == profile.type_logiciel]
+    return matching[0] if matching else ""

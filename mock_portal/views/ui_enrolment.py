@@ -332,7 +332,15 @@ def _step_errors(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
     upto = STEP_NAMES.index(step)
     form = _form(draft, upto, skeleton=True)
     problems = portal().enrolment_problems(form)
-    return {field: found for field, found in _by_field(problems, form["pieces"]).items() if _step_of(field) == step}
+    errors = {field: found for field, found in _by_field(problems, form["pieces"]).items() if _step_of(field) == step}
+    if errors:
+        # The portal checks the pieces once the form passes its schema: ask again with this step's
+        # fields from the skeleton too, to show a missing or unreadable piece in the same round.
+        probe = {**_form(draft, upto - 1, skeleton=True), "pieces": form["pieces"]}
+        for field, found in _by_field(portal().enrolment_problems(probe), probe["pieces"]).items():
+            if field in PIECE_FIELDS.values() and _step_of(field) == step and field not in errors:
+                errors[field] = found
+    return errors
 
 
 # --------------------------------------------------------------------------- pages
@@ -444,10 +452,6 @@ def _check_step(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if step == "structure" and not _captcha_ok(draft, "captchaStructure"):
         errors["captchaStructure"] = ["Recopiez le code de vérification affiché."]
-    if step == "referencement":
-        numero = _section(draft, "referencement")["numeroAns"]
-        if numero and portal().lookup_ans(numero) is None:
-            errors["numeroAns"] = [f"Numéro de référencement ANS « {numero} » inconnu du référentiel de l'ANS."]
     if step == "representant" and draft["data"].get("estRepresentant") not in ("oui", "non"):
         errors["estRepresentant"] = ["Indiquez si vous êtes le représentant légal du fournisseur."]
     if step == "banque":
@@ -459,6 +463,10 @@ def _check_step(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
         for message in found:
             if message not in errors.get(field, []):
                 errors.setdefault(field, []).append(message)
+    if step == "referencement" and "numeroAns" not in errors:
+        numero = _section(draft, "referencement")["numeroAns"]
+        if portal().lookup_ans(numero) is None:
+            errors["numeroAns"] = [f"Numéro de référencement ANS « {numero} » inconnu du référentiel de l'ANS."]
     return errors
 
 
