@@ -95,7 +95,7 @@ def line_codes(html: str) -> list[str]:
 
 def field_error(html: str, field: str) -> str:
     """The error text tied to a field, checked to be referenced by the field's aria-describedby."""
-    control = re.search(rf'<(?:input|select|textarea)[^>]*\bid="{re.escape(field)}"[^>]*>', html)
+    control = re.search(rf'<(?:input|select|textarea|fieldset)[^>]*\bid="{re.escape(field)}"[^>]*>', html)
     assert control, f"Expected: a field #{field}. Received: none"
     described = re.search(r'aria-describedby="([^"]+)"', control.group(0))
     assert described and f"{field}-erreur" in described.group(1).split(), control.group(0)

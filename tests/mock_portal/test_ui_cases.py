@@ -1,0 +1,131 @@
+"""« Cas de rejet »: every golden case listed; one click prepares its files for the deposit form;
+the portal then answers what the case expects."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from generators.cases import case_files, load_case
+from tests._support.pages import csrf, flashes, html_text, line_codes, sign_in
+from tests._support.paths import SPEC
+from tests._support.portal import admin_headers, make_app
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    folder = tmp_path_factory.mktemp("cases")
+    return make_app(folder, PAGES_DIR=str(folder / "pages"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.post("/admin/reset", headers=admin_headers())
+    sign_in(client)
+    return client
+
+
+def load(client: FlaskClient, name: str, variant: int) -> str:
+    response = client.post(f"/cas/{name}/{variant}/charger", data={"_csrf": csrf(client)})
+    assert response.headers["Location"] == "/espace/demande-de-financement", response.get_data(as_text=True)[:500]
+    return client.get("/espace/demande-de-financement").get_data(as_text=True)
+
+
+def simulate_prepared(client: FlaskClient, action: str = "simuler") -> tuple[int, str]:
+    """« Simuler » (or « Importer ») with no file picked: the prepared case's files are used."""
+    html = client.get("/espace/demande-de-financement").get_data(as_text=True)
+    form = {"_csrf": csrf(client), "action": action}
+    for field in ("tauxTva", "numeroAns"):
+        chosen = re.search(rf'<select id="{field}"[^>]*>.*?<option value="([^"]*)" selected>', html, re.S)
+        form[field] = chosen.group(1) if chosen else ""
+    kind = re.search(r'name="typeDemande" value="(\w+)" checked', html)
+    form["typeDemande"] = kind.group(1) if kind else ""
+    response = client.post("/espace/demande-de-financement", data=form)
+    if response.status_code == 302:
+        return 302, client.get(response.headers["Location"]).get_data(as_text=True)
+    return response.status_code, response.get_data(as_text=True)
+
+
+def test_every_case_and_variant_is_listed_with_its_load_button(client: FlaskClient) -> None:
+    html = client.get("/cas").get_data(as_text=True)
+    for path in case_files(SPEC):
+        case = load_case(path)
+        assert f'id="cas-{path.stem}"' in html, path.stem
+        buttons = re.findall(rf'action="/cas/{re.escape(path.stem)}/(\d+)/charger"', html)
+        assert buttons == [str(n) for n in range(1, len(case["variants"]) + 1)], path.stem
+
+
+def test_loading_needs_a_session(app: Flask) -> None:
+    visitor = app.test_client()
+    response = visitor.post("/cas/2031-montants-ht-ttc-incoherents/1/charger", data={"_csrf": csrf(visitor)})
+    assert response.headers["Location"] == "/connexion?suite=/cas"
+
+
+def test_a_loaded_case_prefills_the_form_and_simuler_answers_as_expected(client: FlaskClient) -> None:
+    page = load(client, "2031-montants-ht-ttc-incoherents", 2)
+    notice = html_text(page.split('id="titre-prepare"')[1].split("</div>")[0])
+    assert "2031 — Montants HT/TTC incohérents (variante 2" in notice
+    assert "Réponse attendue : 2031 ligne 2" in notice
+    status, answer = simulate_prepared(client)
+    assert status == 200 and line_codes(answer) == ["0000", "2031", "0000"]
+    assert client.get("/admin/requests", headers=admin_headers()).json["demandes"] == []  # type: ignore[index]
+
+
+def test_a_prepared_deposit_is_imported_with_its_zip_then_forgotten(client: FlaskClient) -> None:
+    load(client, "3002-piece-trop-lourde", 1)
+    status, page = simulate_prepared(client, "importer")
+    assert status == 302 and 'id="statut-import">OK' in page
+    assert "3002" in line_codes(page)
+    assert "Dépôt préparé" not in client.get("/espace/demande-de-financement").get_data(as_text=True)
+
+
+def test_an_unknown_case_or_variant_is_said_so(client: FlaskClient) -> None:
+    unknown = client.post("/cas/9999-nulle-part/1/charger", data={"_csrf": csrf(client)})
+    assert "Cas « 9999-nulle-part » inconnu." in flashes(client.get(unknown.headers["Location"]).get_data(as_text=True))
+    beyond = client.post("/cas/2031-montants-ht-ttc-incoherents/99/charger", data={"_csrf": csrf(client)})
+    assert "n'a pas de variante 99" in flashes(client.get(beyond.headers["Location"]).get_data(as_text=True))
+    abandoned = client.post("/espace/demande-de-financement/abandon", data={"_csrf": csrf(client)})
+    assert abandoned.status_code == 302
+
+
+def _self_contained() -> list[tuple[str, int]]:
+    """The first rejected variant of each case that needs nothing but its files (no other clock,
+    enrolments or stored requests, answered by Simuler)."""
+    chosen = []
+    for path in case_files(SPEC):
+        case = load_case(path)
+        base_history = (SPEC.root / "examples" / f"{case['base']}.history.json").exists()
+        for number, variant in enumerate(case["variants"], start=1):
+            plan = {**case.get("deposit", {}), **variant.get("deposit", {})}
+            needs = base_history or "history" in variant or "history_add" in variant
+            needs = needs or bool({"at", "enrolments"} & set(plan)) or plan.get("mode") == "import"
+            if variant["expect"] != "accepted" and not needs:
+                chosen.append((path.stem, number))
+                break
+    return chosen
+
+
+def test_self_contained_cases_get_the_expected_answer_from_the_portal(client: FlaskClient) -> None:
+    """The portal (demo account, clock at the avance's default time) answers each self-contained case
+    as ``segur cases build`` says it will."""
+    checked = 0
+    for name, variant in _self_contained():
+        page = load(client, name, variant)  # Simuler stores nothing: the cases do not see each other
+        expected = re.search(r'Réponse attendue : <span class="code">(\d{4})</span>', page)
+        assert expected, name
+        status, answer = simulate_prepared(client)
+        codes = line_codes(answer)
+        rejected = re.search(
+            r'Fichier JSON rejeté pour non-conformité</h2>\s*<p class="annonce annonce-erreur"><span class="code">(\d{4})',
+            answer,
+        )
+        received = rejected.group(1) if rejected else next((c for c in codes if c != "0000"), "0000")
+        assert received == expected.group(1), (
+            f"{name} v{variant}: Expected: {expected.group(1)}. Received: {received} ({status})"
+        )
+        checked += 1
+    assert checked >= 20, checked

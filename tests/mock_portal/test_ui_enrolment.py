@@ -1,0 +1,202 @@
+"""« Effectuer ma demande d'enrôlement » through Flask's test client: each step shows the portal's
+errors on its own fields (the checks of ``Portal.enrol``, not a copy), the draft and its pieces
+wait between steps, « Terminer » deposits the whole form; complementary enrolment."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from generators.pdf import pdf_document
+from tests._support.pages import csrf, field_error, flashes, html_text, sign_in
+from tests._support.portal import admin_headers, make_app
+
+PDF = pdf_document("Pièce", ["pièce d'enrôlement de test"])
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    return make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def step(client: FlaskClient, name: str, action: str = "suivant", **fields: Any) -> tuple[int, str, str | None]:
+    """POST one step; (status, page shown after, where it redirected)."""
+    form: dict[str, Any] = {"_csrf": csrf(client), "action": action}
+    for key, value in fields.items():
+        form[key] = (io.BytesIO(value), f"{key}.pdf") if isinstance(value, bytes) else value
+    response = client.post(f"/enrolement/{name}", data=form)
+    if response.status_code == 302:
+        return 302, client.get(response.headers["Location"]).get_data(as_text=True), response.headers["Location"]
+    return response.status_code, response.get_data(as_text=True), None
+
+
+def captcha(html: str) -> str:
+    found = re.search(r'id="captcha-code">(\w+)<', html)
+    assert found
+    return found.group(1)
+
+
+STRUCTURE = {
+    "siret": "44306184100047",
+    "raisonSociale": "Logiciels du Centre SAS",
+    "nomCommercial": "LogiCentre",
+    "adresse-typeVoie": "RUE",
+    "adresse-libelleVoie": "de la Gare",
+    "adresse-codePostal": "45000",
+    "adresse-commune": "Orléans",
+}
+PERSON = {
+    "representant-nom": "Durand",
+    "representant-prenom": "Alex",
+    "representant-email": "direction@logicentre.example",
+    "representant-emailConfirmation": "direction@logicentre.example",
+    "representant-telephone": "02 38 00 00 00",
+}
+
+
+def through_structure(client: FlaskClient) -> str:
+    step(client, "referencement", numeroAns="ANS-MS2-EDIT-0002", certificat=PDF)
+    page = client.get("/enrolement/structure").get_data(as_text=True)
+    _, page, where = step(client, "structure", captchaStructure=captcha(page), **STRUCTURE)
+    assert where == "/enrolement/representant", page
+    return page
+
+
+def test_a_step_cannot_be_skipped_and_shows_its_own_errors(client: FlaskClient) -> None:
+    assert client.get("/enrolement").headers["Location"] == "/enrolement/referencement"
+    assert client.get("/enrolement/banque").headers["Location"] == "/enrolement/referencement"
+    status, page, _ = step(client, "referencement", numeroAns="AN")
+    assert status == 422
+    assert field_error(page, "numeroAns") == "Au moins 4 caractères."
+    assert field_error(page, "certificat") == "Pièce obligatoire : déposez ce fichier (PDF, 3 Mo au plus)."
+    assert 'id="siret"' not in page  # nothing of the later steps
+    status, page, _ = step(client, "referencement", action="rechercher", numeroAns="ANS-MS2-EDIT-0002")
+    assert status == 200 and 'value="DSR MS2 DUI-PDE vague 1"' in page
+    status, page, where = step(client, "referencement", certificat=b"pas un pdf")
+    assert status == 422 and field_error(page, "certificat").startswith("PDF illisible")
+    status, page, where = step(client, "referencement", certificat=PDF)
+    assert where == "/enrolement/structure"
+    assert "Fichier déposé : <strong>certificat.pdf</strong>" in client.get("/enrolement/referencement").get_data(
+        as_text=True
+    )
+
+
+def test_structure_lookup_captcha_and_kbis_when_the_denomination_changes(client: FlaskClient) -> None:
+    step(client, "referencement", numeroAns="ANS-MS1-EDIT-0001", certificat=PDF)
+    page = client.get("/enrolement/structure").get_data(as_text=True)
+    status, page, _ = step(client, "structure", action="rechercher", captchaStructure="XXXXX", siret="73282932000074")
+    assert status == 422 and field_error(page, "captchaStructure") == "Recopiez le code de vérification affiché."
+    status, page, _ = step(
+        client, "structure", action="rechercher", captchaStructure=captcha(page), siret="73282932000074"
+    )
+    assert 'value="Éditeur de démonstration"' in page  # the structure already known to the portal (model)
+    fields = {**STRUCTURE, "siret": "73282932000074", "raisonSociale": "Éditeur renommé SAS"}
+    status, page, _ = step(client, "structure", captchaStructure=captcha(page), **fields)
+    assert status == 422 and "Pièce obligatoire" in field_error(page, "kbis")
+    status, page, where = step(client, "structure", captchaStructure=captcha(page), kbis=PDF, **fields)
+    assert where == "/enrolement/representant"
+
+
+def test_person_bank_and_vat_steps_check_what_the_portal_checks(client: FlaskClient) -> None:
+    through_structure(client)
+    status, page, _ = step(client, "representant", **PERSON)
+    assert status == 422 and field_error(page, "estRepresentant").startswith("Indiquez si")
+    person = {**PERSON, "representant-email": "pas-une-adresse", "representant-telephone": "12"}
+    status, page, _ = step(client, "representant", estRepresentant="oui", **person)
+    assert field_error(page, "representant-email") == "Adresse électronique invalide."
+    assert field_error(page, "representant-telephone") == "Format invalide."
+    assert "Pièce obligatoire" in field_error(page, "representant-piece")
+    third = {
+        "tiersDeclarant-nom": "Petit",
+        "tiersDeclarant-prenom": "Sam",
+        "tiersDeclarant-email": "sam@centre.example",
+        "tiersDeclarant-emailConfirmation": "sam@centre.example",
+        "tiersDeclarant-telephone": "0238000000",
+        "tiersDeclarant-qualite": "centreDeGestion",
+    }
+    status, page, _ = step(
+        client, "representant", estRepresentant="non", **PERSON, **third, **{"representant-piece": PDF}
+    )
+    assert "Pièce obligatoire" in field_error(page, "tiersDeclarant-piece")
+    assert "Pièce obligatoire" in field_error(page, "tiersDeclarant-justificatif")  # the contrat de prestation
+    status, page, where = step(
+        client, "representant", **{"tiersDeclarant-piece": PDF, "tiersDeclarant-justificatif": PDF}
+    )
+    assert where == "/enrolement/banque", page
+    status, page, _ = step(client, "banque", **{"banque-iban": "FR7630006000011234567890189", "banque-bic": "BNPAFRPP"})
+    assert status == 422 and "Pièce obligatoire" in field_error(page, "rib")
+    assert 'value="Établissement BNPA, pays FR, agence XXX"' in page
+    status, page, where = step(client, "banque", rib=PDF)
+    assert where == "/enrolement/tva"
+    status, page, where = step(client, "tva", regimeTva="TTC")
+    assert where == "/enrolement/recapitulatif"
+    recap = html_text(page)
+    assert "Non : tiers déclarant" in recap and "Centre de gestion" in recap and "sam@centre.example" in recap
+
+
+def test_terminer_deposits_the_enrolment_and_forgets_the_draft(app: Flask, client: FlaskClient) -> None:
+    through_structure(client)
+    step(client, "representant", estRepresentant="oui", **PERSON, **{"representant-piece": PDF})
+    step(client, "banque", **{"banque-iban": "FR7630006000011234567890189", "banque-bic": "BNPAFRPPXXX"}, rib=PDF)
+    status, page, _ = step(client, "tva", regimeTva="TTC")
+    status, page, _ = step(client, "recapitulatif", action="terminer", captcha="faux")
+    assert status == 422
+    assert field_error(page, "engagements-exactitude") == "Cochez cette case pour continuer."
+    assert field_error(page, "captcha") == "Recopiez le code de vérification affiché."
+    assert client.get("/admin/enrolments?statut=deposee", headers=admin_headers()).json["enrolements"] == []  # type: ignore[index]
+    done = client.post(
+        "/enrolement/recapitulatif",
+        data={
+            "_csrf": csrf(client),
+            "action": "terminer",
+            "engagements-exactitude": "oui",
+            "engagements-conditions": "oui",
+            "captcha": captcha(page).lower(),
+        },
+    )
+    html = done.get_data(as_text=True)
+    assert done.status_code == 201 and "Demande d'enrôlement déposée" in html
+    enrolments = client.get("/admin/enrolments?statut=deposee", headers=admin_headers()).json["enrolements"]  # type: ignore[index]
+    assert [(e["numeroAns"], e["statut"], e["typeLogiciel"]) for e in enrolments] == [
+        ("ANS-MS2-EDIT-0002", "Déposée", "DUI-PDE")
+    ]
+    assert {p["nature"] for p in enrolments[0]["pieces"]} == {"CERTIFICAT_ANS", "PIECE_IDENTITE_REPRESENTANT", "RIB"}
+    mails = client.get("/admin/mails", headers=admin_headers()).json["courriels"]  # type: ignore[index]
+    assert [m["objet"] for m in mails] == ["Accusé de réception de votre demande d'enrôlement"]
+    assert client.get("/enrolement/tva").headers["Location"] == "/enrolement/referencement"  # a new draft
+
+
+def test_complementary_enrolment_from_the_editors_space(client: FlaskClient) -> None:
+    sign_in(client)
+    token = csrf(client)
+    search = client.post(
+        "/espace/enrolement-complementaire", data={"_csrf": token, "action": "rechercher", "numeroAns": "ANS-XX"}
+    )
+    assert field_error(search.get_data(as_text=True), "numeroAns").startswith(
+        "Numéro de référencement ANS ANS-XX inconnu"
+    )
+    taken = client.post(
+        "/espace/enrolement-complementaire",
+        data={"_csrf": token, "numeroAns": "ANS-MS1-DUI-0042", "certificat": (io.BytesIO(PDF), "c.pdf")},
+    )
+    assert "déjà enrôlé" in field_error(taken.get_data(as_text=True), "numeroAns")
+    none = client.post("/espace/enrolement-complementaire", data={"_csrf": token, "numeroAns": "ANS-MS2-NEW-0003"})
+    assert field_error(none.get_data(as_text=True), "certificat").startswith("Déposez le certificat")
+    done = client.post(
+        "/espace/enrolement-complementaire",
+        data={"_csrf": token, "numeroAns": "ANS-MS2-NEW-0003", "certificat": (io.BytesIO(PDF), "c.pdf")},
+    )
+    home = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Demande d'enrôlement complémentaire n°" in flashes(home)
+    assert "ANS-MS2-NEW-0003" in home and "(complémentaire)" in home

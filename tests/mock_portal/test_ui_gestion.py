@@ -1,0 +1,154 @@
+"""The gestionnaire's pages through Flask's test client: the admin token at login, the moves of
+the workflow and only those (with the portal's reason otherwise), the motif, the clock, avenants,
+enrolment decisions, the outbox, the reset."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests._support.pages import csrf, field_error, flashes, import_ok, sign_in, sign_in_gestionnaire
+from tests._support.portal import admin_headers, enrolment_form, make_app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    return make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def status(client: FlaskClient, numero: str) -> str:
+    found = re.search(r'id="statut-demande">([^<]+)<', client.get(f"/gestion/demandes/{numero}").get_data(as_text=True))
+    assert found
+    return unescape(found.group(1))
+
+
+def move(client: FlaskClient, numero: str, target: str, motif: str = "") -> str:
+    response = client.post(
+        f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": target, "motif": motif}
+    )
+    assert response.status_code == 302
+    return flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+
+
+def test_the_gestionnaire_signs_in_with_the_admin_token(client: FlaskClient) -> None:
+    assert client.get("/gestion").headers["Location"] == "/gestion/connexion?suite=/gestion"
+    wrong = client.post("/gestion/connexion", data={"_csrf": csrf(client), "jeton": "pas-le-bon"})
+    assert (
+        wrong.status_code == 422
+        and field_error(wrong.get_data(as_text=True), "jeton") == "Jeton gestionnaire invalide."
+    )
+    sign_in_gestionnaire(client)
+    home = client.get("/gestion").get_data(as_text=True)
+    assert "Horloge du portail" in home and 'id="horloge-maintenant">01/02/2024 10:00' in home
+    client.post("/gestion/deconnexion", data={"_csrf": csrf(client)})
+    assert client.get("/gestion/demandes").status_code == 302
+
+
+def test_the_page_offers_the_workflows_moves_and_the_portal_refuses_others(client: FlaskClient) -> None:
+    sign_in(client)
+    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    sign_in_gestionnaire(client)
+    page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+    assert re.findall(r'name="vers" value="(\w+)"', page) == ["enCours"]  # from « En attente d'instruction »
+    refused = move(client, numero, "payee")
+    assert "refusé pour gestionnaire" in refused and status(client, numero) == "En attente d'instruction"
+    assert "statut « En cours »" in move(client, numero, "enCours")
+    page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+    assert re.findall(r'name="vers" value="(\w+)"', page) == ["aModifier", "attentePieces", "validee", "rejetee"]
+    assert 'id="motif-aModifier"' in page and 'id="motif-validee"' not in page  # a motif where the move needs one
+    assert "demande un motif" in move(client, numero, "rejetee")
+    assert status(client, numero) == "En cours"
+    assert "statut « Rejetée »" in move(client, numero, "rejetee", "bon de commande non signé")
+    mails = client.get("/gestion/courriels").get_data(as_text=True)
+    assert "Motif : bon de commande non signé" in mails
+    unknown = client.post(
+        "/gestion/demandes/MS1A2099000000/transition", data={"_csrf": csrf(client), "vers": "enCours"}
+    )
+    assert unknown.status_code == 404 and "demande MS1A2099000000 introuvable" in unknown.get_data(as_text=True)
+
+
+def test_the_clock_is_set_moved_and_released_from_the_page(client: FlaskClient) -> None:
+    sign_in_gestionnaire(client)
+
+    def clock(**form: str) -> str:
+        response = client.post("/gestion/horloge", data={"_csrf": csrf(client), **form})
+        return flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+
+    assert clock(action="fixer", date="2024-02-28T13:59") == "Horloge du portail : 28/02/2024 13:59."
+    assert clock(action="avancer", quantite="1", unite="minutes") == "Horloge du portail : 28/02/2024 14:00."
+    assert clock(action="avancer", quantite="1,5", unite="jours") == "Horloge du portail : 01/03/2024 02:00."
+    assert "Date et heure non reconnues" in clock(action="fixer", date="demain")
+    assert "Saisissez un nombre" in clock(action="avancer", quantite="deux", unite="jours")
+    assert "dix ans" in clock(action="avancer", quantite="4000", unite="jours")
+    assert "entre 2000 et 2099" in clock(action="fixer", date="2150-01-01T00:00")
+    assert client.get("/admin/clock", headers=admin_headers()).json["maintenant"].startswith("2024-03-01T02:00")  # type: ignore[index]
+    assert clock(action="reel").startswith("Horloge du portail : ")
+    assert not client.get("/admin/clock", headers=admin_headers()).json["maintenant"].startswith("2024-03-01")  # type: ignore[index]
+
+
+def test_avenants_are_added_and_moved(client: FlaskClient) -> None:
+    sign_in(client)
+    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    sign_in_gestionnaire(client)
+    bad = client.post(f"/gestion/demandes/{numero}/avenants", data={"_csrf": csrf(client), "montant": "beaucoup"})
+    assert "Saisissez le montant" in flashes(client.get(bad.headers["Location"]).get_data(as_text=True))
+    cents = client.post(f"/gestion/demandes/{numero}/avenants", data={"_csrf": csrf(client), "montant": "1,234"})
+    assert "deux décimales" in flashes(client.get(cents.headers["Location"]).get_data(as_text=True))
+    client.post(
+        f"/gestion/demandes/{numero}/avenants",
+        data={"_csrf": csrf(client), "montant": "12 500,00", "motif": "extension"},
+    )
+    page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+    assert "12\u202f500,00\u00a0€" in page and "Demandé" in page
+    avenant = re.search(r"/gestion/avenants/(\d+)/transition", page)
+    assert avenant
+    url = f"/gestion/avenants/{avenant.group(1)}/transition"
+    skipped = client.post(url, data={"_csrf": csrf(client), "vers": "paye", "numero": numero})
+    assert "refusé" in flashes(client.get(skipped.headers["Location"]).get_data(as_text=True))
+    for target in ("decide", "paye"):
+        client.post(url, data={"_csrf": csrf(client), "vers": target, "numero": numero})
+    assert "Décidé et payé" in client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+
+
+def test_enrolments_are_validated_or_rejected_with_a_motif(client: FlaskClient) -> None:
+    first = client.post("/api/enrolments", json=enrolment_form(email="un@editeur.example")).json["id"]  # type: ignore[index]
+    second = client.post("/api/enrolments", json=enrolment_form(email="deux@editeur.example")).json["id"]  # type: ignore[index]
+    sign_in_gestionnaire(client)
+    listing = client.get("/gestion/enrolements").get_data(as_text=True)
+    assert f"Enrôlement n° {first}" in listing and f"Enrôlement n° {second}" in listing
+    decide = f"/gestion/enrolements/{second}/decision"
+    no_motif = client.post(decide, data={"_csrf": csrf(client), "vers": "rejetee"})
+    assert "demande un motif" in flashes(client.get(no_motif.headers["Location"]).get_data(as_text=True))
+    client.post(decide, data={"_csrf": csrf(client), "vers": "rejetee", "motif": "certificat illisible"})
+    client.post(f"/gestion/enrolements/{first}/decision", data={"_csrf": csrf(client), "vers": "validee"})
+    mails = client.get("/gestion/courriels").get_data(as_text=True)
+    assert "Votre demande d&#39;enrôlement est rejetée. Motif : certificat illisible" in mails
+    login = re.search(r"Identifiant : (\S+)</p>", mails)
+    password = re.search(r"Mot de passe : (\S+)</p>", mails)
+    assert login and password
+    editor = client.application.test_client()
+    sign_in(editor, login.group(1), password.group(1))
+    assert "ANS-MS1-EDIT-0001" in editor.get("/espace").get_data(as_text=True)
+
+
+def test_reset_needs_its_confirmation_then_forgets_everything(client: FlaskClient) -> None:
+    sign_in(client)
+    import_ok(client, zip_name="ms1-avance.zip")
+    sign_in_gestionnaire(client)
+    unconfirmed = client.post("/gestion/reinitialiser", data={"_csrf": csrf(client)})
+    assert "Cochez la case" in flashes(client.get(unconfirmed.headers["Location"]).get_data(as_text=True))
+    assert len(client.get("/admin/requests", headers=admin_headers()).json["demandes"]) == 3  # type: ignore[index]
+    client.post("/gestion/reinitialiser", data={"_csrf": csrf(client), "confirmation": "oui"})
+    assert client.get("/admin/requests", headers=admin_headers()).json["demandes"] == []  # type: ignore[index]
+    assert client.get("/espace").status_code == 302  # the editor's session went with the reset
+    sign_in(client)
