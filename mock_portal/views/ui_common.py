@@ -52,6 +52,8 @@ CSP = (
 #: a staging folder not touched for this long is removed when another one is made
 STAGING_MAX_AGE_S = 24 * 3600
 PAGE_SIZE = 50
+#: the sizes a table's page may have (« Demandes par page »)
+PAGE_SIZES = (50, 100, 200)
 #: what the pages call each kind of document
 DOCUMENT_NATURES = {
     "DECISION_ATTRIBUTION": "Décision d'attribution",
@@ -393,3 +395,12 @@ def page_number() -> int:
         return max(1, int(request.args.get("page", "1")))
     except ValueError:
         return 1
+
+
+def page_size() -> int:
+    """The table's page size asked for (``taille``), one of PAGE_SIZES, else the default."""
+    try:
+        size = int(request.args.get("taille", PAGE_SIZE))
+    except ValueError:
+        return PAGE_SIZE
+    return size if size in PAGE_SIZES else PAGE_SIZE

@@ -25,12 +25,13 @@ from mock_portal.app import portal
 from mock_portal.errors import PortalError
 
 from .ui_common import (
-    PAGE_SIZE,
+    PAGE_SIZES,
     TOO_LARGE,
     Page,
     blueprint,
     french,
     page_number,
+    page_size,
     render,
     require_editor,
     safe_next,
@@ -323,22 +324,23 @@ def demandes() -> Page:
     editor = require_editor()
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
-    page = page_number()
+    page, size = page_number(), page_size()
     rows, total = portal().requests_page(
         editor["id"],
         statut=statut or None,
         type_demande=type_demande or None,
         without=HIDDEN_FROM_TABLE,
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        offset=(page - 1) * size,
+        limit=size,
     )
     return render(
         "espace/demandes.html",
         demandes=rows,
         total=total,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        filtres={"statut": statut, "typeDemande": type_demande},
+        pages=max(1, -(-total // size)),
+        filtres={"statut": statut, "typeDemande": type_demande, "taille": size},
+        tailles=[(str(n), str(n)) for n in PAGE_SIZES],
         statuts=_status_options(incomplete=False),
         types=[(k, TYPE_LABELS.get(k, k)) for k in portal().spec.deposit_types],
     )
@@ -347,13 +349,9 @@ def demandes() -> Page:
 @blueprint.get("/espace/demandes-incompletes")
 def incompletes() -> Page:
     editor = require_editor()
-    page = page_number()
-    rows, total = portal().requests_page(
-        editor["id"], statut="incomplete", offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
-    return render(
-        "espace/incompletes.html", demandes=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE))
-    )
+    page, size = page_number(), page_size()
+    rows, total = portal().requests_page(editor["id"], statut="incomplete", offset=(page - 1) * size, limit=size)
+    return render("espace/incompletes.html", demandes=rows, total=total, page=page, pages=max(1, -(-total // size)))
 
 
 @blueprint.get("/espace/demandes/<numero>")

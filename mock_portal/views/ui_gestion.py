@@ -19,12 +19,13 @@ from mock_portal.app import portal
 from mock_portal.errors import PortalError
 
 from .ui_common import (
-    PAGE_SIZE,
+    PAGE_SIZES,
     Page,
     blueprint,
     french,
     open_gestionnaire,
     page_number,
+    page_size,
     render,
     require_gestionnaire,
     safe_next,
@@ -184,21 +185,22 @@ def gestion_demandes() -> Page:
     found = portal()
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
-    page = page_number()
+    page, size = page_number(), page_size()
     rows, total = found.requests_page(
         None,
         statut=statut or None,
         type_demande=type_demande or None,
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        offset=(page - 1) * size,
+        limit=size,
     )
     return render(
         "gestion/demandes.html",
         demandes=rows,
         total=total,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        filtres={"statut": statut, "typeDemande": type_demande},
+        pages=max(1, -(-total // size)),
+        filtres={"statut": statut, "typeDemande": type_demande, "taille": size},
+        tailles=[(str(n), str(n)) for n in PAGE_SIZES],
         statuts=[(k, v) for k, v in found.spec.statuts.items() if k != "avenantPaye"],
         types=[(k, TYPE_LABELS.get(k, k)) for k in found.spec.deposit_types],
     )

@@ -160,6 +160,10 @@ def test_the_table_filters_and_pages_and_leaves_out_incomplete_requests(client: 
     second = client.get("/espace/demandes?page=2").get_data(as_text=True)
     assert len(re.findall(r'<a href="/espace/demandes/MS1A', second)) == 10
     assert "MS2A" not in first + second
+    whole = client.get("/espace/demandes?taille=200").get_data(as_text=True)
+    assert len(re.findall(r'<a href="/espace/demandes/MS1A', whole)) == 60 and "Page 1 sur" not in whole
+    odd = client.get("/espace/demandes?taille=7&page=x").get_data(as_text=True)
+    assert len(re.findall(r'<a href="/espace/demandes/MS1A', odd)) == 50  # an unknown size or page: the defaults
     filtered = client.get("/espace/demandes?statut=enCours").get_data(as_text=True)
     assert "0 demande correspondant aux filtres" in filtered
     solde = client.get("/espace/demandes?typeDemande=solde").get_data(as_text=True)
