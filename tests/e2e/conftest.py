@@ -53,7 +53,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         server.server_close()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fresh(live: Live) -> None:
     """Each test starts from a freshly seeded portal (demo account only), its clock frozen."""
     live.admin("POST", "/admin/reset")
@@ -74,7 +74,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def actors(browser: Any, live: Live) -> Iterator[Callable[[], Actor]]:
+def actors(browser: Any, live: Live, fresh: None) -> Iterator[Callable[[], Actor]]:
     """Make browser contexts on demand (an editor, a gestionnaire...); each must fetch only from the portal."""
     made: list[tuple[Any, Actor]] = []
 
