@@ -153,6 +153,10 @@ class _HtmlColumns:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
 
+    def pytest_html_report_title(self, report: Any) -> None:
+        run = self.config.stash.get(RUN_KEY, None)
+        report.title = f"Certification Ségur numérique : {run.tool.name}" if run else "Certification Ségur numérique"
+
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells[2:2] = ['<th class="sortable">Exigence</th>', "<th>Énoncé</th>", "<th>Source</th>"]
 
