@@ -23,8 +23,11 @@ def test_a_case_is_one_click_from_simuler(live: Live, actors: Any) -> None:
     page.get_by_role("link", name="Cas de rejet").click()
     case = page.locator("#cas-2031-montants-ht-ttc-incoherents")
     assert "Montants HT/TTC incohérents" in case.inner_text()
+    load = case.get_by_role("button", name=re.compile("variante 1,"))
+    assert load.is_hidden()  # each case opens like an accordion
+    case.locator("summary").click()
     screenshot(editor, "09-cas-de-rejet")
-    case.get_by_role("button", name=re.compile("variante 1,")).click()
+    load.click()
     page.wait_for_url(re.compile(r"/espace/demande-de-financement$"))
     notice = page.locator("[aria-labelledby='titre-prepare']").inner_text()
     assert "2031" in notice and "pieces.zip" in notice
