@@ -25,6 +25,7 @@ def _announce(app: Flask, host: str, port: int, workers: int) -> None:
     click.echo(f"  base : {app.config['DATABASE']} ; spécification : {app.extensions['segur_spec'].label}")
     click.echo(f"  compte éditeur de démonstration : {seed['login']} / {seed['password']}")
     click.echo(f"  jeton gestionnaire (API /admin) : {seed['admin_token']}")
+    click.echo("  pages web : / (espace gestionnaire : /gestion, avec le jeton ; cas de rejet : /cas)")
     click.echo("  documentation de l'API : /openapi.json", nl=True)
 
 
