@@ -93,3 +93,10 @@ def screenshot(actor: Actor, name: str) -> Path:
     actor.page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 1000, f"Expected: a screenshot in {path}. Received: {path.stat().st_size} bytes"
     return path
+
+
+def follow(locator: Any) -> None:
+    """Click a link or a submit button and wait until the page it leads to has loaded, so that
+    what is read next is the new page, never the old one."""
+    with locator.page.expect_navigation():
+        locator.click()

@@ -5,24 +5,24 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e._live import ADMIN, Actor
+from tests.e2e._live import ADMIN, Actor, follow
 
 DEMO = ("demo", "demo-segur-2024")
 
 
 def sign_in(actor: Actor, login: str = DEMO[0], password: str = DEMO[1]) -> None:
     actor.go("/")
-    actor.page.get_by_role("link", name="Se connecter").first.click()
+    follow(actor.page.get_by_role("link", name="Se connecter").first)
     actor.page.get_by_label("Identifiant").fill(login)
     actor.page.get_by_label("Mot de passe").fill(password)
-    actor.page.get_by_role("button", name="Se connecter").click()
+    follow(actor.page.get_by_role("button", name="Se connecter"))
     actor.page.wait_for_url(re.compile(r"/espace$"))
 
 
 def sign_in_gestionnaire(actor: Actor) -> None:
     actor.go("/gestion")
     actor.page.get_by_label("Jeton gestionnaire").fill(ADMIN)
-    actor.page.get_by_role("button", name="Entrer").click()
+    follow(actor.page.get_by_role("button", name="Entrer"))
     actor.page.wait_for_url(re.compile(r"/gestion$"))
 
 
@@ -54,6 +54,6 @@ def move(actor: Actor, numero: str, verb: str, motif: str | None = None) -> str:
         raise AssertionError(f"Expected: one button « {verb} » on {actor.page.url}. Received: {shown[:1500]}")
     if motif is not None:
         form.get_by_label(re.compile("^Motif")).fill(motif)
-    form.get_by_role("button").click()
+    follow(form.get_by_role("button"))
     actor.page.wait_for_load_state()
     return actor.page.locator("#statut-demande").inner_text()

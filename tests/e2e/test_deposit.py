@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from tests._support.paths import EXAMPLES
-from tests.e2e._live import Actor, Live, screenshot
+from tests.e2e._live import Actor, Live, follow, screenshot
 from tests.e2e._pages import fill_deposit, line_codes, move, sign_in, sign_in_gestionnaire
 
 MS1 = "ANS-MS1-DUI-0042"
@@ -35,9 +35,9 @@ def test_simulate_with_errors_import_then_terminer(live: Live, actors: Any, tmp_
     sign_in(editor)
     page = editor.page
     screenshot(editor, "03-espace-editeur")
-    page.get_by_role("link", name="Demande de financement").first.click()
+    follow(page.get_by_role("link", name="Demande de financement").first)
     fill_deposit(editor, vat="20", kind="avance", ans=MS1, data=broken_bundle(tmp_path), pieces=None)
-    page.get_by_role("button", name="Simuler", exact=True).click()
+    follow(page.get_by_role("button", name="Simuler", exact=True))
     assert line_codes(editor) == ["0000", "2031", "2032"]
     assert page.locator("table.lignes tr[data-ligne='2']").inner_text().count("2031") == 1
     assert "La simulation n'a rien enregistré" in page.content()
@@ -45,7 +45,7 @@ def test_simulate_with_errors_import_then_terminer(live: Live, actors: Any, tmp_
     # the form keeps the choices; the file is picked again (seed, slide 17)
     assert page.get_by_label("Taux de TVA applicable").input_value() == "20"
     fill_deposit(editor, vat="20", kind="avance", ans=MS1, data=EXAMPLES / "ms1-avance.json", pieces=None)
-    page.get_by_role("button", name="Simuler", exact=True).click()
+    follow(page.get_by_role("button", name="Simuler", exact=True))
     assert line_codes(editor) == ["0000", "0000", "0000"]
     assert page.get_by_role("heading", name="Récapitulatif de la simulation").is_visible()
     assert "Acceptées (code 0000)" in page.locator("dl.recap").inner_text()
@@ -53,22 +53,22 @@ def test_simulate_with_errors_import_then_terminer(live: Live, actors: Any, tmp_
     fill_deposit(
         editor, vat="20", kind="avance", ans=MS1, data=EXAMPLES / "ms1-avance.json", pieces=EXAMPLES / "ms1-avance.zip"
     )
-    page.get_by_role("button", name="Importer", exact=True).click()
+    follow(page.get_by_role("button", name="Importer", exact=True))
     page.wait_for_url(re.compile(r"/espace/depots/\d+$"))
     assert page.locator("#statut-import").inner_text() == "OK"
     numbers = [t.strip() for t in page.locator("table.lignes tbody tr td:nth-child(5)").all_inner_texts()]
     assert len(numbers) == 3 and all(re.fullmatch(r"MS1A2024\d{6}", n) for n in numbers), numbers
     screenshot(editor, "06-import-ok")
-    page.get_by_role("button", name="Terminer").click()
+    follow(page.get_by_role("button", name="Terminer"))
     page.wait_for_url(re.compile(r"/espace/demandes$"))
     assert "Dépôt n°" in page.locator(".annonces").inner_text()
     listed = [t.strip() for t in page.locator("table.tableau tbody tr td:first-child").all_inner_texts()]
     assert sorted(listed) == sorted(numbers)
     page.get_by_label("Statut").select_option("enCours")
-    page.get_by_role("button", name="Filtrer").click()
+    follow(page.get_by_role("button", name="Filtrer"))
     assert "0 demande" in page.locator("#nombre-demandes").inner_text()
     page.get_by_label("Statut").select_option("enAttente")
-    page.get_by_role("button", name="Filtrer").click()
+    follow(page.get_by_role("button", name="Filtrer"))
     assert page.locator("#nombre-demandes").inner_text().startswith("3 demandes")
     screenshot(editor, "07-demandes-deposees")
 
@@ -79,13 +79,13 @@ def test_life_cycle_to_payment_with_documents(live: Live, actors: Any, tmp_path:
     editor: Actor = actors()
     gestionnaire: Actor = actors()
     sign_in(editor)
-    editor.page.get_by_role("link", name="Demande de financement").first.click()
+    follow(editor.page.get_by_role("link", name="Demande de financement").first)
     data = EXAMPLES / "ms2-avance.json"
     fill_deposit(editor, vat="20", kind="avance", ans="ANS-MS2-DPE-0107", data=data, pieces=EXAMPLES / "ms2-avance.zip")
-    editor.page.get_by_role("button", name="Importer", exact=True).click()
+    follow(editor.page.get_by_role("button", name="Importer", exact=True))
     assert editor.page.locator("#statut-import").inner_text() == "OK"
     numero = editor.page.locator("table.lignes tbody tr td:nth-child(5)").first.inner_text().strip()
-    editor.page.get_by_role("button", name="Terminer").click()
+    follow(editor.page.get_by_role("button", name="Terminer"))
 
     sign_in_gestionnaire(gestionnaire)
     screenshot(gestionnaire, "10-gestionnaire-tableau-de-bord")
@@ -96,18 +96,18 @@ def test_life_cycle_to_payment_with_documents(live: Live, actors: Any, tmp_path:
         "form", has=gestionnaire.page.get_by_role("button", name=re.compile("^Demander une modification"))
     )
     form.get_by_label(re.compile("^Motif")).evaluate("field => field.removeAttribute('required')")
-    form.get_by_role("button").click()
+    follow(form.get_by_role("button"))
     assert "demande un motif" in gestionnaire.page.locator(".annonces").inner_text()
     assert move(gestionnaire, numero, "Demander une modification", "le SIRET du BDC diffère du JSON") == "À modifier"
 
     editor.go(f"/espace/demandes/{numero}")
     assert editor.page.locator("#statut-demande").inner_text() == "À modifier"
-    editor.page.get_by_role("button", name="Enregistrer la modification").click()
+    follow(editor.page.get_by_role("button", name="Enregistrer la modification"))
     assert editor.page.locator("#statut-demande").inner_text() == "En cours"
 
     gestionnaire.page.get_by_label("Avancer de").fill("3")
     gestionnaire.page.get_by_label("Unité").select_option("jours")
-    gestionnaire.page.get_by_role("button", name="Avancer l'horloge").click()
+    follow(gestionnaire.page.get_by_role("button", name="Avancer l'horloge"))
     assert gestionnaire.page.locator("#horloge-maintenant").inner_text() == "04/02/2024 10:00"
     assert move(gestionnaire, numero, "Valider la demande") == "Validée"
     assert move(gestionnaire, numero, "Décider") == "Décidée"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from generators.pdf import pdf_document
-from tests.e2e._live import Actor, Live, screenshot
+from tests.e2e._live import Actor, Live, follow, screenshot
 from tests.e2e._pages import sign_in_gestionnaire
 
 NEW_ANS = "ANS-MS1-EDIT-0001"
@@ -36,7 +36,7 @@ def errors_of(actor: Actor, field: str) -> str:
 
 
 def next_step(actor: Actor, title: str) -> None:
-    actor.page.get_by_role("button", name="Étape suivante").click()
+    follow(actor.page.get_by_role("button", name="Étape suivante"))
     actor.page.get_by_role("heading", name=re.compile(f": {re.escape(title)}$")).wait_for()
 
 
@@ -46,14 +46,14 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     visitor.go("/")
     page = visitor.page
     screenshot(visitor, "01-accueil-public")
-    page.get_by_role("link", name="Effectuer ma demande d'enrôlement").click()
+    follow(page.get_by_role("link", name="Effectuer ma demande d'enrôlement"))
 
     # 1. Référencement: « Rechercher » on an unknown number, then a known one fills the DSR
     page.get_by_label("Numéro unique de référencement ANS").fill("ANS-INCONNU-1")
-    page.get_by_role("button", name="Rechercher").click()
+    follow(page.get_by_role("button", name="Rechercher"))
     assert "inconnu du référentiel" in errors_of(visitor, "numeroAns")
     page.get_by_label("Numéro unique de référencement ANS").fill(NEW_ANS)
-    page.get_by_role("button", name="Rechercher").click()
+    follow(page.get_by_role("button", name="Rechercher"))
     assert page.get_by_label("DSR").input_value() == "DSR MS1 DUI vague 1"
     page.get_by_label(re.compile("^Certificat de référencement")).set_input_files(str(files["certificat"]))
     screenshot(visitor, "02a-enrolement-referencement")
@@ -62,10 +62,10 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     # 2. Structure: the captcha, a SIRET whose key is wrong, then the form
     page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
     page.get_by_label("Numéro SIRET").fill("44306184100048")
-    page.get_by_role("button", name="Rechercher").click()
+    follow(page.get_by_role("button", name="Rechercher"))
     assert "clé de contrôle" in errors_of(visitor, "siret")
     page.get_by_label("Numéro SIRET").fill("44306184100047")
-    page.get_by_role("button", name="Rechercher").click()
+    follow(page.get_by_role("button", name="Rechercher"))
     assert "structure inconnue du portail simulé" in page.locator("main").inner_text()
     page.get_by_label("Dénomination sociale").fill("Logiciels du Centre SAS")
     page.get_by_label("Nom commercial").fill("LogiCentre")
@@ -74,7 +74,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label("Libellé de la voie").fill("de la Gare")
     page.get_by_label("Code postal").fill("4500")
     page.get_by_label("Commune").fill("Orléans")
-    page.get_by_role("button", name="Étape suivante").click()
+    follow(page.get_by_role("button", name="Étape suivante"))
     assert errors_of(visitor, "adresse-codePostal") == "Format invalide."
     page.get_by_label("Code postal").fill("45000")
     next_step(visitor, "Demandeur : personne physique")
@@ -98,7 +98,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label(re.compile("^Pièce d’identité du dépositaire")).set_input_files(str(files["cni-depositaire"]))
     page.get_by_label(re.compile("^Employé du fournisseur")).check()
     page.get_by_label(re.compile("^Contrat de prestation")).set_input_files(str(files["mandat"]))
-    page.get_by_role("button", name="Étape suivante").click()
+    follow(page.get_by_role("button", name="Étape suivante"))
     assert "ne reprend pas l'adresse" in errors_of(visitor, "representant-emailConfirmation")
     page.get_by_label("Confirmation de l’adresse électronique du représentant").fill("direction@logicentre.example")
     next_step(visitor, "Coordonnées bancaires")
@@ -107,7 +107,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label(re.compile("^IBAN")).fill("FR76 3000 6000 0112 3456 7890 188")
     page.get_by_label(re.compile("^BIC")).fill("BNPAFRPPXXX")
     page.get_by_label(re.compile("^RIB")).set_input_files(str(files["rib"]))
-    page.get_by_role("button", name="Étape suivante").click()
+    follow(page.get_by_role("button", name="Étape suivante"))
     assert errors_of(visitor, "banque-iban") == "IBAN invalide."
     page.get_by_label(re.compile("^IBAN")).fill("FR76 3000 6000 0112 3456 7890 189")
     page.get_by_label(re.compile("^IBAN")).press("Enter")  # Enter in a field goes forward, not back
@@ -115,7 +115,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
 
     # 5. VAT: the HT regime needs the attestation de non-assujettissement
     page.get_by_label("Non assujetti à la TVA : régime HT").check()
-    page.get_by_role("button", name="Étape suivante").click()
+    follow(page.get_by_role("button", name="Étape suivante"))
     assert "Pièce obligatoire" in errors_of(visitor, "attestationTva")
     page.get_by_label(re.compile("^Attestation de non-assujettissement")).set_input_files(str(files["attestation-tva"]))
     next_step(visitor, "Récapitulatif et finalisation")
@@ -123,14 +123,14 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     # 6. Recap: the checkboxes and the captcha, then « Terminer »
     recap = page.locator("main").inner_text()
     assert "Logiciels du Centre SAS" in recap and "Établissement BNPA" in recap and "mandat.pdf" in recap
-    page.get_by_role("button", name="Terminer").click()
+    follow(page.get_by_role("button", name="Terminer"))
     assert "Cochez cette case" in errors_of(visitor, "engagements-exactitude")
     assert errors_of(visitor, "captcha") == "Recopiez le code de vérification affiché."
     page.get_by_label(re.compile("^J’atteste sur l’honneur")).check()
     page.get_by_label(re.compile("^J’ai pris connaissance")).check()
     page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
     screenshot(visitor, "02b-enrolement-recapitulatif")
-    page.get_by_role("button", name="Terminer").click()
+    follow(page.get_by_role("button", name="Terminer"))
     page.get_by_role("heading", name="Demande d'enrôlement déposée").wait_for()
     enrolment = page.locator("#numero-enrolement").inner_text()
     assert DEPOSITAIRE in page.locator("main").inner_text()
@@ -139,7 +139,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     # the gestionnaire validates it; the credentials go to the dépositaire by two mails
     gestionnaire: Actor = actors()
     sign_in_gestionnaire(gestionnaire)
-    gestionnaire.page.get_by_role("link", name="Enrôlements", exact=True).click()
+    follow(gestionnaire.page.get_by_role("link", name="Enrôlements", exact=True))
     card = gestionnaire.page.locator(
         "section", has=gestionnaire.page.get_by_role("heading", name=re.compile(f"^Enrôlement n° {enrolment} "))
     )
@@ -149,9 +149,9 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
         and "ATTESTATION_NON_ASSUJETTISSEMENT_TVA" in card.inner_text()
     )
     screenshot(gestionnaire, "12-gestionnaire-enrolements")
-    card.get_by_role("button", name=re.compile("^Valider l'enrôlement")).click()
+    follow(card.get_by_role("button", name=re.compile("^Valider l'enrôlement")))
     assert "statut « Validée »" in gestionnaire.page.locator(".annonces").inner_text()
-    gestionnaire.page.get_by_role("link", name="Courriels envoyés").click()
+    follow(gestionnaire.page.get_by_role("link", name="Courriels envoyés"))
     outbox = gestionnaire.page.locator("main").inner_text()
     screenshot(gestionnaire, "13-gestionnaire-courriels")
     login = re.search(r"Identifiant : (\S+)", outbox)

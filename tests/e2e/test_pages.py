@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests._support.paths import EXAMPLES
-from tests.e2e._live import Actor, Live, screenshot
+from tests.e2e._live import Actor, Live, follow, screenshot
 from tests.e2e._pages import fill_deposit, line_codes, sign_in, sign_in_gestionnaire
 
 MS1 = "ANS-MS1-DUI-0042"
@@ -20,14 +20,14 @@ def test_a_case_is_one_click_from_simuler(live: Live, actors: Any) -> None:
     editor: Actor = actors()
     sign_in(editor)
     page = editor.page
-    page.get_by_role("link", name="Cas de rejet").click()
+    follow(page.get_by_role("link", name="Cas de rejet"))
     case = page.locator("#cas-2031-montants-ht-ttc-incoherents")
     assert "Montants HT/TTC incohérents" in case.inner_text()
     load = case.get_by_role("button", name=re.compile("variante 1,"))
     assert load.is_hidden()  # each case opens like an accordion
     case.locator("summary").click()
     screenshot(editor, "09-cas-de-rejet")
-    load.click()
+    follow(load)
     page.wait_for_url(re.compile(r"/espace/demande-de-financement$"))
     notice = page.locator("[aria-labelledby='titre-prepare']").inner_text()
     assert "2031" in notice and "pieces.zip" in notice
@@ -35,7 +35,7 @@ def test_a_case_is_one_click_from_simuler(live: Live, actors: Any) -> None:
     assert page.get_by_role("radio", name=re.compile("^Demande d.avance")).is_checked()
     assert page.get_by_label("Numéro ANS concerné par le dépôt").input_value() == MS1
     screenshot(editor, "09b-cas-charge")
-    page.get_by_role("button", name="Simuler", exact=True).click()
+    follow(page.get_by_role("button", name="Simuler", exact=True))
     assert line_codes(editor) == ["2031", "0000", "0000"]
     assert "Fichier simulé : depot.json (cas 2031-montants-ht-ttc-incoherents)" in page.locator("main").inner_text()
 
@@ -47,21 +47,21 @@ def test_incomplete_requests_are_announced_then_completed(live: Live, actors: An
     sign_in(editor)
     page = editor.page
     assert page.locator("#notice-incompletes").count() == 0
-    page.get_by_role("link", name="Demande de financement").first.click()
+    follow(page.get_by_role("link", name="Demande de financement").first)
     fill_deposit(editor, vat="20", kind="avance", ans=MS1, data=EXAMPLES / "ms1-avance.json", pieces=None)
-    page.get_by_role("button", name="Importer", exact=True).click()
+    follow(page.get_by_role("button", name="Importer", exact=True))
     assert page.locator("#statut-import").inner_text() == "OK"
     assert line_codes(editor) == ["3008", "3008", "3008"]
-    page.get_by_role("button", name="Terminer").click()
-    page.get_by_role("link", name="Accueil").click()
+    follow(page.get_by_role("button", name="Terminer"))
+    follow(page.get_by_role("link", name="Accueil"))
     assert "3 demandes incomplètes" in page.locator("[aria-labelledby='notice-incompletes']").inner_text()
-    page.get_by_role("link", name="Suivi demandes incomplètes").first.click()
+    follow(page.get_by_role("link", name="Suivi demandes incomplètes").first)
     with zipfile.ZipFile(EXAMPLES / "ms1-avance.zip") as archive:
         archive.extractall(tmp_path)
     first = page.locator("section.carte").first
     missing = first.locator("code").first.inner_text()
     first.get_by_label(re.compile("^Pièces à envoyer")).set_input_files(str(tmp_path / missing))
-    first.get_by_role("button", name="Envoyer les pièces").click()
+    follow(first.get_by_role("button", name="Envoyer les pièces"))
     assert "statut « En attente d'instruction »" in page.locator(".annonces").inner_text()
     assert page.locator("section.carte").count() == 2
 
