@@ -91,6 +91,9 @@ class Answer:
             code, label = self.file_findings[0].code, self.file_findings[0].label
         else:
             code, label = spec.accepted_code, spec.file_accepted_label
+        counts = dict.fromkeys((ACCEPTED, REJECTED, INCOMPLETE), 0)
+        for line in self.lines:
+            counts[line.status] += 1
         accepted_cents = self.accepted_cents()
         return {
             "mode": self.mode.upper(),
@@ -104,31 +107,36 @@ class Answer:
             "codetraitement": code,
             "libelletraitement": label,
             "erreurs": [f.as_json() for f in self.file_findings],
-            "lignes": [self._line_json(line) for line in self.lines],
+            "lignes": self._lines_json(),
             "recapitulatif": {
                 "nombreDemandes": len(self.lines),
-                "acceptees": self.count(ACCEPTED),
-                "rejetees": self.count(REJECTED),
-                "incompletes": self.count(INCOMPLETE),
+                "acceptees": counts[ACCEPTED],
+                "rejetees": counts[REJECTED],
+                "incompletes": counts[INCOMPLETE],
                 "montantDemandeAccepte": round(accepted_cents / 100, 2),
             },
         }
 
-    def _line_json(self, line: LineResult) -> dict[str, Any]:
+    def _lines_json(self) -> list[dict[str, Any]]:
+        """One object per line; the key order is the portal's (``numeroDemande`` and ``statut``
+        only on import)."""
         spec = self.spec
-        if line.findings:
-            code, label = line.findings[0].code, line.findings[0].label
-        else:
-            code, label = spec.accepted_code, spec.codes[spec.accepted_code].label
-        out: dict[str, Any] = {
-            "numLigne": line.number,
-            "referenceLigne": line.reference,
-            "codetraitement": code,
-            "libelletraitement": label,
-        }
-        if line.numero_demande is not None:
-            out["numeroDemande"] = line.numero_demande
-        if self.mode == IMPORT and line.status != REJECTED:
-            out["statut"] = spec.statuts["incomplete" if line.status == INCOMPLETE else "enAttente"]
-        out["erreurs"] = [f.as_json() for f in line.findings]
+        accepted = (spec.accepted_code, spec.codes[spec.accepted_code].label)
+        imported = self.mode == IMPORT
+        out = []
+        for line in self.lines:
+            findings = line.findings
+            code, label = (findings[0].code, findings[0].label) if findings else accepted
+            item: dict[str, Any] = {
+                "numLigne": line.number,
+                "referenceLigne": line.reference,
+                "codetraitement": code,
+                "libelletraitement": label,
+            }
+            if line.numero_demande is not None:
+                item["numeroDemande"] = line.numero_demande
+            if imported and line.status != REJECTED:
+                item["statut"] = spec.statuts["incomplete" if line.status == INCOMPLETE else "enAttente"]
+            item["erreurs"] = [f.as_json() for f in findings]
+            out.append(item)
         return out

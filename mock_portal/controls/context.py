@@ -69,12 +69,11 @@ class StoredRequest:
 def beneficiary_keys(finess_geographique: Any, siret: Any) -> tuple[str, ...]:
     """The identifiers a beneficiary site is known by ("FINESS …", "SIRET …"): a financing
     counts against the site whichever of them two requests share."""
-    keys = []
-    if isinstance(finess_geographique, str) and finess_geographique:
-        keys.append(f"FINESS {finess_geographique}")
+    # read for every line of every file: the four cases are spelled out rather than built up
+    finess = isinstance(finess_geographique, str) and finess_geographique != ""
     if isinstance(siret, str) and siret:
-        keys.append(f"SIRET {siret}")
-    return tuple(keys)
+        return (f"FINESS {finess_geographique}", f"SIRET {siret}") if finess else (f"SIRET {siret}",)
+    return (f"FINESS {finess_geographique}",) if finess else ()
 
 
 class History(Protocol):

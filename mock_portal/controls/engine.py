@@ -106,20 +106,22 @@ def check_deposit(
         for violation in _attachments.check_attachments(zip_source, lines, spec):
             by_line[violation.line or 0].append(violation)
     numbering = numbering or (SequenceNumbering(spec) if mode == IMPORT else None)
+    numbered = numbering if mode == IMPORT else None
+    results = answer.lines
     for line in lines:
+        fields = line.f
         violations = by_line.get(line.index)
         findings = _findings(violations, spec) if violations else []
-        if not findings:
+        if not findings:  # most lines of most files: nothing to resolve
             status = ACCEPTED
         elif all(f.level == "attachment" for f in findings):
             status = INCOMPLETE
         else:
             status = REJECTED
-        fields = line.f
         result = LineResult(line.index + 1, fields["referenceLigne"], findings, status, fields["montantDemande"])
-        if numbering is not None and mode == IMPORT and status != REJECTED:
-            result.numero_demande = numbering(profile, stage.at)
-        answer.lines.append(result)
+        if numbered is not None and status != REJECTED:
+            result.numero_demande = numbered(profile, stage.at)
+        results.append(result)
     return answer
 
 

@@ -11,35 +11,41 @@ from .registry import line_control
 from .violation import Violation
 
 
-def _first_seen(lines: Sequence[Line], key: str) -> Iterator[tuple[Line, object, int]]:
-    """Each line sharing a ``key`` value with an earlier line: the line, the value, that line's number.
-
-    ``key`` "beneficiaries" compares every identifier of the site (FINESS géographique, SIRET).
-    """
-    seen: dict[object, int] = {}
-    for line in lines:
-        values = line.beneficiaries if key == "beneficiaries" else (line.f[key],)
-        earlier = None
-        for value in values:
-            if value is None:
-                continue
-            first = seen.setdefault(value, line.number)
-            if first != line.number and earlier is None:
-                earlier = (value, first)
-        if earlier is not None:
-            yield line, earlier[0], earlier[1]
-
-
 @line_control("dup-ref-file", "dup-bdc-file", "beneficiary-dup-file")
 def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
-    for rule, key, pointer in (
-        ("dup-ref-file", "referenceLigne", "referenceLigne"),
-        ("dup-bdc-file", "numeroBdc", "numeroBdc"),
-        ("beneficiary-dup-file", "beneficiaries", "finessGeographique"),
-    ):
-        for line, value, first in _first_seen(lines, key):
+    """Each line sharing a reference, an order form or a site with an earlier line; a site is
+    compared by every identifier it gives (FINESS géographique, SIRET). One pass over the lines,
+    each value mapped to the number of the first line that gave it."""
+    references: dict[str, int] = {}
+    bdcs: dict[str, int] = {}
+    sites: dict[str, int] = {}
+    for line in lines:
+        f = line.f
+        number = line.index + 1
+        reference = f["referenceLigne"]
+        if reference is not None and (first := references.setdefault(reference, number)) != number:
             yield Violation(
-                rule, ctx.pointer(pointer), {"valeur": value, "lignes": f"{first}, {line.number}"}, line.index
+                "dup-ref-file",
+                ctx.pointer("referenceLigne"),
+                {"valeur": reference, "lignes": f"{first}, {number}"},
+                line.index,
+            )
+        bdc = f["numeroBdc"]
+        if bdc is not None and (first := bdcs.setdefault(bdc, number)) != number:
+            yield Violation(
+                "dup-bdc-file", ctx.pointer("numeroBdc"), {"valeur": bdc, "lignes": f"{first}, {number}"}, line.index
+            )
+        shared = None
+        for key in line.beneficiaries:  # every identifier is remembered, the first shared one reported
+            first = sites.setdefault(key, number)
+            if first != number and shared is None:
+                shared = (key, first)
+        if shared is not None:
+            yield Violation(
+                "beneficiary-dup-file",
+                ctx.pointer("finessGeographique"),
+                {"valeur": shared[0], "lignes": f"{shared[1]}, {number}"},
+                line.index,
             )
 
 

@@ -38,8 +38,8 @@ class Line:
                 if any(path[: len(b)] == b or b[: len(path)] == path for b in bad):
                     fields[name] = None
         self.f = fields
-        self.pieces = _pieces(fields.get("piecesJointes"), spec)
-        self.beneficiaries = beneficiary_keys(fields.get("finessGeographique"), fields.get("siret"))
+        self.pieces = _pieces(fields["piecesJointes"], spec)
+        self.beneficiaries = beneficiary_keys(fields["finessGeographique"], fields["siret"])
 
     def present(self, name: str, spec: Spec) -> bool:
         """True when the field is in the request, even if it failed the schema."""
@@ -67,17 +67,18 @@ class Piece(NamedTuple):
 def _pieces(value: Any, spec: Spec) -> list[Piece]:
     if not isinstance(value, list):
         return []
-    nature_path = spec.piece_fields.get("nature", ("nature",))
-    file_path = spec.piece_fields.get("nomFichier", ("nomFichier",))
     pieces = []
-    if len(nature_path) == 1 and len(file_path) == 1:  # the usual flat item: two lookups
-        nature_key, file_key = nature_path[0], file_path[0]
+    keys = spec.piece_keys
+    if keys is not None:  # the usual flat item: two lookups
+        nature_key, file_key = keys
         for index, item in enumerate(value):
             if type(item) is dict:
                 nature, name = item.get(nature_key), item.get(file_key)
                 if type(nature) is str and type(name) is str:
                     pieces.append(Piece(index, nature, name))
         return pieces
+    nature_path = spec.piece_fields.get("nature", ("nature",))
+    file_path = spec.piece_fields.get("nomFichier", ("nomFichier",))
     for index, item in enumerate(value):
         nature, name = resolve(item, nature_path), resolve(item, file_path)
         if isinstance(nature, str) and isinstance(name, str):

@@ -50,21 +50,23 @@ def identifiers(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]
         f = line.f
         i = line.index
         siren_value = f["siren"]
-        if siren_value is not None and not _siren_ok(siren_value):
+        siren_valid = siren_value is not None and _siren_ok(siren_value)
+        if siren_value is not None and not siren_valid:
             yield Violation("siren-key", ctx.pointer("siren"), {"valeur": siren_value}, i)
         siret_value = f["siret"]
         if siret_value is not None:
             if not _siret_ok(siret_value):
                 yield Violation("siret-key", ctx.pointer("siret"), {"valeur": siret_value}, i)
-            elif siren_value is not None and _siren_ok(siren_value) and siret_value[:9] != siren_value:
+            elif siren_valid and siret_value[:9] != siren_value:
                 yield Violation("siret-siren", ctx.pointer("siret"), {"valeur": siret_value, "siren": siren_value}, i)
-        for name in ("finessJuridique", "finessGeographique"):
-            value = f[name]
-            if value is not None and not finess_ok(value):
-                yield Violation("finess-key", ctx.pointer(name), {"valeur": value}, i)
+        legal, site = f["finessJuridique"], f["finessGeographique"]
+        if legal is not None and not finess_ok(legal):
+            yield Violation("finess-key", ctx.pointer("finessJuridique"), {"valeur": legal}, i)
+        if site is not None and not finess_ok(site):
+            yield Violation("finess-key", ctx.pointer("finessGeographique"), {"valeur": site}, i)
         if (
-            f["finessGeographique"] is None
-            and f["siret"] is None
+            site is None
+            and siret_value is None
             and not (line.present("finessGeographique", ctx.spec) or line.present("siret", ctx.spec))
         ):
             yield Violation("site-identifier", ctx.pointer("finessGeographique"), {}, i)
@@ -77,31 +79,31 @@ def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     opening = ctx.spec.af_openings.get(window.af) if window else None
     af_day = opening.astimezone(ctx.spec.timezone).date() if opening else None
     for line in lines:
-        parsed: dict[str, date] = {}
+        f = line.f
+        bdc = va = None
         for name in _DATE_FIELDS:
-            text = line.f.get(name)
+            text = f[name]
             if text is None:
                 continue
-            parsed[name] = day = date.fromisoformat(text)
+            day = date.fromisoformat(text)
             if day > today:
                 yield Violation(
                     "date-future", ctx.pointer(name), {"valeur": text, "dateDepot": today.isoformat()}, line.index
                 )
-        bdc = parsed.get("dateBdc")
+            if name == "dateBdc":
+                bdc = day
+            elif name == "dateVa":
+                va = day
         if bdc is not None and af_day is not None and bdc < af_day:
             yield Violation(
                 "bdc-before-af",
                 ctx.pointer("dateBdc"),
-                {"valeur": line.f["dateBdc"], "ouverture": af_day.isoformat()},
+                {"valeur": f["dateBdc"], "ouverture": af_day.isoformat()},
                 line.index,
             )
-        va = parsed.get("dateVa")
         if va is not None and bdc is not None and va < bdc:
             yield Violation(
-                "va-before-bdc",
-                ctx.pointer("dateVa"),
-                {"valeur": line.f["dateVa"], "dateBdc": line.f["dateBdc"]},
-                line.index,
+                "va-before-bdc", ctx.pointer("dateVa"), {"valeur": f["dateVa"], "dateBdc": f["dateBdc"]}, line.index
             )
 
 
@@ -116,21 +118,23 @@ def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     "esms-category",
 )
 def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
-    ceilings = ctx.spec.ceilings.get(ctx.profile.type_logiciel, {})
+    ceilings = {
+        category: round(ceiling * 100)
+        for category, ceiling in ctx.spec.ceilings.get(ctx.profile.type_logiciel, {}).items()
+    }
     deposit_rate = ctx.taux_tva
     for line in lines:
         f = line.f
         i = line.index
         c: dict[str, int] = {}
         for name in _AMOUNT_FIELDS:
-            value = f.get(name)
-            if value is None:
-                continue
-            amount = cents(value)
-            if amount is None:
-                yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
-            else:
-                c[name] = amount
+            value = f[name]
+            if value is not None:
+                amount = cents(value)
+                if amount is None:
+                    yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
+                else:
+                    c[name] = amount
         rate = f["tauxTva"]
         if rate is not None and float(rate) != deposit_rate:
             yield Violation(
@@ -167,11 +171,11 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
                 {"valeur": euros(requested), "montantTtc": euros(ttc)},
                 i,
             )
-        if ceiling is not None and requested > round(ceiling * 100):
+        if ceiling is not None and requested > ceiling:
             yield Violation(
                 "amount-ceiling",
                 ctx.pointer("montantDemande"),
-                {"valeur": euros(requested), "categorie": category, "plafond": euros(round(ceiling * 100))},
+                {"valeur": euros(requested), "categorie": category, "plafond": euros(ceiling)},
                 i,
             )
 
@@ -191,7 +195,9 @@ def deposit_consistency(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
             )
         if line.f["piecesJointes"] is None:
             continue
-        natures = {piece.nature for piece in line.pieces}
         for nature in required:
-            if nature not in natures:
+            for piece in line.pieces:
+                if piece.nature == nature:
+                    break
+            else:  # no piece of that kind
                 yield Violation("required-attachment", ctx.pointer("piecesJointes"), {"nature": nature}, line.index)

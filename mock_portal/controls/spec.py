@@ -81,6 +81,9 @@ class Spec:
     document_fields: dict[str, tuple[str, ...]]
     #: where an attachment item of a request gives its kind ("nature") and file name ("nomFichier")
     piece_fields: dict[str, tuple[str, ...]]
+    #: the keys of "nature" and "nomFichier" when both sit at the top of the item (the usual
+    #: flat item, read with two lookups), else None
+    piece_keys: tuple[str, str] | None
     #: reads every logical field of a request in one pass (see :func:`compile_extractor`)
     extract: Callable[[dict[str, Any]], dict[str, Any]] = field(repr=False)
     codes: dict[str, CodeEntry]
@@ -262,6 +265,10 @@ def compile_extractor(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str,
     return extract
 
 
+def _flat_keys(nature: tuple[str, ...], file_name: tuple[str, ...]) -> tuple[str, str] | None:
+    return (nature[0], file_name[0]) if len(nature) == 1 and len(file_name) == 1 else None
+
+
 class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -327,6 +334,7 @@ class _Loader:
             name: self._validator(schemas[str(p.schema_path)], p.schema_path, registry) for name, p in profiles.items()
         }
         envelope_path = self.root / self._need(files, "envelope", "spec.json")
+        piece_fields = self._fields(self._need(manifest, "pieceFields", "spec.json"))
         return Spec(
             root=self.root,
             id=str(self._need(manifest, "id", "spec.json")),
@@ -346,7 +354,10 @@ class _Loader:
             numbering=str(self._need(manifest, "numerotation", "spec.json")),
             fields=self._fields(self._need(manifest, "fields", "spec.json")),
             document_fields=self._fields(self._need(manifest, "document", "spec.json")),
-            piece_fields=self._fields(self._need(manifest, "pieceFields", "spec.json")),
+            piece_fields=piece_fields,
+            piece_keys=_flat_keys(
+                piece_fields.get("nature", ("nature",)), piece_fields.get("nomFichier", ("nomFichier",))
+            ),
             extract=compile_extractor(self._fields(manifest["fields"])),
             codes=codes,
             rule_codes=rule_codes,
