@@ -126,6 +126,17 @@ class Answer:
         out = []
         for line in self.lines:
             findings = line.findings
+            if not findings and not imported:  # an accepted line of a simulation, most of them
+                out.append(
+                    {
+                        "numLigne": line.number,
+                        "referenceLigne": line.reference,
+                        "codetraitement": accepted[0],
+                        "libelletraitement": accepted[1],
+                        "erreurs": [],
+                    }
+                )
+                continue
             code, label = (findings[0].code, findings[0].label) if findings else accepted
             item: dict[str, Any] = {
                 "numLigne": line.number,

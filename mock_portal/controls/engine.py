@@ -72,20 +72,17 @@ def check_deposit(
             f"{spec.root / 'codes.json'}: the catalogue must bind the rules file-mixed-profile "
             "and file-unknown-profile, or files of unknown profile cannot be answered"
         )
-    lines = [
-        Line(index, raw, spec, None, fields)
-        for index, (raw, fields) in enumerate(zip(stage.requests, stage.fields, strict=True))
-    ]
+    lines = stage.lines
     by_line: dict[int, list[Violation]] = defaultdict(list)
     for violation in _schema(stage.document, profile.name, spec, lines):
         by_line[violation.line or 0].append(violation)
     prepare = getattr(history, "prepare", None)
     if prepare is not None:  # a stored history may fetch what the lines can match in one go
         prepare(
-            references={v for line in lines if isinstance(v := line.f["referenceLigne"], str)},
-            bdcs={v for line in lines if isinstance(v := line.f["numeroBdc"], str)},
+            references={v for line in lines if isinstance(v := line.referenceLigne, str)},
+            bdcs={v for line in lines if isinstance(v := line.numeroBdc, str)},
             beneficiaries={key for line in lines for key in line.beneficiaries},
-            avances={v for line in lines if isinstance(v := line.f["numeroDemandeAvance"], str)},
+            avances={v for line in lines if isinstance(v := line.numeroDemandeAvance, str)},
         )
     ctx = CheckContext(spec, profile, stage.at, float(deposit.taux_tva), stage.numero_ans or "", history)
     enforced = spec.rule_codes
@@ -109,7 +106,6 @@ def check_deposit(
     numbered = numbering if mode == IMPORT else None
     results = answer.lines
     for line in lines:
-        fields = line.f
         violations = by_line.get(line.index)
         findings = _findings(violations, spec) if violations else []
         if not findings:  # most lines of most files: nothing to resolve
@@ -118,7 +114,7 @@ def check_deposit(
             status = INCOMPLETE
         else:
             status = REJECTED
-        result = LineResult(line.index + 1, fields["referenceLigne"], findings, status, fields["montantDemande"])
+        result = LineResult(line.index + 1, line.referenceLigne, findings, status, line.montantDemande)
         if numbered is not None and status != REJECTED:
             result.numero_demande = numbered(profile, stage.at)
         results.append(result)

@@ -12,9 +12,10 @@ from typing import Any
 import orjson
 
 from .context import Deposit
+from .line import Line
 from .registry import engine_rules
 from .schema_rules import detail_fr, pointer
-from .spec import FIELD_NAMES, Profile, Spec, resolve
+from .spec import Profile, Spec, resolve
 from .violation import Violation
 
 engine_rules(
@@ -44,8 +45,8 @@ class FileStage:
     numero_ans: str | None
     document: Any = None
     requests: list[Any] = field(default_factory=list)
-    #: the logical fields of each request, read once here and reused by the line controls
-    fields: list[dict[str, Any]] = field(default_factory=list)
+    #: each request with its logical fields, read once here and checked by the line controls
+    lines: list[Line] = field(default_factory=list)
     profile: Profile | None = None
     violations: list[Violation] = field(default_factory=list)
 
@@ -102,10 +103,10 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         out.append(
             Violation("file-too-many", pointer(spec.document_fields["demandes"]), {"nombre": count, "maximum": maximum})
         )
-    stage.fields = [spec.extract(r) if isinstance(r, dict) else dict.fromkeys(FIELD_NAMES) for r in requests]
-    stage.profile = _profile(stage.fields, type_code, spec, out)
+    stage.lines = [Line(index, raw, spec) for index, raw in enumerate(requests)]
+    stage.profile = _profile(stage.lines, type_code, spec, out)
     if stage.numero_ans is None:
-        first = stage.fields[0]["numeroAns"]
+        first = stage.lines[0].numeroAns
         stage.numero_ans = first if isinstance(first, str) else None
     if stage.profile is None:
         return stage
@@ -138,14 +139,14 @@ def _structure_detail(error: Any) -> str:
     return detail_fr(error)
 
 
-def _profile(fields: list[dict[str, Any]], type_code: str, spec: Spec, out: list[Violation]) -> Profile | None:
+def _profile(lines: list[Line], type_code: str, spec: Spec, out: list[Violation]) -> Profile | None:
     pairs: set[tuple[str, str]] = set()
     types: set[str] = set()
-    for request in fields:
-        couloir, logiciel = request["couloir"], request["typeLogiciel"]
+    for line in lines:
+        couloir, logiciel = line.couloir, line.typeLogiciel
         if isinstance(couloir, str) and isinstance(logiciel, str):
             pairs.add((couloir, logiciel))
-        kind = request["typeDemande"]
+        kind = line.typeDemande
         if isinstance(kind, str):
             types.add(kind)
     if types and types != {type_code}:

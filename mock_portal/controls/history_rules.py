@@ -20,9 +20,8 @@ def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vio
     bdcs: dict[str, int] = {}
     sites: dict[str, int] = {}
     for line in lines:
-        f = line.f
         number = line.index + 1
-        reference = f["referenceLigne"]
+        reference = line.referenceLigne
         if reference is not None and (first := references.setdefault(reference, number)) != number:
             yield Violation(
                 "dup-ref-file",
@@ -30,7 +29,7 @@ def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vio
                 {"valeur": reference, "lignes": f"{first}, {number}"},
                 line.index,
             )
-        bdc = f["numeroBdc"]
+        bdc = line.numeroBdc
         if bdc is not None and (first := bdcs.setdefault(bdc, number)) != number:
             yield Violation(
                 "dup-bdc-file", ctx.pointer("numeroBdc"), {"valeur": bdc, "lignes": f"{first}, {number}"}, line.index
@@ -55,7 +54,7 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
     type_demande = ctx.profile.type_demande
     is_avance = type_demande == ctx.spec.deposit_types.get("avance")
     for line in lines:
-        reference = line.f["referenceLigne"]
+        reference = line.referenceLigne
         if reference is not None and (found := history.by_reference(reference)) is not None:
             yield Violation(
                 "dup-ref-deposited",
@@ -63,7 +62,7 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
                 {"valeur": reference, "numeroDemande": found.numero_demande},
                 line.index,
             )
-        bdc = line.f["numeroBdc"]
+        bdc = line.numeroBdc
         if bdc is not None and (found := history.by_bdc(bdc, type_demande)) is not None:
             yield Violation(
                 "dup-bdc-deposited",
@@ -96,7 +95,7 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
     paid, avenant_paid = spec.statuts.get("payee"), spec.statuts.get("avenantPaye")
     pointer = ctx.pointer("numeroDemandeAvance")
     for line in lines:
-        numero = line.f["numeroDemandeAvance"]
+        numero = line.numeroDemandeAvance
         if numero is None:
             continue
         i = line.index
@@ -116,8 +115,8 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
                 i,
             )
         for name, mine, theirs in (
-            ("typeLogiciel", line.f["typeLogiciel"], avance.type_logiciel),
-            ("numeroBdc", line.f["numeroBdc"], avance.numero_bdc),
+            ("typeLogiciel", line.typeLogiciel, avance.type_logiciel),
+            ("numeroBdc", line.numeroBdc, avance.numero_bdc),
         ):
             if mine is not None and theirs is not None and mine != theirs:
                 yield Violation(
@@ -149,23 +148,23 @@ def solde_content(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violatio
     mss_due = spec.mss_from is not None and ctx.profile.name in spec.mss_profiles and ctx.at >= spec.mss_from
     due_label = spec.mss_from.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M") if spec.mss_from else ""
     for line in lines:
-        amount = line.f["montantFacture"]
+        amount = line.montantFacture
         if amount is not None and amount <= 0:
             amount_cents = cents(amount)
             shown = euros(amount_cents) if amount_cents is not None else amount
             yield Violation("invoice-zero", ctx.pointer("montantFacture"), {"valeur": shown}, line.index)
-        indicator = line.f["indicateurMss"]
+        indicator = line.indicateurMss
         if indicator is None:
             if mss_due and not line.present("indicateurMss", spec):
                 yield Violation("mss-missing", ctx.pointer("indicateurMss"), {"dateObligation": due_label}, line.index)
-        elif line.f["adresseMss"] is None and not line.present("adresseMss", spec):
+        elif line.adresseMss is None and not line.present("adresseMss", spec):
             yield Violation("mss-address", ctx.pointer("adresseMss"), {}, line.index)
 
 
 def _other_site(line: Line, avance: StoredRequest) -> bool:
     """True when the solde names another site than its avance: an identifier both give
     differs, or they give no identifier in common (the solde cannot be tied to the site)."""
-    mine = {"finess": line.f["finessGeographique"], "siret": line.f["siret"]}
+    mine = {"finess": line.finessGeographique, "siret": line.siret}
     theirs = {"finess": avance.finess_geographique, "siret": avance.siret}
     common = [kind for kind in mine if mine[kind] is not None and theirs[kind] is not None]
     if common:

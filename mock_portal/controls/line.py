@@ -9,37 +9,87 @@ from typing import Any, NamedTuple
 from .context import History, beneficiary_keys
 from .spec import FIELD_NAMES, Profile, Spec, resolve
 
+_ABSENT = (None,) * len(FIELD_NAMES)  # the fields of a request that is not an object
+_FIELDS = frozenset(FIELD_NAMES)
+
 
 class Line:
-    """One request: its raw object, its 0-based index, and its fields by logical name.
+    """One request: its raw object, its 0-based index, and its fields by logical name, as
+    attributes (``line.siren``), read once when the line is made (:data:`FIELD_NAMES`).
 
-    ``f[name]`` is None when the field is absent or failed the schema, so that a control
-    never reports again what the schema already did.
+    A field is None when it is absent or failed the schema (``bad``: the paths the schema
+    found wrong), so that a control never reports again what the schema already did.
     """
 
-    __slots__ = ("beneficiaries", "f", "index", "pieces", "raw")
+    # the controls read a few dozen fields per request, 200 requests per file: slots are the
+    # cheapest to fill and to read
+    __slots__ = ("beneficiaries", "index", "pieces", "raw", *FIELD_NAMES)
 
-    def __init__(
-        self,
-        index: int,
-        raw: dict[str, Any],
-        spec: Spec,
-        bad: set[tuple[str, ...]] | None = None,
-        fields: dict[str, Any] | None = None,
-    ) -> None:
+    # the fields, in the order of FIELD_NAMES (their values are as in the JSON file)
+    referenceLigne: Any
+    typeDemande: Any
+    couloir: Any
+    typeLogiciel: Any
+    numeroAns: Any
+    numeroBdc: Any
+    dateBdc: Any
+    montantSegurHt: Any
+    finessJuridique: Any
+    siren: Any
+    finessGeographique: Any
+    siret: Any
+    categorieEsms: Any
+    montantHt: Any
+    tauxTva: Any
+    montantTtc: Any
+    montantDemande: Any
+    piecesJointes: Any
+    numeroDemandeAvance: Any
+    dateVa: Any
+    dateFacture: Any
+    montantFacture: Any
+    indicateurMss: Any
+    adresseMss: Any
+
+    def __init__(self, index: int, raw: Any, spec: Spec, bad: set[tuple[str, ...]] | None = None) -> None:
         self.index = index
         self.raw = raw
-        if fields is None:
-            fields = spec.extract(raw) if isinstance(raw, dict) else dict.fromkeys(FIELD_NAMES)
-        elif bad:
-            fields = dict(fields)
+        (
+            self.referenceLigne,
+            self.typeDemande,
+            self.couloir,
+            self.typeLogiciel,
+            self.numeroAns,
+            self.numeroBdc,
+            self.dateBdc,
+            self.montantSegurHt,
+            self.finessJuridique,
+            self.siren,
+            self.finessGeographique,
+            self.siret,
+            self.categorieEsms,
+            self.montantHt,
+            self.tauxTva,
+            self.montantTtc,
+            self.montantDemande,
+            self.piecesJointes,
+            self.numeroDemandeAvance,
+            self.dateVa,
+            self.dateFacture,
+            self.montantFacture,
+            self.indicateurMss,
+            self.adresseMss,
+        ) = spec.read_fields(raw) if isinstance(raw, dict) else _ABSENT
         if bad:
             for name, path in spec.fields.items():
-                if any(path[: len(b)] == b or b[: len(path)] == path for b in bad):
-                    fields[name] = None
-        self.f = fields
-        self.pieces = _pieces(fields["piecesJointes"], spec)
-        self.beneficiaries = beneficiary_keys(fields["finessGeographique"], fields["siret"])
+                if name in _FIELDS and any(path[: len(b)] == b or b[: len(path)] == path for b in bad):
+                    setattr(self, name, None)
+        self.pieces = _pieces(self.piecesJointes, spec)
+        self.beneficiaries = beneficiary_keys(self.finessGeographique, self.siret)
+
+    def field(self, name: str) -> Any:
+        """A field by its logical name (None for a name the controls do not read)."""
+        return getattr(self, name) if name in _FIELDS else None
 
     def present(self, name: str, spec: Spec) -> bool:
         """True when the field is in the request, even if it failed the schema."""
@@ -64,6 +114,10 @@ class Piece(NamedTuple):
     name: str
 
 
+#: makes a Piece from a tuple without the Python-level ``Piece.__new__`` (one per request)
+_new_piece = tuple.__new__
+
+
 def _pieces(value: Any, spec: Spec) -> list[Piece]:
     if not isinstance(value, list):
         return []
@@ -75,7 +129,7 @@ def _pieces(value: Any, spec: Spec) -> list[Piece]:
             if type(item) is dict:
                 nature, name = item.get(nature_key), item.get(file_key)
                 if type(nature) is str and type(name) is str:
-                    pieces.append(Piece(index, nature, name))
+                    pieces.append(_new_piece(Piece, (index, nature, name)))
         return pieces
     nature_path = spec.piece_fields.get("nature", ("nature",))
     file_path = spec.piece_fields.get("nomFichier", ("nomFichier",))

@@ -15,7 +15,6 @@ from .registry import line_control
 from .violation import Violation
 
 _AMOUNT_FIELDS = ("montantSegurHt", "montantHt", "montantTtc", "montantDemande", "montantFacture")
-_DATE_FIELDS = ("dateBdc", "dateVa", "dateFacture")
 
 
 @lru_cache(maxsize=65536)
@@ -47,19 +46,18 @@ def clear_identifier_caches() -> None:
 @line_control("siren-key", "siret-key", "siret-siren", "finess-key", "site-identifier")
 def identifiers(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     for line in lines:
-        f = line.f
         i = line.index
-        siren_value = f["siren"]
+        siren_value = line.siren
         siren_valid = siren_value is not None and _siren_ok(siren_value)
         if siren_value is not None and not siren_valid:
             yield Violation("siren-key", ctx.pointer("siren"), {"valeur": siren_value}, i)
-        siret_value = f["siret"]
+        siret_value = line.siret
         if siret_value is not None:
             if not _siret_ok(siret_value):
                 yield Violation("siret-key", ctx.pointer("siret"), {"valeur": siret_value}, i)
             elif siren_valid and siret_value[:9] != siren_value:
                 yield Violation("siret-siren", ctx.pointer("siret"), {"valeur": siret_value, "siren": siren_value}, i)
-        legal, site = f["finessJuridique"], f["finessGeographique"]
+        legal, site = line.finessJuridique, line.finessGeographique
         if legal is not None and not finess_ok(legal):
             yield Violation("finess-key", ctx.pointer("finessJuridique"), {"valeur": legal}, i)
         if site is not None and not finess_ok(site):
@@ -78,32 +76,30 @@ def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     window = ctx.spec.windows.get(ctx.profile.name)
     opening = ctx.spec.af_openings.get(window.af) if window else None
     af_day = opening.astimezone(ctx.spec.timezone).date() if opening else None
+
+    def future(name: str, text: str, line: Line) -> Violation:
+        return Violation("date-future", ctx.pointer(name), {"valeur": text, "dateDepot": today.isoformat()}, line.index)
+
     for line in lines:
-        f = line.f
-        bdc = va = None
-        for name in _DATE_FIELDS:
-            text = f[name]
-            if text is None:
-                continue
-            day = date.fromisoformat(text)
-            if day > today:
-                yield Violation(
-                    "date-future", ctx.pointer(name), {"valeur": text, "dateDepot": today.isoformat()}, line.index
-                )
-            if name == "dateBdc":
-                bdc = day
-            elif name == "dateVa":
-                va = day
+        bdc_text, va_text, invoice_text = line.dateBdc, line.dateVa, line.dateFacture
+        bdc = None if bdc_text is None else date.fromisoformat(bdc_text)
+        va = None if va_text is None else date.fromisoformat(va_text)
+        if bdc is not None and bdc > today:
+            yield future("dateBdc", bdc_text, line)
+        if va is not None and va > today:
+            yield future("dateVa", va_text, line)
+        if invoice_text is not None and date.fromisoformat(invoice_text) > today:
+            yield future("dateFacture", invoice_text, line)
         if bdc is not None and af_day is not None and bdc < af_day:
             yield Violation(
                 "bdc-before-af",
                 ctx.pointer("dateBdc"),
-                {"valeur": f["dateBdc"], "ouverture": af_day.isoformat()},
+                {"valeur": bdc_text, "ouverture": af_day.isoformat()},
                 line.index,
             )
         if va is not None and bdc is not None and va < bdc:
             yield Violation(
-                "va-before-bdc", ctx.pointer("dateVa"), {"valeur": f["dateVa"], "dateBdc": f["dateBdc"]}, line.index
+                "va-before-bdc", ctx.pointer("dateVa"), {"valeur": va_text, "dateBdc": bdc_text}, line.index
             )
 
 
@@ -124,23 +120,21 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     }
     deposit_rate = ctx.taux_tva
     for line in lines:
-        f = line.f
         i = line.index
-        c: dict[str, int] = {}
-        for name in _AMOUNT_FIELDS:
-            value = f[name]
-            if value is not None:
-                amount = cents(value)
-                if amount is None:
-                    yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
-                else:
-                    c[name] = amount
-        rate = f["tauxTva"]
+        # each amount in cents: None when absent, or when it has more than two decimals
+        given = (line.montantSegurHt, line.montantHt, line.montantTtc, line.montantDemande, line.montantFacture)
+        found: list[int | None] = []
+        for name, value in zip(_AMOUNT_FIELDS, given, strict=True):
+            amount = None if value is None else cents(value)
+            if amount is None and value is not None:
+                yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
+            found.append(amount)
+        segur, ht, ttc, requested, _invoice = found
+        rate = line.tauxTva
         if rate is not None and float(rate) != deposit_rate:
             yield Violation(
                 "vat-deposit", ctx.pointer("tauxTva"), {"valeur": _rate(rate), "tauxDepot": _rate(deposit_rate)}, i
             )
-        ht, ttc = c.get("montantHt"), c.get("montantTtc")
         if ht is not None and ttc is not None and rate is not None:
             basis_points = round(float(rate) * 100)
             expected = (ht * (10000 + basis_points) + 5000) // 10000
@@ -151,11 +145,9 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
                     {"valeur": euros(ttc), "montantHt": euros(ht), "tauxTva": _rate(rate), "attendu": euros(expected)},
                     i,
                 )
-        segur = c.get("montantSegurHt")
         if segur is not None and segur <= 0:
             yield Violation("bdc-segur-amount", ctx.pointer("montantSegurHt"), {"valeur": euros(segur)}, i)
-        requested = c.get("montantDemande")
-        category = f["categorieEsms"]
+        category = line.categorieEsms
         ceiling = ceilings.get(category) if category is not None else None
         if category is not None and ceiling is None:
             yield Violation("esms-category", ctx.pointer("categorieEsms"), {"valeur": category}, i)
@@ -188,12 +180,12 @@ def _rate(rate: float) -> str:
 def deposit_consistency(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     required = ctx.spec.required_pieces.get(ctx.profile.type_demande, ())
     for line in lines:
-        ans = line.f["numeroAns"]
+        ans = line.numeroAns
         if ans is not None and ans != ctx.numero_ans:
             yield Violation(
                 "ans-line", ctx.pointer("numeroAns"), {"valeur": ans, "numeroAns": ctx.numero_ans}, line.index
             )
-        if line.f["piecesJointes"] is None:
+        if line.piecesJointes is None:
             continue
         for nature in required:
             for piece in line.pieces:

@@ -7,9 +7,11 @@ from typing import Any
 
 def cents(value: Any) -> int | None:
     """An amount in euros as integer cents, or None if it has more than two decimals."""
+    if type(value) is int:  # whole euros: exact
+        return value * 100
     scaled = value * 100
     whole = round(scaled)
-    return whole if abs(scaled - whole) < 1e-4 else None
+    return whole if -1e-4 < scaled - whole < 1e-4 else None
 
 
 def euros(amount: int) -> str:

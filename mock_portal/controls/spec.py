@@ -86,6 +86,8 @@ class Spec:
     piece_keys: tuple[str, str] | None
     #: reads every logical field of a request in one pass (see :func:`compile_extractor`)
     extract: Callable[[dict[str, Any]], dict[str, Any]] = field(repr=False)
+    #: the same, the values of FIELD_NAMES as a tuple (see :func:`compile_reader`)
+    read_fields: Callable[[dict[str, Any]], tuple[Any, ...]] = field(repr=False)
     codes: dict[str, CodeEntry]
     rule_codes: dict[str, CodeEntry]
     accepted_code: str
@@ -222,8 +224,6 @@ FIELD_NAMES = (
     "adresseMss",
 )
 
-_EMPTY: dict[str, Any] = {}
-
 
 def resolve(value: Any, path: tuple[str, ...]) -> Any:
     """The value at ``path`` (parsed JSON Pointer) in ``value``, or None where a step is missing."""
@@ -241,28 +241,62 @@ def compile_extractor(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str,
     the straight-line code a person would write; a missing or non-object step reads as
     None. Keys appear only as ``repr`` literals, so a spec cannot inject code.
     """
-    lines = ["def extract(raw):", "    e = _EMPTY"]
-    containers: dict[tuple[str, ...], str] = {(): "raw"}
-
-    def container(path: tuple[str, ...]) -> str:
-        if path not in containers:
-            parent = container(path[:-1])
-            name = f"c{len(containers)}"
-            lines.append(f"    {name} = {parent}.get({path[-1]!r}, e)")
-            lines.append(f"    {name} = {name} if type({name}) is dict else e")
-            containers[path] = name
-        return containers[path]
-
-    values = {}
-    for logical, path in fields.items():
-        values[logical] = f"{container(path[:-1])}.get({path[-1]!r})"
-    names = list(dict.fromkeys([*FIELD_NAMES, *fields]))
-    body = ", ".join(f"{name!r}: {values.get(name, 'None')}" for name in names)
-    lines.append(f"    return {{{body}}}")
-    namespace: dict[str, Any] = {"_EMPTY": _EMPTY}
-    exec(compile("\n".join(lines), "<segur field extractor>", "exec"), namespace)
-    extract: Callable[[dict[str, Any]], dict[str, Any]] = namespace["extract"]
+    names, statements = _field_reads(fields)
+    body = ", ".join(f"{name!r}: {names.get(name, 'None')}" for name in dict.fromkeys([*FIELD_NAMES, *fields]))
+    extract: Callable[[dict[str, Any]], dict[str, Any]] = _compiled("extract", statements, f"{{{body}}}")
     return extract
+
+
+def compile_reader(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """As :func:`compile_extractor`, the values of :data:`FIELD_NAMES` only, as a tuple in that
+    order: what a :class:`~mock_portal.controls.line.Line` holds (a tuple is built faster than
+    a dict of 24 keys)."""
+    names, statements = _field_reads(fields)
+    body = ", ".join(names.get(name, "None") for name in FIELD_NAMES)
+    read: Callable[[dict[str, Any]], tuple[Any, ...]] = _compiled("read", statements, f"({body},)")
+    return read
+
+
+def _field_reads(fields: dict[str, tuple[str, ...]]) -> tuple[dict[str, str], list[str]]:
+    """Statements reading each logical field into a local variable, and the variable of each.
+
+    Each object on the way is read once; under an absent or non-object step, the fields are
+    set to None without being looked up (a request of one profile lacks the objects of the
+    others, e.g. an avance has no invoice).
+    """
+    names = {logical: f"v{index}" for index, logical in enumerate(fields)}
+    leaves: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # container path: (key, variable)
+    for logical, path in fields.items():
+        for depth in range(len(path)):
+            leaves.setdefault(path[:depth], [])
+        leaves[path[:-1]].append((path[-1], names[logical]))
+    statements: list[str] = []
+
+    def under(path: tuple[str, ...]) -> list[str]:
+        return [
+            variable for container, found in leaves.items() if container[: len(path)] == path for _, variable in found
+        ]
+
+    def read(path: tuple[str, ...], source: str, indent: str) -> None:
+        for key, variable in leaves[path]:
+            statements.append(f"{indent}{variable} = {source}.get({key!r})")
+        for child in (c for c in leaves if len(c) == len(path) + 1 and c[: len(path)] == path):
+            local = f"c{len(statements)}"
+            statements.append(f"{indent}{local} = {source}.get({child[-1]!r})")
+            statements.append(f"{indent}if type({local}) is dict:")
+            read(child, local, indent + "    ")
+            statements.append(f"{indent}else:")
+            statements.append(f"{indent}    {' = '.join(under(child))} = None")
+
+    read((), "raw", "    ")
+    return names, statements
+
+
+def _compiled(name: str, statements: list[str], returned: str) -> Any:
+    source = "\n".join([f"def {name}(raw):", *statements, f"    return {returned}"])
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<segur field extractor>", "exec"), namespace)
+    return namespace[name]
 
 
 def _flat_keys(nature: tuple[str, ...], file_name: tuple[str, ...]) -> tuple[str, str] | None:
@@ -359,6 +393,7 @@ class _Loader:
                 piece_fields.get("nature", ("nature",)), piece_fields.get("nomFichier", ("nomFichier",))
             ),
             extract=compile_extractor(self._fields(manifest["fields"])),
+            read_fields=compile_reader(self._fields(manifest["fields"])),
             codes=codes,
             rule_codes=rule_codes,
             accepted_code=str(self._need(codes_doc, "acceptedCode", files["codes"])),

@@ -1,0 +1,66 @@
+"""A request as the line controls read it: every logical field, read once, whatever the spec's pointers."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+import orjson
+import pytest
+
+from mock_portal.controls.line import Line
+from mock_portal.controls.spec import FIELD_NAMES, compile_extractor, compile_reader
+from tests._support.paths import SPEC, example
+
+
+def test_a_line_holds_the_logical_fields_in_their_order() -> None:
+    """Line unpacks the reader's tuple into its attributes: both follow FIELD_NAMES."""
+    hints = [name for name in typing.get_type_hints(Line) if name in FIELD_NAMES]
+    assert hints == list(FIELD_NAMES), f"Expected: {list(FIELD_NAMES)}. Received: {hints}"
+
+
+@pytest.mark.parametrize("name", ["ms1-avance", "ms2-avance", "ms1-solde"])
+def test_a_line_reads_what_the_extractor_reads(name: str) -> None:
+    """Each field of each example request, read through the Line, equals the extractor's."""
+    for index, raw in enumerate(orjson.loads(example(name).read_bytes())["demandes"]):
+        line = Line(index, raw, SPEC)
+        expected = SPEC.extract(raw)
+        received = {field: line.field(field) for field in FIELD_NAMES}
+        assert received == {field: expected[field] for field in FIELD_NAMES}
+        assert SPEC.read_fields(raw) == tuple(expected[field] for field in FIELD_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({}, {"a": None, "b": None, "c": None, "d": None}),
+        ({"x": 5, "top": "t"}, {"a": 5, "b": None, "c": None, "d": "t"}),
+        ({"x": {"y": [1], "z": {"w": 2}}}, {"a": {"y": [1], "z": {"w": 2}}, "b": [1], "c": 2, "d": None}),
+        (
+            {"x": {"y": None, "z": "not an object"}},
+            {"a": {"y": None, "z": "not an object"}, "b": None, "c": None, "d": None},
+        ),
+        ({"x": {"z": {}}}, {"a": {"z": {}}, "b": None, "c": None, "d": None}),
+    ],
+)
+def test_the_compiled_readers_follow_any_pointers(raw: dict[str, Any], expected: dict[str, Any]) -> None:
+    """An absent or non-object step reads as None; a field may also be the object holding others."""
+    fields = {"a": ("x",), "b": ("x", "y"), "c": ("x", "z", "w"), "d": ("top",)}
+    extracted = compile_extractor(fields)(raw)
+    assert {name: extracted[name] for name in fields} == expected
+    assert all(extracted[name] is None for name in FIELD_NAMES)  # the spec maps none of them
+    assert compile_reader(fields)(raw) == (None,) * len(FIELD_NAMES)
+
+
+def test_a_request_that_is_not_an_object_has_no_field() -> None:
+    line = Line(0, ["not", "an", "object"], SPEC)
+    assert all(line.field(name) is None for name in FIELD_NAMES)
+    assert (line.pieces, line.beneficiaries) == ([], ())
+
+
+def test_fields_the_schema_found_wrong_read_as_none() -> None:
+    raw = orjson.loads(example("ms1-avance").read_bytes())["demandes"][0]
+    line = Line(0, raw, SPEC, bad={("montants",), ("etablissement", "siret")})
+    assert (line.montantHt, line.montantTtc, line.tauxTva, line.montantDemande) == (None, None, None, None)
+    assert line.siret is None and line.finessGeographique == raw["etablissement"]["finessGeographique"]
+    assert line.present("montantHt", SPEC)
