@@ -326,11 +326,10 @@ class SqliteHistory:
         self._references, self._bdcs, self._avances = set(references), set(bdcs), set(avances)
         self._sites = {k for k in beneficiaries if k.startswith(("FINESS ", "SIRET "))}
 
-    def _first(self, rows: list[sqlite3.Row] | None, keep: Any) -> StoredRequest | None:
-        if rows:
-            for row in rows:
-                if keep(row):
-                    return self._stored(row)
+    def _first(self, rows: list[sqlite3.Row], keep: Any) -> StoredRequest | None:
+        for row in rows:
+            if keep(row):
+                return self._stored(row)
         return None
 
     def _one(self, sql: str, *args: Any) -> StoredRequest | None:
@@ -361,8 +360,9 @@ class SqliteHistory:
         )
 
     def by_reference(self, reference: str) -> StoredRequest | None:
-        if reference in self._references:
-            return self._first(self._by_reference.get(reference), self._live)
+        if reference in self._references:  # prepared: most values match nothing stored
+            rows = self._by_reference.get(reference)
+            return self._first(rows, self._live) if rows else None
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND reference_ligne = ? AND statut != ?",
             self.editor_id,
@@ -372,9 +372,8 @@ class SqliteHistory:
 
     def by_bdc(self, numero_bdc: str, type_demande: str) -> StoredRequest | None:
         if numero_bdc in self._bdcs:
-            return self._first(
-                self._by_bdc.get(numero_bdc), lambda r: self._live(r) and r["type_demande"] == type_demande
-            )
+            rows = self._by_bdc.get(numero_bdc)
+            return self._first(rows, lambda r: self._live(r) and r["type_demande"] == type_demande) if rows else None
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND numero_bdc = ? AND type_demande = ? AND statut != ?",
             self.editor_id,
@@ -415,7 +414,8 @@ class SqliteHistory:
 
     def solde_of(self, numero_avance: str) -> StoredRequest | None:
         if numero_avance in self._avances:
-            return self._first(self._by_avance.get(numero_avance), self._live)
+            rows = self._by_avance.get(numero_avance)
+            return self._first(rows, self._live) if rows else None
         return self._one(
             "SELECT * FROM requests WHERE editor_id = ? AND numero_avance = ? AND statut != ?",
             self.editor_id,
