@@ -123,13 +123,15 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
         i = line.index
         # each amount in cents: None when absent, or when it has more than two decimals
         given = (line.montantSegurHt, line.montantHt, line.montantTtc, line.montantDemande, line.montantFacture)
-        found: list[int | None] = []
-        for name, value in zip(_AMOUNT_FIELDS, given, strict=True):
-            amount = None if value is None else cents(value)
-            if amount is None and value is not None:
-                yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
-            found.append(amount)
-        segur, ht, ttc, requested, _invoice = found
+        segur = None if given[0] is None else cents(given[0])
+        ht = None if given[1] is None else cents(given[1])
+        ttc = None if given[2] is None else cents(given[2])
+        requested = None if given[3] is None else cents(given[3])
+        invoice = None if given[4] is None else cents(given[4])
+        if (segur, ht, ttc, requested, invoice).count(None) > given.count(None):
+            for name, value in zip(_AMOUNT_FIELDS, given, strict=True):
+                if value is not None and cents(value) is None:
+                    yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
         rate = line.tauxTva
         if rate is not None and float(rate) != deposit_rate:
             yield Violation(
