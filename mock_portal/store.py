@@ -312,9 +312,16 @@ class SqliteHistory:
         return rows
 
     def prepare(self, *, references: set[str], bdcs: set[str], beneficiaries: set[str], avances: set[str]) -> None:
-        """Load at once what the lines of one file can match (called by the controls' engine)."""
-        finess = {k.removeprefix("FINESS ") for k in beneficiaries if k.startswith("FINESS ")}
-        sirets = {k.removeprefix("SIRET ") for k in beneficiaries if k.startswith("SIRET ")}
+        """Load at once what the lines of one file can match (called by the controls' engine,
+        which hands over its sets: they are kept, not copied)."""
+        finess: set[str] = set()
+        sirets: set[str] = set()
+        self._sites = set()
+        for key in beneficiaries:
+            kind, _, value = key.partition(" ")
+            if kind in ("FINESS", "SIRET"):
+                (finess if kind == "FINESS" else sirets).add(value)
+                self._sites.add(key)
         self._by_reference = _by_value(self._select("reference_ligne", references, mine=True), "reference_ligne")
         self._by_bdc = _by_value(self._select("numero_bdc", bdcs, mine=True), "numero_bdc")
         self._by_site = _by_value(
@@ -323,8 +330,7 @@ class SqliteHistory:
         self._by_site.update(_by_value(self._select("siret", sirets, mine=False), "siret", "SIRET "))
         self._by_avance = _by_value(self._select("numero_avance", avances, mine=True), "numero_avance")
         self._rows = {row["numero"]: row for row in self._select("numero", avances, mine=True)}
-        self._references, self._bdcs, self._avances = set(references), set(bdcs), set(avances)
-        self._sites = {k for k in beneficiaries if k.startswith(("FINESS ", "SIRET "))}
+        self._references, self._bdcs, self._avances = references, bdcs, avances
 
     def _first(self, rows: list[sqlite3.Row], keep: Any) -> StoredRequest | None:
         for row in rows:
