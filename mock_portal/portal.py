@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import hashlib
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -456,8 +458,8 @@ class Portal:
         """Simuler: the automatic controls in real time on the JSON; nothing is stored."""
         deposit = self._deposit(editor, type_demande, numero_ans, taux_tva)
         history = SqliteHistory(self.store, editor["id"], self.spec.statuts["rejetee"])
-        answer = check_deposit(data, deposit, spec=self.spec, history=history, mode=SIMULATION)
-        return answer.to_json()
+        with _collector_paused():
+            return check_deposit(data, deposit, spec=self.spec, history=history, mode=SIMULATION).to_json()
 
     def import_deposit(
         self,
@@ -475,16 +477,17 @@ class Portal:
         report = attachment_report(data, attachments, self.spec)
         with self.store.transaction():
             history = SqliteHistory(self.store, editor["id"], self.spec.statuts["rejetee"])
-            answer = check_deposit(
-                data,
-                deposit,
-                spec=self.spec,
-                history=history,
-                attachments=report,
-                mode=IMPORT,
-                numbering=self._numbering,
-            )
-            body = answer.to_json()
+            with _collector_paused():
+                answer = check_deposit(
+                    data,
+                    deposit,
+                    spec=self.spec,
+                    history=history,
+                    attachments=report,
+                    mode=IMPORT,
+                    numbering=self._numbering,
+                )
+                body = answer.to_json()
             cursor = self.store.db.execute(
                 "INSERT INTO deposits(editor_id, type_demande, numero_ans, taux_tva, at, statut, answer, file_sha256, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1044,6 +1047,25 @@ class Portal:
             "SELECT id, email FROM enrolments WHERE (? IS NULL OR statut = ?) ORDER BY id DESC", (label, label)
         ).fetchall()
         return [{**self.enrolment_json(r["id"]), "email": r["email"]} for r in rows]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the controls answer a file.
+
+    The controls allocate thousands of containers (the parsed file, a line object per request,
+    the answer) that stay referenced until the answer is built and form no cycle: the collector,
+    triggered by the count of allocations, would only traverse them, several times per file
+    (about 6 % of a simulate of 200 requests). Reference counting still frees them; whatever
+    the collector would have found is found when it resumes, at the end. With threads, the
+    first to pause it resumes it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_clock(moment: datetime, field: str) -> None:

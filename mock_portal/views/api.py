@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections import Counter
+from operator import itemgetter
 from typing import Any
 
 from flask import Blueprint, Response, g, request
@@ -78,7 +79,7 @@ def _deposit_fields() -> tuple[Any, Any, Any]:
 def _summary(data: bytes, answer: dict[str, Any]) -> dict[str, Any]:
     """What the journal keeps of a simulate or an import: the file's digest (to tell the same
     file deposited again), its verdict and the count of each code."""
-    codes = Counter(line["codetraitement"] for line in answer["lignes"])
+    codes = Counter(map(itemgetter("codetraitement"), answer["lignes"]))
     return {
         "sha256": hashlib.sha256(data).hexdigest(),
         "taille": len(data),
