@@ -311,9 +311,10 @@ class SqliteHistory:
         ).fetchall()
         return rows
 
-    def prepare(self, *, references: set[str], bdcs: set[str], beneficiaries: set[str], avances: set[str]) -> None:
+    def prepare(self, *, references: set[str], bdcs: set[str], beneficiaries: set[str], avances: set[str]) -> bool:
         """Load at once what the lines of one file can match (called by the controls' engine,
-        which hands over its sets: they are kept, not copied)."""
+        which hands over its sets: they are kept, not copied). False when nothing stored
+        matches any of the values."""
         finess: set[str] = set()
         sirets: set[str] = set()
         self._sites = set()
@@ -331,6 +332,7 @@ class SqliteHistory:
         self._by_avance = _by_value(self._select("numero_avance", avances, mine=True), "numero_avance")
         self._rows = {row["numero"]: row for row in self._select("numero", avances, mine=True)}
         self._references, self._bdcs, self._avances = references, bdcs, avances
+        return bool(self._by_reference or self._by_bdc or self._by_site or self._by_avance or self._rows)
 
     def _first(self, rows: list[sqlite3.Row], keep: Any) -> StoredRequest | None:
         for row in rows:

@@ -85,7 +85,9 @@ class History(Protocol):
 
     A history backed by a store may also offer ``prepare(*, references, bdcs, beneficiaries,
     avances)``: the engine then calls it once per file with the values its lines carry, so
-    that the lookups need not query one by one.
+    that the lookups need not query one by one. It may return False to say that nothing
+    stored matches any of those values (every lookup of them would find nothing): the
+    controls then skip the lookups whose only outcome would be a violation for a match.
     """
 
     def by_reference(self, reference: str) -> StoredRequest | None: ...

@@ -77,14 +77,17 @@ def check_deposit(
     for violation in _schema(stage.document, profile.name, spec, lines):
         by_line[violation.line or 0].append(violation)
     prepare = getattr(history, "prepare", None)
+    matched = None
     if prepare is not None:  # a stored history may fetch what the lines can match in one go
-        prepare(
+        matched = prepare(
             references={v for line in lines if isinstance(v := line.referenceLigne, str)},
             bdcs={v for line in lines if isinstance(v := line.numeroBdc, str)},
             beneficiaries={key for line in lines for key in line.beneficiaries},
             avances={v for line in lines if isinstance(v := line.numeroDemandeAvance, str)},
         )
-    ctx = CheckContext(spec, profile, stage.at, float(deposit.taux_tva), stage.numero_ans or "", history)
+    ctx = CheckContext(
+        spec, profile, stage.at, float(deposit.taux_tva), stage.numero_ans or "", history, matched is not False
+    )
     enforced = spec.rule_codes
     for registered in LINE_CONTROLS:
         if any(rule in enforced for rule in registered.rules):

@@ -50,6 +50,8 @@ def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vio
 
 @line_control("dup-ref-deposited", "dup-bdc-deposited", "beneficiary-financed")
 def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    if not ctx.stored_matches:  # each lookup would find nothing (a first deposit, most often)
+        return
     history = ctx.history
     type_demande = ctx.profile.type_demande
     is_avance = type_demande == ctx.spec.deposit_types.get("avance")
