@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from stdnum import luhn
 from stdnum.fr import siren, siret
@@ -119,6 +120,7 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
         for category, ceiling in ctx.spec.ceilings.get(ctx.profile.type_logiciel, {}).items()
     }
     deposit_rate = ctx.taux_tva
+    rates: dict[Any, tuple[bool, int]] = {}  # rate: (differs from the deposit's, in basis points)
     for line in lines:
         i = line.index
         # each amount in cents: None when absent, or when it has more than two decimals
@@ -128,17 +130,28 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
         ttc = None if given[2] is None else cents(given[2])
         requested = None if given[3] is None else cents(given[3])
         invoice = None if given[4] is None else cents(given[4])
-        if (segur, ht, ttc, requested, invoice).count(None) > given.count(None):
+        if (
+            (segur is None and given[0] is not None)
+            or (ht is None and given[1] is not None)
+            or (ttc is None and given[2] is not None)
+            or (requested is None and given[3] is not None)
+            or (invoice is None and given[4] is not None)
+        ):
             for name, value in zip(_AMOUNT_FIELDS, given, strict=True):
                 if value is not None and cents(value) is None:
                     yield Violation("amount-decimals", ctx.pointer(name), {"valeur": value}, i)
         rate = line.tauxTva
-        if rate is not None and float(rate) != deposit_rate:
+        if rate is None:
+            other_rate, basis_points = False, 0
+        elif (known := rates.get(rate)) is not None:
+            other_rate, basis_points = known
+        else:  # a file has a rate or two: each worked out once
+            other_rate, basis_points = rates[rate] = (float(rate) != deposit_rate, round(float(rate) * 100))
+        if other_rate:
             yield Violation(
                 "vat-deposit", ctx.pointer("tauxTva"), {"valeur": _rate(rate), "tauxDepot": _rate(deposit_rate)}, i
             )
         if ht is not None and ttc is not None and rate is not None:
-            basis_points = round(float(rate) * 100)
             expected = (ht * (10000 + basis_points) + 5000) // 10000
             if expected != ttc:
                 yield Violation(
