@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from .context import History, beneficiary_keys
 from .spec import FIELD_NAMES, Profile, Spec, resolve
 
-_ABSENT = (None,) * len(FIELD_NAMES)  # the fields of a request that is not an object
+_NOTHING: dict[str, Any] = {}  # what a request that is not an object gives: no field
 _FIELDS = frozenset(FIELD_NAMES)
 
 
@@ -25,7 +25,7 @@ class Line:
     # cheapest to fill and to read
     __slots__ = ("beneficiaries", "index", "pieces", "raw", *FIELD_NAMES)
 
-    # the fields, in the order of FIELD_NAMES (their values are as in the JSON file)
+    # the fields (FIELD_NAMES), set by the spec's compiled reader; values as in the JSON file
     referenceLigne: Any
     typeDemande: Any
     couloir: Any
@@ -54,32 +54,7 @@ class Line:
     def __init__(self, index: int, raw: Any, spec: Spec, bad: set[tuple[str, ...]] | None = None) -> None:
         self.index = index
         self.raw = raw
-        (
-            self.referenceLigne,
-            self.typeDemande,
-            self.couloir,
-            self.typeLogiciel,
-            self.numeroAns,
-            self.numeroBdc,
-            self.dateBdc,
-            self.montantSegurHt,
-            self.finessJuridique,
-            self.siren,
-            self.finessGeographique,
-            self.siret,
-            self.categorieEsms,
-            self.montantHt,
-            self.tauxTva,
-            self.montantTtc,
-            self.montantDemande,
-            self.piecesJointes,
-            self.numeroDemandeAvance,
-            self.dateVa,
-            self.dateFacture,
-            self.montantFacture,
-            self.indicateurMss,
-            self.adresseMss,
-        ) = spec.read_fields(raw) if isinstance(raw, dict) else _ABSENT
+        spec.read_into(self, raw if isinstance(raw, dict) else _NOTHING)
         if bad:
             for name, path in spec.fields.items():
                 if name in _FIELDS and any(path[: len(b)] == b or b[: len(path)] == path for b in bad):
@@ -150,6 +125,8 @@ class CheckContext:
     taux_tva: float
     numero_ans: str
     history: History
+    #: False when the history said that nothing it stores matches the file's values
+    stored_matches: bool = True
 
     @property
     def day(self) -> date:

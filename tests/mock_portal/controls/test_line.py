@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -13,10 +14,11 @@ from mock_portal.controls.spec import FIELD_NAMES, compile_extractor, compile_re
 from tests._support.paths import SPEC, example
 
 
-def test_a_line_holds_the_logical_fields_in_their_order() -> None:
-    """Line unpacks the reader's tuple into its attributes: both follow FIELD_NAMES."""
+def test_a_line_declares_every_logical_field() -> None:
+    """The spec's reader sets the FIELD_NAMES attributes of a line: each is declared (typed, slot)."""
     hints = [name for name in typing.get_type_hints(Line) if name in FIELD_NAMES]
     assert hints == list(FIELD_NAMES), f"Expected: {list(FIELD_NAMES)}. Received: {hints}"
+    assert set(FIELD_NAMES) <= set(Line.__slots__)
 
 
 @pytest.mark.parametrize("name", ["ms1-avance", "ms2-avance", "ms1-solde"])
@@ -27,7 +29,6 @@ def test_a_line_reads_what_the_extractor_reads(name: str) -> None:
         expected = SPEC.extract(raw)
         received = {field: line.field(field) for field in FIELD_NAMES}
         assert received == {field: expected[field] for field in FIELD_NAMES}
-        assert SPEC.read_fields(raw) == tuple(expected[field] for field in FIELD_NAMES)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,19 @@ def test_the_compiled_readers_follow_any_pointers(raw: dict[str, Any], expected:
     extracted = compile_extractor(fields)(raw)
     assert {name: extracted[name] for name in fields} == expected
     assert all(extracted[name] is None for name in FIELD_NAMES)  # the spec maps none of them
-    assert compile_reader(fields)(raw) == (None,) * len(FIELD_NAMES)
+    target = SimpleNamespace()
+    compile_reader(fields)(target, raw)
+    assert vars(target) == dict.fromkeys(FIELD_NAMES)  # only FIELD_NAMES are set, here to None
+
+
+def test_the_line_reader_follows_the_specs_pointers() -> None:
+    fields = {"siren": ("a", "b", "siren"), "siret": ("a", "siret"), "referenceLigne": ("ref",), "other": ("a",)}
+    target = SimpleNamespace()
+    compile_reader(fields)(target, {"a": {"b": {"siren": "1"}, "siret": "2"}, "ref": "R"})
+    assert (target.siren, target.siret, target.referenceLigne) == ("1", "2", "R")
+    assert not hasattr(target, "other") and target.montantHt is None
+    compile_reader(fields)(target, {"a": {"b": 3}})
+    assert (target.siren, target.siret, target.referenceLigne) == (None, None, None)
 
 
 def test_a_request_that_is_not_an_object_has_no_field() -> None:
