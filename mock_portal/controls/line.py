@@ -23,7 +23,7 @@ class Line:
 
     # the controls read a few dozen fields per request, 200 requests per file: slots are the
     # cheapest to fill and to read
-    __slots__ = ("beneficiaries", "index", "pieces", "raw", *FIELD_NAMES)
+    __slots__ = ("_pieces", "_spec", "beneficiaries", "index", "raw", *FIELD_NAMES)
 
     # the fields (FIELD_NAMES), set by the spec's compiled reader; values as in the JSON file
     referenceLigne: Any
@@ -59,8 +59,28 @@ class Line:
             for name, path in spec.fields.items():
                 if name in _FIELDS and any(path[: len(b)] == b or b[: len(path)] == path for b in bad):
                     setattr(self, name, None)
-        self.pieces = _pieces(self.piecesJointes, spec)
+        self._spec = spec
+        self._pieces: list[Piece] | None = None  # read on first use (a simulation needs their kinds only)
         self.beneficiaries = beneficiary_keys(self.finessGeographique, self.siret)
+
+    @property
+    def pieces(self) -> list[Piece]:
+        """The attachments the request names: items with a text kind and a text file name."""
+        if self._pieces is None:
+            self._pieces = _pieces(self.piecesJointes, self._spec)
+        return self._pieces
+
+    def names_piece(self, nature: str) -> bool:
+        """True when one of :attr:`pieces` is of kind ``nature``; on the usual flat items, found
+        without making the pieces."""
+        keys = self._spec.piece_keys
+        if self._pieces is not None or keys is None or not isinstance(self.piecesJointes, list):
+            return any(piece.nature == nature for piece in self.pieces)
+        nature_key, file_key = keys
+        for item in self.piecesJointes:
+            if type(item) is dict and item.get(nature_key) == nature and type(item.get(file_key)) is str:
+                return True
+        return False
 
     def field(self, name: str) -> Any:
         """A field by its logical name (None for a name the controls do not read)."""

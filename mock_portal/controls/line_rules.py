@@ -203,8 +203,5 @@ def deposit_consistency(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
         if line.piecesJointes is None:
             continue
         for nature in required:
-            for piece in line.pieces:
-                if piece.nature == nature:
-                    break
-            else:  # no piece of that kind
+            if not line.names_piece(nature):
                 yield Violation("required-attachment", ctx.pointer("piecesJointes"), {"nature": nature}, line.index)

@@ -77,3 +77,23 @@ def test_fields_the_schema_found_wrong_read_as_none() -> None:
     assert (line.montantHt, line.montantTtc, line.tauxTva, line.montantDemande) == (None, None, None, None)
     assert line.siret is None and line.finessGeographique == raw["etablissement"]["finessGeographique"]
     assert line.present("montantHt", SPEC)
+
+
+@pytest.mark.parametrize(
+    ("items", "named"),
+    [
+        ([{"nature": "BDC", "nomFichier": "a.pdf"}], {"BDC"}),
+        ([{"nature": "BDC"}, {"nature": "VA", "nomFichier": "v.pdf"}], {"VA"}),  # no file name: no piece
+        ([{"nature": 3, "nomFichier": "a.pdf"}, "BDC", None], set()),
+        ("not a list", set()),
+        ([], set()),
+    ],
+)
+def test_a_line_names_the_kinds_its_pieces_list(items: Any, named: set[str]) -> None:
+    """names_piece answers, without making the pieces, what the pieces say."""
+    raw = orjson.loads(example("ms1-avance").read_bytes())["demandes"][0]
+    raw["piecesJointes"] = items
+    for nature in ("BDC", "VA", "FACTURE"):
+        assert Line(0, raw, SPEC).names_piece(nature) is (nature in named)
+        line = Line(0, raw, SPEC)
+        assert {piece.nature for piece in line.pieces} == named and line.names_piece(nature) is (nature in named)
