@@ -17,8 +17,9 @@ Both receive the same POST /api/simulations (multipart: ``fichier`` = the 200-re
 ms1-avance bundle, typeDemande, numeroAns, tauxTva; Authorization: Bearer) from 4 client
 threads (``http.client``, keep-alive asked for; gunicorn's sync workers close the
 connection after each answer, so each request opens a new loopback connection). Every
-answer is checked. After a warm-up, the measures are taken in time-bounded windows that
-alternate between the two servers. The load generator runs on the same cores as the
+answer is checked. After a warm-up, the measures are taken in rounds of two time-bounded
+windows, one per server, back to back (the order swapped every round); the ratio is that of
+the throughputs over all the windows. The load generator runs on the same cores as the
 servers: its CPU time is reported next to theirs. See README.md.
 """
 
@@ -74,9 +75,10 @@ DISTURBED_SHARE = 0.05  # other processes' share of the machine above which the 
 
 @dataclass(frozen=True)
 class Budget:
-    """``warmup_s`` of load on each server first, then ``rounds`` windows of ``window_s`` per
-    server, alternating (full, minimal, full, minimal...); a window stops sending at its end
-    and waits for the requests in flight."""
+    """``warmup_s`` of load on each server first, then ``rounds`` rounds of one window of
+    ``window_s`` per server, back to back, the order swapped every round (full then minimal,
+    minimal then full...); a window stops sending at its end and waits for the requests in
+    flight."""
 
     warmup_s: float
     rounds: int
@@ -84,9 +86,15 @@ class Budget:
 
 
 BUDGETS = {
-    "full": Budget(warmup_s=3.0, rounds=2, window_s=5.0),  # 10 s measured per server
+    "full": Budget(warmup_s=3.0, rounds=10, window_s=2.5),  # 25 s measured per server
     "quick": Budget(warmup_s=1.0, rounds=1, window_s=2.0),
 }
+
+
+def paired_ratios(full: list[float], minimal: list[float]) -> list[float]:
+    """Full / minimal throughput of each round: two windows side by side in time, so that a
+    change of the machine's speed (other processes, the hypervisor) weighs on both."""
+    return [f / m if m else math.nan for f, m in zip(full, minimal, strict=True)]
 
 
 # --------------------------------------------------------------------------- servers
@@ -633,9 +641,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             warmup = {name: run_window(t, body, args.clients, budget.warmup_s) for name, t in targets.items()}
             windows: dict[str, list[Window]] = {name: [] for name in targets}
-            for _ in range(budget.rounds):
-                for name, target in targets.items():
-                    windows[name].append(run_window(target, body, args.clients, budget.window_s))
+            for round_ in range(budget.rounds):
+                order = list(targets.values()) if round_ % 2 == 0 else list(targets.values())[::-1]
+                for target in order:
+                    windows[target.name].append(run_window(target, body, args.clients, budget.window_s))
             for name in targets:
                 results[name] = summarise(windows[name], cpus)
                 results[name]["warmup"] = {
@@ -660,6 +669,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"bench_portal: the {server.name} server logged errors:\n{server.tail()}", file=sys.stderr)
 
     minimal_rate = results["minimal"]["throughput_per_s"]
+    rounds = paired_ratios(results["full"]["per_window_per_s"], results["minimal"]["per_window_per_s"])
+    results["ratio_per_round"] = rounds
+    results["ratio_median_of_rounds"] = statistics.median(rounds)
+    # judged: the throughputs over all the windows, many short ones alternated, so that the
+    # machine's changes of speed (quicker than a round, on a shared machine) average out
     results["ratio"] = results["full"]["throughput_per_s"] / minimal_rate if minimal_rate else math.nan
     rows = rows_of(results, args.workers)
     print()
@@ -679,6 +693,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         for sample in r["error_samples"]:
             print(f"  error: {sample}")
+    per_round = ", ".join(f"{x:.2f}" for x in results["ratio_per_round"])
+    print(
+        f"\nratio full / minimal per round (two windows side by side): {per_round}; "
+        f"median {results['ratio_median_of_rounds']:.3f}"
+    )
     if "database_bytes" in results["full"]:
         print(f"full: SQLite file (and WAL) after the run: {results['full']['database_bytes'] / 1e6:.1f} MB")
 
