@@ -117,16 +117,6 @@ def status_export(spec: Spec, seed: int, wave: str = "ms1") -> AnswerCase:
 
     paths = _paths(spec)
     drawn = make_bundle(seed, profile=f"{wave}-avance", size=len(paths) + 1, spec=spec)
-    enrolled = {"ms1": "ANS-MS1-DUI-0042", "ms2": "ANS-MS2-DPE-0107"}[wave]
-    for line in drawn.bundle["demandes"]:
-        line["logiciel"]["numeroReferencementAns"] = enrolled
-    pieces = list(bundle_pieces(drawn.bundle, spec, seed=seed))
-    last = {p["nomFichier"] for p in drawn.bundle["demandes"][-1].get("piecesJointes", [])}
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, content in pieces:
-            if name not in last:  # the last request's pieces are missing: it is created incomplete
-                zipped.writestr(name, content)
     with tempfile.TemporaryDirectory(prefix="segur-export-") as tmp:
         app = create_app({"DATABASE": str(Path(tmp) / "export.sqlite3"), "ADMIN_TOKEN": "export", "TESTING": True})
         client = app.test_client()
@@ -136,6 +126,19 @@ def status_export(spec: Spec, seed: int, wave: str = "ms1") -> AnswerCase:
             "/api/login", json={"login": app.config["DEMO_LOGIN"], "password": app.config["DEMO_PASSWORD"]}
         ).json
         editor = {"Authorization": f"Bearer {token['token']}"}
+        me: Any = client.get("/api/me", headers=editor).json
+        software = spec.profiles[f"{wave}-avance"].type_logiciel
+        enrolled = next((e["numeroAns"] for e in me["enrolements"] if e["typeLogiciel"] == software), None)
+        if enrolled is None:
+            raise KitError(f"the mock's demo editor is enrolled for no {software} software")
+        for line in drawn.bundle["demandes"]:
+            line["logiciel"]["numeroReferencementAns"] = enrolled
+        last = {p["nomFichier"] for p in drawn.bundle["demandes"][-1].get("piecesJointes", [])}
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            for name, content in bundle_pieces(drawn.bundle, spec, seed=seed):
+                if name not in last:  # the last request's pieces are missing: it is created incomplete
+                    zipped.writestr(name, content)
         response = client.post(
             "/api/imports",
             data={

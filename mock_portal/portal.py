@@ -1028,17 +1028,18 @@ class Portal:
     def outbox(self, limit: int = 200) -> list[dict[str, Any]]:
         """The latest mails sent by the portal, newest first (the gestionnaire's view of the outbox)."""
         rows = self.store.db.execute("SELECT * FROM mails ORDER BY id DESC LIMIT ?", (max(1, limit),)).fetchall()
-        return [
-            {
-                "id": r["id"],
-                "date": r["at"],
-                "destinataire": r["destinataire"],
-                "objet": r["objet"],
-                "corps": r["corps"],
-                "numeroDemande": r["numero"],
-            }
-            for r in rows
-        ]
+        return [{"id": r["id"], **mail_json(r)} for r in rows]
+
+    def mails_of(self, editor_id: int) -> list[dict[str, Any]]:
+        """The mails sent to an editor, oldest first."""
+        rows = self.store.db.execute("SELECT * FROM mails WHERE editor_id = ? ORDER BY id", (editor_id,)).fetchall()
+        return [mail_json(r) for r in rows]
+
+    def reset(self, demo_login: str, demo_password: str, admin_token: str | None) -> dict[str, str]:
+        """Erase every state, then seed again as at first start (the admin API's and the
+        gestionnaire page's reset)."""
+        self.store.reset()
+        return self.seed(demo_login, demo_password, admin_token)
 
     def enrolments_list(self, statut: str | None = None) -> list[dict[str, Any]]:
         """Every enrolment (or those with a status key or label), newest first, with its email."""
@@ -1108,6 +1109,17 @@ class _Excluding:
 
     def solde_of(self, numero_avance: str) -> Any:
         return self._keep(self.inner.solde_of(numero_avance))
+
+
+def mail_json(row: sqlite3.Row) -> dict[str, Any]:
+    """A sent mail as the API and the pages show it."""
+    return {
+        "date": row["at"],
+        "destinataire": row["destinataire"],
+        "objet": row["objet"],
+        "corps": row["corps"],
+        "numeroDemande": row["numero"],
+    }
 
 
 def portal_for(store: Store, spec: Spec, flows: Workflows | None = None) -> Portal:

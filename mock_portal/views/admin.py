@@ -108,11 +108,8 @@ def set_clock() -> Response:
 
 @blueprint.post("/reset")
 def reset() -> Response:
-    found = portal()
-    found.store.reset()
-    seeded = found.seed(
-        current_app.config["DEMO_LOGIN"], current_app.config["DEMO_PASSWORD"], current_app.config["ADMIN_TOKEN"]
-    )
+    config = current_app.config
+    seeded = portal().reset(config["DEMO_LOGIN"], config["DEMO_PASSWORD"], config["ADMIN_TOKEN"])
     return json_response({"reinitialise": True, "login": seeded["login"]})
 
 
@@ -271,19 +268,4 @@ def journal() -> Response:
 
 @blueprint.get("/mails")
 def outbox() -> Response:
-    rows = portal().store.db.execute("SELECT * FROM mails ORDER BY id DESC LIMIT ?", (_limit(),)).fetchall()
-    return json_response(
-        {
-            "courriels": [
-                {
-                    "id": r["id"],
-                    "date": r["at"],
-                    "destinataire": r["destinataire"],
-                    "objet": r["objet"],
-                    "corps": r["corps"],
-                    "numeroDemande": r["numero"],
-                }
-                for r in reversed(rows)
-            ]
-        }
-    )
+    return json_response({"courriels": portal().outbox(_limit())[::-1]})  # oldest first

@@ -174,19 +174,4 @@ def document(numero: str, document_id: int) -> Response:
 
 @blueprint.get("/mails")
 def mails() -> Response:
-    current = editor()
-    rows = portal().store.db.execute("SELECT * FROM mails WHERE editor_id = ? ORDER BY id", (current["id"],)).fetchall()
-    return json_response(
-        {
-            "courriels": [
-                {
-                    "date": r["at"],
-                    "destinataire": r["destinataire"],
-                    "objet": r["objet"],
-                    "corps": r["corps"],
-                    "numeroDemande": r["numero"],
-                }
-                for r in rows
-            ]
-        }
-    )
+    return json_response({"courriels": portal().mails_of(editor()["id"])})

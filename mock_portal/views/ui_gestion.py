@@ -130,10 +130,8 @@ def gestion_reinitialiser() -> Page:
     if request.form.get("confirmation") != "oui":
         flash("Cochez la case de confirmation pour tout effacer.", "erreur")
         return redirect(url_for("pages.gestion"))
-    found = portal()
-    found.store.reset()
     config = current_app.config
-    found.seed(config["DEMO_LOGIN"], config["DEMO_PASSWORD"], config["ADMIN_TOKEN"])
+    portal().reset(config["DEMO_LOGIN"], config["DEMO_PASSWORD"], config["ADMIN_TOKEN"])
     session.pop("editeur", None)
     session.pop("depot_prepare", None)
     flash("Portail réinitialisé : toutes les données sont effacées, le compte de démonstration est recréé.", "succes")
