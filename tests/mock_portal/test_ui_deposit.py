@@ -33,11 +33,6 @@ from tests._support.portal import admin_headers, enrolment_form, make_app
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"))
-
-
-@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     client = app.test_client()
     sign_in(client)

@@ -6,28 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from generators.pdf import pdf_document
 from tests._support.pages import csrf, field_error, flashes, html_text, sign_in
-from tests._support.portal import admin_headers, make_app
+from tests._support.portal import admin_headers
 
 PDF = pdf_document("Pièce", ["pièce d'enrôlement de test"])
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def step(client: FlaskClient, name: str, action: str = "suivant", **fields: Any) -> tuple[int, str, str | None]:

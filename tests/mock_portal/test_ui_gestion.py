@@ -6,24 +6,11 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from tests._support.pages import csrf, field_error, flashes, import_ok, sign_in, sign_in_gestionnaire
-from tests._support.portal import admin_headers, enrolment_form, make_app
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+from tests._support.portal import admin_headers, enrolment_form
 
 
 def status(client: FlaskClient, numero: str) -> str:

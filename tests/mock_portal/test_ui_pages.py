@@ -4,7 +4,6 @@ same-origin assets, French error pages instead of JSON or tracebacks."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,17 +19,6 @@ from tests._support.pages import (
     sign_in_gestionnaire,
     structure,
 )
-from tests._support.portal import make_app
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_the_public_page_offers_login_and_enrolment(client: FlaskClient) -> None:
