@@ -274,6 +274,13 @@ class Store:
         ).fetchall()
 
 
+def select_sql(column: str, *, mine: bool) -> str:
+    """The history's query for the stored requests whose ``column`` is one of the values of a
+    JSON array (parameter 1), the depositor's own (parameter 2) when ``mine``."""
+    where = f"r.editor_id = ? AND r.{column} = v.value" if mine else f"r.{column} = v.value"
+    return f"SELECT r.* FROM json_each(?) AS v CROSS JOIN requests AS r WHERE {where}"
+
+
 class SqliteHistory:
     """The controls' read-only view of stored requests, for one depositor (mock_portal.controls.History).
 
@@ -304,11 +311,8 @@ class SqliteHistory:
         temporary index, several times slower for a file's 200 values)."""
         if not values:
             return []
-        where = f"r.editor_id = ? AND r.{column} = v.value" if mine else f"r.{column} = v.value"
         args = (dumps(list(values)), self.editor_id) if mine else (dumps(list(values)),)
-        rows: list[sqlite3.Row] = self.store.db.execute(
-            f"SELECT r.* FROM json_each(?) AS v CROSS JOIN requests AS r WHERE {where}", args
-        ).fetchall()
+        rows: list[sqlite3.Row] = self.store.db.execute(select_sql(column, mine=mine), args).fetchall()
         return rows
 
     def prepare(self, *, references: set[str], bdcs: set[str], beneficiaries: set[str], avances: set[str]) -> bool:
