@@ -2,7 +2,7 @@
 
 Hypothesis draws only a seed and a size (``st.integers``), so a failing example shrinks to
 seed 0 and to fewer requests; the data comes from ``Faker("fr_FR")`` seeded with the seed and
-:class:`~generators.provider.SegurProvider`, so :func:`make_bundle` gives the same bundle
+:class:`~segur.generators.provider.SegurProvider`, so :func:`make_bundle` gives the same bundle
 again from the seed a failure reports.
 """
 
@@ -15,12 +15,10 @@ import orjson
 from faker import Faker
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from segur.mock_portal.controls import Spec, load_spec
 
-from mock_portal.controls import Spec, load_spec
-
+from . import MAX_SEED
 from .provider import SegurProvider
-
-MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -110,8 +108,8 @@ def valid_bundle(
 
 @dataclass
 class Broken:
-    """A deposit broken for one catalogue code: the :class:`~generators.mutators.Scenario`
-    (write it out with :func:`~generators.mutators.materialise`), the ``code``, the 0-based
+    """A deposit broken for one catalogue code: the :class:`~segur.generators.mutators.Scenario`
+    (write it out with :func:`~segur.generators.mutators.materialise`), the ``code``, the 0-based
     ``lines`` that answer it (every line for a file-level or zip-wide code) and the ``seed``
     of the valid bundle it was made from."""
 
@@ -130,7 +128,7 @@ def broken_bundle(
     spec: Spec | None = None,
 ) -> SearchStrategy[Broken]:
     """Deposits that the portal answers with ``code``: a valid bundle (:func:`valid_bundle`),
-    broken by the code's mutator (:mod:`generators.mutators`) on a drawn non-empty set of
+    broken by the code's mutator (:mod:`segur.generators.mutators`) on a drawn non-empty set of
     lines (all of them for a file-level or zip-wide code). ``profile`` defaults to the first
     the mutator applies to (a solde profile for solde codes); ``size`` to 1-5 requests (at
     least what the mutator needs); ``lines`` (a strategy of sets of 0-based indexes) to any

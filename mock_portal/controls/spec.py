@@ -8,7 +8,6 @@ dates come from the spec folder. The default folder ships with the kit
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema_rs
 import orjson
 
-SPEC_ENV = "SEGUR_SPEC"
+from segur import SPEC_ENV
+
 DEFAULT_SPEC_NAME = "segur-ms-v1"
 LEVELS = ("file", "line", "attachment")
 
@@ -101,7 +101,7 @@ class Spec:
     ceilings: dict[str, dict[str, float]]
     ceilings_model: bool
     requirements: dict[str, dict[str, str]]
-    #: the instruction workflow as data (workflow.json), read by mock_portal.workflow
+    #: the instruction workflow as data (workflow.json), read by segur.mock_portal.workflow
     workflow: dict[str, Any]
     envelope_validator: jsonschema_rs.Validator = field(repr=False)
     history_validator: jsonschema_rs.Validator | None = field(repr=False)
@@ -160,18 +160,16 @@ def default_spec_dir() -> Path:
     env = os.environ.get(SPEC_ENV)
     if env:
         return Path(env)
-    found = importlib.util.find_spec("segur_fixtures")
-    locations = list(found.submodule_search_locations or []) if found else []
-    for location in locations:
-        candidate = Path(location) / DEFAULT_SPEC_NAME
+    import segur
+
+    package = Path(segur.__file__).resolve().parent
+    # installed, the spec sits in segur/fixtures/; in a checkout, in fixtures/ beside segur/
+    for candidate in (package / "fixtures" / DEFAULT_SPEC_NAME, package.parent / "fixtures" / DEFAULT_SPEC_NAME):
         if (candidate / "spec.json").is_file():
             return candidate
-    here = Path(__file__).resolve().parents[2] / "fixtures" / DEFAULT_SPEC_NAME
-    if (here / "spec.json").is_file():
-        return here
     raise SpecError(
-        "the default spec folder was not found; reinstall the kit (pip install -e .) "
-        f"or set {SPEC_ENV} to a spec folder"
+        f"the default spec folder {DEFAULT_SPEC_NAME} was not found in {package / 'fixtures'}; reinstall the kit "
+        f"(pip install segur-conformance-kit) or set {SPEC_ENV} to a spec folder"
     )
 
 
@@ -251,7 +249,7 @@ def compile_extractor(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str,
 
 def compile_reader(fields: dict[str, tuple[str, ...]]) -> Callable[[Any, dict[str, Any]], None]:
     """As :func:`compile_extractor`, a function ``read_into(target, raw)`` that sets the
-    :data:`FIELD_NAMES` attributes of ``target`` (a :class:`~mock_portal.controls.line.Line`)
+    :data:`FIELD_NAMES` attributes of ``target`` (a :class:`~segur.mock_portal.controls.line.Line`)
     instead of building a dict: 200 requests per file. The attribute names are those of
     FIELD_NAMES, never the spec's."""
     mapped = {logical: path for logical, path in fields.items() if logical in FIELD_NAMES}
