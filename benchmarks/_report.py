@@ -82,7 +82,7 @@ def print_table(rows: list[Row], *, p95: bool = True) -> None:
 def code_version(sources: Iterable[Path]) -> dict[str, Any]:
     """Which code was measured: the git state, and a digest of the sources and of the spec (the
     working tree may differ from the last commit)."""
-    from mock_portal.controls import load_spec
+    from segur.mock_portal.controls import load_spec
 
     def git(*args: str) -> str | None:
         try:

@@ -39,16 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import segur.generators.archive
+import segur.generators.pdf
 from _report import ROOT, Row, environment, print_table, write_report  # benchmarks/ is sys.path[0] when run as a script
-from stdnum import luhn
-from stdnum.fr import siret
-
-import generators.archive
-import generators.pdf
-from generators.archive import write_zip
-from generators.bundle import replicate
-from generators.pdf import pdf_document
-from mock_portal.controls import (
+from segur.generators.archive import write_zip
+from segur.generators.bundle import replicate
+from segur.generators.pdf import pdf_document
+from segur.mock_portal.controls import (
     ACCEPTED,
     IMPORT,
     REJECTED,
@@ -59,7 +56,9 @@ from mock_portal.controls import (
     check_deposit,
     load_spec,
 )
-from mock_portal.controls.line_rules import clear_identifier_caches
+from segur.mock_portal.controls.line_rules import clear_identifier_caches
+from stdnum import luhn
+from stdnum.fr import siret
 
 SEED = 20240115
 PROFILE = "ms1-avance"
@@ -225,7 +224,9 @@ def ensure_zip(spec: Spec, bundle: dict[str, Any], compression: str) -> tuple[Pa
         "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
         # the builders' code: a change to them rebuilds the zip
         "builders_sha256": hashlib.sha256(
-            b"".join(Path(module.__file__ or "").read_bytes() for module in (generators.pdf, generators.archive))
+            b"".join(
+                Path(module.__file__ or "").read_bytes() for module in (segur.generators.pdf, segur.generators.archive)
+            )
         ).hexdigest()[:16],
     }
     if path.is_file() and sidecar.is_file():

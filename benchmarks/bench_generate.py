@@ -37,12 +37,11 @@ from typing import Any
 import orjson
 from _report import Row, environment, print_table, write_report
 from bench_check import Budget, measure, summary  # benchmarks/ is sys.path[0] when run as a script
-
-from generators.archive import write_zip
-from generators.bundle_writer import piece_count, write_bundle
-from generators.documents import bundle_pieces
-from generators.strategies import make_bundle
-from mock_portal.controls import IMPORT, Deposit, check_deposit, history_from_json, load_spec
+from segur.generators.archive import write_zip
+from segur.generators.bundle_writer import piece_count, write_bundle
+from segur.generators.documents import bundle_pieces
+from segur.generators.strategies import make_bundle
+from segur.mock_portal.controls import IMPORT, Deposit, check_deposit, history_from_json, load_spec
 
 SEED = 20240115
 REQUESTS = 200

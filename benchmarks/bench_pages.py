@@ -49,12 +49,11 @@ import orjson  # noqa: E402
 import requests  # noqa: E402
 from _report import Row, environment, print_table, write_report  # noqa: E402
 from bench_check import Budget, measure, summary  # noqa: E402
-
-from generators.archive import write_zip  # noqa: E402
-from generators.bundle import replicate  # noqa: E402
-from generators.pdf import pdf_document  # noqa: E402
-from mock_portal import create_app  # noqa: E402
-from mock_portal.controls import load_spec  # noqa: E402
+from segur.generators.archive import write_zip  # noqa: E402
+from segur.generators.bundle import replicate  # noqa: E402
+from segur.generators.pdf import pdf_document  # noqa: E402
+from segur.mock_portal import create_app  # noqa: E402
+from segur.mock_portal.controls import load_spec  # noqa: E402
 
 REQUESTS = 200
 PAID = 20

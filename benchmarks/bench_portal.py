@@ -51,9 +51,8 @@ if str(ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 from _report import Row, environment, print_table, write_report  # noqa: E402
-
-from generators.bundle import replicate  # noqa: E402
-from mock_portal.controls import load_spec  # noqa: E402
+from segur.generators.bundle import replicate  # noqa: E402
+from segur.mock_portal.controls import load_spec  # noqa: E402
 
 PROFILE = "ms1-avance"
 REQUESTS = 200
@@ -448,7 +447,7 @@ def profile(data: bytes, count: int, top: int) -> dict[str, Any]:
     import io
     import pstats
 
-    from mock_portal import create_app
+    from segur.mock_portal import create_app
 
     with tempfile.TemporaryDirectory(prefix="bench_portal-profile-") as tmp:
         app = create_app({"DATABASE": str(Path(tmp) / "portal.sqlite3")})

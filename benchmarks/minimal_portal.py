@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
+from segur.mock_portal.controls import load_spec  # noqa: E402
 
-from mock_portal.controls import load_spec  # noqa: E402
 from segur.serve import listen, run_gunicorn  # noqa: E402
 
 PROFILE = "ms1-avance"

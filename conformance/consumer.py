@@ -22,12 +22,11 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
-
-from conformance.runner import KitError
-from generators.documents import bundle_pieces
-from generators.mutators import Scenario, materialise, mutate, mutator_for
-from generators.strategies import make_bundle
-from mock_portal.controls import Spec, check_deposit
+from segur.conformance.runner import KitError
+from segur.generators.documents import bundle_pieces
+from segur.generators.mutators import Scenario, materialise, mutate, mutator_for
+from segur.generators.strategies import make_bundle
+from segur.mock_portal.controls import Spec, check_deposit
 
 __all__ = [
     "AnswerCase",
@@ -113,7 +112,7 @@ def _paths(spec: Spec) -> dict[str, list[tuple[str, bool]]]:
 def status_export(spec: Spec, seed: int, wave: str = "ms1") -> AnswerCase:
     """The mock's own export of the demo editor's requests, one in every status of the workflow
     (an incomplete one included), each with the reason the gestionnaire gave where one is due."""
-    from mock_portal import create_app
+    from segur.mock_portal import create_app
 
     paths = _paths(spec)
     drawn = make_bundle(seed, profile=f"{wave}-avance", size=len(paths) + 1, spec=spec)

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from conformance.config import ToolConfig
-from conformance.live import LivePortal, WireEntry
-from conformance.runner import KitError, Run, run_command
-from generators.documents import bundle_pieces
-from generators.mutators import Scenario, mutate
-from generators.strategies import Drawn, make_bundle
-from mock_portal.controls import Spec
+from segur.conformance.config import ToolConfig
+from segur.conformance.live import LivePortal, WireEntry
+from segur.conformance.runner import KitError, Run, run_command
+from segur.generators.documents import bundle_pieces
+from segur.generators.mutators import Scenario, mutate
+from segur.generators.strategies import Drawn, make_bundle
+from segur.mock_portal.controls import Spec
 
 __all__ = ["MIN_BACKOFF", "Outcome", "Scenarios"]
 

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from segur.conformance.runner import KitError
+from segur.mock_portal import create_app
 from werkzeug.serving import BaseWSGIServer, make_server
-
-from conformance.runner import KitError
-from mock_portal import create_app
 
 __all__ = ["LivePortal", "WireEntry"]
 

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from mock_portal.controls import (
+from segur.mock_portal.controls import (
     IMPORT,
     Answer,
     Deposit,

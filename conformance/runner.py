@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.config import COMMANDS, ToolConfig
+from segur.conformance.config import COMMANDS, ToolConfig
 
 __all__ = ["KitError", "Run", "ToolFailed", "run_command", "tool_version"]
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generators.bundle_writer import Manifest, write_bundle
-from generators.mutators import Scenario, materialise, mutate, mutator_for
-from generators.strategies import Drawn, make_bundle
-from mock_portal.controls import Answer, Spec, check_deposit
+from segur.generators.bundle_writer import Manifest, write_bundle
+from segur.generators.mutators import Scenario, materialise, mutate, mutator_for
+from segur.generators.strategies import Drawn, make_bundle
+from segur.mock_portal.controls import Answer, Spec, check_deposit
 
 __all__ = ["Generators"]
 

@@ -1,10 +1,10 @@
 """Write a generated deposit to a folder, with the portal's expected answer.
 
-:func:`write_bundle` writes, for a :class:`~generators.strategies.Drawn` of profile ``P`` and
+:func:`write_bundle` writes, for a :class:`~segur.generators.strategies.Drawn` of profile ``P`` and
 seed ``S``:
 
 - ``P-S.json``: the deposit file (UTF-8 JSON without BOM, by orjson, indented: stable bytes);
-- ``P-S.zip``: one PDF per piece the requests reference (:mod:`generators.documents`),
+- ``P-S.zip``: one PDF per piece the requests reference (:mod:`segur.generators.documents`),
   made and written member by member (one PDF in memory at a time);
 - ``historique.json``: the stored requests the file needs (the avances soldes close), when any;
 - ``manifest.json``: seed, spec id and version, kit version, profile, count, the files with
@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from segur.mock_portal.controls import IMPORT, Deposit, Spec, check_deposit, default_spec_dir, history_from_json
 
-from mock_portal import __version__
-from mock_portal.controls import IMPORT, Deposit, Spec, check_deposit, default_spec_dir, history_from_json
+from segur import __version__
 
 from .archive import write_zip
 from .documents import bundle_pieces, piece_refs
@@ -62,7 +62,7 @@ Members = Iterable[tuple[str, bytes]]
 @dataclass(frozen=True)
 class Manifest:
     """What :func:`write_bundle` wrote and what the portal will answer (``answer``: the JSON
-    of :meth:`mock_portal.controls.Answer.to_json`)."""
+    of :meth:`segur.mock_portal.controls.Answer.to_json`)."""
 
     out_dir: Path
     seed: int

@@ -39,12 +39,11 @@ from typing import Any
 
 import jsonpatch
 import orjson
-
-from generators.archive import write_zip
-from generators.bundle import replicate
-from generators.bundle_writer import replay_command
-from generators.pdf import pdf_document
-from mock_portal.controls import (
+from segur.generators.archive import write_zip
+from segur.generators.bundle import replicate
+from segur.generators.bundle_writer import replay_command
+from segur.generators.pdf import pdf_document
+from segur.mock_portal.controls import (
     ACCEPTED,
     Answer,
     Deposit,

@@ -1,6 +1,6 @@
 """The PDF attachments of a request: bon de commande, vérification d'aptitude, invoice.
 
-Each is a real one-page PDF made by fpdf2 (:func:`generators.pdf.pdf_document`) from the
+Each is a real one-page PDF made by fpdf2 (:func:`segur.generators.pdf.pdf_document`) from the
 request's own fields, so what the document says matches what the JSON line declares:
 
 - the **bon de commande** (BDC, nature ``BDC``, avances) carries the mentions the appel à
@@ -29,9 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fpdf import FPDF
+from segur.mock_portal.controls import Spec
 from stdnum import luhn
-
-from mock_portal.controls import Spec
 
 from .pdf import _latin1
 
@@ -290,7 +289,7 @@ def _walk(value: Any, path: tuple[str, ...]) -> Any:
 def pdf_document(title: str, lines: list[str], *, size: int | None = None, seed: int = 0) -> bytes:
     """A one-page PDF of ``title`` and ``lines`` (exactly ``size`` bytes when given).
 
-    Like :func:`generators.pdf.pdf_document`, but lines are wrapped here and drawn with
+    Like :func:`segur.generators.pdf.pdf_document`, but lines are wrapped here and drawn with
     ``cell``: fpdf2's ``multi_cell`` line breaking costs ~10 ms a page, ten times the rest.
     """
     base = _render(title, lines, b"")

@@ -5,7 +5,7 @@ A :class:`Scenario` holds everything a deposit is made of, as plain mutable data
 ``schemas/history.schema.json``), what is chosen at deposit (``deposit``: type, vat, ans,
 at, enrolments, mode), how the file's bytes are written (:class:`FilePlan`) and the zip of
 attachments (:class:`ZipPlan`). A mutator changes it, minimally and the way an editor's
-software might get it wrong, so that :func:`~mock_portal.controls.check_deposit` answers its
+software might get it wrong, so that :func:`~segur.mock_portal.controls.check_deposit` answers its
 code on the lines broken and "0000" on every other line (a file-level code rejects the whole
 file; an archive-level attachment code, e.g. an unreadable zip, is reported on every line).
 
@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
+from segur.mock_portal.controls import Deposit, Enrolment, InMemoryHistory, Spec, history_from_json, load_spec
 from stdnum import luhn
-
-from mock_portal.controls import Deposit, Enrolment, InMemoryHistory, Spec, history_from_json, load_spec
 
 from .archive import write_zip
 from .bundle import replicate
@@ -113,7 +112,7 @@ class Scenario:
 
     @classmethod
     def from_drawn(cls, drawn: Any, spec: Spec | None = None) -> Scenario:
-        """A scenario of a valid :class:`~generators.strategies.Drawn` (copied, never shared)."""
+        """A scenario of a valid :class:`~segur.generators.strategies.Drawn` (copied, never shared)."""
         del spec  # the drawn deposit already says all the scenario needs
         return cls(
             bundle=copy.deepcopy(drawn.bundle),

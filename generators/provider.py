@@ -32,12 +32,11 @@ from typing import Any
 
 import orjson
 from faker.providers import BaseProvider
+from segur.mock_portal.controls import Spec, load_spec
+from segur.mock_portal.controls.context import beneficiary_keys
+from segur.mock_portal.controls.spec import Profile
 from stdnum import iban, luhn
 from stdnum.fr import siret as stdnum_siret
-
-from mock_portal.controls import Spec, load_spec
-from mock_portal.controls.context import beneficiary_keys
-from mock_portal.controls.spec import Profile
 
 from .bundle import finess_with_key
 
@@ -169,7 +168,7 @@ class SegurProvider(BaseProvider):
 
     def finess(self, departement: str | None = None) -> str:
         """A FINESS number: department (2 digits, 2A/2B for Corsica), 6 digits, Luhn key over
-        the 9 characters with 2A/2B read as 20 (``generators.bundle.finess_with_key``)."""
+        the 9 characters with 2A/2B read as 20 (``segur.generators.bundle.finess_with_key``)."""
         dept = departement if departement is not None else self.departement()
         if dept not in DEPARTEMENTS and not (len(dept) == 2 and dept.isdigit()):
             raise ValueError(f"a FINESS department is 2 digits or 2A/2B, not {dept!r}")

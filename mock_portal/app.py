@@ -13,14 +13,13 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
+from segur.mock_portal.controls import SpecError, load_spec
+from segur.mock_portal.errors import PortalError
+from segur.mock_portal.portal import Portal, portal_for
+from segur.mock_portal.store import Store, connect, initialise
+from segur.mock_portal.workflow import workflows
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
-
-from mock_portal.controls import SpecError, load_spec
-from mock_portal.errors import PortalError
-from mock_portal.portal import Portal, portal_for
-from mock_portal.store import Store, connect, initialise
-from mock_portal.workflow import workflows
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE": "segur-mock.sqlite3",
@@ -75,7 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["segur_workflows"] = workflows(spec)
     app.extensions["segur_seed"] = seeded
 
-    from mock_portal.views import admin, api, pages, ui
+    from segur.mock_portal.views import admin, api, pages, ui
 
     app.url_map.converters["id"] = RowId
     app.register_blueprint(api.blueprint)

@@ -17,11 +17,7 @@ from io import BytesIO
 from typing import IO, Any
 
 import orjson
-from stdnum import bic, iban
-from stdnum.fr import siret as siret_number
-from werkzeug.security import check_password_hash, generate_password_hash
-
-from mock_portal.controls import (
+from segur.mock_portal.controls import (
     IMPORT,
     INCOMPLETE,
     REJECTED,
@@ -32,14 +28,17 @@ from mock_portal.controls import (
     Spec,
     check_deposit,
 )
-from mock_portal.controls.answer import format_number
-from mock_portal.controls.attachments import attachment_report, pdf_problem
-from mock_portal.controls.money import cents, euros
-from mock_portal.controls.spec import Profile, resolve
-from mock_portal.documents import issued_pdf
-from mock_portal.errors import PortalError, bad_request, conflict, not_found
-from mock_portal.store import SqliteHistory, Store, dumps, loads, new_token
-from mock_portal.workflow import TransitionRefused, Workflows, workflows
+from segur.mock_portal.controls.answer import format_number
+from segur.mock_portal.controls.attachments import attachment_report, pdf_problem
+from segur.mock_portal.controls.money import cents, euros
+from segur.mock_portal.controls.spec import Profile, resolve
+from segur.mock_portal.documents import issued_pdf
+from segur.mock_portal.errors import PortalError, bad_request, conflict, not_found
+from segur.mock_portal.store import SqliteHistory, Store, dumps, loads, new_token
+from segur.mock_portal.workflow import TransitionRefused, Workflows, workflows
+from stdnum import bic, iban
+from stdnum.fr import siret as siret_number
+from werkzeug.security import check_password_hash, generate_password_hash
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: the largest avenant, in euros (model): keeps the amount within SQLite's integers, in cents

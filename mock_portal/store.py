@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from mock_portal.controls import StoredRequest
+from segur.mock_portal.controls import StoredRequest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -282,7 +281,7 @@ def select_sql(column: str, *, mine: bool) -> str:
 
 
 class SqliteHistory:
-    """The controls' read-only view of stored requests, for one depositor (mock_portal.controls.History).
+    """The controls' read-only view of stored requests, for one depositor (segur.mock_portal.controls.History).
 
     :meth:`prepare` fetches, in a few indexed queries, every stored request the file's lines
     can match; the lookups then read from memory. A value it did not prepare is queried.

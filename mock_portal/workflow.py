@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mock_portal.controls import Spec
+from segur.mock_portal.controls import Spec
 
 
 class TransitionRefused(Exception):

@@ -20,9 +20,9 @@ from typing import Any
 
 import requests
 
-from generators.mutators import Scenario, materialise, mutate, mutators
-from generators.strategies import make_bundle
-from mock_portal.controls import IMPORT, SIMULATION, Deposit, Enrolment, Spec, check_deposit
+from segur.generators.mutators import Scenario, materialise, mutate, mutators
+from segur.generators.strategies import make_bundle
+from segur.mock_portal.controls import IMPORT, SIMULATION, Deposit, Enrolment, Spec, check_deposit
 
 #: at most this many cases in one run, whatever --count says
 MAX_CASES = 10_000

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mock_portal.controls import Spec
+from segur.mock_portal.controls import Spec
 
 
 class _Schemas:

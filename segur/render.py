@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from mock_portal.controls import ACCEPTED, INCOMPLETE, REJECTED, Answer, Spec
-from mock_portal.controls.money import euros
+from segur.mock_portal.controls import ACCEPTED, INCOMPLETE, REJECTED, Answer, Spec
+from segur.mock_portal.controls.money import euros
 
 _STATUS = {ACCEPTED: ("acceptée", "green"), INCOMPLETE: ("incomplète", "yellow")}
 _WIDTH = 100

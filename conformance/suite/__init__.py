@@ -1,1 +1,1 @@
-"""The conformance suite's tests, collected by ``pytest --segur`` (see ``conformance.plugin``)."""
+"""The conformance suite's tests, collected by ``pytest --segur`` (see ``segur.conformance.plugin``)."""

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from conformance.consumer import AnswerCase, receipt_problems
-from conformance.runner import run_command
-from mock_portal.controls import Spec
+from segur.conformance.consumer import AnswerCase, receipt_problems
+from segur.conformance.runner import run_command
+from segur.mock_portal.controls import Spec
 
 
 def _ingest(case: AnswerCase, request: pytest.FixtureRequest, tmp_path: Path, spec: Spec) -> None:

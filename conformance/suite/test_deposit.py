@@ -4,8 +4,7 @@ the mock's journal (conformance/deposit.py says what each scenario does)."""
 from __future__ import annotations
 
 import pytest
-
-from conformance.deposit import Scenarios
+from segur.conformance.deposit import Scenarios
 
 
 def _holds(scenarios: Scenarios, scenario: str, requirement: str) -> None:

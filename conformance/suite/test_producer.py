@@ -4,8 +4,7 @@ per requirement of the deposit file and its zip (scope ``bundle`` in requirement
 from __future__ import annotations
 
 import pytest
-
-from conformance.producer import Produced, not_tested_reason
+from segur.conformance.producer import Produced, not_tested_reason
 
 
 def test_bundle(bundle_requirement: str, segur_produced: list[Produced]) -> None:

@@ -7,23 +7,22 @@ opened with a PDF reader. A problem with the zip as a whole is reported on every
 
 from __future__ import annotations
 
-import logging
 import os
-import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePosixPath
-from typing import IO, Union
+from typing import IO, TYPE_CHECKING, Union
 
 import orjson
-from pypdf import PdfReader
 
 from .line import Line
 from .registry import engine_rules
 from .spec import Spec, resolve
 from .violation import Violation
+
+if TYPE_CHECKING:
+    import zipfile
 
 engine_rules(
     "attachment-missing",
@@ -40,8 +39,6 @@ engine_rules(
 ZipSource = Union[str, "os.PathLike[str]", IO[bytes]]
 
 _CHUNK = 1 << 16
-# pypdf reports recoverable damage through logging; the verdict here is the exception.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -87,6 +84,8 @@ def _size(source: ZipSource) -> int:
 
 
 def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFile | None]:
+    import zipfile  # here, not at the top: a check without a zip never pays for it
+
     limit = spec.limits["maxZipOctets"]
     try:
         size = _size(source)
@@ -158,6 +157,9 @@ def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Ite
 def _member_verdict(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, spec: Spec
 ) -> tuple[str, dict[str, object]] | None:
+    import zipfile
+    import zlib
+
     limit = spec.limits["maxPieceOctets"]
     if info is None:
         return "attachment-missing", {"fichier": name}
@@ -184,6 +186,12 @@ def pdf_problem(stream: BytesIO) -> str | None:
     if b"%PDF-" not in head:
         return "en-tête %PDF absent"
     stream.seek(0)
+    import logging
+
+    from pypdf import PdfReader  # imported on the first PDF read: a JSON-only check never pays for it
+
+    # pypdf reports recoverable damage through logging; the verdict here is the exception.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(stream)
         if reader.is_encrypted and not reader.decrypt(""):

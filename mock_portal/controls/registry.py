@@ -1,7 +1,7 @@
 """The registry of controls, keyed by the rule names the catalogue binds to codes.
 
 A control is a plain function over all the lines of a file that yields
-:class:`~mock_portal.controls.violation.Violation`; it declares the rules it may raise.
+:class:`~segur.mock_portal.controls.violation.Violation`; it declares the rules it may raise.
 Only rules bound to a code in the spec's catalogue are run and reported.
 """
 

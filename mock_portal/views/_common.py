@@ -6,8 +6,7 @@ from typing import Any
 
 import orjson
 from flask import request
-
-from mock_portal.errors import PortalError, bad_request
+from segur.mock_portal.errors import PortalError, bad_request
 
 
 def json_body() -> Any:

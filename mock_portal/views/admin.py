@@ -6,11 +6,10 @@ import hmac
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-
-from mock_portal.app import json_response, portal
-from mock_portal.errors import PortalError, bad_request
-from mock_portal.store import dumps, loads
-from mock_portal.workflow import TransitionRefused
+from segur.mock_portal.app import json_response, portal
+from segur.mock_portal.errors import PortalError, bad_request
+from segur.mock_portal.store import dumps, loads
+from segur.mock_portal.workflow import TransitionRefused
 
 from ._common import bearer, json_object
 

@@ -9,9 +9,8 @@ from operator import itemgetter
 from typing import Any
 
 from flask import Blueprint, Response, g, request
-
-from mock_portal.app import json_response, portal
-from mock_portal.errors import PortalError, bad_request
+from segur.mock_portal.app import json_response, portal
+from segur.mock_portal.errors import PortalError, bad_request
 
 from ._common import bearer, json_object
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app
-
-from mock_portal.app import json_response, portal
+from segur.mock_portal.app import json_response, portal
 
 from .ui_common import Page, render, secure_headers
 

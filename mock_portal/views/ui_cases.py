@@ -1,7 +1,7 @@
 """« Cas de rejet »: the golden rejection cases (``fixtures/<spec>/cases``, as ``segur cases
 list`` shows them), each variant one click away from a deposit form ready for « Simuler ».
 
-The click builds the variant server-side with :func:`generators.cases.write_case` (the same
+The click builds the variant server-side with :func:`segur.generators.cases.write_case` (the same
 writer as ``segur cases build``) into the session's staging folder; the deposit form then uses
 its ``depot.json`` and ``pieces.zip`` unless the editor picks other files.
 """
@@ -13,8 +13,7 @@ from typing import Any
 
 import orjson
 from flask import current_app, flash, redirect, session, url_for
-
-from mock_portal.app import portal
+from segur.mock_portal.app import portal
 
 from .ui_common import Page, blueprint, current_editor, render, session_folder
 from .ui_editor import _enrolled
@@ -25,7 +24,7 @@ def _catalogue() -> list[dict[str, Any]]:
     cached: list[dict[str, Any]] | None = current_app.extensions.get("segur_pages_cases")
     if cached is not None:
         return cached
-    from generators.cases import case_files, load_case
+    from segur.generators.cases import case_files, load_case
 
     spec = portal().spec
     cases = []
@@ -97,7 +96,7 @@ def cas_charger(nom: str, variante: int) -> Page:
     if editor is None:
         flash("Connectez-vous pour charger un cas dans le formulaire de dépôt.", "info")
         return redirect(url_for("pages.connexion", suite=url_for("pages.cas")))
-    from generators.cases import find_case, write_case
+    from segur.generators.cases import find_case, write_case
 
     spec = portal().spec
     known = {c["cas"] for c in _catalogue()}

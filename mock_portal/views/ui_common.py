@@ -2,7 +2,7 @@
 per-session CSRF token, the staging folder, rendering, French messages and HTML errors.
 
 The pages are a MODEL of the portal's pages (the seed walks through them; their exact look is
-not public). They call the services of :mod:`mock_portal.portal`, as the JSON API does: no
+not public). They call the services of :mod:`segur.mock_portal.portal`, as the JSON API does: no
 control and no workflow rule is written here.
 """
 
@@ -39,8 +39,8 @@ from werkzeug.wrappers import Response as Page
 
 __all__ = ["Page"]  # re-exported: the views' return type (flask's Response or a redirect)
 
-from mock_portal.app import portal
-from mock_portal.errors import PortalError
+from segur.mock_portal.app import portal
+from segur.mock_portal.errors import PortalError
 
 blueprint = Blueprint("pages", __name__)
 
@@ -320,7 +320,7 @@ def _routing_error(error: HTTPException) -> Page:
     api = request.path.startswith(("/api/", "/admin/")) or request.path in ("/openapi.json", "/health")
     if not api and request.accept_mimetypes.accept_html:
         return secure_headers(_http_error(error))
-    from mock_portal import app as factory
+    from segur.mock_portal import app as factory
 
     return factory._http_error(error)
 

@@ -4,7 +4,7 @@ deposited requests, the incomplete ones, a request with its accordions, compleme
 Seed, slides 15 to 20: the tab « Demande de financement », the VAT rate, the JSON file,
 « Simuler » (a recap on success), « Importer », the import status « OK » then « Terminer »; a
 request's accordions « Pièces justificatives », « Courriels automatiquement envoyés », « Suivi
-financier ». Every action is a call of :mod:`mock_portal.portal`, as the JSON API makes it.
+financier ». Every action is a call of :mod:`segur.mock_portal.portal`, as the JSON API makes it.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from typing import IO, Any
 
 import orjson
 from flask import Response, flash, redirect, request, session, url_for
+from segur.mock_portal.app import portal
+from segur.mock_portal.errors import PortalError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
-
-from mock_portal.app import portal
-from mock_portal.errors import PortalError
 
 from .ui_common import (
     PAGE_SIZES,

@@ -23,9 +23,8 @@ from typing import Any
 
 import orjson
 from flask import redirect, request, url_for
-
-from mock_portal.app import portal
-from mock_portal.errors import PortalError
+from segur.mock_portal.app import portal
+from segur.mock_portal.errors import PortalError
 
 from .ui_common import Page, blueprint, french_schema, render, session_folder
 

@@ -14,9 +14,8 @@ import re
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, request, session, url_for
-
-from mock_portal.app import portal
-from mock_portal.errors import PortalError
+from segur.mock_portal.app import portal
+from segur.mock_portal.errors import PortalError
 
 from .ui_common import (
     PAGE_SIZES,

@@ -10,11 +10,11 @@ from typing import Any
 
 import orjson
 from flask.testing import FlaskClient
+from segur.generators.archive import write_zip
+from segur.generators.bundle import replicate
+from segur.generators.pdf import pdf_document
 from werkzeug.test import TestResponse
 
-from generators.archive import write_zip
-from generators.bundle import replicate
-from generators.pdf import pdf_document
 from tests._support.paths import EXAMPLES
 from tests._support.portal import ADMIN
 

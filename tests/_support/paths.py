@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mock_portal.controls import load_spec
+from segur.mock_portal.controls import load_spec
 
 SPEC = load_spec()
 EXAMPLES = SPEC.root / "examples"

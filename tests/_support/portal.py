@@ -9,9 +9,9 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from segur.generators.pdf import pdf_document
+from segur.mock_portal import create_app
 
-from generators.pdf import pdf_document
-from mock_portal import create_app
 from tests._support.paths import EXAMPLES
 
 ADMIN = "admin-token-for-tests"

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from segur.mock_portal import create_app
 from werkzeug.serving import make_server
 
-from mock_portal import create_app
 from tests.e2e._live import (
     ADMIN,
     CHROMIUM_ARGS,

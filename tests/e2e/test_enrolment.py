@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from generators.pdf import pdf_document
+from segur.generators.pdf import pdf_document
+
 from tests.e2e._live import Actor, Live, follow, screenshot
 from tests.e2e._pages import sign_in_gestionnaire
 

@@ -16,10 +16,10 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 from pypdf import PdfReader
+from segur.generators.bundle_writer import Members, write_bundle
+from segur.generators.documents import bon_de_commande, facture, verification_aptitude
+from segur.generators.strategies import make_bundle
 
-from generators.bundle_writer import Members, write_bundle
-from generators.documents import bon_de_commande, facture, verification_aptitude
-from generators.strategies import make_bundle
 from segur.cli import main
 from segur.generate import generate
 from tests._support.paths import SPEC

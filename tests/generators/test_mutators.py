@@ -10,10 +10,10 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from segur.generators.mutators import MUTATORS, RULE_MUTATORS, Scenario, materialise, mutate, mutators
+from segur.generators.strategies import Broken, broken_bundle, make_bundle
+from segur.mock_portal.controls import Answer, check_deposit, load_spec
 
-from generators.mutators import MUTATORS, RULE_MUTATORS, Scenario, materialise, mutate, mutators
-from generators.strategies import Broken, broken_bundle, make_bundle
-from mock_portal.controls import Answer, check_deposit, load_spec
 from tests._support.paths import SPEC
 
 CATALOGUE = orjson.loads((SPEC.root / "codes.json").read_bytes())

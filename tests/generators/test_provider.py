@@ -10,10 +10,10 @@ import faker.generator
 import orjson
 import pytest
 from faker import Faker
+from segur.generators.provider import DEPARTEMENTS, LA_POSTE_SIREN, SegurProvider, ttc_cents
 from stdnum import bic, iban, luhn
 from stdnum.fr import siren, siret
 
-from generators.provider import DEPARTEMENTS, LA_POSTE_SIREN, SegurProvider, ttc_cents
 from tests._support.paths import SPEC
 
 PROFILES = ("ms1-avance", "ms2-avance", "ms1-solde", "ms2-solde")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from segur.generators.strategies import Drawn, make_bundle, valid_bundle
+from segur.mock_portal.controls import Deposit, check_deposit, history_from_json
+from segur.mock_portal.controls.context import beneficiary_keys
 
-from generators.strategies import Drawn, make_bundle, valid_bundle
-from mock_portal.controls import Deposit, check_deposit, history_from_json
-from mock_portal.controls.context import beneficiary_keys
 from tests._support.paths import SPEC
 
 PROFILES = ("ms1-avance", "ms2-avance", "ms1-solde", "ms2-solde")
@@ -85,14 +83,14 @@ def test_a_solde_bundle_comes_with_the_paid_avances_it_closes(profile: str) -> N
     assert make_bundle(5, profile="ms1-avance", size=30).history == []
 
 
-def test_a_200_request_bundle_draws_in_well_under_a_second() -> None:
-    make_bundle(0, profile="ms1-solde", size=200)  # warm: spec and Faker's locale data loaded once
+def test_a_200_request_bundle_of_every_profile_is_drawn_whole() -> None:
+    """The portal's maximum: every profile draws 200 distinct requests (its speed is measured by
+    benchmarks/bench_generate.py, not here)."""
     for profile in PROFILES:
-        started = time.perf_counter()
         drawn = make_bundle(1, profile=profile, size=200)
-        elapsed = time.perf_counter() - started
         assert len(drawn.bundle["demandes"]) == 200
-        assert elapsed < 0.25, f"{profile}: {elapsed:.3f} s"
+        references = {orjson.dumps(line) for line in drawn.bundle["demandes"]}
+        assert len(references) == 200
 
 
 def test_valid_bundle_takes_a_fixed_size_and_refuses_what_cannot_be_valid() -> None:

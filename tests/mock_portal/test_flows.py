@@ -186,7 +186,7 @@ def test_incomplete_deposit_then_missing_pieces_sent(client: FlaskClient) -> Non
         f"/api/requests/{numero}/pieces", data={"pieces": (io.BytesIO(b"not a pdf"), "x.pdf")}, headers=headers
     )
     assert bad.status_code == 422
-    from generators.pdf import pdf_document
+    from segur.generators.pdf import pdf_document
 
     sent = client.post(
         f"/api/requests/{numero}/pieces",

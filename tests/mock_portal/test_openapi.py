@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-import mock_portal
+from segur import mock_portal
 from tests._support.paths import EXAMPLES
 from tests._support.portal import (
     ADMIN,

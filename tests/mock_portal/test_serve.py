@@ -26,10 +26,10 @@ from typing import Any
 import orjson
 import pytest
 import requests
+from segur.generators.archive import write_zip
+from segur.generators.bundle import replicate
+from segur.generators.pdf import pdf_document
 
-from generators.archive import write_zip
-from generators.bundle import replicate
-from generators.pdf import pdf_document
 from tests._support.paths import EXAMPLES, SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,8 +267,8 @@ def test_werkzeug_server_answers_and_its_state_survives_a_restart(tmp_path: Path
 
 
 def test_gunicorn_workers_share_the_state(tmp_path: Path, servers: list[Server]) -> None:
-    """Two sync workers: while one is held by a 3 s latency fault on GET /api/requests, the other
-    must serve the import; the held one then lists the requests the other one stored, with the
+    """Two sync workers: while one is held by a 5 s latency fault on GET /api/requests, the other
+    must serve the import (it ends while the held request is still waiting); the held one then lists the requests the other one stored, with the
     session token a third request obtained."""
     database = tmp_path / "portal.sqlite3"
     server = start(servers, database, workers=2)
@@ -276,7 +276,7 @@ def test_gunicorn_workers_share_the_state(tmp_path: Path, servers: list[Server])
         assert server.get(path).status_code == 200, path
     token = server.login()
     assert server.get("/api/me", token).json()["login"] == "demo"
-    fault = {"route": "/api/requests", "methode": "GET", "type": "latency", "latenceMs": 3000, "fois": 1}
+    fault = {"route": "/api/requests", "methode": "GET", "type": "latency", "latenceMs": 5000, "fois": 1}
     assert server.admin_post("/admin/faults", fault).status_code == 201
 
     held: dict[str, Any] = {}
@@ -295,16 +295,14 @@ def test_gunicorn_workers_share_the_state(tmp_path: Path, servers: list[Server])
         assert time.monotonic() - started < TIMEOUT and reader.is_alive(), "the held request never reached a worker"
         time.sleep(0.02)
     imported = server.deposit(token, *example_files())
-    import_done = time.monotonic() - started
     assert imported.status_code == 201, imported.text
-    assert reader.is_alive() and import_done < 2.8, (
-        f"Expected: the import served by the free worker while the other sleeps. Received: done after {import_done:.1f} s"
+    assert reader.is_alive(), (
+        "Expected: the import served by the free worker while the other sleeps. Received: the held request ended first"
     )
     reader.join(TIMEOUT)
     assert not reader.is_alive()
     listed = held["response"]
     assert isinstance(listed, requests.Response) and listed.status_code == 200, listed
-    assert time.monotonic() - started >= 3.0
     assert [r["numeroDemande"] for r in listed.json()["demandes"]] == numbers(imported.json())
 
     # a few more calls, whichever worker takes them

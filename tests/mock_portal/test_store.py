@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from mock_portal.controls import InMemoryHistory, StoredRequest
-from mock_portal.store import SqliteHistory, Store, connect, initialise, select_sql
+from segur.mock_portal.controls import InMemoryHistory, StoredRequest
+from segur.mock_portal.store import SqliteHistory, Store, connect, initialise, select_sql
 
 PAID, REJECTED = "Décidée et payée", "Rejetée"
 FINANCED = frozenset({"Validée", "Décidée", PAID})

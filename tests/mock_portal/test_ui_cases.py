@@ -8,8 +8,8 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from segur.generators.cases import case_files, load_case
 
-from generators.cases import case_files, load_case
 from tests._support.pages import csrf, flashes, html_text, line_codes, sign_in
 from tests._support.paths import SPEC
 from tests._support.portal import admin_headers, make_app

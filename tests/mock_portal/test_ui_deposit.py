@@ -13,8 +13,8 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from segur.generators.pdf import pdf_document
 
-from generators.pdf import pdf_document
 from tests._support.pages import (
     MS1,
     MS2,

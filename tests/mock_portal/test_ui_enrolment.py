@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from segur.generators.pdf import pdf_document
 
-from generators.pdf import pdf_document
 from tests._support.pages import csrf, field_error, flashes, html_text, sign_in
 from tests._support.portal import admin_headers
 

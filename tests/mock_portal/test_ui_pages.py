@@ -97,7 +97,7 @@ def test_an_unexpected_error_is_a_french_page_without_traceback(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sign_in(client)
-    from mock_portal.portal import Portal
+    from segur.mock_portal.portal import Portal
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")

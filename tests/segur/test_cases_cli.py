@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from segur.generators import cases
 
-from generators import cases
 from segur.cli import main
 from tests._support.paths import SPEC
 

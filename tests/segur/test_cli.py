@@ -7,8 +7,8 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from segur.mock_portal.controls import Deposit, check_deposit, load_spec
 
-from mock_portal.controls import Deposit, check_deposit, load_spec
 from segur.cli import main
 from tests._support.paths import EXAMPLES, SPEC, example
 

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import orjson
+from segur.mock_portal.controls import Deposit, SequenceNumbering, check_deposit
 
-from mock_portal.controls import Deposit, SequenceNumbering, check_deposit
 from tests._support.paths import EXAMPLES, SPEC, example
 
 

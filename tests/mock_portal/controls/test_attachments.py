@@ -8,11 +8,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from segur.generators.archive import write_zip
+from segur.generators.bundle import replicate
+from segur.generators.pdf import pdf_document
+from segur.mock_portal.controls import Deposit, check_deposit
 
-from generators.archive import write_zip
-from generators.bundle import replicate
-from generators.pdf import pdf_document
-from mock_portal.controls import Deposit, check_deposit
 from tests._support.paths import SPEC, example
 
 
@@ -48,7 +48,7 @@ def test_a_piece_referenced_by_two_lines_is_read_once_and_reported_on_both(tmp_p
 
 
 def _zip_variants() -> list[tuple[str, dict[str, object], dict[str, object]]]:
-    from generators import cases
+    from segur.generators import cases
 
     return [(i, c, v) for i, c, v in cases.variants(SPEC) if "zip" in v or "mode" in str(v.get("deposit", {}))]
 
@@ -60,8 +60,8 @@ def test_an_attachment_report_made_ahead_gives_the_same_answer(
     case: dict[str, object], variant: dict[str, object], tmp_path: Path
 ) -> None:
     """The mock reads the zip before its import transaction: the answer must not change."""
-    from generators import cases
-    from mock_portal.controls.attachments import attachment_report
+    from segur.generators import cases
+    from segur.mock_portal.controls.attachments import attachment_report
 
     built = cases.build(case, variant, SPEC, tmp_path)  # type: ignore[arg-type]
 
@@ -76,7 +76,7 @@ def test_an_attachment_report_made_ahead_gives_the_same_answer(
 def test_a_report_made_ahead_drops_piece_findings_of_a_line_whose_piece_list_fails_the_schema(
     tmp_path: Path,
 ) -> None:
-    from mock_portal.controls.attachments import attachment_report
+    from segur.mock_portal.controls.attachments import attachment_report
 
     bundle = orjson.loads(example("ms1-avance").read_bytes())
     bundle["demandes"][0]["piecesJointes"][0]["nature"] = "DEVIS"

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from generators import cases
-from mock_portal.controls import known_rules, load_spec
+from segur.generators import cases
+from segur.mock_portal.controls import known_rules, load_spec
 
 SPEC = load_spec()
 VARIANTS = cases.variants(SPEC)

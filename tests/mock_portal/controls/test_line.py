@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 import pytest
+from segur.mock_portal.controls.line import Line
+from segur.mock_portal.controls.spec import FIELD_NAMES, compile_extractor, compile_reader
 
-from mock_portal.controls.line import Line
-from mock_portal.controls.spec import FIELD_NAMES, compile_extractor, compile_reader
 from tests._support.paths import SPEC, example
 
 

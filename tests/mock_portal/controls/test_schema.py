@@ -11,8 +11,8 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+from segur.generators import cases
 
-from generators import cases
 from tests._support.paths import EXAMPLES, SPEC
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 import pytest
+from segur.mock_portal.controls import Deposit, SpecError, check_deposit, load_spec
+from segur.mock_portal.controls.spec import SPEC_ENV, default_spec_dir
 
-from mock_portal.controls import Deposit, SpecError, check_deposit, load_spec
-from mock_portal.controls.spec import SPEC_ENV, default_spec_dir
 from tests._support.paths import SPEC, example
 
 
