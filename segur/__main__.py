@@ -1,5 +1,5 @@
 """``python -m segur``: the same as the ``segur`` command."""
 
-from segur.cli import main
+from segur.cli import run
 
-main()
+run()

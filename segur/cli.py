@@ -8,34 +8,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import orjson
 
-from mock_portal import __version__
-from mock_portal.controls import (
-    IMPORT,
-    SIMULATION,
-    Deposit,
-    Enrolment,
-    HistoryFileError,
-    SpecError,
-    check_deposit,
-    load_spec,
-    read_history,
-)
-from mock_portal.controls.spec import SPEC_ENV, Spec
+from segur import SPEC_ENV, __version__
 
-from . import render
 from .certify import certify
 from .generate import generate
-from .reference import fields_markdown
 
-_MODES = {"simulate": SIMULATION, "import": IMPORT}
+if TYPE_CHECKING:
+    from segur.mock_portal.controls import Enrolment, Spec
+
+# Each command imports what it uses in its own body: ``segur --help`` loads click alone, and
+# ``segur check`` never pays for the PDF makers, Faker or Hypothesis.
+
+_MODES = ("simulate", "import")
 
 
 def _spec(path: Path | None) -> Spec:
+    from segur.mock_portal.controls import SpecError, load_spec
+
     try:
         return load_spec(path)
     except SpecError as exc:
@@ -45,6 +38,8 @@ def _spec(path: Path | None) -> Spec:
 def _enrolments(values: tuple[str, ...]) -> tuple[Enrolment, ...] | None:
     if not values:
         return None
+    from segur.mock_portal.controls import Enrolment
+
     enrolments = []
     for value in values:
         ans, _, software = value.partition("=")
@@ -55,6 +50,42 @@ def _enrolments(values: tuple[str, ...]) -> tuple[Enrolment, ...] | None:
             )
         enrolments.append(Enrolment(ans, couloir, logiciel))
     return tuple(enrolments)
+
+
+#: set by a command whose process may end without the interpreter's teardown (see :func:`run`)
+_quick_exit = False
+
+
+def _may_exit_quickly() -> None:
+    """This command holds no thread, temporary folder or open file once it has answered."""
+    global _quick_exit
+    _quick_exit = True
+
+
+def run() -> None:
+    """The ``segur`` program (its console script and ``python -m segur``): :data:`main` as a process.
+
+    A quick command (``check``, ``demo``, ``spec``) ends with ``os._exit`` once its output is
+    flushed: the interpreter's teardown (freeing every module and object one by one, about
+    10 ms) buys nothing to a process that has answered, and an editor's CI calls it in a loop.
+    """
+    try:
+        main.main(prog_name="segur")
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    if isinstance(code, str):  # a message given to sys.exit: printed, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    status = 0 if code is None else int(code)
+    if _quick_exit:
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,7 +113,7 @@ def main() -> None:
 )
 @click.option(
     "--mode",
-    type=click.Choice(sorted(_MODES)),
+    type=click.Choice(_MODES),
     default="simulate",
     show_default=True,
     help="simulate answers as Simuler; import also numbers the accepted lines and needs the zip.",
@@ -121,6 +152,14 @@ def check(
     spec_dir: Path | None,
 ) -> None:
     """Answer a deposit as the portal does: the whole file rejected, or a code per line."""
+    _may_exit_quickly()
+    import orjson
+
+    from segur.mock_portal.controls import IMPORT, SIMULATION, Deposit, HistoryFileError, check_deposit, read_history
+
+    from . import render
+
+    modes = {"simulate": SIMULATION, "import": IMPORT}
     spec = _spec(spec_dir)
     if type_demande not in spec.deposit_types:
         raise click.BadParameter(
@@ -150,10 +189,10 @@ def check(
             err=True,
         )
     deposit = Deposit(type_demande, vat, at, ans, _enrolments(enrolment_values))
-    kwargs: dict[str, Any] = {"spec": spec, "mode": _MODES[mode]}
+    kwargs: dict[str, Any] = {"spec": spec, "mode": modes[mode]}
     if stored is not None:
         kwargs["history"] = stored
-    if attachments is not None or _MODES[mode] == IMPORT:
+    if attachments is not None or modes[mode] == IMPORT:
         kwargs["attachments"] = attachments
     answer = check_deposit(bundle.read_bytes(), deposit, **kwargs)
     if output == "json":
@@ -172,6 +211,9 @@ def spec() -> None:
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
 def spec_show(spec_dir: Path | None) -> None:
     """Print the spec's identity, profiles, windows and limits."""
+    _may_exit_quickly()
+    from . import render
+
     render.spec_summary(_spec(spec_dir))
 
 
@@ -180,6 +222,11 @@ def spec_show(spec_dir: Path | None) -> None:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def spec_codes(spec_dir: Path | None, output: str) -> None:
     """List the error-code catalogue."""
+    _may_exit_quickly()
+    import orjson
+
+    from . import render
+
     loaded = _spec(spec_dir)
     if output == "json":
         rows = [
@@ -196,6 +243,9 @@ def spec_codes(spec_dir: Path | None, output: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
 def spec_fields(spec_dir: Path | None, out: Path | None) -> None:
     """Generate the Markdown reference of the fields, from the schemas."""
+    _may_exit_quickly()
+    from .reference import fields_markdown
+
     text = fields_markdown(_spec(spec_dir))
     if out is None:
         click.echo(text, nl=False)
@@ -208,6 +258,11 @@ def spec_fields(spec_dir: Path | None, out: Path | None) -> None:
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
 def demo(spec_dir: Path | None) -> None:
     """Check the example bundles shipped with the spec, as ``segur check`` would, one by one."""
+    _may_exit_quickly()
+    from segur.mock_portal.controls import IMPORT, Deposit, check_deposit, read_history
+
+    from . import render
+
     loaded = _spec(spec_dir)
     examples = sorted((loaded.root / "examples").glob("*.json"))
     bundles = [p for p in examples if not p.name.endswith(".history.json")]
@@ -255,7 +310,7 @@ def demo(spec_dir: Path | None) -> None:
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
 def serve(host: str, port: int, workers: int, database: Path | None, spec_dir: Path | None) -> None:
     """Run the mock portal (state kept in SQLite: it survives a restart)."""
-    from mock_portal import create_app
+    from segur.mock_portal import create_app
 
     from .serve import serve as run
 
@@ -278,7 +333,9 @@ def cases() -> None:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def cases_list(spec_dir: Path | None, output: str) -> None:
     """List the rejection cases with their code and title."""
-    from generators.cases import case_files, load_case
+    import orjson
+
+    from segur.generators.cases import case_files, load_case
 
     loaded = _spec(spec_dir)
     rows = []
@@ -315,7 +372,7 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
 def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None) -> None:
     """Write a case's deposit file, zip, stored requests and expected answer into OUT."""
-    from generators.cases import find_case, write_case
+    from segur.generators.cases import find_case, write_case
 
     loaded = _spec(spec_dir)
     try:

@@ -5,23 +5,26 @@ The command object is registered on the ``segur`` group by ``main.add_command(ge
 import cycle.
 
 ``--break CODE`` (repeatable) turns the drawn bundle into one where exactly the chosen lines
-get that code and every other line "0000" (``generators.mutators``); a file-level code
+get that code and every other line "0000" (``segur.generators.mutators``); a file-level code
 makes a file rejected as a whole. The expected answer written to ``manifest.json`` is always
 computed from the files as written.
 """
 
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from generators.bundle_writer import MANIFEST_NAME, Manifest, piece_count, record, write_bundle
-from generators.strategies import MAX_SEED, Drawn, make_bundle
-from mock_portal.controls import Spec, SpecError, load_spec
-from mock_portal.controls.spec import SPEC_ENV
+from segur import SPEC_ENV
+from segur.generators import MAX_SEED
+
+if TYPE_CHECKING:
+    from segur.generators.bundle_writer import Manifest
+    from segur.generators.strategies import Drawn
+    from segur.mock_portal.controls import Spec
 
 __all__ = ["PROGRESS_FROM", "generate"]
 
@@ -32,6 +35,8 @@ MAX_PDF_SIZE = 100_000_000
 
 
 def _load(spec_dir: Path | None) -> Spec:
+    from segur.mock_portal.controls import SpecError, load_spec
+
     try:
         return load_spec(spec_dir)
     except SpecError as exc:
@@ -56,10 +61,14 @@ def _profile_name(spec: Spec, wave: str, type_demande: str) -> str:
 
 def _draw(seed: int, profile: str, count: int, spec: Spec) -> Drawn:
     """The valid deposit the seed gives (where a ``--break`` mutator would step in)."""
+    from segur.generators.strategies import make_bundle
+
     return make_bundle(seed, profile=profile, size=count, spec=spec)
 
 
 def _report(manifest: Manifest, spec: Spec, out: Path) -> None:
+    from segur.generators.bundle_writer import MANIFEST_NAME
+
     answer = manifest.answer
     recap = answer["recapitulatif"]
     click.echo(
@@ -150,6 +159,8 @@ def generate(
 ) -> None:
     """Write a valid deposit of COUNT requests, its zip of PDFs, the stored requests soldes
     need, and manifest.json with the portal's expected answer and the command replaying it."""
+    from segur.generators.bundle_writer import piece_count, write_bundle
+
     spec = _load(spec_dir)
     profile = _profile_name(spec, wave.lower(), type_demande.lower())
     maximum = spec.limits.get("maxDemandes", 200)
@@ -185,6 +196,8 @@ def _targets(
     if lines_text is not None and ratio is not None:
         raise click.BadParameter("give --lines or --ratio, not both", param_hint="--lines/--ratio")
     if ratio is not None:
+        import random
+
         rng = random.Random(seed)
         size = max(1, round(ratio * count))
         return [sorted(rng.sample(range(count), size)) for _ in breaks]
@@ -206,7 +219,8 @@ def _targets(
 
 def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], targets: list[list[int]]) -> Manifest:
     """Break the drawn bundle for each code on its lines, write the files and the expected answer."""
-    from generators.mutators import Scenario, materialise, mutate
+    from segur.generators.bundle_writer import record
+    from segur.generators.mutators import Scenario, materialise, mutate
 
     unknown = [code for code in breaks if code not in spec.codes or code == spec.accepted_code]
     if unknown:
