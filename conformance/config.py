@@ -20,6 +20,7 @@ commands may be left out: the suite runs what it can and the verdict says what w
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -28,10 +29,20 @@ import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COMMANDS", "PLACEHOLDERS", "ConfigError", "ToolConfig", "find_config", "load_config"]
+__all__ = [
+    "COMMANDS",
+    "PLACEHOLDERS",
+    "PYTEST_OPTIONS",
+    "ConfigError",
+    "ToolConfig",
+    "find_config",
+    "known_keys",
+    "load_config",
+]
 
 #: the placeholders each command may use, with what the suite puts there
 PLACEHOLDERS: dict[str, str] = {
@@ -53,20 +64,34 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "deposit": ("portal_url", "login", "password", "bundles", "state"),
 }
 
-_KEYS = {
-    "name",
-    "version",
-    "version-command",
-    "produce",
-    "ingest",
-    "deposit",
-    "timeout",
-    "seed",
-    "profile",
-    "env",
-    "report-dir",
+#: the declaration's schema (the kit's own contract): every key, its type and its bounds
+SCHEMA_PATH = Path(__file__).resolve().parent / "declaration.schema.json"
+
+#: how the command-line options are named in messages (pytest's; ``segur certify`` passes its own)
+PYTEST_OPTIONS: Mapping[str, str] = {
+    "produce": "--segur-produce",
+    "ingest": "--segur-ingest",
+    "deposit": "--segur-deposit",
+    "config": "--segur-config",
 }
-_PROFILES = ("ms1", "ms2")
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(_schema(), validate_formats=True)
+
+
+def known_keys() -> list[str]:
+    """The keys a declaration may hold (from its schema)."""
+    return sorted(_schema()["properties"])
 
 
 class ConfigError(Exception):
@@ -140,27 +165,30 @@ def _argv(value: Any, key: str, source: str) -> tuple[str, ...]:
     return tuple(argv)
 
 
-def _build(raw: Mapping[str, Any], source: str, cwd: Path) -> ToolConfig:
-    unknown = set(raw) - _KEYS
+def _schema_problems(raw: Mapping[str, Any], source: str) -> list[str]:
+    """What the declaration's schema refuses, each naming the key and what is expected."""
+    unknown = sorted(set(raw) - set(known_keys()))
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}")
+        return [f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(known_keys())}"]
+    problems = []
+    for error in _validator().iter_errors(dict(raw)):
+        where = "/".join(str(part) for part in error.instance_path) or "(the table)"
+        expected = _schema()["properties"].get(str(error.instance_path[0]), {}) if error.instance_path else {}
+        hint = f" ({expected['description']})" if "description" in expected else ""
+        problems.append(f"{source}: {where}: {error.message}{hint}")
+    return problems
+
+
+def _build(raw: Mapping[str, Any], source: str, cwd: Path) -> ToolConfig:
+    problems = _schema_problems(raw, source)
+    if problems:
+        raise ConfigError("; ".join(problems))
     commands = {kind: _argv(raw[kind], kind, source) for kind in COMMANDS if raw.get(kind) is not None}
     version_command = _argv(raw["version-command"], "version-command", source) if raw.get("version-command") else None
     timeout = raw.get("timeout", 120)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 1 <= timeout <= 3600:
-        raise ConfigError(f"{source}: timeout must be a number of seconds from 1 to 3600, not {timeout!r}")
     seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ConfigError(f"{source}: seed must be a whole number from 0 to 2**32 - 1, not {seed!r}")
     profile = raw.get("profile", "ms1")
-    if profile not in _PROFILES:
-        raise ConfigError(f"{source}: profile must be one of {', '.join(_PROFILES)}, not {profile!r}")
     env = raw.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
-        raise ConfigError(f"{source}: env must be a table of text values")
-    for key in ("name", "version", "report-dir"):
-        if key in raw and not isinstance(raw[key], str):
-            raise ConfigError(f"{source}: {key} must be text")
     report_dir = Path(raw.get("report-dir", "segur-report"))
     return ToolConfig(
         source=source,
@@ -195,9 +223,16 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read it as TOML ({exc})") from None
 
 
-def load_config(path: Path | None, start: Path, overrides: Mapping[str, Any] | None = None) -> ToolConfig:
+def load_config(
+    path: Path | None,
+    start: Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    options: Mapping[str, str] = PYTEST_OPTIONS,
+) -> ToolConfig:
     """The declaration in ``path`` (or found from ``start``), then ``overrides`` (command-line
-    options, already in the file's key names)."""
+    options, already in the file's key names). ``options`` names the command-line options in
+    the messages (pytest's ``--segur-produce``…, or ``segur certify``'s ``--produce``…)."""
     raw: dict[str, Any] = {}
     source = "command-line options"
     cwd = start
@@ -223,9 +258,11 @@ def load_config(path: Path | None, start: Path, overrides: Mapping[str, Any] | N
         if value is not None:
             raw[key] = value
     if not any(raw.get(kind) is not None for kind in COMMANDS):
+        where = f"no declaration found in {start} or above" if path is None else f"{source}: no command declared"
         raise ConfigError(
-            f"{source}: no command declared. Declare at least one of produce, ingest, deposit under [tool.segur] "
-            "in pyproject.toml (or in segur.toml, or with --segur-produce/--segur-ingest/--segur-deposit); "
-            "see the kit's README, section 'Certify your tool'"
+            f"{where}. Declare at least one of produce, ingest, deposit under [tool.segur] in pyproject.toml "
+            f"or in a segur.toml (found from the current folder up), or give them on the command line: "
+            f"{options['produce']} COMMAND, {options['ingest']} COMMAND, {options['deposit']} COMMAND "
+            f"({options['config']} FILE names the declaration); see the kit's README, section 'Certify your tool'"
         )
     return _build(raw, source, cwd)

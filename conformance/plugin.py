@@ -2,66 +2,36 @@
 against the editor's tool; without ``--segur`` it only registers the ``requirement`` marker
 (unknown IDs fail at collection) and the fixtures editors use in their own tests.
 
+This module imports pytest alone: an editor's ordinary pytest run pays nothing for the kit.
+The suite's machinery (:mod:`segur.conformance.session`) is imported when ``--segur`` is
+given; each fixture imports what it hands out when a test first asks for it.
+
 Exit codes with ``--segur``: 0 conformant, 1 not conformant, 2 the kit could not run (bad
-configuration, a command not found, the mock portal down), with a message saying how to fix it.
+configuration, a command not found, the suite not found, no test run), with a message saying
+how to fix it.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import time
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import orjson
 import pytest
 
-from conformance.config import ConfigError, ToolConfig, load_config
-from conformance.consumer import AnswerCase, line_cases, status_export
-from conformance.deposit import Scenarios
-from conformance.live import LivePortal
-from conformance.producer import Produced, discover
-from conformance.report import FAILED, NOT_TESTED, PASSED, Outcomes, coverage_markdown, html_cells, verdict
-from conformance.runner import KitError, run_command, tool_version
-from conformance.toolbox import Generators
-from mock_portal.controls import Spec, SpecError, load_spec
+if TYPE_CHECKING:
+    from segur.conformance.live import LivePortal
+    from segur.conformance.session import SegurRun
+    from segur.conformance.toolbox import Generators
+    from segur.mock_portal.controls import Spec
 
-__all__ = ["SUITE", "SegurRun"]
+__all__ = ["MARKER", "PARTS", "RUN_KEY", "spec_of"]
 
-SUITE = Path(__file__).resolve().parent / "suite"
 PARTS = ("producer", "consumer", "deposit")
 MARKER = "requirement"
 
-
-@dataclass
-class SegurRun:
-    """The state of one ``--segur`` session."""
-
-    tool: ToolConfig
-    spec: Spec
-    seed: int
-    parts: tuple[str, ...]
-    report_dir: Path
-    outcomes: Outcomes = field(default_factory=Outcomes)
-    kit_errors: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-
-
-RUN_KEY = pytest.StashKey[SegurRun]()
-SPEC_KEY = pytest.StashKey[Spec]()
-
-
-def kit_version() -> str:
-    try:
-        return importlib.metadata.version("segur-conformance-kit")
-    except importlib.metadata.PackageNotFoundError:
-        from mock_portal import __version__
-
-        return __version__
+RUN_KEY: pytest.StashKey[SegurRun] = pytest.StashKey()
+_SPEC_KEY: pytest.StashKey[Spec] = pytest.StashKey()
 
 
 # ---------------------------------------------------------------------- options and configuration
@@ -96,11 +66,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _spec(config: pytest.Config) -> Spec:
-    if SPEC_KEY not in config.stash:
-        folder = config.getoption("segur_spec", None) or os.environ.get("SEGUR_SPEC")
-        config.stash[SPEC_KEY] = load_spec(folder)
-    return config.stash[SPEC_KEY]
+def spec_of(config: pytest.Config) -> Spec:
+    """The spec of this pytest run (loaded on first use)."""
+    if _SPEC_KEY not in config.stash:
+        from segur.mock_portal.controls import load_spec
+
+        from segur import SPEC_ENV
+
+        folder = config.getoption("segur_spec", None) or os.environ.get(SPEC_ENV)
+        config.stash[_SPEC_KEY] = load_spec(folder)
+    return config.stash[_SPEC_KEY]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -108,61 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(id): the requirement of requirements.csv that the test verifies (e.g. SEG-L05)"
     )
-    if not config.getoption("segur", False):
-        return
-    try:
-        spec = _spec(config)
-        overrides = {
-            "produce": config.getoption("segur_produce"),
-            "ingest": config.getoption("segur_ingest"),
-            "deposit": config.getoption("segur_deposit"),
-            "name": config.getoption("segur_name"),
-            "version": config.getoption("segur_version"),
-            "seed": config.getoption("segur_seed"),
-        }
-        explicit = config.getoption("segur_config")
-        tool = load_config(Path(explicit) if explicit else None, Path.cwd(), overrides)
-        tool.check_executables()
-    except (ConfigError, SpecError) as exc:
-        pytest.exit(f"segur: {exc}", returncode=2)
-    report = config.getoption("segur_report")
-    report_dir = Path(report).resolve() if report else tool.report_dir
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        pytest.exit(f"segur: cannot create the report folder {report_dir}: {exc}", returncode=2)
-    parts = tuple(config.getoption("segur_part") or PARTS)
-    config.stash[RUN_KEY] = SegurRun(tool=tool, spec=spec, seed=tool.seed, parts=parts, report_dir=report_dir)
-    if config.pluginmanager.hasplugin("html") and not config.getoption("htmlpath", None):
-        config.option.htmlpath = str(report_dir / "report.html")
-        config.option.self_contained_html = True
-    if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(_HtmlColumns(config), "segur-html")
-    if not getattr(config.option, "xmlpath", None):
-        config.option.xmlpath = str(report_dir / "junit.xml")
-    suite = [str(SUITE / f"test_{part}.py") for part in parts]
-    if config.args_source == pytest.Config.ArgsSource.ARGS:
-        config.args = [*config.args, *suite]
-    else:
-        config.args = suite
+    if config.getoption("segur", False):
+        from segur.conformance.session import start
 
-
-class _HtmlColumns:
-    """The requirement, its sentence and its source on each row of the pytest-html report."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_html_report_title(self, report: Any) -> None:
-        run = self.config.stash.get(RUN_KEY, None)
-        report.title = f"Certification Ségur numérique : {run.tool.name}" if run else "Certification Ségur numérique"
-
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells[2:2] = ['<th class="sortable">Exigence</th>', "<th>Énoncé</th>", "<th>Source</th>"]
-
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        ids = [str(value) for key, value in report.user_properties if key == MARKER]
-        cells[2:2] = html_cells(_spec(self.config).requirements, ids)
+        start(config)
 
 
 # ---------------------------------------------------------------------- requirement IDs
@@ -178,11 +102,17 @@ def _requirements_of(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    unknown: dict[str, list[str]] = {}
+    """Each requirement a test names must be one of the spec's (the spec is read only if one does)."""
     tagged = [(item, _requirements_of(item)) for item in items]
     if not any(ids for _, ids in tagged):
         return
-    known = _spec(config).requirements
+    from segur.mock_portal.controls import SpecError
+
+    try:
+        known = spec_of(config).requirements
+    except SpecError as exc:
+        pytest.exit(f"segur: {exc}", returncode=2 if RUN_KEY in config.stash else pytest.ExitCode.USAGE_ERROR)
+    unknown: dict[str, list[str]] = {}
     for item, ids in tagged:
         for rid in ids:
             if rid not in known:
@@ -192,139 +122,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         listed = "; ".join(f"{rid} on {', '.join(nodes[:3])}" for rid, nodes in sorted(unknown.items()))
         pytest.exit(
             f"segur: unknown requirement ID(s): {listed}. Known IDs are the 'id' column of "
-            f"{_spec(config).root / 'requirements.csv'}",
+            f"{spec_of(config).root / 'requirements.csv'}",
             returncode=2 if RUN_KEY in config.stash else pytest.ExitCode.USAGE_ERROR,
         )
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The suite's parameters: requirement IDs and answer codes, from the session's spec."""
-    if RUN_KEY not in metafunc.config.stash:
-        return
-    spec = metafunc.config.stash[RUN_KEY].spec
-    if "bundle_requirement" in metafunc.fixturenames:
-        ids = [rid for rid, row in spec.requirements.items() if row.get("scope") == "bundle"]
-        metafunc.parametrize(
-            "bundle_requirement", [pytest.param(rid, id=rid, marks=pytest.mark.requirement(rid)) for rid in ids]
-        )
-    for name, level in (("line_code", "line"), ("file_code", "file"), ("attachment_code", "attachment")):
-        if name in metafunc.fixturenames:
-            codes = sorted(
-                code for code, entry in spec.codes.items() if entry.level == level and code != spec.accepted_code
-            )
-            metafunc.parametrize(name, codes)
-
-
-# ---------------------------------------------------------------------- outcomes and reports
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    run = item.config.stash.get(RUN_KEY, None)
-    if run is None:
-        return report
-    if call.excinfo is not None and call.excinfo.errisinstance(KitError):
-        run.kit_errors.append(f"{item.nodeid}: {call.excinfo.value}")
-    ids = [str(value) for key, value in item.user_properties if key == MARKER]
-    if report.when == "call" or report.outcome != "passed":
-        if report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            outcome, why = NOT_TESTED, reason.removeprefix("Skipped: ")
-        elif report.failed:
-            outcome, why = FAILED, item.nodeid
-        else:
-            outcome, why = PASSED, ""
-        for rid in ids:
-            run.outcomes.record(rid, item.nodeid, outcome, why)
-    return report
-
-
-def _header(run: SegurRun) -> dict[str, Any]:
-    return {
-        "kit": {"nom": "segur-conformance-kit", "version": kit_version()},
-        "specification": {"id": run.spec.id, "version": run.spec.version, "dossier": str(run.spec.root)},
-        "graine": run.seed,
-        "outil": {
-            "nom": run.tool.name,
-            "version": tool_version(run.tool),
-            "declaration": run.tool.source,
-            "commandes": {kind: list(argv) for kind, argv in run.tool.commands.items()},
-        },
-        "parties": list(run.parts),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "dureeSecondes": round(time.monotonic() - run.started, 1),
-    }
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    run = session.config.stash.get(RUN_KEY, None)
-    if run is None:
-        return
-    document = verdict(run.spec.requirements, run.outcomes, header=_header(run), kit_errors=run.kit_errors)
-    (run.report_dir / "verdict.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-    (run.report_dir / "coverage.md").write_text(coverage_markdown(document), encoding="utf-8")
-    session.config.stash[_VERDICT_KEY] = document
-    if run.kit_errors or exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = 2
-    elif document["verdict"] == "non conforme":
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    else:
-        session.exitstatus = pytest.ExitCode.OK
-
-
-_VERDICT_KEY = pytest.StashKey[dict[str, Any]]()
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    run = config.stash.get(RUN_KEY, None)
-    document = config.stash.get(_VERDICT_KEY, None)
-    if run is None or document is None:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section("Ségur numérique : certification")
-    counts = {PASSED: 0, FAILED: 0, NOT_TESTED: 0}
-    for row in document["exigences"].values():
-        counts[row["statut"]] += 1
-    write(
-        f"{run.tool.name}: {document['verdict']} — {counts[PASSED]} requirement(s) passed, "
-        f"{counts[FAILED]} failed, {counts[NOT_TESTED]} not tested"
-    )
-    for rid in document["exigencesEnEchec"]:
-        write(f"  FAILED {rid}: {document['exigences'][rid]['enonce']}")
-    for error in run.kit_errors:
-        write(f"  KIT ERROR (exit 2): {error}")
-    write(f"reports: {run.report_dir} (report.html, junit.xml, verdict.json, coverage.md)")
-
-
-# ---------------------------------------------------------------------- fixtures
-
-
-def _run(request: pytest.FixtureRequest) -> SegurRun:
-    run = request.config.stash.get(RUN_KEY, None)
-    if run is None:
-        pytest.skip("the conformance suite runs with --segur")
-    return run
+# ---------------------------------------------------------------------- fixtures for editors' own tests
 
 
 @pytest.fixture(scope="session")
 def segur_spec(request: pytest.FixtureRequest) -> Spec:
     """The spec the suite checks against (the kit's model, or ``--segur-spec``/``SEGUR_SPEC``)."""
-    return _spec(request.config)
+    return spec_of(request.config)
 
 
 @pytest.fixture(scope="session")
 def segur_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
     """One live mock portal for the session, on a free port of 127.0.0.1."""
+    from segur.conformance.live import LivePortal
+
     with LivePortal(tmp_path_factory.mktemp("segur-portal")) as portal:
         yield portal
 
 
 @pytest.fixture
 def segur_portal(segur_live: LivePortal) -> LivePortal:
-    """The live mock portal, emptied, its clock frozen on 01/02/2024 10:00 (avance window open).
+    """The live mock portal, emptied, its clock frozen on the spec's default avance deposit time.
 
     ``segur_portal.url``, ``.login``/``.password`` (the demo editor), ``.admin(method, path,
     body)``, ``.set_clock(at)``, ``.fault(route, kind)``, ``.transition(numero, *steps)``,
@@ -338,41 +161,6 @@ def segur_portal(segur_live: LivePortal) -> LivePortal:
 def segur_generators(segur_spec: Spec) -> Generators:
     """Valid and broken deposits: ``.bundle(profile=, size=, seed=)``, ``.write(drawn, folder)``,
     ``.broken(code, lines=)``, ``.answer(scenario, folder)``."""
+    from segur.conformance.toolbox import Generators
+
     return Generators(segur_spec)
-
-
-@pytest.fixture(scope="session")
-def segur_tool(request: pytest.FixtureRequest) -> ToolConfig:
-    return _run(request).tool
-
-
-@pytest.fixture(scope="session")
-def segur_produced(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Produced]:
-    """Run ``produce`` once; the deposits it wrote."""
-    run = _run(request)
-    if not run.tool.has("produce"):
-        pytest.skip(f"no produce command declared in {run.tool.source}: producer conformance not tested")
-    out = tmp_path_factory.mktemp("segur-produced")
-    run_command(run.tool, "produce", {"out": out})
-    return discover(out, run.spec)
-
-
-@pytest.fixture(scope="session")
-def segur_answers(request: pytest.FixtureRequest) -> dict[str, AnswerCase]:
-    """The answers for ``ingest``: one per catalogue code, plus the status export."""
-    run = _run(request)
-    if not run.tool.has("ingest"):
-        pytest.skip(f"no ingest command declared in {run.tool.source}: consumer conformance not tested")
-    cases = {case.name: case for case in line_cases(run.spec, run.seed, run.tool.profile)}
-    cases["statuts"] = status_export(run.spec, run.seed, run.tool.profile)
-    return cases
-
-
-@pytest.fixture(scope="session")
-def segur_scenarios(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Scenarios:
-    """The deposit scenarios against the live mock (each run once, its outcome kept)."""
-    run = _run(request)
-    if not run.tool.has("deposit"):
-        pytest.skip(f"no deposit command declared in {run.tool.source}: deposit behaviour not tested")
-    live: LivePortal = request.getfixturevalue("segur_live")
-    return Scenarios(run.tool, live, run.spec, tmp_path_factory.mktemp("segur-deposit"), run.seed)

@@ -39,8 +39,11 @@ def verdict(
     *,
     header: Mapping[str, Any],
     kit_errors: Iterable[str],
+    partial: bool = False,
 ) -> dict[str, Any]:
-    """The JSON verdict: conformant when no requirement failed and the kit ran."""
+    """The JSON verdict: « non exécuté » when the kit could not run (or no test ran), « non
+    conforme » when a requirement failed, « partiel » when nothing failed but some part of the
+    suite was not run (not asked for, or its command not declared), else « conforme »."""
     rows = {}
     for rid, row in requirements.items():
         scope = row.get("scope", "")
@@ -62,6 +65,8 @@ def verdict(
         result = "non exécuté"
     elif failed:
         result = "non conforme"
+    elif partial:
+        result = "partiel"
     else:
         result = "conforme"
     return {

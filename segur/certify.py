@@ -5,7 +5,6 @@ Registered on the ``segur`` group by ``main.add_command(certify)`` (``segur/cli.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +13,10 @@ import click
 __all__ = ["certify"]
 
 PARTS = ("producer", "consumer", "deposit")
+#: the pytest settings of a certification run (the editor's own pytest configuration is not read)
+_INI = Path(__file__).resolve().parent / "certify.ini"
+#: how this command's options are named in the messages of the declaration's checks
+_OPTIONS = {"produce": "--produce", "ingest": "--ingest", "deposit": "--deposit", "config": "--config"}
 
 
 @click.command("certify", context_settings={"ignore_unknown_options": True})
@@ -46,10 +49,21 @@ def certify(
 ) -> None:
     """Certify an editor's tool: run the conformance suite against its declared commands.
 
-    Exit codes: 0 conformant, 1 not conformant, 2 the kit could not run (bad configuration, a
-    command not found). Arguments after the options go to pytest (e.g. -x, -k deposit).
+    Exit codes: 0 conformant (« partiel » when some part was not run), 1 not conformant, 2 the
+    kit could not run (bad configuration, a command not found, no test run). Arguments after the
+    options go to pytest (e.g. -x, -k deposit).
     """
-    args = [sys.executable, "-m", "pytest", "--segur"]
+    from segur.conformance.config import ConfigError, load_config
+
+    overrides = {"produce": produce, "ingest": ingest, "deposit": deposit, "seed": seed}
+    try:  # a declaration that cannot work fails here, before pytest starts
+        load_config(config_path, Path.cwd(), overrides, options=_OPTIONS)
+    except ConfigError as exc:
+        click.echo(f"segur certify: {exc}", err=True)
+        sys.exit(2)
+    # -P: the current folder is not put on sys.path (the editor's own packages stay out of the
+    # kit's way); -c: the suite runs under the kit's pytest settings, not the repository's addopts
+    args = [sys.executable, "-P", "-m", "pytest", "-c", str(_INI), f"--rootdir={Path.cwd()}", "--segur"]
     for option, value in (
         ("--segur-config", config_path),
         ("--segur-produce", produce),
@@ -61,6 +75,8 @@ def certify(
         if value is not None:  # one "--opt=value" token: pytest must not take a value for a test path
             args.append(f"{option}={value}")
     args += [f"--segur-part={part}" for part in parts]
+    import subprocess
+
     # pytest in a process of its own: nothing imported here can shadow the editor's test modules
     code = subprocess.run([*args, *pytest_args], check=False).returncode
     sys.exit(0 if code == 0 else 1 if code == 1 else 2)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from conformance.config import ConfigError, find_config, load_config
-from conformance.runner import KitError, ToolFailed, run_command
+from segur.conformance.config import ConfigError, find_config, load_config
+from segur.conformance.runner import KitError, ToolFailed, run_command
 
 
 def test_segur_toml_wins_over_pyproject_and_is_found_from_below(tmp_path: Path) -> None:
@@ -24,7 +23,7 @@ def test_segur_toml_wins_over_pyproject_and_is_found_from_below(tmp_path: Path) 
 def test_pyproject_without_a_segur_table_is_not_a_declaration(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
     assert find_config(tmp_path) is None
-    with pytest.raises(ConfigError, match="no command declared"):
+    with pytest.raises(ConfigError, match="no declaration found"):
         load_config(None, tmp_path)
 
 
@@ -38,12 +37,13 @@ def test_command_line_options_override_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("produce = 12\n", "produce must be a command"),
-        ('produce = ""\n', "produce is empty"),
+        ("produce = 12\n", "produce: 12 is not valid under any of the schemas"),
+        ('produce = ""\n', 'produce: "" is not valid under any of the schemas'),
+        ("produce = []\n", "produce: \\[\\] is not valid under any of the schemas"),
         ('produce = "x {out"\n', "bad placeholder"),
-        ('produce = "x {out}"\ntimeout = 0\n', "timeout must be a number of seconds from 1 to 3600"),
-        ('produce = "x {out}"\nprofile = "ms3"\n', "profile must be one of ms1, ms2"),
-        ('produce = "x {out}"\nenv = {A = 1}\n', "env must be a table of text values"),
+        ('produce = "x {out}"\ntimeout = 0\n', "timeout: 0 is less than the minimum of 1 .seconds a command may take"),
+        ('produce = "x {out}"\nenv = {A = 1}\n', "env/A: 1 is not of type"),
+        ('produce = "x {out}"\nnom = "Horizon"\n', "unknown key.s. nom; known keys: deposit, env, ingest, name"),
         ("produce = [\n", "cannot read it as TOML"),
     ],
 )

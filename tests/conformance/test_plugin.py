@@ -33,7 +33,7 @@ def test_without_segur_the_plugin_stays_out_of_the_way(pytester: pytest.Pytester
 def test_no_declaration_exits_2_and_says_how_to_declare(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--segur")
     assert result.ret == 2
-    result.stderr.fnmatch_lines(["*no command declared*[tool.segur]*pyproject.toml*"])
+    result.stderr.fnmatch_lines(["*no declaration found*[tool.segur]*pyproject.toml*--segur-produce COMMAND*"])
 
 
 def test_command_not_found_exits_2_naming_it(pytester: pytest.Pytester) -> None:
@@ -54,7 +54,30 @@ def test_unknown_key_exits_2(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", segur='produce = "true {out}"\ntimout = 5\n')
     result = pytester.runpytest_subprocess("--segur")
     assert result.ret == 2
-    result.stderr.fnmatch_lines(["*unknown key(s) timout*"])
+    result.stderr.fnmatch_lines(["*unknown key(s) timout; known keys: deposit, env, ingest, name, produce*"])
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("timeout = 0", "*timeout: 0 is less than the minimum of 1*seconds a command may take*"),
+        ("seed = true", "*seed: true is not of type*integer*"),
+        ('env = { A = 1 }', "*env/A: 1 is not of type*string*"),
+        ("deposit = 42", "*deposit: 42 is not valid under any of the schemas*"),
+    ],
+)
+def test_the_declaration_is_checked_against_its_schema(pytester: pytest.Pytester, line: str, expected: str) -> None:
+    pytester.makefile(".toml", segur=f'produce = "true {{out}}"\n{line}\n')
+    result = pytester.runpytest_subprocess("--segur")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines([expected])
+
+
+def test_a_profile_the_spec_lacks_exits_2_naming_the_spec_s(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", segur=f'profile = "ms9"\n{INGEST}\n')
+    result = pytester.runpytest_subprocess("--segur")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["*profile 'ms9' is not in the spec; it has ms1, ms2*"])
 
 
 def test_unusable_spec_exits_2(pytester: pytest.Pytester) -> None:
@@ -108,7 +131,8 @@ def test_only_ingest_declared_runs_the_consumer_part(pytester: pytest.Pytester) 
     result = pytester.runpytest_subprocess("--segur", "-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()[-2000:]
     found = verdict(pytester)
-    assert found["verdict"] == "conforme"
+    assert found["verdict"] == "partiel"
+    assert found["parties"] == ["consumer"] and found["partiesNonTestees"] == ["producer", "deposit"]
     assert found["outil"]["nom"] == "Lecteur seul" and found["outil"]["version"] == "0.3"
     assert found["graine"] == 7 and found["kit"]["nom"] == "segur-conformance-kit"
     assert found["specification"]["id"] == "segur-ms-v1"
@@ -196,3 +220,45 @@ def test_segur_certify_maps_a_bad_declaration_to_exit_2(pytester: pytest.Pyteste
     pytester.makefile(".toml", segur="deposit = 42\n")  # pytester runs in its own folder
     result = CliRunner().invoke(main, ["certify", "-p", "no:cacheprovider"])
     assert result.exit_code == 2
+
+
+def test_an_unrelated_run_imports_nothing_of_the_kit_beyond_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        HEAVY = ("segur.conformance.session", "segur.mock_portal.controls", "segur.generators.strategies",
+                 "segur.mock_portal.app", "faker", "fpdf", "flask", "jsonschema_rs", "pypdf")
+
+        def test_nothing_heavy_loaded():
+            assert "segur.conformance.plugin" in sys.modules
+            assert [name for name in HEAVY if name in sys.modules] == []
+        """
+    )
+    # Faker's and schemathesis's own pytest plugins import their packages: they are left out here
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:faker", "-p", "no:schemathesis")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_run_where_no_test_ran_is_never_conformant(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", segur=f"{INGEST}\n")
+    result = pytester.runpytest_subprocess("--segur", "-p", "no:cacheprovider", "-k", "aucun_test_ne_porte_ce_nom")
+    assert result.ret == 2
+    found = verdict(pytester)
+    assert found["verdict"] == "non exécuté"
+    assert "no test of the conformance suite ran" in found["erreursDuKit"][0]
+    coverage = (pytester.path / "segur-report" / "coverage.md").read_text(encoding="utf-8")
+    assert "**non exécuté**" in coverage and "conforme**" not in coverage
+
+
+def test_segur_certify_without_a_declaration_fails_at_once_naming_its_options(pytester: pytest.Pytester) -> None:
+    from click.testing import CliRunner
+
+    from segur.cli import main
+
+    result = CliRunner().invoke(main, ["certify"])
+    assert result.exit_code == 2
+    assert "no declaration found" in result.output
+    assert "--produce COMMAND, --ingest COMMAND, --deposit COMMAND (--config FILE" in result.output
+    assert "--segur-produce" not in result.output
+    assert not (pytester.path / "segur-report").exists()  # pytest was never started
