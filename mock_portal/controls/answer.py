@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .money import cents
 from .spec import Profile, Spec
 from .violation import Finding
 
@@ -51,8 +50,8 @@ class LineResult:
     reference: Any
     findings: list[Finding]
     status: str
-    #: the requested amount as in the file (euros)
-    amount: Any = None
+    #: the requested amount in cents (None when absent or unreadable)
+    amount: int | None = None
     numero_demande: str | None = None
 
 
@@ -81,9 +80,7 @@ class Answer:
 
     def accepted_cents(self) -> int:
         """The amount requested by the accepted lines, in cents (their amounts are valid)."""
-        return sum(
-            cents(line.amount) or 0 for line in self.lines if line.status == ACCEPTED and line.amount is not None
-        )
+        return sum(line.amount for line in self.lines if line.status == ACCEPTED and line.amount is not None)
 
     def to_json(self) -> dict[str, Any]:
         spec = self.spec

@@ -55,7 +55,7 @@ def attachment_report(data: bytes, source: ZipSource | None, spec: Spec) -> Atta
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
         return AttachmentReport(())
-    requests = resolve(document, spec.document_fields["demandes"])
+    requests = resolve(document, spec.document["requests"].path)
     if not isinstance(requests, list):
         return AttachmentReport(())
     lines = [Line(index, raw, spec) for index, raw in enumerate(requests)]
@@ -140,7 +140,7 @@ def _directory_problems(infos: list[zipfile.ZipInfo], spec: Spec) -> Iterator[Vi
 
 def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Iterator[Violation]:
     members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
-    pieces_pointer = "/" + "/".join(spec.fields.get("piecesJointes", ("piecesJointes",)))
+    pieces_pointer = spec.pointer("pieces")
     verdicts: dict[str, tuple[str, dict[str, object]] | None] = {}
     for line in lines:
         for piece in line.pieces:
@@ -151,7 +151,7 @@ def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Ite
                 continue
             rule, params = verdict
             pointer = f"{pieces_pointer}/{piece.position}"
-            yield Violation(rule, pointer, {**params, "nature": piece.nature}, line.index)
+            yield Violation(rule, pointer, {**params, "typePiece": piece.word}, line.index)
 
 
 def _member_verdict(

@@ -80,10 +80,10 @@ def check_deposit(
     matched = None
     if prepare is not None:  # a stored history may fetch what the lines can match in one go
         matched = prepare(
-            references={v for line in lines if isinstance(v := line.referenceLigne, str)},
-            bdcs={v for line in lines if isinstance(v := line.numeroBdc, str)},
+            references={v for line in lines if isinstance(v := line.line_reference, str)},
+            bdcs={v for line in lines if isinstance(v := line.bdc_number, str)},
             beneficiaries={key for line in lines for key in line.beneficiaries},
-            avances={v for line in lines if isinstance(v := line.numeroDemandeAvance, str)},
+            avances={v for line in lines if isinstance(v := line.avance_number, str)},
         )
     ctx = CheckContext(
         spec, profile, stage.at, float(deposit.taux_tva), stage.numero_ans or "", history, matched is not False
@@ -117,7 +117,7 @@ def check_deposit(
             status = INCOMPLETE
         else:
             status = REJECTED
-        result = LineResult(line.index + 1, line.referenceLigne, findings, status, line.montantDemande)
+        result = LineResult(line.index + 1, line.line_reference, findings, status, line.amount_requested)
         if numbered is not None and status != REJECTED:
             result.numero_demande = numbered(profile, stage.at)
         results.append(result)
@@ -130,7 +130,7 @@ def _schema(document: Any, profile: str, spec: Spec, lines: list[Line]) -> Itera
     if validator.is_valid(document):  # the common case, and faster than collecting errors
         return []
     errors = list(validator.iter_errors(document))
-    prefix = len(spec.document_fields["demandes"])
+    prefix = len(spec.document["requests"].path)
     per_line: dict[int, list[Any]] = defaultdict(list)
     outside: list[Any] = []
     for error in errors:

@@ -84,29 +84,35 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         )
     if out:
         return stage
-    requests = resolve(document, spec.document_fields["demandes"])
-    stage.requests = requests
-    version = resolve(document, spec.document_fields["versionFormat"])
-    if version not in spec.format_versions:
+    listed = spec.document["requests"]
+    requests = resolve(document, listed.path)
+    if not isinstance(requests, list):  # an envelope schema that does not say the requests are a list
         out.append(
-            Violation(
-                "file-format-version",
-                pointer(spec.document_fields["versionFormat"]),
-                {"version": version, "attendu": ", ".join(spec.format_versions)},
-            )
+            Violation("file-structure", listed.pointer, {"champ": listed.pointer, "detail": "liste de demandes attendue"})
         )
+        return stage
+    stage.requests = requests
+    version_field = spec.document.get("format_version")
+    if version_field is not None:
+        version = resolve(document, version_field.path)
+        if version not in spec.format_versions:
+            out.append(
+                Violation(
+                    "file-format-version",
+                    version_field.pointer,
+                    {"version": version, "attendu": ", ".join(spec.format_versions)},
+                )
+            )
     count, maximum = len(requests), spec.limits["maxDemandes"]
     if count == 0:
-        out.append(Violation("file-empty", pointer(spec.document_fields["demandes"])))
+        out.append(Violation("file-empty", listed.pointer))
         return stage
     if count > maximum:
-        out.append(
-            Violation("file-too-many", pointer(spec.document_fields["demandes"]), {"nombre": count, "maximum": maximum})
-        )
+        out.append(Violation("file-too-many", listed.pointer, {"nombre": count, "maximum": maximum}))
     stage.lines = [Line(index, raw, spec) for index, raw in enumerate(requests)]
     stage.profile = _profile(stage.lines, type_code, spec, out)
     if stage.numero_ans is None:
-        first = stage.lines[0].numeroAns
+        first = stage.lines[0].ans_number
         stage.numero_ans = first if isinstance(first, str) else None
     if stage.profile is None:
         return stage
@@ -143,10 +149,10 @@ def _profile(lines: list[Line], type_code: str, spec: Spec, out: list[Violation]
     pairs: set[tuple[str, str]] = set()
     types: set[str] = set()
     for line in lines:
-        couloir, logiciel = line.couloir, line.typeLogiciel
+        couloir, logiciel = line.corridor, line.software_type
         if isinstance(couloir, str) and isinstance(logiciel, str):
             pairs.add((couloir, logiciel))
-        kind = line.typeDemande
+        kind = line.request_type
         if isinstance(kind, str):
             types.add(kind)
     if types and types != {type_code}:
@@ -160,7 +166,7 @@ def _profile(lines: list[Line], type_code: str, spec: Spec, out: list[Violation]
     couloir, logiciel = next(iter(pairs)) if pairs else ("(absent)", "(absent)")
     profile = spec.profile_for(couloir, logiciel, type_code)
     if profile is None:
-        out.append(Violation("file-unknown-profile", "", {"couloir": couloir, "typeLogiciel": logiciel}))
+        out.append(Violation("file-unknown-profile", "", {"couloirFichier": couloir, "logicielFichier": logiciel}))
     return profile
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from .context import StoredRequest
 from .line import CheckContext, Line
-from .money import cents, euros
+from .money import euros
 from .registry import line_control
 from .violation import Violation
 
@@ -21,18 +21,18 @@ def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vio
     sites: dict[str, int] = {}
     for line in lines:
         number = line.index + 1
-        reference = line.referenceLigne
+        reference = line.line_reference
         if reference is not None and (first := references.setdefault(reference, number)) != number:
             yield Violation(
                 "dup-ref-file",
-                ctx.pointer("referenceLigne"),
+                ctx.pointer("line_reference"),
                 {"valeur": reference, "lignes": f"{first}, {number}"},
                 line.index,
             )
-        bdc = line.numeroBdc
+        bdc = line.bdc_number
         if bdc is not None and (first := bdcs.setdefault(bdc, number)) != number:
             yield Violation(
-                "dup-bdc-file", ctx.pointer("numeroBdc"), {"valeur": bdc, "lignes": f"{first}, {number}"}, line.index
+                "dup-bdc-file", ctx.pointer("bdc_number"), {"valeur": bdc, "lignes": f"{first}, {number}"}, line.index
             )
         shared = None
         for key in line.beneficiaries:  # every identifier is remembered, the first shared one reported
@@ -42,7 +42,7 @@ def duplicates_in_file(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vio
         if shared is not None:
             yield Violation(
                 "beneficiary-dup-file",
-                ctx.pointer("finessGeographique"),
+                ctx.pointer("site_finess"),
                 {"valeur": shared[0], "lignes": f"{shared[1]}, {number}"},
                 line.index,
             )
@@ -56,19 +56,19 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
     type_demande = ctx.profile.type_demande
     is_avance = type_demande == ctx.spec.deposit_types.get("avance")
     for line in lines:
-        reference = line.referenceLigne
+        reference = line.line_reference
         if reference is not None and (found := history.by_reference(reference)) is not None:
             yield Violation(
                 "dup-ref-deposited",
-                ctx.pointer("referenceLigne"),
+                ctx.pointer("line_reference"),
                 {"valeur": reference, "numeroDemande": found.numero_demande},
                 line.index,
             )
-        bdc = line.numeroBdc
+        bdc = line.bdc_number
         if bdc is not None and (found := history.by_bdc(bdc, type_demande)) is not None:
             yield Violation(
                 "dup-bdc-deposited",
-                ctx.pointer("numeroBdc"),
+                ctx.pointer("bdc_number"),
                 {"valeur": bdc, "numeroDemande": found.numero_demande},
                 line.index,
             )
@@ -78,7 +78,7 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
                 shared = next(k for k in line.beneficiaries if k in found.beneficiaries)
                 yield Violation(
                     "beneficiary-financed",
-                    ctx.pointer("finessGeographique"),
+                    ctx.pointer("site_finess"),
                     {"valeur": shared, "numeroDemande": found.numero_demande, "statut": found.statut},
                     line.index,
                 )
@@ -95,9 +95,9 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
     spec = ctx.spec
     avance_type = spec.deposit_types.get("avance")
     paid, avenant_paid = spec.statuts.get("payee"), spec.statuts.get("avenantPaye")
-    pointer = ctx.pointer("numeroDemandeAvance")
+    pointer = ctx.pointer("avance_number")
     for line in lines:
-        numero = line.numeroDemandeAvance
+        numero = line.avance_number
         if numero is None:
             continue
         i = line.index
@@ -117,8 +117,8 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
                 i,
             )
         for name, mine, theirs in (
-            ("typeLogiciel", line.typeLogiciel, avance.type_logiciel),
-            ("numeroBdc", line.numeroBdc, avance.numero_bdc),
+            ("software_type", line.software_type, avance.type_logiciel),
+            ("bdc_number", line.bdc_number, avance.numero_bdc),
         ):
             if mine is not None and theirs is not None and mine != theirs:
                 yield Violation(
@@ -130,7 +130,7 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
         if _other_site(line, avance):
             yield Violation(
                 "solde-avance-mismatch",
-                ctx.pointer("finessGeographique"),
+                ctx.pointer("site_finess"),
                 {
                     "numeroAvance": numero,
                     "champ": "établissement",
@@ -150,23 +150,21 @@ def solde_content(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violatio
     mss_due = spec.mss_from is not None and ctx.profile.name in spec.mss_profiles and ctx.at >= spec.mss_from
     due_label = spec.mss_from.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M") if spec.mss_from else ""
     for line in lines:
-        amount = line.montantFacture
+        amount = line.invoice_amount
         if amount is not None and amount <= 0:
-            amount_cents = cents(amount)
-            shown = euros(amount_cents) if amount_cents is not None else amount
-            yield Violation("invoice-zero", ctx.pointer("montantFacture"), {"valeur": shown}, line.index)
-        indicator = line.indicateurMss
+            yield Violation("invoice-zero", ctx.pointer("invoice_amount"), {"valeur": euros(amount)}, line.index)
+        indicator = line.mss_indicator
         if indicator is None:
-            if mss_due and not line.present("indicateurMss", spec):
-                yield Violation("mss-missing", ctx.pointer("indicateurMss"), {"dateObligation": due_label}, line.index)
-        elif line.adresseMss is None and not line.present("adresseMss", spec):
-            yield Violation("mss-address", ctx.pointer("adresseMss"), {}, line.index)
+            if mss_due and not line.present("mss_indicator", spec):
+                yield Violation("mss-missing", ctx.pointer("mss_indicator"), {"dateObligation": due_label}, line.index)
+        elif line.mss_address is None and not line.present("mss_address", spec):
+            yield Violation("mss-address", ctx.pointer("mss_address"), {}, line.index)
 
 
 def _other_site(line: Line, avance: StoredRequest) -> bool:
     """True when the solde names another site than its avance: an identifier both give
     differs, or they give no identifier in common (the solde cannot be tied to the site)."""
-    mine = {"finess": line.finessGeographique, "siret": line.siret}
+    mine = {"finess": line.site_finess, "siret": line.site_siret}
     theirs = {"finess": avance.finess_geographique, "siret": avance.siret}
     common = [kind for kind in mine if mine[kind] is not None and theirs[kind] is not None]
     if common:

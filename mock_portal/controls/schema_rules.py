@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from .registry import engine_rules
+from .spec import make_pointer
 from .violation import Violation
 
 engine_rules("line-required", "line-format", "line-unknown-field")
@@ -25,7 +26,7 @@ _TYPES_FR = {
 
 def pointer(path: Iterable[Any]) -> str:
     """A JSON Pointer (RFC 6901) from path parts."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return make_pointer(list(path))
 
 
 def _shown(value: Any) -> str:

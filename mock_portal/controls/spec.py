@@ -1,15 +1,18 @@
 """Load a spec set (schemas, codes, calendar, ceilings) from a folder of data.
 
-The controls never hard-code the format: field locations, codes, labels, limits and
-dates come from the spec folder. The default folder ships with the kit
-(``fixtures/segur-ms-v1``); ``SEGUR_SPEC`` or an explicit path selects another one.
+The controls never hard-code the format: where each logical field sits in a request and how
+its value is written (:mod:`~segur.mock_portal.controls.fields`), the attachments' roles, the
+statuses, codes, labels, limits and dates come from the spec folder. The default folder ships
+with the kit (``fixtures/segur-ms-v1``); ``SEGUR_SPEC`` or an explicit path selects another.
+``docs/spec-authoring.md`` describes every file of a spec folder.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -19,11 +22,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema_rs
 import orjson
+from jsonpointer import JsonPointer, JsonPointerException
 
 from segur import SPEC_ENV
 
+from .fields import DOCUMENT_FIELDS, ENUM_KEYS, FIELDS, PIECE_ROLES, FieldDef, Unreadable, make_codec
+
+#: the layout of spec folders this kit reads (``specFormat`` in spec.json)
+SPEC_FORMAT = 2
 DEFAULT_SPEC_NAME = "segur-ms-v1"
 LEVELS = ("file", "line", "attachment")
+#: the status keys the kit moves requests through: a spec gives each its label
+STATUS_KEYS = (
+    "enAttente",
+    "incomplete",
+    "enCours",
+    "aModifier",
+    "attentePieces",
+    "validee",
+    "decidee",
+    "payee",
+    "rejetee",
+    "avenantPaye",
+)
+#: the deposit types the kit knows (the choice on the deposit screen): a spec gives each its value
+DEPOSIT_TYPE_KEYS = ("avance", "solde")
 
 
 class SpecError(Exception):
@@ -42,9 +65,13 @@ class CodeEntry:
 @dataclass(frozen=True)
 class Profile:
     name: str
+    #: the software programme (e.g. the model's "ms1"): ``segur generate --profile``
+    program: str
     couloir: str
     type_logiciel: str
     type_demande: str
+    #: the kit's key of the request type ("avance" or "solde")
+    deposit_type: str
     libelle: str
     code_numerotation: str
     schema_path: Path
@@ -57,6 +84,40 @@ class Window:
     opens: datetime
     closes: datetime
     default_deposit: datetime
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """How a request lists its attachments: the list's place (``path``), where an item gives
+    its role word and its file name, the kit's roles mapped to the spec's words, and the roles
+    required per deposit type."""
+
+    path: tuple[str, ...]
+    role_path: tuple[str, ...]
+    file_path: tuple[str, ...]
+    roles: dict[str, str]
+    words: dict[str, str]
+    required: dict[str, tuple[str, ...]]
+    #: the two keys when role and file name both sit at the top of the item (read with two lookups)
+    flat: tuple[str, str] | None
+
+    def word(self, role: str) -> str:
+        return self.roles[role]
+
+
+class _LazyValidators(dict[str, Any]):
+    """A profile's validator is built the first time it is asked for (a check reads one)."""
+
+    def __init__(self, build: Callable[[str], Any], names: list[str]) -> None:
+        super().__init__()
+        self._build = build
+        self._names = names
+
+    def __missing__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        built = self[name] = self._build(name)
+        return built
 
 
 @dataclass
@@ -73,24 +134,20 @@ class Spec:
     deposit_types: dict[str, str]
     vat_rates: tuple[float, ...]
     limits: dict[str, int]
-    required_pieces: dict[str, tuple[str, ...]]
+    pieces: Pieces
     statuts: dict[str, str]
     financed_statuses: frozenset[str]
     numbering: str
-    fields: dict[str, tuple[str, ...]]
-    document_fields: dict[str, tuple[str, ...]]
-    #: where an attachment item of a request gives its kind ("nature") and file name ("nomFichier")
-    piece_fields: dict[str, tuple[str, ...]]
-    #: the keys of "nature" and "nomFichier" when both sit at the top of the item (the usual
-    #: flat item, read with two lookups), else None
-    piece_keys: tuple[str, str] | None
-    #: reads every logical field of a request in one pass (see :func:`compile_extractor`)
-    extract: Callable[[dict[str, Any]], dict[str, Any]] = field(repr=False)
-    #: the same, into the FIELD_NAMES attributes of a line (see :func:`compile_reader`)
-    read_into: Callable[[Any, dict[str, Any]], None] = field(repr=False)
+    #: every logical field the spec maps, by kit name: where it sits and how it is written
+    fields: dict[str, FieldDef]
+    #: the fields of the file as a whole (format version, the list of requests)
+    document: dict[str, FieldDef]
+    #: sets the logical fields of a line from a request (see :func:`compile_reader`)
+    read_into: Callable[[Any, Any], None] = field(repr=False)
     codes: dict[str, CodeEntry]
     rule_codes: dict[str, CodeEntry]
     accepted_code: str
+    code_pattern: str
     file_accepted_label: str
     incomplete_label: str
     timezone: ZoneInfo
@@ -107,6 +164,10 @@ class Spec:
     history_validator: jsonschema_rs.Validator | None = field(repr=False)
     profile_validators: dict[str, jsonschema_rs.Validator] = field(repr=False)
     schemas: dict[str, Any] = field(repr=False)
+    #: the manifest's ``files``: the spec's files by role (codes, calendar, referencement…)
+    files: dict[str, Any] = field(repr=False)
+    #: the manifest as read (spec.json)
+    manifest: dict[str, Any] = field(repr=False)
 
     @property
     def label(self) -> str:
@@ -124,6 +185,24 @@ class Spec:
 
     def profiles_of_type(self, type_demande: str) -> list[Profile]:
         return [p for p in self.profiles.values() if p.type_demande == type_demande]
+
+    def programs(self) -> list[str]:
+        """The software programmes the spec's profiles cover, in the spec's order."""
+        return list(dict.fromkeys(p.program for p in self.profiles.values()))
+
+    def profile_of(self, program: str, deposit_type: str) -> Profile | None:
+        """The profile of ``program`` for the deposit type key ``deposit_type``."""
+        return next(
+            (p for p in self.profiles.values() if p.program == program and p.deposit_type == deposit_type), None
+        )
+
+    def sibling(self, profile: Profile, deposit_type: str) -> Profile | None:
+        """The profile of the same software for another deposit type (a solde's avance)."""
+        return self.profile_for(profile.couloir, profile.type_logiciel, self.deposit_types.get(deposit_type, ""))
+
+    def type_key(self, type_demande: str) -> str | None:
+        """The kit's key ("avance", "solde") of a request type written the spec's way."""
+        return next((key for key, value in self.deposit_types.items() if value == type_demande), None)
 
     def default_deposit_time(self, profile: str | None, type_demande: str) -> datetime:
         """The profile's default deposit time, or that of the first profile of the type."""
@@ -146,6 +225,22 @@ class Spec:
 
     def label_for(self, code: str, params: Mapping[str, Any]) -> str:
         return self.codes[code].label.format_map(_Params(params))
+
+    def code_of(self, rule: str) -> str | None:
+        """The code the catalogue binds to ``rule`` (None when the spec does not enforce it)."""
+        entry = self.rule_codes.get(rule)
+        return entry.code if entry is not None else None
+
+    def pointer(self, name: str) -> str:
+        """The JSON Pointer of logical field ``name`` in a request ("" when the spec lacks it)."""
+        found = self.fields.get(name)
+        return found.pointer if found is not None else ""
+
+    def has(self, name: str) -> bool:
+        return name in self.fields
+
+    def status(self, key: str) -> str:
+        return self.statuts[key]
 
 
 class _Params(dict[str, Any]):
@@ -193,78 +288,87 @@ def _load_cached(root: Path) -> Spec:
     return spec
 
 
-#: the logical fields the controls read; a spec maps each to a JSON Pointer in a request
-#: (spec.json, "fields"). A field the spec does not map reads as absent.
-FIELD_NAMES = (
-    "referenceLigne",
-    "typeDemande",
-    "couloir",
-    "typeLogiciel",
-    "numeroAns",
-    "numeroBdc",
-    "dateBdc",
-    "montantSegurHt",
-    "finessJuridique",
-    "siren",
-    "finessGeographique",
-    "siret",
-    "categorieEsms",
-    "montantHt",
-    "tauxTva",
-    "montantTtc",
-    "montantDemande",
-    "piecesJointes",
-    "numeroDemandeAvance",
-    "dateVa",
-    "dateFacture",
-    "montantFacture",
-    "indicateurMss",
-    "adresseMss",
-)
+# ---------------------------------------------------------------------- JSON Pointers
+
+
+def parse_pointer(pointer: str) -> tuple[str, ...]:
+    """The parts of a JSON Pointer (RFC 6901, ``~1`` and ``~0`` unescaped); ValueError if bad."""
+    try:
+        return tuple(JsonPointer(pointer).parts)
+    except JsonPointerException as exc:
+        raise ValueError(str(exc)) from None
+
+
+def make_pointer(parts: Iterator[Any] | tuple[Any, ...] | list[Any]) -> str:
+    """A JSON Pointer from path parts (``~`` and ``/`` escaped)."""
+    return str(JsonPointer.from_parts([str(part) for part in parts]).path)
 
 
 def resolve(value: Any, path: tuple[str, ...]) -> Any:
     """The value at ``path`` (parsed JSON Pointer) in ``value``, or None where a step is missing."""
     for key in path:
-        if not isinstance(value, dict):
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
             return None
-        value = value.get(key)
     return value
 
 
-def compile_extractor(fields: dict[str, tuple[str, ...]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A function that reads every logical field of a request (a dict) in one pass.
+# ---------------------------------------------------------------------- the compiled reader
 
-    Reading a request is on the hot path (200 per file), so the pointers are compiled into
-    the straight-line code a person would write; a missing or non-object step reads as
-    None. Keys appear only as ``repr`` literals, so a spec cannot inject code.
+#: the attribute a line keeps a field's raw value in, when it is converted on first use
+PIECES_SLOT = "_pieces_raw"
+
+
+def compile_reader(fields: Mapping[str, FieldDef]) -> Callable[[Any, Any], None]:
+    """A function ``read_into(line, raw)`` setting every logical field of ``line`` (a
+    :class:`~segur.mock_portal.controls.line.Line`) from the request ``raw`` (a dict).
+
+    Reading a request is on the hot path (200 per file): the pointers are compiled into the
+    straight-line code a person would write; a missing or non-object step reads as None; a value
+    is converted by its field's codec, and one that cannot be read is set to None and recorded
+    (``line.invalid``). Keys appear only as ``repr`` literals: a spec cannot inject code.
     """
-    names = {logical: f"v{index}" for index, logical in enumerate(fields)}
-    body = ", ".join(f"{name!r}: {names.get(name, 'None')}" for name in dict.fromkeys([*FIELD_NAMES, *fields]))
-    extract: Callable[[dict[str, Any]], dict[str, Any]] = _compiled(
-        "extract(raw)", [*_field_reads(fields, names), f"    return {{{body}}}"]
-    )
-    return extract
+    temps = {name: f"v{index}" for index, name in enumerate(fields)}
+    statements = _field_reads({name: d.path for name, d in fields.items()}, temps)
+    namespace: dict[str, Any] = {"Unreadable": Unreadable, "_bad": _record_bad}
+    for index, (name, definition) in enumerate(fields.items()):
+        temp = temps[name]
+        if definition.kind == "pieces":
+            statements.append(f"    target.{PIECES_SLOT} = {temp}")
+        elif definition.kind == "text":
+            statements.append(f"    target.{name} = {temp}")
+        else:
+            namespace[f"r{index}"] = definition.codec.read
+            statements += [
+                f"    if {temp} is None:",
+                f"        target.{name} = None",
+                "    else:",
+                "        try:",
+                f"            target.{name} = r{index}({temp})",
+                "        except Unreadable as e:",
+                f"            target.{name} = None",
+                f"            _bad(target, {name!r}, e)",
+            ]
+    for name in FIELDS:
+        if name not in fields:
+            statements.append(f"    target.{PIECES_SLOT if FIELDS[name].kind == 'pieces' else name} = None")
+    source = "\n".join(["def read_into(target, raw):", "    target.invalid = None", *statements])
+    exec(compile(source, "<segur field reader>", "exec"), namespace)
+    reader: Callable[[Any, Any], None] = namespace["read_into"]
+    return reader
 
 
-def compile_reader(fields: dict[str, tuple[str, ...]]) -> Callable[[Any, dict[str, Any]], None]:
-    """As :func:`compile_extractor`, a function ``read_into(target, raw)`` that sets the
-    :data:`FIELD_NAMES` attributes of ``target`` (a :class:`~segur.mock_portal.controls.line.Line`)
-    instead of building a dict: 200 requests per file. The attribute names are those of
-    FIELD_NAMES, never the spec's."""
-    mapped = {logical: path for logical, path in fields.items() if logical in FIELD_NAMES}
-    unmapped = [f"    target.{name} = None" for name in FIELD_NAMES if name not in mapped]
-    statements = [
-        *_field_reads(mapped, {logical: f"target.{logical}" for logical in mapped}),
-        *unmapped,
-        "    return None",
-    ]
-    read_into: Callable[[Any, dict[str, Any]], None] = _compiled("read_into(target, raw)", statements)
-    return read_into
+def _record_bad(target: Any, name: str, error: Unreadable) -> None:
+    if target.invalid is None:
+        target.invalid = {}
+    target.invalid[name] = error
 
 
-def _field_reads(fields: dict[str, tuple[str, ...]], targets: dict[str, str]) -> list[str]:
-    """Statements reading each logical field into its target (a variable or an attribute).
+def _field_reads(fields: Mapping[str, tuple[str, ...]], targets: Mapping[str, str]) -> list[str]:
+    """Statements reading each field's raw value into its target (a local variable).
 
     Each object on the way is read once; under an absent or non-object step, the fields are
     set to None without being looked up (a request of one profile lacks the objects of the
@@ -292,24 +396,19 @@ def _field_reads(fields: dict[str, tuple[str, ...]], targets: dict[str, str]) ->
             statements.append(f"{indent}    {' = '.join(under(child))} = None")
 
     if fields:
+        statements.append("    if type(raw) is not dict:")
+        statements.append(f"        raw = {{}}")
         read((), "raw", "    ")
     return statements
 
 
-def _compiled(signature: str, statements: list[str]) -> Any:
-    source = "\n".join([f"def {signature}:", *statements])
-    namespace: dict[str, Any] = {}
-    exec(compile(source, "<segur field extractor>", "exec"), namespace)
-    return namespace[signature.partition("(")[0]]
-
-
-def _flat_keys(nature: tuple[str, ...], file_name: tuple[str, ...]) -> tuple[str, str] | None:
-    return (nature[0], file_name[0]) if len(nature) == 1 and len(file_name) == 1 else None
+# ---------------------------------------------------------------------- the loader
 
 
 class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.manifest: dict[str, Any] = {}
 
     def _read_json(self, relative: str) -> Any:
         path = self.root / relative
@@ -321,7 +420,7 @@ class _Loader:
             raise SpecError(f"{path}: not valid JSON ({exc})") from None
 
     def _need(self, data: Mapping[str, Any], key: str, where: str) -> Any:
-        if key not in data:
+        if not isinstance(data, Mapping) or key not in data:
             raise SpecError(f"{self.root / where}: missing key '{key}'")
         return data[key]
 
@@ -338,10 +437,18 @@ class _Loader:
         if not (self.root / "spec.json").is_file():
             raise SpecError(f"{self.root}: not a spec folder (expected a spec.json manifest in it)")
         manifest = self._read_json("spec.json")
+        self.manifest = manifest
+        layout = manifest.get("specFormat")
+        if layout != SPEC_FORMAT:
+            raise SpecError(
+                f"{self.root / 'spec.json'}: specFormat {layout!r}; this kit reads spec folders of specFormat "
+                f"{SPEC_FORMAT} (see docs/spec-authoring.md; `segur spec new DIR` writes one to start from)"
+            )
         files = self._need(manifest, "files", "spec.json")
         schemas, registry = self._schemas(files, manifest)
-        codes_doc = self._read_json(self._need(files, "codes", "spec.json"))
-        codes, rule_codes = self._codes(codes_doc, files["codes"])
+        codes_file = self._need(files, "codes", "spec.json")
+        codes_doc = self._read_json(codes_file)
+        codes, rule_codes, pattern = self._codes(codes_doc, codes_file)
         calendar_file = self._need(files, "calendar", "spec.json")
         calendar = self._read_json(calendar_file)
         try:
@@ -364,43 +471,58 @@ class _Loader:
         mss = calendar.get("deploiementMss") or {}
         ceilings_file = self._need(files, "ceilings", "spec.json")
         ceilings_doc = self._read_json(ceilings_file)
-        profiles = self._profiles(manifest)
+        deposit_types = self._deposit_types(manifest)
+        profiles = self._profiles(manifest, deposit_types)
         unknown = sorted(set(windows) - set(profiles))
         if unknown:
             raise SpecError(f"{self.root / calendar_file}: windows for unknown profiles {unknown}")
-        validators = {
-            name: self._validator(schemas[str(p.schema_path)], p.schema_path, registry) for name, p in profiles.items()
-        }
+
+        def build(name: str) -> jsonschema_rs.Validator:
+            path = profiles[name].schema_path
+            return self._validator(schemas[str(path)], path, registry)
+
         envelope_path = self.root / self._need(files, "envelope", "spec.json")
-        piece_fields = self._fields(self._need(manifest, "pieceFields", "spec.json"))
+        fields = self._logical(manifest, "fields", FIELDS)
+        document = self._logical(manifest.get("document", {}), "fields", DOCUMENT_FIELDS, where="document")
+        for required in ("requests",):
+            if required not in document:
+                raise SpecError(
+                    f"{self.root / 'spec.json'}: document.fields.{required}: where the file lists its requests "
+                    "(a JSON Pointer) is required"
+                )
+        statuts = dict(self._need(manifest, "statuts", "spec.json"))
+        missing = [key for key in STATUS_KEYS if key not in statuts]
+        if missing:
+            raise SpecError(
+                f"{self.root / 'spec.json'}: statuts lacks the key(s) {', '.join(missing)}; the kit needs a label "
+                f"for each of {', '.join(STATUS_KEYS)}"
+            )
+        financed = self._need(manifest, "statutsFinances", "spec.json")
+        unknown_status = [key for key in financed if key not in statuts]
+        if unknown_status:
+            raise SpecError(f"{self.root / 'spec.json'}: statutsFinances names unknown status keys {unknown_status}")
         return Spec(
             root=self.root,
             id=str(self._need(manifest, "id", "spec.json")),
             version=str(self._need(manifest, "version", "spec.json")),
             title=str(manifest.get("title", "")),
             model=bool(manifest.get("model", False)),
-            format_versions=tuple(self._need(manifest, "formatVersions", "spec.json")),
+            format_versions=tuple(str(v) for v in self._need(manifest, "formatVersions", "spec.json")),
             profiles=profiles,
-            deposit_types=dict(self._need(manifest, "depositTypes", "spec.json")),
+            deposit_types=deposit_types,
             vat_rates=tuple(float(v) for v in self._need(manifest, "vatRates", "spec.json")),
             limits={k: v for k, v in self._need(manifest, "limits", "spec.json").items() if isinstance(v, int)},
-            required_pieces={k: tuple(v) for k, v in manifest.get("piecesObligatoires", {}).items()},
-            statuts=dict(self._need(manifest, "statuts", "spec.json")),
-            financed_statuses=frozenset(
-                manifest["statuts"][s] for s in self._need(manifest, "statutsFinances", "spec.json")
-            ),
+            pieces=self._pieces(manifest, fields, deposit_types),
+            statuts=statuts,
+            financed_statuses=frozenset(statuts[s] for s in financed),
             numbering=str(self._need(manifest, "numerotation", "spec.json")),
-            fields=self._fields(self._need(manifest, "fields", "spec.json")),
-            document_fields=self._fields(self._need(manifest, "document", "spec.json")),
-            piece_fields=piece_fields,
-            piece_keys=_flat_keys(
-                piece_fields.get("nature", ("nature",)), piece_fields.get("nomFichier", ("nomFichier",))
-            ),
-            extract=compile_extractor(self._fields(manifest["fields"])),
-            read_into=compile_reader(self._fields(manifest["fields"])),
+            fields=fields,
+            document=document,
+            read_into=compile_reader(fields),
             codes=codes,
             rule_codes=rule_codes,
-            accepted_code=str(self._need(codes_doc, "acceptedCode", files["codes"])),
+            accepted_code=str(self._need(codes_doc, "acceptedCode", codes_file)),
+            code_pattern=pattern,
             file_accepted_label=str(codes_doc.get("fileAcceptedLabel", "")),
             incomplete_label=str(codes_doc.get("incompleteLabel", "")),
             timezone=tz,
@@ -413,9 +535,11 @@ class _Loader:
             requirements=self._requirements(files.get("requirements")),
             workflow=self._read_json(files["workflow"]) if files.get("workflow") else {},
             envelope_validator=self._validator(schemas[str(envelope_path)], envelope_path, registry),
-            profile_validators=validators,
+            profile_validators=_LazyValidators(build, list(profiles)),
             history_validator=self._standalone(files.get("history")),
             schemas=schemas,
+            files=dict(files),
+            manifest=manifest,
         )
 
     def _schemas(
@@ -453,14 +577,22 @@ class _Loader:
         path = self.root / relative
         return self._validator(self._read_json(relative), path, jsonschema_rs.Registry([]))
 
-    def _codes(self, doc: Mapping[str, Any], where: str) -> tuple[dict[str, CodeEntry], dict[str, CodeEntry]]:
+    def _codes(
+        self, doc: Mapping[str, Any], where: str
+    ) -> tuple[dict[str, CodeEntry], dict[str, CodeEntry], str]:
         codes: dict[str, CodeEntry] = {}
         rules: dict[str, CodeEntry] = {}
-        retired = set(doc.get("retired", []))
+        retired = {str(code) for code in doc.get("retired", [])}
+        pattern = str(doc.get("codePattern", r"^[0-9]{4}$"))
+        try:
+            matcher = re.compile(pattern)
+        except re.error as exc:
+            raise SpecError(f"{self.root / where}: codePattern {pattern!r} is not a regular expression ({exc})") from None
+        accepted = str(self._need(doc, "acceptedCode", where))
         for raw in self._need(doc, "codes", where):
             code = str(raw.get("code", ""))
-            if len(code) != 4 or not code.isdigit():
-                raise SpecError(f"{self.root / where}: code {code!r} is not 4 digits")
+            if not matcher.fullmatch(code) and code != accepted:
+                raise SpecError(f"{self.root / where}: code {code!r} does not match the catalogue's codePattern {pattern}")
             if code in codes or code in retired:
                 raise SpecError(f"{self.root / where}: code {code} is used twice (codes are never reused)")
             level = raw.get("level")
@@ -474,29 +606,129 @@ class _Loader:
                 if entry.rule in rules:
                     raise SpecError(f"{self.root / where}: rule {entry.rule!r} is bound to two codes")
                 rules[entry.rule] = entry
-        return codes, rules
+        if accepted not in codes:
+            raise SpecError(f"{self.root / where}: the acceptedCode {accepted} has no entry in 'codes' (its label)")
+        return codes, rules, pattern
 
-    def _profiles(self, manifest: Mapping[str, Any]) -> dict[str, Profile]:
+    def _deposit_types(self, manifest: Mapping[str, Any]) -> dict[str, str]:
+        types = dict(self._need(manifest, "depositTypes", "spec.json"))
+        missing = [key for key in DEPOSIT_TYPE_KEYS if key not in types]
+        if missing:
+            raise SpecError(
+                f"{self.root / 'spec.json'}: depositTypes lacks {', '.join(missing)}; it maps the kit's keys "
+                f"{', '.join(DEPOSIT_TYPE_KEYS)} to the spec's request types"
+            )
+        return {key: str(value) for key, value in types.items()}
+
+    def _profiles(self, manifest: Mapping[str, Any], deposit_types: Mapping[str, str]) -> dict[str, Profile]:
         profiles = {}
-        for name, raw in manifest["profiles"].items():
+        keys = {value: key for key, value in deposit_types.items()}
+        for name, raw in self._need(manifest, "profiles", "spec.json").items():
+            type_demande = str(self._need(raw, "typeDemande", "spec.json"))
+            if type_demande not in keys:
+                raise SpecError(
+                    f"{self.root / 'spec.json'}: profile {name}: typeDemande {type_demande!r} is not a value of "
+                    f"depositTypes ({', '.join(keys)})"
+                )
             profiles[name] = Profile(
                 name=name,
+                program=str(raw.get("programme", name.split("-", 1)[0])),
                 couloir=str(self._need(raw, "couloir", "spec.json")),
                 type_logiciel=str(self._need(raw, "typeLogiciel", "spec.json")),
-                type_demande=str(self._need(raw, "typeDemande", "spec.json")),
+                type_demande=type_demande,
+                deposit_type=keys[type_demande],
                 libelle=str(raw.get("libelle", name)),
                 code_numerotation=str(raw.get("codeNumerotation", name.upper())),
-                schema_path=self.root / raw["schema"],
+                schema_path=self.root / self._need(raw, "schema", "spec.json"),
             )
         return profiles
 
-    def _fields(self, raw: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
-        fields = {}
-        for name, pointer in raw.items():
-            if not pointer.startswith("/"):
-                raise SpecError(f"{self.root / 'spec.json'}: field {name!r}: {pointer!r} is not a JSON Pointer")
-            fields[name] = tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/"))
-        return fields
+    def _logical(
+        self,
+        container: Mapping[str, Any],
+        key: str,
+        known: Mapping[str, Any],
+        *,
+        where: str = "",
+    ) -> dict[str, FieldDef]:
+        prefix = f"{where}.{key}" if where else key
+        raw_fields = container.get(key, {}) if isinstance(container, Mapping) else {}
+        if not isinstance(raw_fields, Mapping):
+            raise SpecError(f"{self.root / 'spec.json'}: {prefix} must be an object of logical fields")
+        formats = self._formats()
+        out: dict[str, FieldDef] = {}
+        for name, declared in raw_fields.items():
+            if name.startswith("$"):  # $comment
+                continue
+            place = f"{self.root / 'spec.json'}: {prefix}.{name}"
+            if name not in known:
+                raise SpecError(f"{place}: not a logical field of the kit; known: {', '.join(known)}")
+            if isinstance(declared, str):
+                declared = {"pointer": declared}
+            if not isinstance(declared, Mapping) or not isinstance(declared.get("pointer"), str):
+                raise SpecError(f"{place}: expected {{\"pointer\": \"/…\", \"type\": …}}")
+            kind = known[name].kind
+            stated = declared.get("type", kind)
+            if stated == "list" and kind == "pieces":
+                stated = kind
+            if stated != kind:
+                raise SpecError(f"{place}: type {stated!r}, but the kit reads this field as {kind!r}")
+            try:
+                path = parse_pointer(declared["pointer"])
+                if not path:
+                    raise ValueError("the pointer names the whole request")
+                codec = make_codec(kind, declared, formats)
+            except ValueError as exc:
+                raise SpecError(f"{place}: {exc}") from None
+            if kind == "enum":
+                unknown = sorted(set(declared["values"]) - set(ENUM_KEYS.get(name, ())))
+                if unknown:
+                    raise SpecError(
+                        f"{place}: values {unknown} are not keys the kit knows for {name} "
+                        f"({', '.join(ENUM_KEYS.get(name, ()))})"
+                    )
+            out[name] = FieldDef(name, kind, path, make_pointer(path), codec)
+        return out
+
+    def _formats(self) -> dict[str, Any]:
+        formats = self.manifest.get("formats", {})
+        return dict(formats) if isinstance(formats, Mapping) else {}
+
+    def _pieces(
+        self, manifest: Mapping[str, Any], fields: Mapping[str, FieldDef], deposit_types: Mapping[str, str]
+    ) -> Pieces:
+        raw = manifest.get("pieces", {})
+        where = f"{self.root / 'spec.json'}: pieces"
+        declared = manifest.get("fields", {}).get("pieces") if isinstance(manifest.get("fields"), Mapping) else None
+        if "pieces" not in fields or not isinstance(declared, Mapping):
+            return Pieces((), ("role",), ("file",), {}, {}, {}, None)
+        try:
+            role_path = parse_pointer(str(self._need(declared, "role", "spec.json")))
+            file_path = parse_pointer(str(self._need(declared, "file", "spec.json")))
+        except ValueError as exc:
+            raise SpecError(f"{self.root / 'spec.json'}: fields.pieces: {exc}") from None
+        roles = dict(raw.get("roles", {}))
+        unknown = sorted(set(roles) - set(PIECE_ROLES))
+        if unknown:
+            raise SpecError(f"{where}.roles: {unknown} are not roles the kit knows ({', '.join(PIECE_ROLES)})")
+        required: dict[str, tuple[str, ...]] = {}
+        for type_key, listed in raw.get("required", {}).items():
+            if type_key not in deposit_types:
+                raise SpecError(f"{where}.required: {type_key!r} is not a key of depositTypes")
+            missing = [role for role in listed if role not in roles]
+            if missing:
+                raise SpecError(f"{where}.required.{type_key}: roles {missing} have no word in pieces.roles")
+            required[type_key] = tuple(listed)
+        flat = (role_path[0], file_path[0]) if len(role_path) == 1 and len(file_path) == 1 else None
+        return Pieces(
+            fields["pieces"].path,
+            role_path,
+            file_path,
+            {role: str(word) for role, word in roles.items()},
+            {str(word): role for role, word in roles.items()},
+            required,
+            flat,
+        )
 
     def _requirements(self, relative: str | None) -> dict[str, dict[str, str]]:
         if not relative:

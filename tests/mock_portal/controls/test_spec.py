@@ -62,7 +62,7 @@ def test_field_names_come_from_the_spec(tmp_path: Path) -> None:
         props["numeroSiret"] = props.pop("siret")
 
     edit_json(root / "schemas" / "common.schema.json", rename_in_common)
-    edit_json(root / "spec.json", lambda doc: doc["fields"].update(siret="/etablissement/numeroSiret"))
+    edit_json(root / "spec.json", lambda doc: doc["fields"]["site_siret"].update(pointer="/etablissement/numeroSiret"))
     bundle = bad_siret_bundle()
     site = bundle["demandes"][1]["etablissement"]
     site["numeroSiret"] = site.pop("siret")
@@ -89,12 +89,18 @@ def test_spec_env_variable_selects_the_folder(tmp_path: Path, monkeypatch: pytes
     ("file", "change", "message"),
     [
         ("codes.json", lambda d: d["codes"].append(dict(d["codes"][1])), "used twice"),
-        ("codes.json", lambda d: d["codes"][1].update(code="12"), "not 4 digits"),
+        ("codes.json", lambda d: d["codes"][1].update(code="12"), "does not match the catalogue's codePattern"),
         ("codes.json", lambda d: d.update(retired=[d["codes"][1]["code"]]), "never reused"),
         ("codes.json", lambda d: d["codes"][1].update(level="global"), "expected one of"),
         ("calendar.json", lambda d: d["windows"]["ms1-avance"].update(fermeture="28/02/2024"), "not an ISO 8601 time"),
         ("calendar.json", lambda d: d.update(timezone="Mars/Olympus"), "unknown time zone"),
-        ("spec.json", lambda d: d["fields"].update(siret="etablissement.siret"), "not a JSON Pointer"),
+        ("spec.json", lambda d: d["fields"]["site_siret"].update(pointer="etablissement.siret"), "site_siret: Location must start with /"),
+        ("spec.json", lambda d: d["fields"].update(siret="/etablissement/siret"), "not a logical field of the kit"),
+        ("spec.json", lambda d: d["fields"]["amount_ht"].update(unit="francs"), "'euros' or 'cents'"),
+        ("spec.json", lambda d: d["fields"]["bdc_date"].update(type="text"), "reads this field as 'date'"),
+        ("spec.json", lambda d: d["statuts"].pop("payee"), "statuts lacks the key.s. payee"),
+        ("spec.json", lambda d: d["pieces"]["required"].update(avance=["bon"]), "roles .'bon'. have no word"),
+        ("spec.json", lambda d: d.update(specFormat=1), "specFormat 1"),
         ("spec.json", lambda d: d.pop("profiles"), "missing key 'profiles'"),
     ],
 )
