@@ -5,6 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from segur.mock_portal.controls import Spec
+from segur.mock_portal.controls.line import read_values
+from segur.mock_portal.controls.spec import resolve
+from segur.mock_portal.controls.writer import write_document, write_request
 from stdnum import luhn
 
 
@@ -14,20 +18,37 @@ def finess_with_key(body8: str) -> str:
     return body8 + luhn.calc_check_digit(digits)
 
 
-def replicate(bundle: dict[str, Any], count: int, *, prefix: str = "REP") -> dict[str, Any]:
-    """``count`` distinct valid requests made from the bundle's first one: each gets its own
-    line reference, order-form number, site (a FINESS géographique with a valid key) and
-    attachment file names, so that no duplicate or beneficiary rule fires between them."""
-    first = bundle["demandes"][0]
+def replicate(first: dict[str, Any], count: int, *, prefix: str = "REP", words: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """``count`` distinct valid requests (logical values) made from ``first``: each gets its own
+    line reference, order-form number, site (a FINESS géographique with a valid key, no SIRET)
+    and attachment file names, so that no duplicate or beneficiary rule fires between them.
+    ``words`` (the spec's word of each piece role) names the files."""
     lines = []
     for i in range(count):
         line = copy.deepcopy(first)
-        line["referenceLigne"] = f"{prefix}-{i + 1:04d}"
-        line["bonCommande"]["numero"] = f"BDC-{prefix}-{i + 1:04d}"
-        site = line["etablissement"]
-        site.pop("siret", None)
-        site["finessGeographique"] = finess_with_key(f"75{500000 + i:06d}")
-        for piece in line["piecesJointes"]:
-            piece["nomFichier"] = f"{piece['nature']}-{prefix}-{i + 1:04d}.pdf"
+        line["line_reference"] = f"{prefix}-{i + 1:04d}"
+        line["bdc_number"] = f"BDC-{prefix}-{i + 1:04d}"
+        line.pop("site_siret", None)
+        line["site_finess"] = finess_with_key(f"75{500000 + i:06d}")
+        line["pieces"] = [
+            (role, f"{(words or {}).get(role, role)}-{prefix}-{i + 1:04d}.pdf") for role, _name in line.get("pieces", [])
+        ]
         lines.append(line)
-    return {**bundle, "demandes": lines}
+    return lines
+
+
+def scaled(document: Any, count: int, spec: Spec, *, prefix: str = "REP") -> dict[str, Any]:
+    """A file of ``count`` distinct valid requests in the spec's format, made from the first
+    request of ``document`` (a file in that format, e.g. one of the spec's examples)."""
+    requests = resolve(document, spec.document["requests"].path)
+    first = read_values(requests[0], spec)
+    first["pieces"] = [(piece.role, piece.name) for piece in first.get("pieces") or []]
+    lines = replicate(first, count, prefix=prefix, words=spec.pieces.roles)
+    version = spec.document.get("format_version")
+    written = write_document(
+        [write_request(values, spec) for values in lines],
+        spec,
+        format_version=resolve(document, version.path) if version is not None else None,
+    )
+    extra = {key: value for key, value in document.items() if key not in written}  # the envelope's other keys
+    return {**extra, **written}

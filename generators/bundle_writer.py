@@ -90,7 +90,7 @@ def file_names(drawn: Drawn) -> tuple[str, str]:
 
 def piece_count(drawn: Drawn, spec: Spec) -> int:
     """How many PDFs the zip of ``drawn`` holds (e.g. the length of a progress bar)."""
-    return len(piece_refs(drawn.bundle, spec))
+    return len(piece_refs(drawn.requests, spec))
 
 
 def _sha256(path: Path) -> str:
@@ -130,10 +130,10 @@ def write_bundle(
     bundle_name, zip_name = file_names(drawn)
     bundle_path, zip_path = out / bundle_name, out / zip_name
 
-    payload = data if data is not None else orjson.dumps(drawn.bundle, option=orjson.OPT_INDENT_2)
+    payload = data if data is not None else orjson.dumps(drawn.document, option=orjson.OPT_INDENT_2)
     bundle_path.write_bytes(payload)
 
-    stream: Members = bundle_pieces(drawn.bundle, spec, seed=drawn.seed, size=pdf_size)
+    stream: Members = bundle_pieces(drawn.requests, spec, seed=drawn.seed, size=pdf_size)
     if members is not None:
         stream = members(stream)
     # padded PDFs are random bytes that do not compress: store them rather than deflate for nothing
@@ -147,7 +147,7 @@ def write_bundle(
         out,
         seed=drawn.seed,
         profile=drawn.profile,
-        count=len(drawn.bundle.get("demandes", [])),
+        count=len(drawn.requests),
         spec=spec,
         bundle_name=bundle_name,
         data=payload,
@@ -215,7 +215,7 @@ def record(
     controls on the files as written, and ``manifest.json`` with the command replaying it."""
     written = [bundle_name] + ([zip_path.name] if zip_path is not None else [])
     history_path = out / HISTORY_NAME
-    if history_doc.get("demandes"):
+    if history_from_json(history_doc).requests:
         history_path.write_bytes(orjson.dumps(history_doc, option=orjson.OPT_INDENT_2))
         written.append(HISTORY_NAME)
     elif history_path.exists():

@@ -1,32 +1,47 @@
-"""The rejection cases kept as data in ``fixtures/<spec>/cases``: build and check them.
+"""The rejection cases kept as data in ``<spec folder>/cases``: build and check them.
 
 Trainers list them (``segur cases list``) and write one out (``segur cases build``); the
-tests run every variant against the controls (they are the golden cases of the catalogue).
+tests and ``segur spec check`` run every variant against the controls (they are the golden
+cases of the catalogue).
 
-A case file names a catalogue code and a base example (``examples/<base>.json``, its
-``.history.json`` if any). Each variant patches the base (RFC 6902), may replicate its
-first line, alter the zip or the deposit, and states the expected answer:
+A case is written against **logical fields** and **rule names**, never against the JSON
+layout or the code numbers of a format: it names the rule it illustrates (``rule``), a base
+(``base``: a deposit type, "avance" or "solde", whose spec example it starts from:
+``examples/<profile>.json`` of the spec's first profile of that type, with its
+``.history.json`` if any), and variants. Each variant changes the base's requests as logical
+values (amounts in cents, dates ISO ``YYYY-MM-DD``, VAT rates in percent, enumerations and
+piece roles by the kit's keys, statuses by the spec's status keys) and states the expected
+answer by rule name:
 
-- ``"accepted"``: the file and every line get "0000";
-- ``{"file": "1003"}``: the whole file is rejected with that code;
-- ``{"lines": {"2": "2011"}}``: those lines get that codetraitement, every other "0000";
-  ``{"codes": {"2": ["2011", "2012"]}}`` also fixes the full list of codes of a line.
+- ``"accepted"``: the file and every line accepted;
+- ``{"file": "file-json"}``: the whole file rejected for that rule;
+- ``{"lines": {"2": "siret-key"}}``: those lines answer that rule first, every other line is
+  accepted; ``{"codes": {"2": ["siret-key", "siret-siren"]}}`` fixes the full list of a line.
 
-Variant keys (all optional): ``patch``, ``replicate`` (N lines from line 1),
-``raw`` ({"text": ...} or {"hex": ...}: the file's bytes), ``zip`` ({"remove": [names],
-"put": {name: {"pdf": {"size": N}} | {"text": "..."} | {"hex": "..."} | {"deflated_zeros": N}},
-"absent": true, "sparse": N, "raw_text": "..."}), ``history`` (entries replacing the base
-history) and ``history_add`` (entries added to it), ``deposit`` ({"type", "vat", "ans",
-"at", "enrolments", "mode"}).
+Variant keys (all optional), applied in this order:
 
-More ``raw`` keys, to damage the (patched) bundle's own bytes rather than write them out:
-``"encoding"`` (a Python codec, e.g. "latin-1": the JSON text encoded in it instead of
-UTF-8), ``"truncate"`` (keep only the first N bytes), ``"prefix_hex"`` / ``"suffix_hex"``
-(bytes added before / after, e.g. "efbbbf" for a UTF-8 BOM); the last three also apply to
-"text" and "hex". More ``zip`` keys: in ``put``, ``"pdf": {"truncate": N}`` (the first N
-bytes of the PDF, cut mid-file) and ``"pdf": {"prefix_hex": "..."}`` (bytes before its
-``%PDF-`` header); ``"extra": N`` (N more small unreferenced members, ``annexe-0001.txt``...);
-``"duplicate": [names]`` (each name written a second time).
+- ``lines``: N lines made from the base's first (distinct references, order forms and sites);
+  ``keep``: only these lines of the base (1-based); ``append``: ``[{"copy": 1}, …]`` copies;
+- ``set``: ``{"2": {"amount_ttc": 1200001, "mss_indicator": null}}`` logical values (null
+  leaves the field out); pieces as ``[["va", "VA-1.pdf"], …]``;
+- ``raw``: ``{"2": {"amount_requested": "abc"}}`` a value written as is where the field sits;
+  ``third_decimal``: ``{"2": ["amount_requested"]}`` the amount written with a third decimal;
+  ``impossible_date``: ``{"2": ["bdc_date"]}`` the 30th of February in the spec's date format;
+  ``unknown``: ``{"2": [{"beside": "amount_ht", "name": "remise", "value": 0}]}`` a field the
+  format does not have (``beside``: next to that field; absent: at the request's top);
+  ``misspell``: ``{"3": ["amount_ttc"]}`` the field's key written in the wrong case;
+- ``document``: ``{"drop": ["format_version"], "raw": {"format_version": 1.0}, "extra":
+  {"dateGeneration": "…"}, "requests_as_object": true, "bare_list": true, "request_raw":
+  {"3": "not an object"}, "requests_first": true}`` the file's envelope;
+- ``bytes``: ``{"text"|"hex": …, "encoding": "latin-1", "truncate": N, "prefix_hex": …,
+  "suffix_hex": …}`` the file's bytes;
+- ``zip``: ``{"remove": [names], "put": {name: {"pdf": {"size": N, "truncate": N,
+  "prefix_hex": …}} | {"text": …} | {"hex": …} | {"deflated_zeros": N}}, "absent": true,
+  "sparse": N, "raw_text": …, "extra": N, "duplicate": [names]}``;
+- ``history`` (replaces the base's stored requests) and ``history_add``: entries ``{"number",
+  "type" ("avance"/"solde"), "status" (a status key), "reference", "bdc", "site_finess",
+  "site_siret", "avance", "avenants" (status keys), "other_editor", "profile"}``;
+- ``deposit``: ``{"type", "vat", "ans", "at", "enrolments": [{"ans", "profile"}], "mode"}``.
 """
 
 from __future__ import annotations
@@ -34,10 +49,10 @@ from __future__ import annotations
 import warnings
 import zipfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import jsonpatch
 import orjson
 from segur.generators.archive import write_zip
 from segur.generators.bundle import replicate
@@ -50,11 +65,20 @@ from segur.mock_portal.controls import (
     Enrolment,
     InMemoryHistory,
     Spec,
+    StoredRequest,
     check_deposit,
     history_from_json,
 )
+from segur.mock_portal.controls.context import history_document
+from segur.mock_portal.controls.line import read_values
+from segur.mock_portal.controls.spec import resolve
+from segur.mock_portal.controls.writer import complete, put, remove, write_document, write_request
 
 _PDF_CACHE: dict[tuple[str, int | None], bytes] = {}
+
+
+class CaseError(ValueError):
+    """A case file that cannot be built with the spec in force; the message says where and why."""
 
 
 def case_files(spec: Spec) -> list[Path]:
@@ -64,6 +88,11 @@ def case_files(spec: Spec) -> list[Path]:
 def load_case(path: Path) -> dict[str, Any]:
     case: dict[str, Any] = orjson.loads(path.read_bytes())
     return case
+
+
+def case_code(case: dict[str, Any], spec: Spec) -> str:
+    """The catalogue code of the rule a case illustrates (its rule name when the spec lacks it)."""
+    return spec.code_of(case["rule"]) or case["rule"]
 
 
 def variants(spec: Spec) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -98,51 +127,193 @@ class Built:
         return history_from_json(self.history_doc)
 
 
-def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> Built:
-    """The file bytes, deposit, history, zip (written under ``tmp``) and mode of a variant."""
+def base_profile(case: dict[str, Any], spec: Spec) -> str:
+    kind = case["base"]
+    found = next((p for p in spec.profiles.values() if p.deposit_type == kind), None)
+    if found is None:
+        raise CaseError(f"base {kind!r}: the spec has no profile of that deposit type")
+    return found.name
+
+
+def _logical(value: Any, name: str, spec: Spec) -> Any:
+    """A case's JSON value as the logical value of field ``name``."""
+    if value is None:
+        return None
+    kind = spec.fields[name].kind if name in spec.fields else None
+    if kind == "date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind == "pieces":
+        return [tuple(piece) for piece in value]
+    return value
+
+
+def _base_requests(profile: str, spec: Spec) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
     examples = spec.root / "examples"
-    base = case["base"]
-    bundle = orjson.loads((examples / f"{base}.json").read_bytes())
-    if "replicate" in variant:
-        bundle = replicate(bundle, variant["replicate"])
-    if "patch" in variant:
-        bundle = jsonpatch.apply_patch(bundle, variant["patch"])
-    data = _file_bytes(bundle, variant.get("raw", {}))
-    history_doc: dict[str, Any] = {"demandes": []}
-    history_path = examples / f"{base}.history.json"
-    if history_path.exists():
-        history_doc = orjson.loads(history_path.read_bytes())
-    if "history" in variant:
-        history_doc = {"demandes": variant["history"]}
-    history_doc["demandes"] = history_doc["demandes"] + variant.get("history_add", [])
-    deposit_spec = {**case.get("deposit", {}), **variant.get("deposit", {})}
-    mode = deposit_spec.get("mode", "simulation")
-    deposit = Deposit(
-        type_demande=deposit_spec.get("type", base.split("-")[1]),
-        taux_tva=deposit_spec.get("vat", 20),
-        at=spec.local_time(deposit_spec["at"]) if "at" in deposit_spec else None,
-        numero_ans=deposit_spec.get("ans"),
-        enrolments=tuple(Enrolment(e["numeroAns"], e["couloir"], e["typeLogiciel"]) for e in deposit_spec["enrolments"])
-        if "enrolments" in deposit_spec
-        else None,
-    )
-    return Built(data, deposit, history_doc, _zip(bundle, variant.get("zip", {}), tmp), mode)
+    path = examples / f"{profile}.json"
+    if not path.is_file():
+        raise CaseError(f"{path}: the cases' base of profile {profile} is missing")
+    document = orjson.loads(path.read_bytes())
+    raws = resolve(document, spec.document["requests"].path)
+    requests = []
+    for raw in raws:
+        values = read_values(raw, spec)
+        values["pieces"] = [(piece.role, piece.name) for piece in values.get("pieces") or []]
+        requests.append({k: v for k, v in values.items() if v is not None and v != []})
+    history_path = examples / f"{profile}.history.json"
+    history = orjson.loads(history_path.read_bytes()).get("demandes", []) if history_path.is_file() else []
+    extra = {key: value for key, value in document.items() if key not in write_document([], spec)}
+    return requests, extra, history
 
 
-def _file_bytes(bundle: Any, raw: dict[str, Any]) -> bytes:
+def _requests(case: dict[str, Any], variant: dict[str, Any], spec: Spec, profile: str) -> list[dict[str, Any]]:
+    requests, _, _ = _base_requests(profile, spec)
+    if "lines" in variant:
+        requests = replicate(requests[0], variant["lines"], words=spec.pieces.roles)
+    if "keep" in variant:
+        requests = [requests[n - 1] for n in variant["keep"]]
+    for added in variant.get("append", []):
+        requests.append(dict(requests[added["copy"] - 1]))
+    for number, values in variant.get("set", {}).items():
+        line = requests[int(number) - 1]
+        for name, value in values.items():
+            if name not in spec.fields:
+                raise CaseError(f"set: {name!r} is not a logical field the spec maps")
+            if value is None:
+                line.pop(name, None)
+            else:
+                line[name] = _logical(value, name, spec)
+    return requests
+
+
+def _edit_requests(written: list[Any], variant: dict[str, Any], spec: Spec) -> None:
+    for number, values in variant.get("raw", {}).items():
+        for name, value in values.items():
+            put(written[int(number) - 1], spec.fields[name].path, value)
+    for number, names in variant.get("third_decimal", {}).items():
+        line = written[int(number) - 1]
+        for name in names:
+            definition = spec.fields[name]
+            current = definition.codec.read(resolve(line, definition.path))
+            raw = definition.codec.with_third_decimal(current)
+            if raw is None:
+                raise CaseError(f"third_decimal: {name} is written as {definition.codec.describe()}")
+            put(line, definition.path, raw)
+    for number, names in variant.get("impossible_date", {}).items():
+        line = written[int(number) - 1]
+        for name in names:
+            definition = spec.fields[name]
+            year = definition.codec.read(resolve(line, definition.path)).year
+            put(line, definition.path, definition.codec.impossible(year))  # type: ignore[attr-defined]
+    for number, extras in variant.get("unknown", {}).items():
+        line = written[int(number) - 1]
+        for extra in extras:
+            beside = extra.get("beside")
+            parent = spec.fields[beside].path[:-1] if beside else ()
+            put(line, (*parent, extra["name"]), extra.get("value"))
+    for number, names in variant.get("misspell", {}).items():
+        line = written[int(number) - 1]
+        for name in names:
+            path = spec.fields[name].path
+            value = resolve(line, path)
+            remove(line, path)
+            key = path[-1]
+            put(line, (*path[:-1], key.upper() if key != key.upper() else key.lower()), value)
+
+
+def _document(case: dict[str, Any], variant: dict[str, Any], spec: Spec, profile: str) -> Any:
+    requests = _requests(case, variant, spec, profile)
+    _, extra, _ = _base_requests(profile, spec)
+    written = [write_request(values, spec) for values in requests]
+    _edit_requests(written, variant, spec)
+    document: Any = {**extra, **write_document(written, spec)}
+    complete(document, profile, spec)
+    ops = variant.get("document", {})
+    listed = spec.document["requests"].path
+    for name in ops.get("drop", []):
+        remove(document, spec.document[name].path)
+    for name, value in ops.get("raw", {}).items():
+        put(document, spec.document[name].path, value)
+    for number, value in ops.get("request_raw", {}).items():
+        resolve(document, listed)[int(number) - 1] = value
+    for key, value in ops.get("extra", {}).items():
+        document[key] = value
+    if ops.get("requests_first"):
+        first = listed[0]
+        document = {first: document.pop(first), **document}
+    if ops.get("requests_as_object"):
+        put(document, listed, resolve(document, listed)[0])
+    if ops.get("bare_list"):
+        document = resolve(document, listed)
+    return document
+
+
+def _stored(entry: dict[str, Any], spec: Spec, profile: str) -> dict[str, Any]:
+    kind = entry.get("type", "avance")
+    found = spec.profiles.get(entry.get("profile", "")) or spec.sibling(spec.profiles[profile], kind)
+    if found is None:
+        raise CaseError(f"history: the spec has no {kind} profile beside {profile}")
+    return StoredRequest(
+        numero_demande=entry["number"],
+        type_demande=spec.deposit_types[kind],
+        couloir=found.couloir,
+        type_logiciel=found.type_logiciel,
+        statut=spec.statuts[entry.get("status", "enAttente")],
+        reference_ligne=entry.get("reference"),
+        numero_bdc=entry.get("bdc"),
+        finess_geographique=entry.get("site_finess"),
+        siret=entry.get("site_siret"),
+        numero_demande_avance=entry.get("avance"),
+        avenants=tuple(spec.statuts[key] for key in entry.get("avenants", [])),
+        own=not entry.get("other_editor", False),
+    ).to_json()
+
+
+def _file_bytes(document: Any, raw: dict[str, Any]) -> bytes:
     data: bytes
     if "text" in raw:
         data = raw["text"].encode("utf-8")
     elif "hex" in raw:
         data = bytes.fromhex(raw["hex"])
     else:
-        data = orjson.dumps(bundle).decode("utf-8").encode(raw.get("encoding", "utf-8"))
+        data = orjson.dumps(document).decode("utf-8").encode(raw.get("encoding", "utf-8"))
     if "truncate" in raw:
         data = data[: raw["truncate"]]
     return bytes.fromhex(raw.get("prefix_hex", "")) + data + bytes.fromhex(raw.get("suffix_hex", ""))
 
 
-def _zip(bundle: Any, plan: dict[str, Any], tmp: Path) -> Path | None:
+def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> Built:
+    """The file bytes, deposit, history, zip (written under ``tmp``) and mode of a variant."""
+    profile = base_profile(case, spec)
+    document = _document(case, variant, spec, profile)
+    data = _file_bytes(document, variant.get("bytes", {}))
+    _, _, base_history = _base_requests(profile, spec)
+    entries = base_history
+    if "history" in variant:
+        entries = [_stored(entry, spec, profile) for entry in variant["history"]]
+    entries = entries + [_stored(entry, spec, profile) for entry in variant.get("history_add", [])]
+    chosen = {**case.get("deposit", {}), **variant.get("deposit", {})}
+    mode = chosen.get("mode", "simulation")
+    enrolments = None
+    if "enrolments" in chosen:
+        enrolments = []
+        for enrolment in chosen["enrolments"]:
+            found = spec.profiles.get(enrolment.get("profile", profile))
+            if found is None:
+                raise CaseError(f"deposit.enrolments: the spec has no profile {enrolment.get('profile')!r}")
+            enrolments.append(Enrolment(enrolment["ans"], found.couloir, found.type_logiciel))
+    deposit = Deposit(
+        type_demande=chosen.get("type", case["base"]),
+        taux_tva=chosen.get("vat", 20),
+        at=spec.local_time(chosen["at"]) if "at" in chosen else None,
+        numero_ans=chosen.get("ans"),
+        enrolments=tuple(enrolments) if enrolments is not None else None,
+    )
+    requests = _requests(case, variant, spec, profile)
+    names = [name for values in requests for _role, name in values.get("pieces") or []]
+    return Built(data, deposit, history_document(entries), _zip(names, variant.get("zip", {}), tmp), mode)
+
+
+def _zip(names: list[str], plan: dict[str, Any], tmp: Path) -> Path | None:
     if plan.get("absent"):
         return None
     path = tmp / "pieces.zip"
@@ -153,12 +324,6 @@ def _zip(bundle: Any, plan: dict[str, Any], tmp: Path) -> Path | None:
     if "raw_text" in plan:
         path.write_bytes(plan["raw_text"].encode())
         return path
-    names: list[str] = []
-    if isinstance(bundle, dict):
-        for line in bundle.get("demandes", []):
-            for piece in line.get("piecesJointes", []) if isinstance(line, dict) else []:
-                if isinstance(piece, dict) and isinstance(piece.get("nomFichier"), str):
-                    names.append(piece["nomFichier"])
     removed = set(plan.get("remove", []))
     members: dict[str, bytes] = {n: _pdf(n) for n in dict.fromkeys(names) if n not in removed}
     deflated: dict[str, int] = {}
@@ -196,13 +361,14 @@ def run(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) ->
 
 
 def find_case(spec: Spec, name: str) -> dict[str, Any]:
-    """A case by its name (the file name without .json) or its code, if only one case has it."""
+    """A case by its name (the file name without .json), its rule, or its code (when only one
+    case has it)."""
     paths = {path.stem: path for path in case_files(spec)}
     if name in paths:
         return {"name": name, **load_case(paths[name])}
-    by_code = [stem for stem in paths if stem.split("-", 1)[0] == name]
-    if len(by_code) == 1:
-        return {"name": by_code[0], **load_case(paths[by_code[0]])}
+    matching = [stem for stem, path in paths.items() if name in (load_case(path)["rule"], case_code(load_case(path), spec))]
+    if len(matching) == 1:
+        return {"name": matching[0], **load_case(paths[matching[0]])}
     known = ", ".join(sorted(paths))
     raise LookupError(f"no rejection case named {name!r}; known cases: {known}")
 
@@ -217,7 +383,8 @@ def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[
     out.mkdir(parents=True, exist_ok=True)
     built = build(case, variant, spec, out)
     (out / "depot.json").write_bytes(built.data)
-    if built.history_doc["demandes"]:
+    stored = bool(built.history.requests)
+    if stored:
         (out / "historique.json").write_bytes(orjson.dumps(built.history_doc, option=orjson.OPT_INDENT_2))
     answer = check_deposit(
         built.data, built.deposit, spec=spec, history=built.history, attachments=built.zip_path, mode=built.mode
@@ -229,14 +396,15 @@ def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[
         built.mode,
         spec,
         zip_name=built.zip_path.name if built.zip_path is not None else None,
-        history_name="historique.json" if built.history_doc["demandes"] else None,
+        history_name="historique.json" if stored else None,
     )
     manifest = {
         "cas": case["name"],
-        "code": case["code"],
+        "code": case_code(case, spec),
+        "regle": case["rule"],
         "titre": case["title"],
         "description": case.get("description", ""),
-        "variante": {"numero": index + 1, "nom": variant["name"], "attendu": variant["expect"]},
+        "variante": {"numero": index + 1, "nom": variant["name"], "attendu": expected_codes(variant["expect"], spec)},
         "specification": {"id": spec.id, "version": spec.version},
         "commande": command,
         "reponseAttendue": answer.to_json(),
@@ -245,28 +413,44 @@ def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[
     return manifest
 
 
-def mismatches(answer: Answer, expect: Any) -> list[str]:
-    """What differs between the answer and the expectation, as 'Expected/Received' lines."""
-    problems = []
-    file_code = answer.file_findings[0].code if answer.file_findings else "0000"
-    received = {line.number: (line.findings[0].code if line.findings else "0000") for line in answer.lines}
+def expected_codes(expect: Any, spec: Spec) -> Any:
+    """A variant's expectation with the spec's codes in place of rule names."""
     if expect == "accepted":
-        if file_code != "0000" or any(line.status != ACCEPTED for line in answer.lines):
-            problems.append(f"Expected: every line 0000. Received: file {file_code}, lines {received}")
-        return problems
+        return expect
+    code = spec.code_of
     if "file" in expect:
-        if file_code != expect["file"]:
-            problems.append(f"Expected: file {expect['file']}. Received: file {file_code} {answer.file_findings}")
+        return {"file": code(expect["file"]) or expect["file"]}
+    out: dict[str, Any] = {"lines": {k: code(v) or v for k, v in expect.get("lines", {}).items()}}
+    if "codes" in expect:
+        out["codes"] = {k: [code(r) or r for r in v] for k, v in expect["codes"].items()}
+    return out
+
+
+def mismatches(answer: Answer, expect: Any, spec: Spec | None = None) -> list[str]:
+    """What differs between the answer and the expectation, as 'Expected/Received' lines."""
+    spec = spec if spec is not None else answer.spec
+    accepted = spec.accepted_code
+    wanted_codes = expected_codes(expect, spec)
+    problems = []
+    file_code = answer.file_findings[0].code if answer.file_findings else accepted
+    received = {line.number: (line.findings[0].code if line.findings else accepted) for line in answer.lines}
+    if expect == "accepted":
+        if file_code != accepted or any(line.status != ACCEPTED for line in answer.lines):
+            problems.append(f"Expected: every line {accepted}. Received: file {file_code}, lines {received}")
         return problems
-    if file_code != "0000":
+    if "file" in wanted_codes:
+        if file_code != wanted_codes["file"]:
+            problems.append(f"Expected: file {wanted_codes['file']}. Received: file {file_code} {answer.file_findings}")
+        return problems
+    if file_code != accepted:
         problems.append(f"Expected: file accepted. Received: file {file_code} {answer.file_findings}")
         return problems
-    wanted = {int(k): v for k, v in expect.get("lines", {}).items()}
+    wanted = {int(k): v for k, v in wanted_codes.get("lines", {}).items()}
     for number, code in received.items():
-        want = wanted.get(number, "0000")
+        want = wanted.get(number, accepted)
         if code != want:
             problems.append(f"Line {number}: Expected: {want}. Received: {code} {answer.lines[number - 1].findings}")
-    for number, codes in expect.get("codes", {}).items():
+    for number, codes in wanted_codes.get("codes", {}).items():
         got = [f.code for f in answer.lines[int(number) - 1].findings]
         if got != codes:
             problems.append(f"Line {number} codes: Expected: {codes}. Received: {got}")
@@ -274,3 +458,15 @@ def mismatches(answer: Answer, expect: Any) -> list[str]:
     if missing:
         problems.append(f"Expected lines {sorted(missing)} in the answer. Received only {sorted(received)}")
     return problems
+
+
+def case_rules(case: dict[str, Any]) -> set[str]:
+    """Every rule a case's expectations name."""
+    rules = {case["rule"]}
+    for variant in case["variants"]:
+        expect = variant["expect"]
+        if isinstance(expect, dict):
+            rules |= {expect["file"]} if "file" in expect else set()
+            rules |= set(expect.get("lines", {}).values())
+            rules |= {rule for codes in expect.get("codes", {}).values() for rule in codes}
+    return rules

@@ -1,18 +1,18 @@
 """The PDF attachments of a request: bon de commande, vérification d'aptitude, invoice.
 
 Each is a real one-page PDF made by fpdf2 (:func:`segur.generators.pdf.pdf_document`) from the
-request's own fields, so what the document says matches what the JSON line declares:
+request's own logical values, so what the document says matches what the JSON line declares:
 
-- the **bon de commande** (BDC, nature ``BDC``, avances) carries the mentions the appel à
+- the **bon de commande** (role ``order_form``, avances) carries the mentions the appel à
   financement asks for: the editor, the client (organisme gestionnaire with its FINESS
   juridique and SIREN; the site with its FINESS géographique and/or SIRET and address), the
   software (name, version, ANS référencement number), the Ségur prestation and its amount HT,
   TVA and TTC, the order number, the signature date and a signature line;
-- the **vérification d'aptitude** (nature ``VA``, soldes): the VA report of the software
-  installed on the site, dated ``verificationAptitude.dateVa``;
-- the **invoice** (nature ``FACTURE``, soldes): number, date, amounts, the order it bills.
+- the **vérification d'aptitude** (role ``va``, soldes): the VA report of the software
+  installed on the site, dated with the request's VA date;
+- the **invoice** (role ``invoice``, soldes): number, date, amounts, the order it bills.
 
-Any other nature gets a plain « pièce justificative » naming the request. The same inputs
+Any other role gets a plain « pièce justificative » naming the request. The same inputs
 always give the same bytes; ``size`` pads a PDF to exactly that many bytes (e.g. the spec's
 ``maxPieceOctets`` and one byte over it), with seeded random bytes that do not compress.
 """
@@ -25,7 +25,6 @@ import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fpdf import FPDF
@@ -82,208 +81,188 @@ def editeur_for(numero_ans: str) -> Editeur:
     return Editeur(rng.choice(_EDITEURS), body + luhn.calc_check_digit(body), rng.choice(_VILLES))
 
 
-def _cents(value: Any) -> int:
-    return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _money(cents: int) -> str:
+def _money(cents: Any) -> str:
     """French money: 12 345,67 EUR (a plain space groups thousands)."""
+    if not isinstance(cents, int):
+        return "non renseigné"
     whole, part = divmod(abs(cents), 100)
     grouped = f"{whole:,}".replace(",", " ")
     return f"{'-' if cents < 0 else ''}{grouped},{part:02d} EUR"
 
 
-def _day(iso: Any) -> str:
-    """An ISO date as the French write it (31/01/2024); anything else as given."""
-    try:
-        return date.fromisoformat(str(iso)).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(iso)
+def _day(value: Any) -> str:
+    """A date as the French write it (31/01/2024); anything else as given."""
+    return value.strftime("%d/%m/%Y") if isinstance(value, date) else str(value or "")
 
 
 def _rate(value: Any) -> str:
-    return f"{float(value):g}".replace(".", ",") + " %"
+    return f"{float(value or 0):g}".replace(".", ",") + " %"
 
 
-def _site_ids(site: Mapping[str, Any]) -> str:
+def _text(values: Mapping[str, Any], name: str) -> str:
+    value = values.get(name)
+    return "" if value is None else str(value)
+
+
+def _site_ids(values: Mapping[str, Any]) -> str:
     ids = []
-    if site.get("finessGeographique"):
-        ids.append(f"FINESS géographique {site['finessGeographique']}")
-    if site.get("siret"):
-        ids.append(f"SIRET {site['siret']}")
+    if values.get("site_finess"):
+        ids.append(f"FINESS géographique {values['site_finess']}")
+    if values.get("site_siret"):
+        ids.append(f"SIRET {values['site_siret']}")
     return ", ".join(ids) or "identifiant non renseigné"
 
 
-def _address(site: Mapping[str, Any]) -> str:
-    a = site.get("adresse") or {}
-    street = " ".join(str(a[k]) for k in ("numeroVoie", "typeVoie", "libelleVoie") if a.get(k))
-    parts = [street, str(a.get("complement", "")), f"{a.get('codePostal', '')} {a.get('commune', '')}".strip()]
-    return ", ".join(p for p in parts if p)
+def _address(values: Mapping[str, Any]) -> str:
+    street = " ".join(_text(values, k) for k in ("site_street_number", "site_street_type", "site_street_name") if values.get(k))
+    town = f"{_text(values, 'site_postcode')} {_text(values, 'site_city')}".strip()
+    return ", ".join(p for p in (street, _text(values, "site_address_extra"), town) if p)
 
 
-def _parties(line: Mapping[str, Any], editeur: Editeur) -> list[str]:
-    org = line.get("organismeGestionnaire") or {}
-    site = line.get("etablissement") or {}
-    sw = line.get("logiciel") or {}
+def _parties(values: Mapping[str, Any], editeur: Editeur) -> list[str]:
     return [
         f"Éditeur : {editeur.raison_sociale}, SIRET {editeur.siret}, {editeur.ville}",
-        f"Client - organisme gestionnaire : {org.get('raisonSociale', '')}, "
-        f"FINESS juridique {org.get('finessJuridique', '')}, SIREN {org.get('siren', '')}",
-        f"Établissement bénéficiaire : {site.get('raisonSociale', '')} ({_site_ids(site)}), "
-        f"catégorie ESMS {site.get('categorieEsms', '')}",
-        f"Adresse de l'établissement : {_address(site)}",
-        f"Logiciel : {sw.get('nom', '')}, version {sw.get('version', '')}",
-        f"Numéro de référencement ANS : {sw.get('numeroReferencementAns', '')}",
-        f"Couloir {line.get('couloir', '')}, type de logiciel {line.get('typeLogiciel', '')}",
+        f"Client - organisme gestionnaire : {_text(values, 'manager_name')}, "
+        f"FINESS juridique {_text(values, 'manager_finess')}, SIREN {_text(values, 'manager_siren')}",
+        f"Établissement bénéficiaire : {_text(values, 'site_name')} ({_site_ids(values)}), "
+        f"catégorie ESMS {_text(values, 'site_category')}",
+        f"Adresse de l'établissement : {_address(values)}",
+        f"Logiciel : {_text(values, 'software_name')}, version {_text(values, 'software_version')}",
+        f"Numéro de référencement ANS : {_text(values, 'ans_number')}",
+        f"Couloir {_text(values, 'corridor')}, type de logiciel {_text(values, 'software_type')}",
     ]
 
 
-def _amounts(line: Mapping[str, Any]) -> tuple[int, int, int]:
-    """(HT, TVA, TTC) in cents, from the line's ``montants`` (TVA = TTC - HT)."""
-    m = line.get("montants") or {}
-    ht, ttc = _cents(m.get("montantHt", 0)), _cents(m.get("montantTtc", 0))
+def _amounts(values: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(HT, TVA, TTC) in cents (TVA = TTC - HT)."""
+    ht, ttc = values.get("amount_ht") or 0, values.get("amount_ttc") or 0
     return ht, ttc - ht, ttc
 
 
+def _editeur(values: Mapping[str, Any], editeur: Editeur | None) -> Editeur:
+    return editeur if editeur is not None else editeur_for(_text(values, "ans_number"))
+
+
 def bon_de_commande(
-    line: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
+    values: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
 ) -> bytes:
-    """The signed order form (BDC) of ``line``, with the mentions the AF asks for."""
-    sw = line.get("logiciel") or {}
-    editeur = editeur if editeur is not None else editeur_for(str(sw.get("numeroReferencementAns", "")))
-    bdc = line.get("bonCommande") or {}
-    org = line.get("organismeGestionnaire") or {}
-    ht, tva, ttc = _amounts(line)
-    rate = (line.get("montants") or {}).get("tauxTva", 0)
-    segur_ht = _cents(bdc.get("montantSegurHt", 0))
+    """The signed order form (BDC) of a request (logical values), with the mentions the AF asks for."""
+    editeur = _editeur(values, editeur)
+    ht, tva, ttc = _amounts(values)
     lines = [
-        f"Bon de commande n° {bdc.get('numero', '')}",
-        f"Référence de la demande : {line.get('referenceLigne', '')}",
+        f"Bon de commande n° {_text(values, 'bdc_number')}",
+        f"Référence de la demande : {_text(values, 'line_reference')}",
         "",
-        *_parties(line, editeur),
+        *_parties(values, editeur),
         "",
         f"Objet : {PRESTATION}",
-        f"Montant de la prestation Ségur HT : {_money(segur_ht)}",
+        f"Montant de la prestation Ségur HT : {_money(values.get('bdc_segur_amount'))}",
         f"Montant total HT : {_money(ht)}",
-        f"TVA ({_rate(rate)}) : {_money(tva)}",
+        f"TVA ({_rate(values.get('vat_rate'))}) : {_money(tva)}",
         f"Montant total TTC : {_money(ttc)}",
         "",
-        f"Bon de commande signé le {_day(bdc.get('dateSignature', ''))}",
-        f"Pour le client, {org.get('raisonSociale', '')} - nom, qualité, cachet et signature :",
+        f"Bon de commande signé le {_day(values.get('bdc_date'))}",
+        f"Pour le client, {_text(values, 'manager_name')} - nom, qualité, cachet et signature :",
         "Signature : ______________________________________",
         f"Pour l'éditeur, {editeur.raison_sociale} - signature : ______________________________",
     ]
-    return pdf_document(f"Bon de commande Ségur numérique {bdc.get('numero', '')}", lines, size=size, seed=seed)
+    return pdf_document(f"Bon de commande Ségur numérique {_text(values, 'bdc_number')}", lines, size=size, seed=seed)
 
 
 def verification_aptitude(
-    line: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
+    values: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
 ) -> bytes:
-    """The vérification d'aptitude (VA) report of ``line``'s software on its site."""
-    sw = line.get("logiciel") or {}
-    editeur = editeur if editeur is not None else editeur_for(str(sw.get("numeroReferencementAns", "")))
-    bdc = line.get("bonCommande") or {}
-    va = line.get("verificationAptitude") or {}
-    site = line.get("etablissement") or {}
+    """The vérification d'aptitude (VA) report of the request's software on its site."""
+    editeur = _editeur(values, editeur)
     lines = [
-        f"Bon de commande n° {bdc.get('numero', '')} signé le {_day(bdc.get('dateSignature', ''))}",
-        f"Demande d'avance : {line.get('numeroDemandeAvance', '')}",
-        f"Référence de la demande : {line.get('referenceLigne', '')}",
+        f"Bon de commande n° {_text(values, 'bdc_number')} signé le {_day(values.get('bdc_date'))}",
+        f"Demande d'avance : {_text(values, 'avance_number')}",
+        f"Référence de la demande : {_text(values, 'line_reference')}",
         "",
-        *_parties(line, editeur),
+        *_parties(values, editeur),
         "",
-        f"Le logiciel référencé a été installé, paramétré et mis en service sur le site {site.get('raisonSociale', '')}.",
+        f"Le logiciel référencé a été installé, paramétré et mis en service sur le site {_text(values, 'site_name')}.",
         "Les fonctionnalités du dossier de spécifications de référencement (DSR) ont été vérifiées : aptitude prononcée.",
-        f"Date de la vérification d'aptitude : {_day(va.get('dateVa', ''))}",
+        f"Date de la vérification d'aptitude : {_day(values.get('va_date'))}",
         "",
         "Pour l'établissement - signature : ______________________________",
         f"Pour l'éditeur, {editeur.raison_sociale} - signature : ______________________________",
     ]
     return pdf_document(
-        f"Procès-verbal de vérification d'aptitude - {bdc.get('numero', '')}", lines, size=size, seed=seed
+        f"Procès-verbal de vérification d'aptitude - {_text(values, 'bdc_number')}", lines, size=size, seed=seed
     )
 
 
 def facture(
-    line: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
+    values: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
 ) -> bytes:
-    """The editor's invoice of ``line``'s Ségur prestation (soldes)."""
-    sw = line.get("logiciel") or {}
-    editeur = editeur if editeur is not None else editeur_for(str(sw.get("numeroReferencementAns", "")))
-    bdc = line.get("bonCommande") or {}
-    invoice = line.get("facture") or {}
-    ht, tva, ttc = _amounts(line)
-    rate = (line.get("montants") or {}).get("tauxTva", 0)
+    """The editor's invoice of the request's Ségur prestation (soldes)."""
+    editeur = _editeur(values, editeur)
+    ht, tva, ttc = _amounts(values)
     lines = [
-        f"Facture n° {invoice.get('numero', '')} du {_day(invoice.get('date', ''))}",
-        f"Bon de commande n° {bdc.get('numero', '')} signé le {_day(bdc.get('dateSignature', ''))}",
-        f"Référence de la demande : {line.get('referenceLigne', '')}",
+        f"Facture n° {_text(values, 'invoice_number')} du {_day(values.get('invoice_date'))}",
+        f"Bon de commande n° {_text(values, 'bdc_number')} signé le {_day(values.get('bdc_date'))}",
+        f"Référence de la demande : {_text(values, 'line_reference')}",
         "",
-        *_parties(line, editeur),
+        *_parties(values, editeur),
         "",
         f"Désignation : {PRESTATION}",
         f"Montant HT : {_money(ht)}",
-        f"TVA ({_rate(rate)}) : {_money(tva)}",
+        f"TVA ({_rate(values.get('vat_rate'))}) : {_money(tva)}",
         f"Montant TTC : {_money(ttc)}",
-        f"Net à payer : {_money(_cents(invoice.get('montantTtc', 0)))}",
+        f"Net à payer : {_money(values.get('invoice_amount'))}",
     ]
-    return pdf_document(f"Facture {invoice.get('numero', '')}", lines, size=size, seed=seed)
+    return pdf_document(f"Facture {_text(values, 'invoice_number')}", lines, size=size, seed=seed)
 
 
-def _other(line: Mapping[str, Any], nature: str, *, size: int | None, seed: int) -> bytes:
-    lines = [f"Nature : {nature}", f"Référence de la demande : {line.get('referenceLigne', '')}"]
-    return pdf_document(f"Pièce justificative {nature}", lines, size=size, seed=seed)
+def _other(values: Mapping[str, Any], word: str, *, size: int | None, seed: int) -> bytes:
+    lines = [f"Nature : {word}", f"Référence de la demande : {_text(values, 'line_reference')}"]
+    return pdf_document(f"Pièce justificative {word}", lines, size=size, seed=seed)
 
 
-_MAKERS: dict[str, Callable[..., bytes]] = {"BDC": bon_de_commande, "VA": verification_aptitude, "FACTURE": facture}
+#: the document each role of attachment is made as
+_MAKERS: dict[str, Callable[..., bytes]] = {"order_form": bon_de_commande, "va": verification_aptitude, "invoice": facture}
 
 
 def piece_pdf(
-    line: Mapping[str, Any], nature: str, *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
+    values: Mapping[str, Any],
+    role: str | None,
+    *,
+    word: str = "",
+    editeur: Editeur | None = None,
+    size: int | None = None,
+    seed: int = 0,
 ) -> bytes:
-    """The PDF of the piece of ``nature`` (BDC, VA, FACTURE, or any other) of ``line``."""
-    maker = _MAKERS.get(nature)
+    """The PDF of the piece of ``role`` (order form, VA, invoice, or any other) of a request."""
+    maker = _MAKERS.get(role or "")
     if maker is None:
-        return _other(line, nature, size=size, seed=seed)
-    return maker(line, editeur=editeur, size=size, seed=seed)
+        return _other(values, word or str(role), size=size, seed=seed)
+    return maker(values, editeur=editeur, size=size, seed=seed)
 
 
 @dataclass(frozen=True)
 class PieceRef:
-    """A piece a request references: its line (0-based index), nature and file name."""
+    """A piece a request references: its line (0-based index), role, the spec's word for it
+    and its file name."""
 
     index: int
-    nature: str
+    role: str | None
+    word: str
     name: str
 
 
-def piece_refs(bundle: Mapping[str, Any], spec: Spec) -> list[PieceRef]:
-    """The pieces the bundle's lines reference, in order, each file name once (the first
-    line naming it makes it)."""
-    demandes_path = spec.document_fields.get("demandes", ("demandes",))
-    demandes: Any = bundle
-    for key in demandes_path:
-        demandes = demandes.get(key) if isinstance(demandes, Mapping) else None
-    nature_path = spec.piece_fields.get("nature", ("nature",))
-    file_path = spec.piece_fields.get("nomFichier", ("nomFichier",))
+def piece_refs(requests: list[Mapping[str, Any]], spec: Spec) -> list[PieceRef]:
+    """The pieces the requests (logical values) reference, in order, each file name once (the
+    first line naming it makes it)."""
     refs: list[PieceRef] = []
     seen: set[str] = set()
-    for index, line in enumerate(demandes if isinstance(demandes, list) else []):
-        pieces: Any = line
-        for key in spec.fields.get("piecesJointes", ("piecesJointes",)):
-            pieces = pieces.get(key) if isinstance(pieces, Mapping) else None
-        for piece in pieces if isinstance(pieces, list) else []:
-            nature, name = _walk(piece, nature_path), _walk(piece, file_path)
+    for index, values in enumerate(requests):
+        for piece in values.get("pieces") or []:
+            role, name = (piece.role, piece.name) if hasattr(piece, "role") else piece
             if isinstance(name, str) and name not in seen:
                 seen.add(name)
-                refs.append(PieceRef(index, str(nature), name))
+                refs.append(PieceRef(index, role, spec.pieces.roles.get(role, str(role)), name))
     return refs
-
-
-def _walk(value: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value
 
 
 def pdf_document(title: str, lines: list[str], *, size: int | None = None, seed: int = 0) -> bytes:
@@ -334,9 +313,8 @@ def piece_seed(seed: int, name: str) -> int:
 
 
 def bundle_pieces(
-    bundle: Mapping[str, Any], spec: Spec, *, seed: int = 0, size: int | None = None
+    requests: list[Mapping[str, Any]], spec: Spec, *, seed: int = 0, size: int | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """(file name, PDF) for every piece the bundle references, made one at a time."""
-    lines: Any = _walk(bundle, spec.document_fields.get("demandes", ("demandes",)))
-    for ref in piece_refs(bundle, spec):
-        yield ref.name, piece_pdf(lines[ref.index], ref.nature, size=size, seed=piece_seed(seed, ref.name))
+    """(file name, PDF) for every piece the requests (logical values) reference, made one at a time."""
+    for ref in piece_refs(requests, spec):
+        yield ref.name, piece_pdf(requests[ref.index], ref.role, word=ref.word, size=size, seed=piece_seed(seed, ref.name))

@@ -1,50 +1,64 @@
 """Mutators: break a valid deposit so that the portal answers exactly one catalogue code.
 
-A :class:`Scenario` holds everything a deposit is made of, as plain mutable data: the file
-(``bundle``), the stored requests (``history``, the JSON form of
-``schemas/history.schema.json``), what is chosen at deposit (``deposit``: type, vat, ans,
-at, enrolments, mode), how the file's bytes are written (:class:`FilePlan`) and the zip of
-attachments (:class:`ZipPlan`). A mutator changes it, minimally and the way an editor's
-software might get it wrong, so that :func:`~segur.mock_portal.controls.check_deposit` answers its
-code on the lines broken and "0000" on every other line (a file-level code rejects the whole
-file; an archive-level attachment code, e.g. an unreadable zip, is reported on every line).
+A :class:`Scenario` holds everything a deposit is made of, as plain mutable data: the requests
+as **logical values** (:mod:`segur.mock_portal.controls.fields`: the kit's field names, amounts
+in cents, dates as dates), the stored requests (``history``, the JSON form of the kit's history
+file), what is chosen at deposit (``deposit``: type, vat, ans, at, enrolments, mode), edits of
+the written file that no logical value can express (a value of the wrong form, a field left
+out, one the format does not have), how the file's bytes are written (:class:`FilePlan`) and the
+zip of attachments (:class:`ZipPlan`). A mutator changes it, minimally and the way an editor's
+software might get it wrong, so that :func:`~segur.mock_portal.controls.check_deposit` answers
+its code on the lines broken and "0000" on every other line (a file-level code rejects the
+whole file; an archive-level attachment code, e.g. an unreadable zip, is reported on every line).
 
 Mutators are registered by **rule name** (``codes.json`` binds rules to codes); they are
-exposed by code through the spec, so a renumbered catalogue keeps working::
+exposed by code through the spec, so a renumbered catalogue keeps working. The spec's writer
+puts the logical values in its format, so the same mutators break files of any spec::
 
     scenario = Scenario.from_drawn(drawn, spec)
-    broken = mutate(scenario, "2031", [0, 2], spec)
+    broken = mutate(scenario, spec.code_of("amount-ttc"), [0, 2], spec)
     data, deposit, history, zip_path, mode = materialise(scenario, tmp_path)
 
-Fields are located through the spec's JSON Pointers (``spec.json`` ``fields``).
+A mutator that cannot break the spec in force for its rule (a representation that cannot carry
+the mistake, a format without the field it needs) raises :class:`NotApplicable`.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from segur.mock_portal.controls import Deposit, Enrolment, InMemoryHistory, Spec, history_from_json, load_spec
+from segur.mock_portal.controls import Deposit, Enrolment, InMemoryHistory, Spec, history_from_json
+from segur.mock_portal.controls.context import StoredRequest, history_document
+from segur.mock_portal.controls.spec import resolve
+from segur.mock_portal.controls.writer import put, remove, request_shape
 from stdnum import luhn
 
 from .archive import write_zip
 from .bundle import replicate
 from .pdf import pdf_document
 from .provider import ttc_cents
+from .strategies import written_document
 
 Scope = Literal["file", "line", "archive"]
 Apply = Callable[["Scenario", "Sequence[int]", Spec], None]
+#: the deposit types (the kit's keys) a mutator applies to
+AVANCES = ("avance",)
+SOLDES = ("solde",)
+BOTH = ("avance", "solde")
 
-#: the natures a piece may have in the model's schema (``pieceJointe.nature``)
-_PIECE_NATURES = ("BDC", "VA", "FACTURE", "MOM", "ATTESTATION")
+
+class NotApplicable(ValueError):
+    """The spec in force cannot be broken this way for this rule (said why)."""
 
 
 # -- the scenario ------------------------------------------------------------------------------
@@ -96,27 +110,41 @@ class ZipPlan:
 
 
 @dataclass
-class Scenario:
-    """A deposit as mutable data. ``deposit`` keys: ``type`` ("avance"/"solde"), ``vat``,
-    ``ans`` (None: the first line's), ``at`` (a datetime, None: the calendar's default),
-    ``enrolments`` (None, or a list of ``{"numeroAns", "couloir", "typeLogiciel"}``) and
-    ``mode`` ("simulation"/"import"). ``zip`` None: no zip given (a simulation then checks
-    the JSON alone)."""
+class Edit:
+    """An edit of the written file: ``op`` "set" or "drop" at ``path`` in request ``line`` (or
+    in the document when ``line`` is None); "requests-as-object" gives the first request as
+    the list of requests."""
 
-    bundle: dict[str, Any]
-    history: list[dict[str, Any]]
+    op: str
+    line: int | None = None
+    path: tuple[str, ...] = ()
+    value: Any = None
+
+
+@dataclass
+class Scenario:
+    """A deposit as mutable data. ``requests``: logical values per line. ``deposit`` keys:
+    ``type`` ("avance"/"solde"), ``vat``, ``ans`` (None: the first line's), ``at`` (a datetime,
+    None: the calendar's default), ``enrolments`` (None, or a list of ``{"numeroAns",
+    "couloir", "typeLogiciel"}``) and ``mode`` ("simulation"/"import"). ``zip`` None: no zip
+    given (a simulation then checks the JSON alone)."""
+
+    requests: list[dict[str, Any]]
+    history: list[StoredRequest]
     deposit: dict[str, Any]
     profile: str
+    spec: Spec = field(repr=False)
+    format_version: str | None = None
+    edits: list[Edit] = field(default_factory=list)
     file: FilePlan = field(default_factory=FilePlan)
     zip: ZipPlan | None = None
 
     @classmethod
     def from_drawn(cls, drawn: Any, spec: Spec | None = None) -> Scenario:
         """A scenario of a valid :class:`~segur.generators.strategies.Drawn` (copied, never shared)."""
-        del spec  # the drawn deposit already says all the scenario needs
         return cls(
-            bundle=copy.deepcopy(drawn.bundle),
-            history=copy.deepcopy(drawn.history),
+            requests=copy.deepcopy(drawn.requests),
+            history=list(history_from_json(history_document(drawn.history)).requests),
             deposit={
                 "type": drawn.deposit_type,
                 "vat": drawn.taux_tva,
@@ -126,12 +154,39 @@ class Scenario:
                 "mode": "simulation",
             },
             profile=drawn.profile,
+            spec=spec if spec is not None else drawn.spec,
         )
 
     @property
     def lines(self) -> list[dict[str, Any]]:
-        lines: list[dict[str, Any]] = self.bundle["demandes"]
-        return lines
+        """The same as ``requests``."""
+        return self.requests
+
+    def document(self) -> Any:
+        """The file's document in the spec's format, edits applied."""
+        spec = self.spec
+        document: Any = written_document(self.requests, self.profile, spec)
+        if self.format_version is not None and "format_version" in spec.document:
+            put(document, spec.document["format_version"].path, self.format_version)
+        listed = spec.document["requests"].path
+        for edit in self.edits:
+            if edit.op == "requests-as-object":
+                put(document, listed, resolve(document, listed)[0])
+                continue
+            target = document if edit.line is None else resolve(document, listed)[edit.line]
+            if edit.op == "set":
+                put(target, edit.path, edit.value)
+            elif edit.op == "drop":
+                remove(target, edit.path)
+        return document
+
+    def data(self) -> bytes:
+        """The file's bytes as deposited."""
+        return self.file.render(self.document())
+
+    def history_document(self) -> dict[str, Any]:
+        """The stored requests as the kit's history file."""
+        return history_document(stored.to_json() for stored in self.history)
 
     def deposit_time(self, spec: Spec) -> datetime:
         at: datetime | None = self.deposit.get("at")
@@ -141,14 +196,12 @@ class Scenario:
 
     def piece_names(self, spec: Spec, index: int) -> list[str]:
         """The file names the pieces of line ``index`` reference."""
-        pieces = get(self.lines[index], spec, "piecesJointes") or []
-        path = spec.piece_fields["nomFichier"]
-        return [str(_resolve(piece, path)) for piece in pieces]
+        return [name for _role, name in self.requests[index].get("pieces") or []]
 
     def with_zip(self, spec: Spec) -> ZipPlan:
         """The zip plan, made (every referenced piece a real PDF) if there is none yet."""
         if self.zip is None:
-            names = dict.fromkeys(name for index in range(len(self.lines)) for name in self.piece_names(spec, index))
+            names = dict.fromkeys(name for index in range(len(self.requests)) for name in self.piece_names(spec, index))
             self.zip = ZipPlan(members=[(name, default_pdf()) for name in names])
         return self.zip
 
@@ -159,50 +212,7 @@ def default_pdf(size: int | None = None) -> bytes:
     return pdf_document("Pièce justificative", ["Pièce justificative de test"], size=size)
 
 
-# -- fields through the spec's pointers ---------------------------------------------------------
-
-
-def _resolve(value: Any, path: Sequence[str]) -> Any:
-    for part in path:
-        if isinstance(value, list):
-            value = value[int(part)]
-        elif isinstance(value, dict):
-            value = value.get(part)
-        else:
-            return None
-        if value is None:
-            return None
-    return value
-
-
-def get(line: dict[str, Any], spec: Spec, name: str) -> Any:
-    """The logical field ``name`` of a request (None when absent)."""
-    return _resolve(line, spec.fields[name])
-
-
-def put(line: dict[str, Any], spec: Spec, name: str, value: Any) -> None:
-    """Set the logical field ``name`` of a request, making the objects on its way."""
-    *parents, last = spec.fields[name]
-    target = line
-    for part in parents:
-        target = target.setdefault(part, {})
-    target[last] = value
-
-
-def drop(line: dict[str, Any], spec: Spec, name: str) -> None:
-    """Remove the logical field ``name`` of a request, if present."""
-    *parents, last = spec.fields[name]
-    target = _resolve(line, parents) if parents else line
-    if isinstance(target, dict):
-        target.pop(last, None)
-
-
-def _cents(value: Any) -> int:
-    return round(float(value) * 100)
-
-
-def _euros(amount: int) -> float:
-    return amount / 100
+# -- helpers --------------------------------------------------------------------------------------
 
 
 def _other_digit(value: str) -> str:
@@ -214,58 +224,59 @@ def _luhn_number(body: str) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def _day(text: str) -> date:
-    return date.fromisoformat(text)
-
-
 def _profile_of(scenario: Scenario, spec: Spec) -> Any:
     return spec.profiles[scenario.profile]
 
 
+def _need(spec: Spec, rule: str, *names: str) -> None:
+    missing = [name for name in names if name not in spec.fields]
+    if missing:
+        raise NotApplicable(f"{rule}: the spec {spec.label} has no field {', '.join(missing)}")
+
+
 def _ceiling_cents(scenario: Scenario, spec: Spec, line: dict[str, Any]) -> int | None:
-    ceiling = spec.ceilings.get(_profile_of(scenario, spec).type_logiciel, {}).get(get(line, spec, "categorieEsms"))
+    ceiling = spec.ceilings.get(_profile_of(scenario, spec).type_logiciel, {}).get(line.get("site_category"))
     return None if ceiling is None else round(ceiling * 100)
 
 
-def _set_amounts(line: dict[str, Any], spec: Spec, ht: int, requested: int | None = None) -> None:
+def _set_amounts(line: dict[str, Any], ht: int, requested: int | None = None) -> None:
     """Set HT (and the order form's Ségur HT), TTC (and a solde's invoice) consistently."""
-    rate = float(get(line, spec, "tauxTva"))
-    ttc = ttc_cents(ht, rate)
-    put(line, spec, "montantHt", _euros(ht))
-    put(line, spec, "montantSegurHt", _euros(ht))
-    put(line, spec, "montantTtc", _euros(ttc))
-    if get(line, spec, "montantFacture") is not None:
-        put(line, spec, "montantFacture", _euros(ttc))
+    ttc = ttc_cents(ht, float(line["vat_rate"]))
+    line["amount_ht"] = ht
+    line["bdc_segur_amount"] = ht
+    line["amount_ttc"] = ttc
+    if line.get("invoice_amount") is not None:
+        line["invoice_amount"] = ttc
     if requested is not None:
-        put(line, spec, "montantDemande", _euros(requested))
+        line["amount_requested"] = requested
 
 
 def _history_number(scenario: Scenario, spec: Spec, type_key: str, serial: int) -> str:
     """A stored request's ASP number of the scenario's software, in the spec's format."""
-    profile = _profile_of(scenario, spec)
-    type_code = spec.deposit_types[type_key]
-    found = spec.profile_for(profile.couloir, profile.type_logiciel, type_code) or profile
+    found = spec.sibling(_profile_of(scenario, spec), type_key) or _profile_of(scenario, spec)
     year = scenario.deposit_time(spec).astimezone(spec.timezone).year
     return spec.numbering.format(code=found.code_numerotation, annee=year, sequence=900000 + serial)
 
 
-def _stored(scenario: Scenario, spec: Spec, type_key: str, serial: int, **fields: Any) -> dict[str, Any]:
+def _stored(scenario: Scenario, spec: Spec, type_key: str, serial: int, **values: Any) -> StoredRequest:
     profile = _profile_of(scenario, spec)
-    return {
-        "numeroDemande": _history_number(scenario, spec, type_key, serial),
-        "typeDemande": spec.deposit_types[type_key],
-        "couloir": profile.couloir,
-        "typeLogiciel": profile.type_logiciel,
-        "statut": spec.statuts.get("enAttente", "En attente d'instruction"),
-        **fields,
-    }
+    return StoredRequest(
+        numero_demande=_history_number(scenario, spec, type_key, serial),
+        type_demande=spec.deposit_types[type_key],
+        couloir=profile.couloir,
+        type_logiciel=profile.type_logiciel,
+        statut=values.pop("statut", spec.statuts["enAttente"]),
+        **values,
+    )
 
 
-def _avance_entry(scenario: Scenario, spec: Spec, index: int) -> dict[str, Any]:
-    numero = get(scenario.lines[index], spec, "numeroDemandeAvance")
-    for entry in scenario.history:
-        if entry.get("numeroDemande") == numero:
-            return entry
+def _replace_avance(scenario: Scenario, index: int, **changes: Any) -> None:
+    """Change the stored avance line ``index`` closes."""
+    numero = scenario.requests[index].get("avance_number")
+    for position, stored in enumerate(scenario.history):
+        if stored.numero_demande == numero:
+            scenario.history[position] = dataclasses.replace(stored, **changes)
+            return
     raise ValueError(f"line {index + 1}: no stored avance {numero!r} in the scenario's history")
 
 
@@ -275,40 +286,44 @@ def _avance_entry(scenario: Scenario, spec: Spec, index: int) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Mutator:
     """How to break a scenario for one rule. ``scope``: "file" (the whole file rejected),
-    "line" (the lines given), "archive" (the zip as a whole: every line). ``profiles``: the
-    profiles it applies to, the first the default. ``clean_first``: the first line must stay
-    valid (a duplicate needs an earlier line to copy). ``min_lines``: lines the file needs."""
+    "line" (the lines given), "archive" (the zip as a whole: every line). ``types``: the
+    deposit types (the kit's keys) it applies to, the first the default. ``clean_first``: the
+    first line must stay valid (a duplicate needs an earlier line to copy). ``min_lines``:
+    lines the file needs."""
 
     rule: str
     apply: Apply
     scope: Scope = "line"
-    profiles: tuple[str, ...] = ("ms1-avance", "ms2-avance", "ms1-solde", "ms2-solde")
+    types: tuple[str, ...] = BOTH
     clean_first: bool = False
     min_lines: int = 1
     needs_zip: bool = False
+    doc: str = ""
 
     def __call__(self, scenario: Scenario, lines: Sequence[int], spec: Spec) -> tuple[int, ...]:
         return _apply(self, scenario, lines, spec)
 
+    def profiles_in(self, spec: Spec) -> tuple[str, ...]:
+        """The spec's profiles this mutator applies to, those of its first type first."""
+        return tuple(p.name for kind in self.types for p in spec.profiles.values() if p.deposit_type == kind)
+
 
 #: mutators by rule name (the catalogue's ``rule``)
 RULE_MUTATORS: dict[str, Mutator] = {}
-
-AVANCES = ("ms1-avance", "ms2-avance")
-SOLDES = ("ms1-solde", "ms2-solde")
 
 
 def mutator(
     rule: str,
     *,
     scope: Scope = "line",
-    profiles: tuple[str, ...] = ("ms1-avance", "ms2-avance", "ms1-solde", "ms2-solde"),
+    types: tuple[str, ...] = BOTH,
     clean_first: bool = False,
     min_lines: int = 1,
     needs_zip: bool = False,
 ) -> Callable[[Apply], Apply]:
     def register(function: Apply) -> Apply:
-        RULE_MUTATORS[rule] = Mutator(rule, function, scope, profiles, clean_first, min_lines, needs_zip)
+        doc = (function.__doc__ or "").strip()
+        RULE_MUTATORS[rule] = Mutator(rule, function, scope, types, clean_first, min_lines, needs_zip, doc)
         return function
 
     return register
@@ -320,16 +335,17 @@ def mutators(spec: Spec) -> dict[str, Mutator]:
 
 
 def mutator_for(code: str, spec: Spec) -> Mutator:
-    entry = spec.codes.get(code)
+    """The mutator of a catalogue code (or of a rule name)."""
+    entry = spec.codes.get(code) or spec.rule_codes.get(code)
     if entry is None:
         raise LookupError(f"code {code} is not in the catalogue {spec.root / 'codes.json'}")
     if entry.rule is None or entry.rule not in RULE_MUTATORS:
-        raise LookupError(f"no mutator for code {code} (rule {entry.rule!r})")
+        raise LookupError(f"no mutator for code {entry.code} (rule {entry.rule!r})")
     return RULE_MUTATORS[entry.rule]
 
 
 def _apply(found: Mutator, scenario: Scenario, lines: Sequence[int], spec: Spec) -> tuple[int, ...]:
-    count = len(scenario.lines)
+    count = len(scenario.requests)
     if found.scope != "line":
         chosen: tuple[int, ...] = tuple(range(count))
     else:
@@ -342,8 +358,11 @@ def _apply(found: Mutator, scenario: Scenario, lines: Sequence[int], spec: Spec)
             raise ValueError(f"{found.rule}: the first line must stay valid (the broken lines copy it)")
     if count < found.min_lines:
         raise ValueError(f"{found.rule}: needs a file of at least {found.min_lines} lines, not {count}")
-    if scenario.profile not in found.profiles:
-        raise ValueError(f"{found.rule}: applies to profiles {', '.join(found.profiles)}, not {scenario.profile}")
+    if spec.profiles[scenario.profile].deposit_type not in found.types:
+        raise ValueError(
+            f"{found.rule}: applies to {', '.join(found.types)} requests, not to {scenario.profile}; "
+            f"profiles: {', '.join(found.profiles_in(spec))}"
+        )
     if found.needs_zip:
         scenario.deposit["mode"] = "import"
         scenario.with_zip(spec)
@@ -352,9 +371,9 @@ def _apply(found: Mutator, scenario: Scenario, lines: Sequence[int], spec: Spec)
 
 
 def mutate(scenario: Scenario, code: str, lines: Sequence[int], spec: Spec) -> tuple[int, ...]:
-    """Break ``scenario`` in place for catalogue ``code`` on ``lines`` (0-based; ignored, and
-    every line taken, for file-level and zip-wide codes). Returns the lines that now answer
-    ``code``."""
+    """Break ``scenario`` in place for catalogue ``code`` (or a rule name) on ``lines`` (0-based;
+    ignored, and every line taken, for file-level and zip-wide codes). Returns the lines that
+    now answer ``code``."""
     return _apply(mutator_for(code, spec), scenario, lines, spec)
 
 
@@ -368,12 +387,10 @@ def materialise(scenario: Scenario, out_dir: Path) -> tuple[bytes, Deposit, InMe
         taux_tva=deposit["vat"],
         at=deposit.get("at"),
         numero_ans=deposit.get("ans"),
-        enrolments=tuple(Enrolment(e["numeroAns"], e["couloir"], e["typeLogiciel"]) for e in enrolments)
-        if enrolments is not None
-        else None,
+        enrolments=tuple(Enrolment(*enrolment) for enrolment in enrolments) if enrolments is not None else None,
     )
-    history = history_from_json({"demandes": scenario.history})
-    return scenario.file.render(scenario.bundle), built, history, _write_zip(scenario.zip, out_dir), deposit["mode"]
+    history = InMemoryHistory(scenario.history)
+    return scenario.data(), built, history, _write_zip(scenario.zip, out_dir), deposit["mode"]
 
 
 def _write_zip(plan: ZipPlan | None, out_dir: Path) -> Path | None:
@@ -409,14 +426,16 @@ def _write_zip(plan: ZipPlan | None, out_dir: Path) -> Path | None:
     return path
 
 
-# -- file level (1001-1013) ----------------------------------------------------------------------
+# -- file level ------------------------------------------------------------------------------------
 
 
 @mutator("file-encoding", scope="file")
 def _file_encoding(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    """The file saved in Latin-1 (Windows' habit) with an accented commune."""
-    site = scenario.lines[0]["etablissement"]
-    site["adresse"]["commune"] = "Saint-André-les-Vergers"
+    """The file saved in Latin-1 (Windows' habit) with an accented name in it."""
+    name = next((n for n in ("site_city", "site_name", "manager_name", "software_name") if n in spec.fields), None)
+    if name is None:
+        raise NotApplicable("file-encoding: the spec maps no free-text field to put an accent in")
+    scenario.requests[0][name] = "Saint-André-les-Vergers"
     scenario.file.encoding = "latin-1"
 
 
@@ -435,20 +454,20 @@ def _file_json(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
 @mutator("file-structure", scope="file")
 def _file_structure(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The requests given as one object, not a list."""
-    *_, key = spec.document_fields["demandes"]
-    scenario.bundle[key] = scenario.lines[0]
+    scenario.edits.append(Edit("requests-as-object"))
 
 
 @mutator("file-empty", scope="file")
 def _file_empty(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    *_, key = spec.document_fields["demandes"]
-    scenario.bundle[key] = []
+    """A file with no request."""
+    scenario.requests.clear()
 
 
 @mutator("file-too-many", scope="file")
 def _file_too_many(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """One request more than the limit (distinct requests made from the first)."""
-    scenario.bundle.update(replicate(scenario.bundle, spec.limits["maxDemandes"] + 1))
+    first = scenario.requests[0]
+    scenario.requests[:] = replicate(first, spec.limits["maxDemandes"] + 1, words=spec.pieces.roles)
 
 
 def _other_software(scenario: Scenario, spec: Spec) -> str:
@@ -456,15 +475,16 @@ def _other_software(scenario: Scenario, spec: Spec) -> str:
     for other in spec.profiles.values():
         if other.couloir == profile.couloir and other.type_logiciel != profile.type_logiciel:
             return other.type_logiciel
-    raise ValueError(f"the spec has no other software type than {profile.type_logiciel} in {profile.couloir}")
+    raise NotApplicable(f"the spec has no other software type than {profile.type_logiciel} in {profile.couloir}")
 
 
 @mutator("file-mixed-profile", scope="file")
 def _file_mixed(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    """The last request for the other software type (MS1 and MS2 in one file)."""
-    if len(scenario.lines) == 1:
-        scenario.lines.append(replicate(scenario.bundle, 1, prefix="MIX")["demandes"][0])
-    put(scenario.lines[-1], spec, "typeLogiciel", _other_software(scenario, spec))
+    """The last request for the other software type (two programmes in one file)."""
+    _need(spec, "file-mixed-profile", "software_type")
+    if len(scenario.requests) == 1:
+        scenario.requests += replicate(scenario.requests[0], 1, prefix="MIX", words=spec.pieces.roles)
+    scenario.requests[-1]["software_type"] = _other_software(scenario, spec)
 
 
 @mutator("file-deposit-type", scope="file")
@@ -473,27 +493,22 @@ def _file_deposit_type(scenario: Scenario, lines: Sequence[int], spec: Spec) -> 
     scenario.deposit["type"] = next(key for key in spec.deposit_types if key != scenario.deposit["type"])
 
 
-def _ans(scenario: Scenario, spec: Spec) -> str:
-    return str(get(scenario.lines[0], spec, "numeroAns"))
+def _ans(scenario: Scenario) -> str:
+    return str(scenario.requests[0]["ans_number"])
 
 
 @mutator("file-ans-not-enrolled", scope="file")
 def _file_ans_not_enrolled(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The depositor is enrolled for another solution only."""
     profile = _profile_of(scenario, spec)
-    other = _other_ans(_ans(scenario, spec))
-    scenario.deposit["enrolments"] = [
-        {"numeroAns": other, "couloir": profile.couloir, "typeLogiciel": profile.type_logiciel}
-    ]
+    scenario.deposit["enrolments"] = [(_other_ans(_ans(scenario)), profile.couloir, profile.type_logiciel)]
 
 
 @mutator("file-ans-profile", scope="file")
 def _file_ans_profile(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The ANS number the file carries is enrolled for the other software type."""
     profile = _profile_of(scenario, spec)
-    scenario.deposit["enrolments"] = [
-        {"numeroAns": _ans(scenario, spec), "couloir": profile.couloir, "typeLogiciel": _other_software(scenario, spec)}
-    ]
+    scenario.deposit["enrolments"] = [(_ans(scenario), profile.couloir, _other_software(scenario, spec))]
 
 
 @mutator("file-window", scope="file")
@@ -504,17 +519,21 @@ def _file_window(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
 
 @mutator("file-unknown-profile", scope="file")
 def _file_unknown_profile(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    """Every request of a corridor the portal does not take (hospitals' HOP)."""
-    for line in scenario.lines:
-        put(line, spec, "couloir", "HOP")
+    """Every request of a corridor the portal does not take (another corridor's name)."""
+    _need(spec, "file-unknown-profile", "corridor")
+    known = {p.couloir for p in spec.profiles.values()}
+    other = next(f"{c}X" for c in ("HOP", "OFF", "RAD", "BIO") if f"{c}X" not in known)
+    for line in scenario.requests:
+        line["corridor"] = other
 
 
 @mutator("file-format-version", scope="file")
 def _file_format_version(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A format version the portal does not know yet (next major)."""
-    major = max(int(v.split(".")[0]) for v in spec.format_versions if v.split(".")[0].isdigit())
-    *_, key = spec.document_fields["versionFormat"]
-    scenario.bundle[key] = f"{major + 1}.0"
+    if "format_version" not in spec.document:
+        raise NotApplicable("file-format-version: the spec's files carry no format version")
+    majors = [int(v.split(".")[0]) for v in spec.format_versions if v.split(".")[0].isdigit()]
+    scenario.format_version = f"{max(majors, default=0) + 1}.0"
 
 
 def _other_ans(numero: str) -> str:
@@ -524,172 +543,204 @@ def _other_ans(numero: str) -> str:
     return numero + "-2"
 
 
-# -- line level: schema (2001-2003) --------------------------------------------------------------
+# -- line level: the schema ------------------------------------------------------------------------
+
+
+def _required_field(scenario: Scenario, spec: Spec) -> tuple[str, ...]:
+    """A field the schema requires of every request and the kit writes (the order form's date
+    when the spec requires it)."""
+    required, _ = request_shape(scenario.profile, spec)
+    mapped = {definition.path: name for name, definition in spec.fields.items()}
+    preferred = [spec.fields[n].path for n in ("bdc_date", "bdc_number", "line_reference") if n in spec.fields]
+    for path in [*preferred, *required]:
+        if path in required and path in mapped:
+            return path
+    if required:
+        return required[-1]
+    raise NotApplicable("line-required: the schema requires no field of a request")
 
 
 @mutator("line-required")
 def _line_required(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    """The order form's signature date left out."""
+    """A field the format requires left out (the order form's signature date)."""
+    path = _required_field(scenario, spec)
     for i in lines:
-        drop(scenario.lines[i], spec, "dateBdc")
+        scenario.edits.append(Edit("drop", i, path))
 
 
 @mutator("line-format")
 def _line_format(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The order form signed on 30 February (a date that does not exist)."""
+    _need(spec, "line-format", "bdc_date")
+    definition = spec.fields["bdc_date"]
     for i in lines:
-        line = scenario.lines[i]
-        year = _day(get(line, spec, "dateBdc")).year
-        put(line, spec, "dateBdc", f"{year}-02-30")
+        year = scenario.requests[i]["bdc_date"].year
+        scenario.edits.append(Edit("set", i, definition.path, definition.codec.impossible(year)))  # type: ignore[attr-defined]
 
 
 @mutator("line-unknown-field")
 def _line_unknown_field(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A free comment the format does not have."""
+    _, closed = request_shape(scenario.profile, spec)
+    if not closed:
+        raise NotApplicable("line-unknown-field: the schema lets a request carry fields it does not list")
+    where = min(closed, key=len)
     for i in lines:
-        scenario.lines[i]["commentaire"] = "À traiter en priorité"
+        scenario.edits.append(Edit("set", i, (*where, "commentaireLibre"), "À traiter en priorité"))
 
 
-# -- line level: identifiers (2010-2014) --------------------------------------------------------
+# -- line level: identifiers ---------------------------------------------------------------------
 
 
 @mutator("siren-key")
 def _siren_key(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A typo in the SIREN's last digit."""
+    _need(spec, "siren-key", "manager_siren")
     for i in lines:
-        line = scenario.lines[i]
-        put(line, spec, "siren", _other_digit(get(line, spec, "siren")))
+        line = scenario.requests[i]
+        line["manager_siren"] = _other_digit(line["manager_siren"])
 
 
-@mutator("siret-key", profiles=AVANCES)
+@mutator("siret-key", types=AVANCES)
 def _siret_key(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A typo in the SIRET's last digit (a site given by FINESS only gets a mistyped SIRET)."""
+    _need(spec, "siret-key", "site_siret")
     for i in lines:
-        line = scenario.lines[i]
-        siret = get(line, spec, "siret")
+        line = scenario.requests[i]
+        siret = line.get("site_siret")
         if siret is None:
-            siret = _luhn_number(f"{get(line, spec, 'siren')}{9000 + i % 1000:04d}")
-        put(line, spec, "siret", _other_digit(siret))
+            siret = _luhn_number(f"{line['manager_siren']}{9000 + i % 1000:04d}")
+        line["site_siret"] = _other_digit(siret)
 
 
-@mutator("siret-siren", profiles=AVANCES)
+@mutator("siret-siren", types=AVANCES)
 def _siret_siren(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The site's SIRET is under another SIREN than its organisme's (a valid one)."""
+    _need(spec, "siret-siren", "site_siret", "manager_siren")
     for i in lines:
-        line = scenario.lines[i]
-        siren = str(get(line, spec, "siren"))
+        line = scenario.requests[i]
+        siren = str(line["manager_siren"])
         other = _luhn_number(f"{(int(siren[:8]) + 1) % 10**8:08d}")
-        siret = get(line, spec, "siret")
+        siret = line.get("site_siret")
         nic = siret[9:13] if siret is not None else f"{9000 + i % 1000:04d}"
-        put(line, spec, "siret", _luhn_number(other + nic))
+        line["site_siret"] = _luhn_number(other + nic)
 
 
-@mutator("finess-key", profiles=AVANCES)
+@mutator("finess-key", types=AVANCES)
 def _finess_key(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A typo in the last digit of the site's FINESS (the legal entity's when the site has none)."""
     for i in lines:
-        line = scenario.lines[i]
-        name = "finessGeographique" if get(line, spec, "finessGeographique") is not None else "finessJuridique"
-        put(line, spec, name, _other_digit(get(line, spec, name)))
+        line = scenario.requests[i]
+        name = "site_finess" if line.get("site_finess") is not None and "site_finess" in spec.fields else "manager_finess"
+        _need(spec, "finess-key", name)
+        line[name] = _other_digit(line[name])
 
 
-@mutator("site-identifier", profiles=AVANCES)
+@mutator("site-identifier", types=AVANCES)
 def _site_identifier(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """Neither FINESS géographique nor SIRET for the site."""
     for i in lines:
-        drop(scenario.lines[i], spec, "finessGeographique")
-        drop(scenario.lines[i], spec, "siret")
+        scenario.requests[i].pop("site_finess", None)
+        scenario.requests[i].pop("site_siret", None)
 
 
-# -- line level: dates (2020-2022) --------------------------------------------------------------
+# -- line level: dates ---------------------------------------------------------------------------
 
 
 @mutator("date-future")
 def _date_future(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """Dated the day after the deposit: a solde's invoice, an avance's order form."""
-    tomorrow = (scenario.deposit_time(spec).astimezone(spec.timezone).date() + timedelta(days=1)).isoformat()
+    tomorrow = scenario.deposit_time(spec).astimezone(spec.timezone).date() + timedelta(days=1)
     for i in lines:
-        line = scenario.lines[i]
-        put(line, spec, "dateFacture" if get(line, spec, "dateFacture") is not None else "dateBdc", tomorrow)
+        line = scenario.requests[i]
+        name = "invoice_date" if line.get("invoice_date") is not None and "invoice_date" in spec.fields else "bdc_date"
+        _need(spec, "date-future", name)
+        line[name] = tomorrow
 
 
 @mutator("bdc-before-af")
 def _bdc_before_af(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The order form signed the day before the appel à financement opened."""
+    _need(spec, "bdc-before-af", "bdc_date")
     window = spec.windows[scenario.profile]
     opening = spec.af_openings[window.af].astimezone(spec.timezone).date()
     for i in lines:
-        put(scenario.lines[i], spec, "dateBdc", (opening - timedelta(days=1)).isoformat())
+        scenario.requests[i]["bdc_date"] = opening - timedelta(days=1)
 
 
-@mutator("va-before-bdc", profiles=SOLDES)
+@mutator("va-before-bdc", types=SOLDES)
 def _va_before_bdc(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The VA dated the day before the order form was signed."""
+    _need(spec, "va-before-bdc", "va_date", "bdc_date")
     for i in lines:
-        line = scenario.lines[i]
-        put(line, spec, "dateVa", (_day(get(line, spec, "dateBdc")) - timedelta(days=1)).isoformat())
+        line = scenario.requests[i]
+        line["va_date"] = line["bdc_date"] - timedelta(days=1)
 
 
-# -- line level: amounts (2030-2037) ------------------------------------------------------------
+# -- line level: amounts -------------------------------------------------------------------------
 
 
 @mutator("amount-decimals")
 def _amount_decimals(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The requested amount with a third decimal (a computed amount not rounded)."""
+    _need(spec, "amount-decimals", "amount_requested")
+    definition = spec.fields["amount_requested"]
     for i in lines:
-        line = scenario.lines[i]
-        put(line, spec, "montantDemande", round(_cents(get(line, spec, "montantDemande")) / 100 - 0.001, 3))
+        raw = definition.codec.with_third_decimal(scenario.requests[i]["amount_requested"])
+        if raw is None:
+            raise NotApplicable(f"amount-decimals: amounts of this spec are {definition.codec.describe()}")
+        scenario.edits.append(Edit("set", i, definition.path, raw))
 
 
 @mutator("amount-ttc")
 def _amount_ttc(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """TTC one cent above HT × (1 + VAT)."""
     for i in lines:
-        line = scenario.lines[i]
-        put(line, spec, "montantTtc", _euros(_cents(get(line, spec, "montantTtc")) + 1))
+        scenario.requests[i]["amount_ttc"] += 1
 
 
 @mutator("amount-requested-positive")
 def _amount_requested_positive(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """Nothing requested (0 €)."""
     for i in lines:
-        put(scenario.lines[i], spec, "montantDemande", 0)
+        scenario.requests[i]["amount_requested"] = 0
 
 
 @mutator("amount-ceiling")
 def _amount_ceiling(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """One cent requested over the ceiling; the order's HT raised so that TTC covers it."""
     for i in lines:
-        line = scenario.lines[i]
+        line = scenario.requests[i]
         ceiling = _ceiling_cents(scenario, spec, line)
         if ceiling is None:
             raise ValueError(f"line {i + 1}: its ESMS category has no ceiling")
-        rate = float(get(line, spec, "tauxTva"))
-        ht = max(_cents(get(line, spec, "montantHt")), (ceiling + 1) * 10000 // (10000 + round(rate * 100)))
+        rate = float(line["vat_rate"])
+        ht = max(line["amount_ht"], (ceiling + 1) * 10000 // (10000 + round(rate * 100)))
         while ttc_cents(ht, rate) < ceiling + 1:
             ht += 1
-        _set_amounts(line, spec, ht, ceiling + 1)
+        _set_amounts(line, ht, ceiling + 1)
 
 
 @mutator("bdc-segur-amount")
 def _bdc_segur_amount(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The order form shows no Ségur amount (0)."""
+    _need(spec, "bdc-segur-amount", "bdc_segur_amount")
     for i in lines:
-        put(scenario.lines[i], spec, "montantSegurHt", 0)
+        scenario.requests[i]["bdc_segur_amount"] = 0
 
 
 @mutator("amount-requested-over-ttc")
 def _amount_requested_over_ttc(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """One cent requested over the order's TTC (HT lowered, if need be, to stay under the ceiling)."""
     for i in lines:
-        line = scenario.lines[i]
+        line = scenario.requests[i]
         ceiling = _ceiling_cents(scenario, spec, line)
-        rate = float(get(line, spec, "tauxTva"))
-        ht = _cents(get(line, spec, "montantHt"))
+        rate = float(line["vat_rate"])
+        ht = line["amount_ht"]
         if ceiling is not None:
             while ht > 1 and ttc_cents(ht, rate) + 1 > ceiling:
                 ht = min(ht - 1, (ceiling - 1) * 10000 // (10000 + round(rate * 100)))
-        _set_amounts(line, spec, ht, ttc_cents(ht, rate) + 1)
+        _set_amounts(line, ht, ttc_cents(ht, rate) + 1)
 
 
 @mutator("vat-deposit")
@@ -697,38 +748,38 @@ def _vat_deposit(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """Another VAT rate than the one chosen at deposit (TTC and requested amount follow it)."""
     deposit_rate = float(scenario.deposit["vat"])
     for i in lines:
-        line = scenario.lines[i]
-        rate = next(r for r in spec.vat_rates if r != deposit_rate and r != float(get(line, spec, "tauxTva")))
-        put(line, spec, "tauxTva", int(rate) if float(rate).is_integer() else rate)
-        ht = _cents(get(line, spec, "montantHt"))
-        requested = min(_cents(get(line, spec, "montantDemande")), ttc_cents(ht, rate))
-        _set_amounts(line, spec, ht, requested)
+        line = scenario.requests[i]
+        rate = next(r for r in spec.vat_rates if r not in (deposit_rate, float(line["vat_rate"])))
+        line["vat_rate"] = float(rate)
+        requested = min(line["amount_requested"], ttc_cents(line["amount_ht"], rate))
+        _set_amounts(line, line["amount_ht"], requested)
 
 
 @mutator("esms-category")
 def _esms_category(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A FINESS category the appel à financement does not cover for this software."""
+    _need(spec, "esms-category", "site_category")
     eligible = set(spec.ceilings.get(_profile_of(scenario, spec).type_logiciel, {}))
     category = next(f"{n:03d}" for n in range(355, 1000) if f"{n:03d}" not in eligible)
     for i in lines:
-        put(scenario.lines[i], spec, "categorieEsms", category)
+        scenario.requests[i]["site_category"] = category
 
 
-# -- line level: duplicates and what is stored (2040-2051) --------------------------------------
+# -- line level: duplicates and what is stored ---------------------------------------------------
 
 
 @mutator("dup-ref-file", clean_first=True, min_lines=2)
 def _dup_ref_file(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The first line's reference reused."""
     for i in lines:
-        put(scenario.lines[i], spec, "referenceLigne", get(scenario.lines[0], spec, "referenceLigne"))
+        scenario.requests[i]["line_reference"] = scenario.requests[0]["line_reference"]
 
 
-@mutator("dup-bdc-file", profiles=AVANCES, clean_first=True, min_lines=2)
+@mutator("dup-bdc-file", types=AVANCES, clean_first=True, min_lines=2)
 def _dup_bdc_file(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The first line's order form given again."""
     for i in lines:
-        put(scenario.lines[i], spec, "numeroBdc", get(scenario.lines[0], spec, "numeroBdc"))
+        scenario.requests[i]["bdc_number"] = scenario.requests[0]["bdc_number"]
 
 
 @mutator("dup-ref-deposited")
@@ -736,8 +787,8 @@ def _dup_ref_deposited(scenario: Scenario, lines: Sequence[int], spec: Spec) -> 
     """The reference already used by a request stored « En attente d'instruction »."""
     type_key = scenario.deposit["type"]
     for i in lines:
-        reference = get(scenario.lines[i], spec, "referenceLigne")
-        scenario.history.append(_stored(scenario, spec, type_key, i, referenceLigne=reference))
+        reference = scenario.requests[i]["line_reference"]
+        scenario.history.append(_stored(scenario, spec, type_key, i, reference_ligne=reference))
 
 
 @mutator("dup-bdc-deposited")
@@ -745,74 +796,81 @@ def _dup_bdc_deposited(scenario: Scenario, lines: Sequence[int], spec: Spec) -> 
     """The order form already deposited, for the same request type."""
     type_key = scenario.deposit["type"]
     for i in lines:
-        bdc = get(scenario.lines[i], spec, "numeroBdc")
-        scenario.history.append(_stored(scenario, spec, type_key, 500 + i, numeroBdc=bdc))
+        bdc = scenario.requests[i]["bdc_number"]
+        scenario.history.append(_stored(scenario, spec, type_key, 500 + i, numero_bdc=bdc))
 
 
-@mutator("beneficiary-financed", profiles=AVANCES)
+@mutator("beneficiary-financed", types=AVANCES)
 def _beneficiary_financed(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The site already financed through another editor's request (« Validée »)."""
-    financed = spec.statuts.get("validee", "Validée")
+    financed = spec.statuts["validee"]
     for i in lines:
-        line = scenario.lines[i]
-        site = {k: v for k in ("finessGeographique", "siret") if (v := get(line, spec, k)) is not None}
-        scenario.history.append(_stored(scenario, spec, "avance", 700 + i, statut=financed, autreEditeur=True, **site))
+        line = scenario.requests[i]
+        scenario.history.append(
+            _stored(
+                scenario,
+                spec,
+                "avance",
+                700 + i,
+                statut=financed,
+                own=False,
+                finess_geographique=line.get("site_finess"),
+                siret=line.get("site_siret"),
+            )
+        )
 
 
-@mutator("beneficiary-dup-file", profiles=AVANCES, clean_first=True, min_lines=2)
+@mutator("beneficiary-dup-file", types=AVANCES, clean_first=True, min_lines=2)
 def _beneficiary_dup_file(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The first line's site (and organisme) requested again."""
-    first = scenario.lines[0]
+    first = scenario.requests[0]
     for i in lines:
-        line = scenario.lines[i]
-        for name in ("finessGeographique", "siret"):
-            value = get(first, spec, name)
-            if value is None:
-                drop(line, spec, name)
+        line = scenario.requests[i]
+        for name in ("site_finess", "site_siret", "manager_siren", "manager_finess"):
+            if first.get(name) is None:
+                line.pop(name, None)
             else:
-                put(line, spec, name, value)
-        for name in ("siren", "finessJuridique"):
-            put(line, spec, name, get(first, spec, name))
+                line[name] = first[name]
 
 
 @mutator("ans-line")
 def _ans_line(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """Another ANS number than the one chosen at deposit (the file's own)."""
-    numero = _ans(scenario, spec)
+    numero = _ans(scenario)
     scenario.deposit["ans"] = numero
     for i in lines:
-        put(scenario.lines[i], spec, "numeroAns", _other_ans(numero))
+        scenario.requests[i]["ans_number"] = _other_ans(numero)
 
 
 @mutator("required-attachment")
 def _required_attachment(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    """The last required piece labelled as another kind (e.g. the BDC sent as an ATTESTATION)."""
-    type_code = spec.deposit_types[scenario.deposit["type"]]
-    required = spec.required_pieces.get(type_code, ())
-    every_required = {n for natures in spec.required_pieces.values() for n in natures}
-    spare = next(n for n in reversed(_PIECE_NATURES) if n not in every_required)
-    nature_path = spec.piece_fields["nature"]
+    """The last required piece labelled as another kind (e.g. the order form sent as an attestation)."""
+    required = spec.pieces.required.get(scenario.deposit["type"], ())
+    every_required = {role for roles in spec.pieces.required.values() for role in roles}
+    spare = next((role for role in reversed(list(spec.pieces.roles)) if role not in every_required), None)
+    if spare is None or not required:
+        raise NotApplicable("required-attachment: the spec has no role of piece that no request type requires")
     for i in lines:
-        pieces = get(scenario.lines[i], spec, "piecesJointes")
-        for piece in reversed(pieces):
-            if _resolve(piece, nature_path) == required[-1]:
-                *parents, last = nature_path
-                (_resolve(piece, parents) if parents else piece)[last] = spare
+        pieces = list(scenario.requests[i].get("pieces") or [])
+        for position in range(len(pieces) - 1, -1, -1):
+            if pieces[position][0] == required[-1]:
+                pieces[position] = (spare, pieces[position][1])
                 break
+        scenario.requests[i]["pieces"] = pieces
 
 
-# -- line level: soldes (2060-2067) -------------------------------------------------------------
+# -- line level: soldes --------------------------------------------------------------------------
 
 
-@mutator("solde-avance-unknown", profiles=SOLDES)
+@mutator("solde-avance-unknown", types=SOLDES)
 def _solde_avance_unknown(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A typo in the avance's number: no stored avance has it."""
-    known = {e.get("numeroDemande") for e in scenario.history} | {
-        get(line, spec, "numeroDemandeAvance") for line in scenario.lines
+    known = {stored.numero_demande for stored in scenario.history} | {
+        line.get("avance_number") for line in scenario.requests
     }
     for i in lines:
-        line = scenario.lines[i]
-        numero = str(get(line, spec, "numeroDemandeAvance"))
+        line = scenario.requests[i]
+        numero = str(line["avance_number"])
         head, tail = numero[:-6], numero[-6:]
         step = 1
         candidate = numero
@@ -820,77 +878,73 @@ def _solde_avance_unknown(scenario: Scenario, lines: Sequence[int], spec: Spec) 
             candidate = f"{head}{(int(tail) + step * 7919) % 10**6:06d}"
             step += 1
         known.add(candidate)
-        put(line, spec, "numeroDemandeAvance", candidate)
+        line["avance_number"] = candidate
 
 
-@mutator("solde-avance-not-paid", profiles=SOLDES)
+@mutator("solde-avance-not-paid", types=SOLDES)
 def _solde_avance_not_paid(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The avance is still « En cours »."""
     for i in lines:
-        _avance_entry(scenario, spec, i)["statut"] = spec.statuts.get("enCours", "En cours")
+        _replace_avance(scenario, i, statut=spec.statuts["enCours"])
 
 
-@mutator("solde-avenant-not-paid", profiles=SOLDES)
+@mutator("solde-avenant-not-paid", types=SOLDES)
 def _solde_avenant_not_paid(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The avance's last avenant is still « En attente d'instruction »."""
     for i in lines:
-        entry = _avance_entry(scenario, spec, i)
-        entry["avenants"] = [*entry.get("avenants", []), spec.statuts.get("enAttente", "En attente d'instruction")]
+        numero = scenario.requests[i].get("avance_number")
+        stored = next(s for s in scenario.history if s.numero_demande == numero)
+        _replace_avance(scenario, i, avenants=(*stored.avenants, spec.statuts["enAttente"]))
 
 
-@mutator("invoice-zero", profiles=SOLDES)
+@mutator("invoice-zero", types=SOLDES)
 def _invoice_zero(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """An invoice of 0 €."""
+    _need(spec, "invoice-zero", "invoice_amount")
     for i in lines:
-        put(scenario.lines[i], spec, "montantFacture", 0)
+        scenario.requests[i]["invoice_amount"] = 0
 
 
-@mutator("mss-missing", profiles=SOLDES)
+@mutator("mss-missing", types=SOLDES)
 def _mss_missing(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """No MSS deployment indicator, deposited once it is due."""
     if spec.mss_from is not None and scenario.deposit_time(spec) < spec.mss_from:
         scenario.deposit["at"] = spec.mss_from
-    *holder_path, _ = spec.fields["indicateurMss"]  # the whole MSS block, left out
     for i in lines:
-        line = scenario.lines[i]
-        if holder_path:
-            *parents, last = holder_path
-            holder = _resolve(line, parents) if parents else line
-            if isinstance(holder, dict):
-                holder.pop(last, None)
-        drop(line, spec, "indicateurMss")
-        drop(line, spec, "adresseMss")
+        scenario.requests[i].pop("mss_indicator", None)
+        scenario.requests[i].pop("mss_address", None)
 
 
-@mutator("mss-address", profiles=SOLDES)
+@mutator("mss-address", types=SOLDES)
 def _mss_address(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The indicator given without the client's MSSanté address."""
     for i in lines:
-        drop(scenario.lines[i], spec, "adresseMss")
+        scenario.requests[i].pop("mss_address", None)
 
 
-@mutator("solde-avance-mismatch", profiles=SOLDES)
+@mutator("solde-avance-mismatch", types=SOLDES)
 def _solde_avance_mismatch(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The solde names another order form than its avance's."""
-    used = {get(line, spec, "numeroBdc") for line in scenario.lines}
+    _need(spec, "solde-avance-mismatch", "bdc_number")
+    used = {line.get("bdc_number") for line in scenario.requests}
     for i in lines:
-        line = scenario.lines[i]
-        numero = f"{get(line, spec, 'numeroBdc')}-B"
+        line = scenario.requests[i]
+        numero = f"{line['bdc_number']}-B"
         while numero in used:
             numero += "B"
         used.add(numero)
-        put(line, spec, "numeroBdc", numero)
+        line["bdc_number"] = numero
 
 
-@mutator("solde-duplicate", profiles=SOLDES)
+@mutator("solde-duplicate", types=SOLDES)
 def _solde_duplicate(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A solde already deposited for the same avance."""
     for i in lines:
-        avance = get(scenario.lines[i], spec, "numeroDemandeAvance")
-        scenario.history.append(_stored(scenario, spec, "solde", 300 + i, numeroDemandeAvance=avance))
+        avance = scenario.requests[i]["avance_number"]
+        scenario.history.append(_stored(scenario, spec, "solde", 300 + i, numero_demande_avance=avance))
 
 
-# -- attachments (3001-3009) --------------------------------------------------------------------
+# -- attachments --------------------------------------------------------------------------------
 
 
 def _zip(scenario: Scenario, spec: Spec) -> ZipPlan:
@@ -963,7 +1017,3 @@ def _zip_duplicate_name(scenario: Scenario, lines: Sequence[int], spec: Spec) ->
     plan = _zip(scenario, spec)
     name, content = plan.members[0]
     plan.members.append((name, content))
-
-
-#: mutators by catalogue code, for the default spec
-MUTATORS: dict[str, Callable[[Scenario, Sequence[int], Spec], tuple[int, ...]]] = dict(mutators(load_spec()))

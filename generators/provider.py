@@ -14,8 +14,9 @@ draws from Faker's shared generator), and the same seed and the same calls give 
 SIREN, SIRET and FINESS, ISO 7064 mod 97-10 for the IBAN).
 
 Profiles, VAT rates, ceilings, ESMS categories, required pieces, statuses and dates come
-from the spec (the default one, or the ``spec`` given to the provider); the shape of a
-request is the model's (``fixtures/segur-ms-v1/schemas``).
+from the spec (the default one, or the ``spec`` given to the provider). Requests are made
+as logical values (the kit's field names, amounts in cents, dates as dates): the spec's writer
+puts them in its format, whatever that format is.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from typing import Any
 import orjson
 from faker.providers import BaseProvider
 from segur.mock_portal.controls import Spec, load_spec
-from segur.mock_portal.controls.context import beneficiary_keys
+from segur.mock_portal.controls.context import StoredRequest, beneficiary_keys
+from segur.mock_portal.controls.fields import ENUM_KEYS
 from segur.mock_portal.controls.spec import Profile
 from stdnum import iban, luhn
 from stdnum.fr import siret as stdnum_siret
@@ -42,7 +44,6 @@ from .bundle import finess_with_key
 
 #: the departments a FINESS number starts with in the model: 01 to 95 (Corsica as 2A/2B)
 DEPARTEMENTS: tuple[str, ...] = (*(f"{n:02d}" for n in range(1, 96) if n != 20), "2A", "2B")
-MSS_INDICATEURS: tuple[str, ...] = ("Cas 1", "Cas 2")
 LA_POSTE_SIREN = "356000000"
 
 _TYPES_VOIE = ("RUE", "AVENUE", "BOULEVARD", "PLACE", "ALLEE", "CHEMIN", "IMPASSE", "ROUTE", "QUAI", "COURS")
@@ -60,15 +61,6 @@ def ttc_cents(ht_cents: int, taux_tva: float) -> int:
     """TTC in cents: HT × (1 + VAT), rounded half up to the cent (the portal's rule)."""
     factor = 1 + Decimal(str(taux_tva)) / 100
     return int((Decimal(ht_cents) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _euros(amount_cents: int) -> float:
-    return amount_cents / 100
-
-
-def _rate_json(rate: float) -> float | int:
-    """A VAT rate as the file writes it: 20, not 20.0."""
-    return int(rate) if float(rate).is_integer() else float(rate)
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -203,18 +195,27 @@ class SegurProvider(BaseProvider):
         return self._letters(4) + "FR" + location + branch
 
     def numero_ans(self, profile: str) -> str:
-        """An ANS référencement number of the model's form for ``profile``, e.g.
-        ``ANS-MS1-KZTR-0042`` (resolved by ``referencement.json``'s patterns)."""
-        self._profile(profile)
-        wave = profile.split("-", 1)[0].upper()
-        return f"ANS-{wave}-{self._letters(4)}-{self.random_int(1, 9999):04d}"
+        """An ANS référencement number the spec's référentiel (``referencement.json``) knows for
+        ``profile``'s software: one the mock portal's demo account is enrolled for."""
+        found = self._profile(profile)
+        numbers = [
+            numero
+            for numero, solution in self._the_spec().referencement().get("solutions", {}).items()
+            if (solution.get("couloir"), solution.get("typeLogiciel")) == (found.couloir, found.type_logiciel)
+        ]
+        if not numbers:
+            raise ValueError(
+                f"the spec's référentiel ({self._the_spec().files.get('referencement')}) lists no solution for "
+                f"{found.couloir}/{found.type_logiciel}: add one to its 'solutions'"
+            )
+        return str(self.random_element(numbers))
 
     def numero_bdc(self, *, sequence: int | None = None, year: int | None = None) -> str:
-        """An order-form number such as ``BDC-2023-KD00042``; distinct ``sequence`` numbers give
-        distinct order forms."""
+        """An order-form number such as ``BDC-2023-KDZT00042``; distinct ``sequence`` numbers give
+        distinct order forms, and seeds their own letters."""
         year = year if year is not None else self.random_int(2023, 2024)
         serial = sequence if sequence is not None else self.random_int(1, 99999)
-        return f"BDC-{year}-{self._letters(2)}{serial:05d}"
+        return f"BDC-{year}-{self._letters(4)}{serial:05d}"
 
     # -- ESMS -------------------------------------------------------------------------------
 
@@ -248,8 +249,8 @@ class SegurProvider(BaseProvider):
         return f"{short} {name}"[:200]
 
     def adresse_esms(self, departement: str | None = None) -> dict[str, str]:
-        """A site's postal address (the schema's ``adresse``), its 5-digit postcode in
-        ``departement`` (Corsica: 200xx-201xx for 2A, 202xx-206xx for 2B)."""
+        """A site's postal address (logical fields ``site_street_number`` … ``site_city``), its
+        5-digit postcode in ``departement`` (Corsica: 200xx-201xx for 2A, 202xx-206xx for 2B)."""
         dept = departement if departement is not None else self.departement()
         if dept == "2A":
             postcode = f"20{self.random_int(0, 19) * 10:03d}"
@@ -268,18 +269,19 @@ class SegurProvider(BaseProvider):
         else:
             libelle = f"{self._str(self.generator.first_name())} {self._str(self.generator.last_name())}"
         adresse = {
-            "numeroVoie": numero,
-            "typeVoie": self.random_element(_TYPES_VOIE),
-            "libelleVoie": libelle,
-            "codePostal": postcode,
-            "commune": self._str(self.generator.city())[:200],
+            "site_street_number": numero,
+            "site_street_type": self.random_element(_TYPES_VOIE),
+            "site_street_name": libelle,
+            "site_postcode": postcode,
+            "site_city": self._str(self.generator.city())[:200],
         }
         if self._chance(0.2):
-            adresse["complement"] = f"Bâtiment {self.random_uppercase_letter()}"
+            adresse["site_address_extra"] = f"Bâtiment {self.random_uppercase_letter()}"
         return adresse
 
     def organisme_gestionnaire(self, departement: str | None = None) -> dict[str, str]:
-        """The legal entity running ESMS (the schema's ``organismeGestionnaire``)."""
+        """The legal entity running ESMS (logical fields ``manager_finess``, ``manager_name``,
+        ``manager_siren``)."""
         form = self.random_int(0, 3)
         if form == 0:
             name = f"Association {self._str(self.generator.last_name())}"
@@ -290,17 +292,17 @@ class SegurProvider(BaseProvider):
         else:
             name = self._str(self.generator.company())
         return {
-            "finessJuridique": self.finess_juridique(departement),
-            "raisonSociale": name[:200],
-            "siren": self.siren(),
+            "manager_finess": self.finess_juridique(departement),
+            "manager_name": name[:200],
+            "manager_siren": self.siren(),
         }
 
     def logiciel(self, profile: str, *, numero_ans: str | None = None) -> dict[str, str]:
-        """The software sold (the schema's ``logiciel``): ANS number, name and version."""
+        """The software sold (logical fields ``ans_number``, ``software_name``, ``software_version``)."""
         return {
-            "numeroReferencementAns": numero_ans if numero_ans is not None else self.numero_ans(profile),
-            "nom": f"{self.random_element(_LOGICIELS)} {self._str(self.generator.last_name())}"[:200],
-            "version": f"{self.random_int(1, 9)}.{self.random_int(0, 20)}",
+            "ans_number": numero_ans if numero_ans is not None else self.numero_ans(profile),
+            "software_name": f"{self.random_element(_LOGICIELS)} {self._str(self.generator.last_name())}"[:200],
+            "software_version": f"{self.random_int(1, 9)}.{self.random_int(0, 20)}",
         }
 
     def adresse_mssante(self, nom: str, commune: str) -> str:
@@ -322,19 +324,22 @@ class SegurProvider(BaseProvider):
         at: datetime | None = None,
         prefix: str | None = None,
     ) -> dict[str, Any]:
-        """One valid request of ``profile`` (ms1-avance, ms2-avance, ms1-solde, ms2-solde), line
-        ``index`` (0-based) of its file.
+        """One valid request of ``profile``, line ``index`` (0-based) of its file, as logical
+        values (:mod:`segur.mock_portal.controls.fields`: amounts in cents, dates as dates);
+        ``segur.mock_portal.controls.writer.write_request`` writes it in the spec's format.
 
         ``index`` makes the line reference, the order-form, invoice and avance numbers: lines of
-        distinct indexes never share them. The site (FINESS géographique, SIRET or both) is drawn;
-        its SIRET is under ``organisme``'s SIREN. Amounts: HT × (1 + VAT) = TTC to the cent
-        (half up), Ségur BDC amount = HT > 0, requested amount in ]0, min(TTC, ceiling)].
-        Dates: order form between the AF opening and the deposit day (for a solde, before its
-        avance window closed), then VA, then invoice, none after the deposit day. A solde
-        carries the MSS indicator and an MSSanté address, and the pieces VA and FACTURE; an
-        avance its BDC. ``at`` is the deposit time (default: the calendar's for the profile);
-        ``taux_tva``, ``numero_ans``/``logiciel``, ``organisme`` and ``categorie`` are drawn
-        when not given (give the same VAT rate and software to every line of a file).
+        distinct indexes never share them; ``prefix`` (default: the profile's numbering code and
+        four letters drawn from the seed) starts the reference. The site (FINESS géographique,
+        SIRET or both) is drawn; its SIRET is under ``organisme``'s SIREN. Amounts: HT × (1 +
+        VAT) = TTC to the cent (half up), Ségur BDC amount = HT > 0, requested amount in ]0,
+        min(TTC, ceiling)]. Dates: order form between the AF opening and the deposit day (for a
+        solde, before its avance window closed), then VA, then invoice, none after the deposit
+        day. A solde carries the MSS indicator and an MSSanté address, and the pieces its type
+        requires; an avance its order form. ``at`` is the deposit time (default: the calendar's
+        for the profile); ``taux_tva``, ``numero_ans``/``logiciel``, ``organisme`` and
+        ``categorie`` are drawn when not given (give the same VAT rate and software to every
+        line of a file).
         """
         spec = self._the_spec()
         p = self._profile(profile)
@@ -373,84 +378,90 @@ class SegurProvider(BaseProvider):
         requested = cap if self._chance(0.5) else self.random_int(max(1, cap // 2), cap)
 
         # the site
-        dept = entity["finessJuridique"][:2] if self._chance(0.8) else self.departement()
+        dept = entity["manager_finess"][:2] if self._chance(0.8) else self.departement()
         if dept not in DEPARTEMENTS:
             dept = self.departement()
         nom = self.nom_esms(category)
         adresse = self.adresse_esms(dept)
-        etablissement: dict[str, Any] = {"raisonSociale": nom, "categorieEsms": category, "adresse": adresse}
-        ids = self.random_element(_SITE_IDS)
-        if ids in ("finess", "both"):
-            etablissement["finessGeographique"] = self.finess_geographique(dept)
-        if ids in ("siret", "both"):
-            etablissement["siret"] = self.siret(entity["siren"])
-
         sequence = index + 1
         bdc = self.numero_bdc(sequence=sequence, year=bdc_day.year)
-        line: dict[str, Any] = {
-            "referenceLigne": f"{prefix if prefix is not None else p.code_numerotation}-{sequence:04d}",
-            "typeDemande": p.type_demande,
-            "couloir": p.couloir,
-            "typeLogiciel": p.type_logiciel,
-            "logiciel": software,
-            "bonCommande": {"numero": bdc, "dateSignature": bdc_day.isoformat(), "montantSegurHt": _euros(ht)},
-            "organismeGestionnaire": entity,
-            "etablissement": etablissement,
-            "montants": {
-                "montantHt": _euros(ht),
-                "tauxTva": _rate_json(rate),
-                "montantTtc": _euros(ttc),
-                "montantDemande": _euros(requested),
-            },
+        reference = f"{prefix if prefix is not None else p.code_numerotation + '-' + self._letters(4)}-{sequence:04d}"
+        values: dict[str, Any] = {
+            "line_reference": reference,
+            "request_type": p.type_demande,
+            "corridor": p.couloir,
+            "software_type": p.type_logiciel,
+            **software,
+            "bdc_number": bdc,
+            "bdc_date": bdc_day,
+            "bdc_segur_amount": ht,
+            **entity,
+            "site_name": nom,
+            "site_category": category,
+            **adresse,
+            "amount_ht": ht,
+            "vat_rate": rate,
+            "amount_ttc": ttc,
+            "amount_requested": requested,
         }
-        files = {"BDC": f"{bdc}.pdf"}
+        ids = self.random_element(_SITE_IDS)
+        if ids in ("finess", "both"):
+            values["site_finess"] = self.finess_geographique(dept)
+        if ids in ("siret", "both"):
+            values["site_siret"] = self.siret(entity["manager_siren"])
+        files = {"order_form": f"{bdc}.pdf"}
         if solde:
             avance = self._avance_profile(p)
             avance_year = self._day_between(bdc_day, last_bdc_day).year  # when the avance was deposited
             va_day = self._day_between(bdc_day, deposit_day)
             invoice_day = self._day_between(va_day, deposit_day)
-            invoice = f"FAC-{invoice_day.year}-{sequence:05d}"
-            line["numeroDemandeAvance"] = (
-                f"{avance.code_numerotation}{avance_year}{sequence * 1000 + self.random_int(0, 999):06d}"
+            invoice = f"FAC-{invoice_day.year}-{self._letters(2)}{sequence:05d}"
+            values["avance_number"] = spec.numbering.format(
+                code=avance.code_numerotation, annee=avance_year, sequence=sequence * 1000 + self.random_int(0, 999)
             )
-            line["verificationAptitude"] = {"dateVa": va_day.isoformat()}
-            line["facture"] = {"numero": invoice, "date": invoice_day.isoformat(), "montantTtc": _euros(ttc)}
-            line["deploiementMss"] = {
-                "indicateur": self.random_element(MSS_INDICATEURS),
-                "adresseMssante": self.adresse_mssante(nom, adresse["commune"]),
+            values |= {
+                "va_date": va_day,
+                "invoice_number": invoice,
+                "invoice_date": invoice_day,
+                "invoice_amount": ttc,
+                "mss_indicator": self.random_element(self._mss_keys()),
+                "mss_address": self.adresse_mssante(nom, adresse["site_city"]),
             }
-            files |= {"VA": f"VA-{bdc}.pdf", "FACTURE": f"{invoice}.pdf"}
-        line["piecesJointes"] = [
-            {"nature": nature, "nomFichier": files.get(nature, f"{nature}-{line['referenceLigne']}.pdf")}
-            for nature in spec.required_pieces.get(p.type_demande, ())
+            files |= {"va": f"VA-{bdc}.pdf", "invoice": f"{invoice}.pdf"}
+        values["pieces"] = [
+            (role, files.get(role, f"{spec.pieces.roles[role]}-{reference}.pdf"))
+            for role in spec.pieces.required.get(p.deposit_type, ())
         ]
-        return line
+        return values
+
+    def _mss_keys(self) -> tuple[str, ...]:
+        found = self._the_spec().fields.get("mss_indicator")
+        keys = tuple(getattr(found.codec, "to_spec", {})) if found is not None else ()
+        return keys or ENUM_KEYS["mss_indicator"]
 
     def avance_stockee(self, solde: Mapping[str, Any]) -> dict[str, Any]:
-        """The stored avance a solde request closes, in the JSON form of
-        ``schemas/history.schema.json``: same software, order form and site, status « Décidée
-        et payée », and no avenant or avenants whose last is « Décidé et payé »."""
+        """The stored avance a solde request (logical values) closes, in the JSON form of the
+        kit's history file (``schemas/history.schema.json``): same software, order form and site,
+        status « Décidée et payée », and no avenant or avenants whose last is « Décidé et payé »."""
         spec = self._the_spec()
-        numero = str(solde["numeroDemandeAvance"])
-        paid_avenant = spec.statuts.get("avenantPaye", "Décidé et payé")
+        numero = str(solde["avance_number"])
+        paid_avenant = spec.statuts["avenantPaye"]
         rejected_avenant = spec.workflow.get("avenant", {}).get("statuts", {}).get("rejete", paid_avenant)
         earlier = [self.random_element((paid_avenant, rejected_avenant)) for _ in range(self.random_int(0, 1))]
         avenants = [*earlier, paid_avenant] if self._chance(0.3) else []
-        site = solde["etablissement"]
-        entry: dict[str, Any] = {
-            "numeroDemande": numero,
-            "typeDemande": spec.deposit_types.get("avance", "AVANCE"),
-            "couloir": solde["couloir"],
-            "typeLogiciel": solde["typeLogiciel"],
-            "statut": spec.statuts.get("payee", "Décidée et payée"),
-            "referenceLigne": f"AV-{numero}",
-            "numeroBdc": solde["bonCommande"]["numero"],
-        }
-        for key in ("finessGeographique", "siret"):
-            if key in site:
-                entry[key] = site[key]
-        entry["avenants"] = avenants
-        return entry
+        stored = StoredRequest(
+            numero_demande=numero,
+            type_demande=spec.deposit_types["avance"],
+            couloir=str(solde["corridor"]),
+            type_logiciel=str(solde["software_type"]),
+            statut=spec.statuts["payee"],
+            reference_ligne=f"AV-{numero}",
+            numero_bdc=solde.get("bdc_number"),
+            finess_geographique=solde.get("site_finess"),
+            siret=solde.get("site_siret"),
+            avenants=tuple(avenants),
+        )
+        return stored.to_json()
 
     def bundle(
         self,
@@ -460,13 +471,13 @@ class SegurProvider(BaseProvider):
         taux_tva: float | None = None,
         numero_ans: str | None = None,
         at: datetime | None = None,
-    ) -> dict[str, Any]:
-        """A valid file of ``size`` requests of ``profile``: ``{"versionFormat", "demandes"}``.
+    ) -> list[dict[str, Any]]:
+        """The requests (logical values) of a valid file of ``size`` requests of ``profile``.
 
         The lines share the VAT rate and the software (ANS number); their references, order
         forms and sites (FINESS géographique and SIRET) are all distinct. Organismes run a few
         sites each, so SIRETs share SIRENs. For a solde file, :meth:`avance_stockee` of each
-        line gives the history it needs.
+        line gives the history it needs. ``segur.generators.strategies.make_bundle`` writes them.
         """
         spec = self._the_spec()
         self._profile(profile)
@@ -476,19 +487,25 @@ class SegurProvider(BaseProvider):
         rate = float(taux_tva) if taux_tva is not None else float(self.random_element(spec.vat_rates))
         software = self.logiciel(profile, numero_ans=numero_ans)
         organismes = [self.organisme_gestionnaire() for _ in range(max(1, size // 4))]
+        prefix = f"{self._profile(profile).code_numerotation}-{self._letters(4)}"
         seen: set[str] = set()
         lines = []
         for index in range(size):
             for _ in range(_MAX_TRIES):
                 line = self.demande(
-                    profile, index, taux_tva=rate, logiciel=software, organisme=self.random_element(organismes), at=at
+                    profile,
+                    index,
+                    taux_tva=rate,
+                    logiciel=software,
+                    organisme=self.random_element(organismes),
+                    at=at,
+                    prefix=prefix,
                 )
-                site = line["etablissement"]
-                keys = set(beneficiary_keys(site.get("finessGeographique"), site.get("siret")))
+                keys = set(beneficiary_keys(line.get("site_finess"), line.get("site_siret")))
                 if not keys & seen:
                     break
             else:  # pragma: no cover - millions of identifiers for at most a few hundred sites
                 raise RuntimeError(f"could not draw a site not already in the file for line {index + 1}")
             seen |= keys
             lines.append(line)
-        return {"versionFormat": spec.format_versions[-1], "demandes": lines}
+        return lines

@@ -8,7 +8,8 @@ again from the seed a failure reports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -16,6 +17,8 @@ from faker import Faker
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from segur.mock_portal.controls import Spec, load_spec
+from segur.mock_portal.controls.context import history_document
+from segur.mock_portal.controls.writer import complete, write_document, write_request
 
 from . import MAX_SEED
 from .provider import SegurProvider
@@ -23,60 +26,91 @@ from .provider import SegurProvider
 
 @dataclass(frozen=True)
 class Drawn:
-    """A valid deposit file and what it needs: ``bundle`` (``{"versionFormat", "demandes"}``),
-    ``history`` (the stored requests, in the JSON form of ``schemas/history.schema.json``: for
-    a solde file, the avance each line closes, « Décidée et payée »; empty for avances),
-    ``profile`` (e.g. "ms1-solde"), ``deposit_type`` (the type chosen at deposit, a key of
-    the spec's ``depositTypes``: "avance" or "solde") and the ``seed`` it was made from."""
+    """A valid deposit file and what it needs: ``requests`` (each a dict of logical values, see
+    :mod:`segur.mock_portal.controls.fields`), ``history`` (the stored requests, in the JSON
+    form of the kit's history file: for a solde file, the avance each line closes, « Décidée et
+    payée »; empty for avances), ``profile`` (a profile of the spec), ``deposit_type`` (the
+    type chosen at deposit: "avance" or "solde"), the ``seed`` it was made from and the
+    ``spec`` whose format :attr:`document` is written in."""
 
-    bundle: dict[str, Any]
+    requests: list[dict[str, Any]]
     history: list[dict[str, Any]]
     profile: str
     deposit_type: str
     seed: int
+    spec: Spec = field(repr=False)
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """The file in the spec's format (with what its schemas require and the kit does not know)."""
+        return written_document(self.requests, self.profile, self.spec)
+
+    @property
+    def bundle(self) -> dict[str, Any]:
+        """The same as :attr:`document`."""
+        return self.document
 
     @property
     def taux_tva(self) -> float:
         """The VAT rate to choose at deposit: the one every line carries."""
-        return float(self.bundle["demandes"][0]["montants"]["tauxTva"])
+        return float(self.requests[0]["vat_rate"])
 
     @property
     def numero_ans(self) -> str:
         """The ANS number every line carries."""
-        return str(self.bundle["demandes"][0]["logiciel"]["numeroReferencementAns"])
+        return str(self.requests[0]["ans_number"])
 
     def data(self) -> bytes:
         """The file's bytes (UTF-8 JSON without BOM), as deposited."""
-        return orjson.dumps(self.bundle)
+        return orjson.dumps(self.document)
 
     def history_document(self) -> dict[str, Any]:
         """The history as a whole document (``{"demandes": [...]}``), e.g. for ``--history``."""
-        return {"demandes": self.history}
+        return history_document(self.history)
 
 
-def make_bundle(seed: int, *, profile: str = "ms1-avance", size: int = 3, spec: Spec | None = None) -> Drawn:
-    """The valid file of ``size`` requests of ``profile`` that ``seed`` gives, with its history:
-    a fresh ``Faker("fr_FR")`` seeded with ``seed`` and the provider, so nothing else (no
-    shared random state) changes it."""
+def written_document(requests: list[dict[str, Any]], profile: str, spec: Spec) -> dict[str, Any]:
+    """Logical requests written in the spec's format as a whole file; what the profile's schema
+    requires and no logical field covers is filled in from the schema (its const, default,
+    example or enum)."""
+    document = write_document([write_request(values, spec) for values in requests], spec)
+    complete(document, profile, spec)
+    return document
+
+
+def make_bundle(
+    seed: int,
+    *,
+    profile: str | None = None,
+    size: int = 3,
+    spec: Spec | None = None,
+    numero_ans: str | None = None,
+) -> Drawn:
+    """The valid file of ``size`` requests of ``profile`` (default: the spec's first) that
+    ``seed`` gives, with its history: a fresh ``Faker("fr_FR")`` seeded with ``seed`` and the
+    provider, so nothing else (no shared random state) changes it. ``numero_ans`` (default: one
+    of the spec's référentiel for the profile, that the mock's demo account is enrolled for)."""
     spec = spec if spec is not None else load_spec()
+    profile = profile if profile is not None else next(iter(spec.profiles))
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
     provider = SegurProvider(fake, spec=spec)
     fake.add_provider(provider)
-    bundle = provider.bundle(profile, size)
-    profile_type = spec.profiles[profile].type_demande
-    deposit_type = next(key for key, code in spec.deposit_types.items() if code == profile_type)
-    history = [provider.avance_stockee(line) for line in bundle["demandes"]] if deposit_type == "solde" else []
-    return Drawn(bundle=bundle, history=history, profile=profile, deposit_type=deposit_type, seed=seed)
+    requests = provider.bundle(profile, size, numero_ans=numero_ans)
+    deposit_type = spec.profiles[profile].deposit_type
+    history = [provider.avance_stockee(line) for line in requests] if deposit_type == "solde" else []
+    return Drawn(
+        requests=requests, history=history, profile=profile, deposit_type=deposit_type, seed=seed, spec=spec
+    )
 
 
 def valid_bundle(
     *,
-    profile: str = "ms1-avance",
+    profile: str | None = None,
     size: int | SearchStrategy[int] | None = None,
     spec: Spec | None = None,
 ) -> SearchStrategy[Drawn]:
-    """Valid deposit files of ``profile`` (ms1-avance, ms2-avance, ms1-solde, ms2-solde), each a
+    """Valid deposit files of ``profile`` (a profile of the spec; default: its first), each a
     :class:`Drawn`: the file, the history its soldes need, the profile, the deposit type and the
     seed. Every line is accepted ("0000") by the portal's controls when deposited with the
     drawn type, the lines' VAT rate and the calendar's default time, and lines never share a
@@ -86,6 +120,7 @@ def valid_bundle(
     ``st.integers(1, 200)``: 1 to the spec's ``maxDemandes``).
     """
     spec = spec if spec is not None else load_spec()
+    profile = profile if profile is not None else next(iter(spec.profiles))
     if profile not in spec.profiles:
         raise ValueError(f"unknown profile {profile!r}; the spec has: {', '.join(spec.profiles)}")
     maximum = spec.limits.get("maxDemandes", 200)
@@ -97,11 +132,11 @@ def valid_bundle(
         sizes = st.just(size)
     else:
         sizes = size
-    chosen = spec
+    chosen, chosen_profile = spec, profile
 
     def build(drawn: tuple[int, int]) -> Drawn:
         seed, count = drawn
-        return make_bundle(seed, profile=profile, size=count, spec=chosen)
+        return make_bundle(seed, profile=chosen_profile, size=count, spec=chosen)
 
     return st.tuples(st.integers(0, MAX_SEED), sizes).map(build)
 
@@ -153,7 +188,7 @@ def broken_bundle(
     @st.composite
     def draw(draw_: st.DrawFn) -> Broken:
         drawn = draw_(valid_bundle(profile=chosen_profile, size=sizes, spec=chosen_spec))
-        count = len(drawn.bundle["demandes"])
+        count = len(drawn.requests)
         first = 1 if found.clean_first else 0
         if found.scope != "line":
             picked: frozenset[int] = frozenset(range(count))

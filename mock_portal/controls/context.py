@@ -65,6 +65,18 @@ class StoredRequest:
     def beneficiaries(self) -> tuple[str, ...]:
         return beneficiary_keys(self.finess_geographique, self.siret)
 
+    def to_json(self) -> dict[str, Any]:
+        """The request in the JSON form of the kit's history file (``schemas/history.schema.json``)."""
+        document: dict[str, Any] = {}
+        for key, attr in _HISTORY_KEYS.items():
+            value = getattr(self, attr)
+            if value is not None:
+                document[key] = value
+        document["avenants"] = list(self.avenants)
+        if not self.own:
+            document["autreEditeur"] = True
+        return document
+
 
 def beneficiary_keys(finess_geographique: Any, siret: Any) -> tuple[str, ...]:
     """The identifiers a beneficiary site is known by ("FINESS …", "SIRET …"): a financing
@@ -158,11 +170,20 @@ _HISTORY_KEYS = {
 }
 
 
+#: the key of the kit's history file that lists the stored requests
+HISTORY_LIST = "demandes"
+
+
+def history_document(entries: Iterable[Any]) -> dict[str, Any]:
+    """The kit's history file from its entries (each the JSON of a stored request)."""
+    return {HISTORY_LIST: list(entries)}
+
+
 def history_from_json(document: Any) -> InMemoryHistory:
     """An :class:`InMemoryHistory` from the JSON form (``schemas/history.schema.json``),
     already validated by the caller."""
     requests = []
-    for item in document.get("demandes", []):
+    for item in document.get(HISTORY_LIST, []):
         values = {attr: item[key] for key, attr in _HISTORY_KEYS.items() if key in item}
         requests.append(
             StoredRequest(**values, avenants=tuple(item.get("avenants", ())), own=not item.get("autreEditeur", False))

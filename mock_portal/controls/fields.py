@@ -158,6 +158,11 @@ class Codec:
     def describe(self) -> str:
         return self.shape
 
+    def with_third_decimal(self, value: Any) -> Any:
+        """A raw amount near ``value`` (cents) with a third decimal, or None when the
+        representation cannot carry one (integer cents)."""
+        return None
+
 
 class _Text(Codec):
     shape = "text"
@@ -188,6 +193,9 @@ class _Euros(Codec):
     def write(self, value: Any) -> Any:
         whole, part = divmod(int(value), 100)
         return whole if part == 0 else int(value) / 100
+
+    def with_third_decimal(self, value: Any) -> Any:
+        return round(int(value) / 100 - 0.001, 3)
 
 
 def _decimal_cents(text: str) -> int | None:

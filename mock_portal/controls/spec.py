@@ -148,6 +148,8 @@ class Spec:
     rule_codes: dict[str, CodeEntry]
     accepted_code: str
     code_pattern: str
+    #: rules the controls know that the spec deliberately does not enforce (codes.json "unenforced")
+    unenforced: tuple[str, ...]
     file_accepted_label: str
     incomplete_label: str
     timezone: ZoneInfo
@@ -168,6 +170,7 @@ class Spec:
     files: dict[str, Any] = field(repr=False)
     #: the manifest as read (spec.json)
     manifest: dict[str, Any] = field(repr=False)
+    _referencement: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -241,6 +244,21 @@ class Spec:
 
     def status(self, key: str) -> str:
         return self.statuts[key]
+
+    def referencement(self) -> dict[str, Any]:
+        """The ANS référentiel the spec ships (``files.referencement``): the ``solutions`` the mock
+        knows (its demo account is enrolled for each) and the ``patterns`` any other number of
+        the right form follows."""
+        if self._referencement is None:
+            relative = self.files.get("referencement")
+            found: dict[str, Any] = {"solutions": {}, "patterns": []}
+            if relative:
+                try:
+                    found |= orjson.loads((self.root / relative).read_bytes())
+                except (OSError, orjson.JSONDecodeError) as exc:
+                    raise SpecError(f"{self.root / relative}: unreadable référentiel ({exc})") from None
+            self._referencement = found
+        return self._referencement
 
 
 class _Params(dict[str, Any]):
@@ -523,6 +541,7 @@ class _Loader:
             rule_codes=rule_codes,
             accepted_code=str(self._need(codes_doc, "acceptedCode", codes_file)),
             code_pattern=pattern,
+            unenforced=tuple(str(rule) for rule in codes_doc.get("unenforced", [])),
             file_accepted_label=str(codes_doc.get("fileAcceptedLabel", "")),
             incomplete_label=str(codes_doc.get("incompleteLabel", "")),
             timezone=tz,
