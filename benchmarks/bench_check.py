@@ -43,7 +43,7 @@ import segur.generators.archive
 import segur.generators.pdf
 from _report import ROOT, Row, environment, print_table, write_report  # benchmarks/ is sys.path[0] when run as a script
 from segur.generators.archive import write_zip
-from segur.generators.bundle import replicate
+from segur.generators.bundle import scaled
 from segur.generators.pdf import pdf_document
 from segur.mock_portal.controls import (
     ACCEPTED,
@@ -56,6 +56,7 @@ from segur.mock_portal.controls import (
     check_deposit,
     load_spec,
 )
+from segur.mock_portal.controls.line import Line
 from segur.mock_portal.controls.line_rules import clear_identifier_caches
 from stdnum import luhn
 from stdnum.fr import siret
@@ -161,7 +162,7 @@ def _set(value: dict[str, Any], path: tuple[str, ...], new: Any) -> None:
 def valid_bundle(spec: Spec) -> dict[str, Any]:
     """The example ms1-avance bundle scaled to REQUESTS distinct valid requests."""
     example = orjson.loads((spec.root / "examples" / f"{PROFILE}.json").read_bytes())
-    return replicate(example, REQUESTS)
+    return scaled(example, REQUESTS, spec)
 
 
 def bad_siret(rng: random.Random) -> str:
@@ -178,28 +179,24 @@ def error_bundle(spec: Spec, bundle: dict[str, Any], rng: random.Random) -> tupl
     """A copy of ``bundle`` where each line has exactly one error, drawn with ``rng``: an
     invalid SIRET key or a requested amount of 0. Returns the bundle and each line's rule."""
     broken = copy.deepcopy(bundle)
-    requests = _walk(broken, spec.document_fields["demandes"])
+    requests = _walk(broken, spec.document["requests"].path)
     expected = []
     for request in requests:
         if rng.random() < 0.5:
-            _set(request, spec.fields["siret"], bad_siret(rng))
+            _set(request, spec.fields["site_siret"].path, bad_siret(rng))
             expected.append("siret-key")
         else:
-            _set(request, spec.fields["montantDemande"], 0.0)
+            _set(request, spec.fields["amount_requested"].path, spec.fields["amount_requested"].codec.write(0))
             expected.append("amount-requested-positive")
     return broken, expected
 
 
 def attachment_names(spec: Spec, bundle: dict[str, Any]) -> list[str]:
     """The file names the bundle's pieces refer to, in order, without repeats."""
-    piece_fields: dict[str, tuple[str, ...]] = getattr(spec, "piece_fields", None) or {}
-    file_path = piece_fields.get("nomFichier") or spec.fields.get("pieceFichier") or ("nomFichier",)
     names: dict[str, None] = {}
-    for request in _walk(bundle, spec.document_fields["demandes"]):
-        for piece in _walk(request, spec.fields["piecesJointes"]) or []:
-            name = _walk(piece, file_path)
-            if isinstance(name, str):
-                names[name] = None
+    for index, request in enumerate(_walk(bundle, spec.document["requests"].path)):
+        for piece in Line(index, request, spec).pieces:
+            names[piece.name] = None
     return list(names)
 
 

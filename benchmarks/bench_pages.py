@@ -50,10 +50,12 @@ import requests  # noqa: E402
 from _report import Row, environment, print_table, write_report  # noqa: E402
 from bench_check import Budget, measure, summary  # noqa: E402
 from segur.generators.archive import write_zip  # noqa: E402
-from segur.generators.bundle import replicate  # noqa: E402
+from segur.generators.bundle import scaled  # noqa: E402
 from segur.generators.pdf import pdf_document  # noqa: E402
 from segur.mock_portal import create_app  # noqa: E402
 from segur.mock_portal.controls import load_spec  # noqa: E402
+from segur.mock_portal.controls.line import Line  # noqa: E402
+from segur.mock_portal.controls.spec import resolve  # noqa: E402
 
 REQUESTS = 200
 PAID = 20
@@ -85,10 +87,11 @@ _CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 def deposit_files() -> tuple[bytes, bytes]:
     """200 distinct valid MS1 avance requests and the zip of their order forms (one PDF, 200 names)."""
     spec = load_spec()
-    bundle = replicate(
-        orjson.loads((spec.root / "examples" / "ms1-avance.json").read_bytes()), REQUESTS, prefix="BENCH"
+    bundle = scaled(
+        orjson.loads((spec.root / "examples" / "ms1-avance.json").read_bytes()), REQUESTS, spec, prefix="BENCH"
     )
-    names = [piece["nomFichier"] for line in bundle["demandes"] for piece in line["piecesJointes"]]
+    requests = resolve(bundle, spec.document["requests"].path)
+    names = [piece.name for index, raw in enumerate(requests) for piece in Line(index, raw, spec).pieces]
     archive = io.BytesIO()
     pdf = pdf_document("Bon de commande", ["bon de commande du banc d'essai des pages"])
     write_zip(archive, ((name, pdf) for name in names))
@@ -130,7 +133,7 @@ def prepare(folder: Path) -> dict[str, Any]:
             moved = client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": token, "vers": target})
             assert moved.status_code == 302
     # the file simulated in the measures: 200 other requests (MS2, other order forms), all accepted
-    simulated = replicate(orjson.loads(ms2), REQUESTS, prefix="SIMU")
+    simulated = scaled(orjson.loads(ms2), REQUESTS, load_spec(), prefix="SIMU")
     return {"deposit": deposit_path, "paid": numbers[0], "waiting": numbers[-1], "simulated": orjson.dumps(simulated)}
 
 

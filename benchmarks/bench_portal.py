@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 from _report import Row, environment, print_table, write_report  # noqa: E402
-from segur.generators.bundle import replicate  # noqa: E402
+from segur.generators.bundle import scaled  # noqa: E402
 from segur.mock_portal.controls import load_spec  # noqa: E402
 
 PROFILE = "ms1-avance"
@@ -559,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment(("flask", "werkzeug", "gunicorn", "orjson", "jsonschema_rs"), sources, wrk=shutil.which("wrk"))
     cpus = os.cpu_count() or 1
     example = orjson.loads((spec.root / "examples" / f"{PROFILE}.json").read_bytes())
-    data = orjson.dumps(replicate(example, REQUESTS))
+    data = orjson.dumps(scaled(example, REQUESTS, load_spec()))
     if not spec.profile_validators[PROFILE].is_valid(orjson.loads(data)):
         raise SystemExit("bench_portal: the bundle fails the profile schema")
     body = multipart(FORM, "fichier", "demandes.json", data)

@@ -60,12 +60,13 @@ class AnswerCase:
 
 
 def _profile_for(code: str, spec: Spec, wave: str) -> str:
-    profiles = mutator_for(code, spec).profiles
-    return next((p for p in profiles if p.startswith(f"{wave}-")), profiles[0])
+    profiles = mutator_for(code, spec).profiles_in(spec)
+    return next((p for p in profiles if spec.profiles[p].program == wave), profiles[0])
 
 
-def line_cases(spec: Spec, seed: int, wave: str = "ms1") -> list[AnswerCase]:
+def line_cases(spec: Spec, seed: int, wave: str | None = None) -> list[AnswerCase]:
     """An import answer for every code of the catalogue but the accepted one."""
+    wave = wave if wave is not None else spec.programs()[0]
     cases = []
     with tempfile.TemporaryDirectory(prefix="segur-answers-") as tmp:
         for code, entry in sorted(spec.codes.items()):
@@ -75,7 +76,7 @@ def line_cases(spec: Spec, seed: int, wave: str = "ms1") -> list[AnswerCase]:
             drawn = make_bundle(
                 seed, profile=_profile_for(code, spec, wave), size=max(SIZE, found.min_lines), spec=spec
             )
-            scenario = Scenario.from_drawn(drawn)
+            scenario = Scenario.from_drawn(drawn, spec)
             scenario.deposit["mode"] = "import"
             scenario.with_zip(spec)
             broken = mutate(scenario, code, BROKEN, spec)
@@ -109,33 +110,42 @@ def _paths(spec: Spec) -> dict[str, list[tuple[str, bool]]]:
     return found
 
 
-def status_export(spec: Spec, seed: int, wave: str = "ms1") -> AnswerCase:
+def status_export(spec: Spec, seed: int, wave: str | None = None) -> AnswerCase:
     """The mock's own export of the demo editor's requests, one in every status of the workflow
     (an incomplete one included), each with the reason the gestionnaire gave where one is due."""
     from segur.mock_portal import create_app
 
     paths = _paths(spec)
-    drawn = make_bundle(seed, profile=f"{wave}-avance", size=len(paths) + 1, spec=spec)
+    profile = spec.profile_of(wave if wave is not None else spec.programs()[0], "avance")
+    if profile is None:
+        raise KitError(f"the spec {spec.label} has no avance profile for {wave}")
     with tempfile.TemporaryDirectory(prefix="segur-export-") as tmp:
-        app = create_app({"DATABASE": str(Path(tmp) / "export.sqlite3"), "ADMIN_TOKEN": "export", "TESTING": True})
+        app = create_app(
+            {
+                "DATABASE": str(Path(tmp) / "export.sqlite3"),
+                "ADMIN_TOKEN": "export",
+                "TESTING": True,
+                "SPEC_DIR": str(spec.root),
+            }
+        )
         client = app.test_client()
         admin = {"Authorization": "Bearer export"}
-        client.post("/admin/clock", json={"at": "2024-02-01T10:00"}, headers=admin)
+        at = spec.default_deposit_time(profile.name, profile.type_demande)
+        client.post("/admin/clock", json={"at": at.isoformat()}, headers=admin)
         token: Any = client.post(
             "/api/login", json={"login": app.config["DEMO_LOGIN"], "password": app.config["DEMO_PASSWORD"]}
         ).json
         editor = {"Authorization": f"Bearer {token['token']}"}
         me: Any = client.get("/api/me", headers=editor).json
-        software = spec.profiles[f"{wave}-avance"].type_logiciel
+        software = profile.type_logiciel
         enrolled = next((e["numeroAns"] for e in me["enrolements"] if e["typeLogiciel"] == software), None)
         if enrolled is None:
             raise KitError(f"the mock's demo editor is enrolled for no {software} software")
-        for line in drawn.bundle["demandes"]:
-            line["logiciel"]["numeroReferencementAns"] = enrolled
-        last = {p["nomFichier"] for p in drawn.bundle["demandes"][-1].get("piecesJointes", [])}
+        drawn = make_bundle(seed, profile=profile.name, size=len(paths) + 1, spec=spec, numero_ans=enrolled)
+        last = {name for _role, name in drawn.requests[-1].get("pieces") or []}
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zipped:
-            for name, content in bundle_pieces(drawn.bundle, spec, seed=seed):
+            for name, content in bundle_pieces(drawn.requests, spec, seed=seed):
                 if name not in last:  # the last request's pieces are missing: it is created incomplete
                     zipped.writestr(name, content)
         response = client.post(

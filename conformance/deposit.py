@@ -15,6 +15,7 @@ import io
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from segur.conformance.live import LivePortal, WireEntry
 from segur.conformance.runner import KitError, Run, run_command
 from segur.generators.documents import bundle_pieces
 from segur.generators.mutators import Scenario, mutate
-from segur.generators.strategies import Drawn, make_bundle
+from segur.generators.strategies import make_bundle, written_document
 from segur.mock_portal.controls import Spec
 
 __all__ = ["MIN_BACKOFF", "Outcome", "Scenarios"]
@@ -34,12 +35,9 @@ MIN_BACKOFF = 0.25
 #: more attempts than this at one import is not "bounded"
 MAX_ATTEMPTS = 8
 
-AVANCE_TIME = "2024-02-01T10:00"
-#: avances closed by a solde are deposited late in their window, after every order form's date
-LATE_AVANCE_TIME = "2024-02-28T13:00"
-SOLDE_TIME = "2024-10-01T10:00"
-#: the avance window closes at 14:00 (calendar.json): closed from that minute on
-AVANCE_CLOSED = "2024-02-28T14:00"
+#: avances closed by a solde are deposited late in their window (an hour before it closes),
+#: after every order form's date
+LATE_BEFORE_CLOSING = timedelta(hours=1)
 
 
 @dataclass
@@ -86,11 +84,24 @@ class Scenarios:
         self.workdir = workdir
         self.seed = seed
         self.wave = config.profile
-        software = spec.profiles[f"{self.wave}-avance"].type_logiciel
+        avance, solde = spec.profile_of(self.wave, "avance"), spec.profile_of(self.wave, "solde")
+        if avance is None or solde is None:
+            raise KitError(f"the spec {spec.label} has no avance and solde profiles for {self.wave}")
+        self.profiles = {"avance": avance, "solde": solde}
+        software = avance.type_logiciel
         self.ans = portal.enrolled_ans().get(software)
         if self.ans is None:
             raise KitError(f"the mock's demo editor is enrolled for no {software} software")
         self._cache: dict[str, Outcome] = {}
+
+    def _time(self, kind: str, *, closing: bool = False, late: bool = False) -> str:
+        """A deposit time of the spec's calendar for ``kind``: its window's default, its closing
+        minute, or an hour before it closes."""
+        window = self.spec.windows[self.profiles[kind].name]
+        moment: datetime = window.closes if closing else window.default_deposit
+        if late:
+            moment = window.closes - LATE_BEFORE_CLOSING
+        return moment.isoformat()
 
     # ------------------------------------------------------------------ helpers
 
@@ -107,11 +118,11 @@ class Scenarios:
         return bundles, state
 
     def _lines(self, kind: str, size: int, salt: int) -> list[dict[str, Any]]:
-        drawn = make_bundle(self.seed * 100 + salt, profile=f"{self.wave}-{kind}", size=size, spec=self.spec)
-        lines: list[dict[str, Any]] = drawn.bundle["demandes"]
-        for line in lines:
-            line["logiciel"]["numeroReferencementAns"] = self.ans
-        return lines
+        """Valid requests (logical values) of ``kind``, of the software the demo editor is enrolled for."""
+        drawn = make_bundle(
+            self.seed * 100 + salt, profile=self.profiles[kind].name, size=size, spec=self.spec, numero_ans=self.ans
+        )
+        return drawn.requests
 
     def _write(
         self, folder: Path, stem: str, lines: Sequence[dict[str, Any]], kind: str, *, leave_out: Iterable[str] = ()
@@ -119,17 +130,16 @@ class Scenarios:
         """``stem``.json, its zip (without the pieces named in ``leave_out``) and the deposit choices."""
         for old in folder.glob(f"{stem}.*"):
             old.unlink()
-        bundle = {"versionFormat": self.spec.format_versions[-1], "demandes": list(lines)}
+        bundle = written_document(list(lines), self.profiles[kind].name, self.spec)
         (folder / f"{stem}.json").write_bytes(orjson.dumps(bundle, option=orjson.OPT_INDENT_2))
         skipped = set(leave_out)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-            for name, content in bundle_pieces(bundle, self.spec, seed=self.seed):
+            for name, content in bundle_pieces(list(lines), self.spec, seed=self.seed):
                 if name not in skipped:
                     zipped.writestr(name, content)
         (folder / f"{stem}.zip").write_bytes(archive.getvalue())
-        rate = lines[0]["montants"]["tauxTva"]
-        choices = {"typeDemande": kind, "tauxTva": rate, "numeroAns": self.ans}
+        choices = {"typeDemande": kind, "tauxTva": float(lines[0]["vat_rate"]), "numeroAns": self.ans}
         (folder / f"{stem}.deposit.json").write_bytes(orjson.dumps(choices, option=orjson.OPT_INDENT_2))
 
     def _round(self, outcome: Outcome, bundles: Path, state: Path) -> tuple[list[dict[str, Any]], list[WireEntry]]:
@@ -160,7 +170,7 @@ class Scenarios:
         with self.portal.editor() as session:
             response = session.post(
                 self.portal.url + "/api/imports",
-                data={"typeDemande": kind, "tauxTva": f"{lines[0]['montants']['tauxTva']:g}", "numeroAns": self.ans},
+                data={"typeDemande": kind, "tauxTva": f"{float(lines[0]['vat_rate']):g}", "numeroAns": self.ans},
                 files={
                     "fichier": ("setup.json", (folder / "setup.json").read_bytes()),
                     "pieces": ("setup.zip", (folder / "setup.zip").read_bytes()),
@@ -182,7 +192,7 @@ class Scenarios:
     def _scenario_simulate(self) -> Outcome:
         """Four valid avances: they must be simulated, imported, closed with Terminer."""
         outcome = Outcome()
-        self.portal.reset(at=AVANCE_TIME)
+        self.portal.reset(at=self._time("avance"))
         bundles, state = self._folders("simuler-importer")
         lines = self._lines("avance", 4, 1)
         self._write(bundles, "avances", lines, "avance")
@@ -205,7 +215,7 @@ class Scenarios:
                     "(or its simulation rejected the file)",
                 )
         stored = self._stored()
-        missing = [line["referenceLigne"] for line in lines if line["referenceLigne"] not in stored]
+        missing = [line["line_reference"] for line in lines if line["line_reference"] not in stored]
         if missing:
             outcome.add("SEG-D01", f"valid lines never imported: {', '.join(missing)}")
         closed = {e["chemin"] for e in journal if e["methode"] == "POST" and e["statut"] == 200}
@@ -224,10 +234,10 @@ class Scenarios:
     def _scenario_accepted(self) -> Outcome:
         """Three avances accepted; then two more beside them; then nothing new."""
         outcome = Outcome()
-        self.portal.reset(at=AVANCE_TIME)
+        self.portal.reset(at=self._time("avance"))
         bundles, state = self._folders("deja-acceptees")
         lines = self._lines("avance", 5, 2)
-        first, new = [line["referenceLigne"] for line in lines[:3]], [line["referenceLigne"] for line in lines[3:]]
+        first, new = [line["line_reference"] for line in lines[:3]], [line["line_reference"] for line in lines[3:]]
         self._write(bundles, "avances", lines[:3], "avance")
         journal, _ = self._round(outcome, bundles, state)
         accepted = {ref for ref, codes in _sent(journal).items() if self.spec.accepted_code in codes}
@@ -256,22 +266,23 @@ class Scenarios:
     # ------------------------------------------------------------------ SEG-D03
 
     def _scenario_rejected(self) -> Outcome:
-        """Line 3 of 4 has TTC ≠ HT × (1 + VAT) (2031): rejected; left as is; then corrected."""
+        """Line 3 of 4 has TTC ≠ HT × (1 + VAT) (rule amount-ttc): rejected; left as is; then corrected."""
         outcome = Outcome()
-        self.portal.reset(at=AVANCE_TIME)
+        self.portal.reset(at=self._time("avance"))
         bundles, state = self._folders("rejetee-corrigee")
-        lines = self._lines("avance", 4, 3)
-        drawn = Drawn(
-            bundle={"demandes": lines}, history=[], profile=f"{self.wave}-avance", deposit_type="avance", seed=self.seed
+        drawn = make_bundle(
+            self.seed * 100 + 3, profile=self.profiles["avance"].name, size=4, spec=self.spec, numero_ans=self.ans
         )
-        scenario = Scenario.from_drawn(drawn)  # a deep copy: ``lines`` stay valid
-        mutate(scenario, "2031", [2], self.spec)
-        broken = scenario.bundle["demandes"]
-        reference = lines[2]["referenceLigne"]
+        lines = drawn.requests
+        scenario = Scenario.from_drawn(drawn, self.spec)  # a deep copy: ``lines`` stay valid
+        mutate(scenario, "amount-ttc", [2], self.spec)
+        broken = scenario.requests
+        code = self.spec.code_of("amount-ttc")
+        reference = lines[2]["line_reference"]
         self._write(bundles, "avances", broken, "avance")
         journal, _ = self._round(outcome, bundles, state)
         stored = self._stored()
-        others = [line["referenceLigne"] for i, line in enumerate(lines) if i != 2]
+        others = [line["line_reference"] for i, line in enumerate(lines) if i != 2]
         if any(ref not in stored for ref in others):
             outcome.add("SEG-D03", f"round 1: the 3 valid lines should be accepted; stored: {sorted(stored)}")
             return outcome
@@ -281,7 +292,7 @@ class Scenarios:
         if reference in _sent(journal):
             outcome.add(
                 "SEG-D03",
-                f"round 2: line {reference}, rejected (2031) and not corrected, was imported again",
+                f"round 2: line {reference}, rejected ({code}) and not corrected, was imported again",
             )
         self._write(bundles, "avances", lines, "avance")
         journal, _ = self._round(outcome, bundles, state)
@@ -298,11 +309,11 @@ class Scenarios:
     def _scenario_pieces(self) -> Outcome:
         """Line 2 of 3 deposited without its order form: incomplete; then the zip is complete."""
         outcome = Outcome()
-        self.portal.reset(at=AVANCE_TIME)
+        self.portal.reset(at=self._time("avance"))
         bundles, state = self._folders("pieces-manquantes")
         lines = self._lines("avance", 3, 4)
-        reference = lines[1]["referenceLigne"]
-        missing = [p["nomFichier"] for p in lines[1]["piecesJointes"]]
+        reference = lines[1]["line_reference"]
+        missing = [name for _role, name in lines[1].get("pieces") or []]
         self._write(bundles, "avances", lines, "avance", leave_out=missing)
         self._round(outcome, bundles, state)
         stored = self._stored()
@@ -337,36 +348,42 @@ class Scenarios:
         """Three avances, two « Décidée et payée », one only « Décidée »: the soldes of the first two
         are due, the third only once its avance is paid."""
         outcome = Outcome()
-        self.portal.reset(at=LATE_AVANCE_TIME)
+        self.portal.reset(at=self._time("avance", late=True))
         bundles, state = self._folders("solde")
         soldes = self._lines("solde", 3, 5)
         avances = []
+        roles = self.spec.pieces
         for solde in soldes:
-            avance = orjson.loads(orjson.dumps(solde))
-            for key in ("numeroDemandeAvance", "verificationAptitude", "facture", "deploiementMss"):
-                avance.pop(key, None)
-            avance["typeDemande"] = self.spec.deposit_types["avance"]
-            avance["referenceLigne"] = "AV-" + solde["referenceLigne"]
-            avance["piecesJointes"] = [{"nature": "BDC", "nomFichier": f"{avance['bonCommande']['numero']}.pdf"}]
+            avance = {
+                name: value
+                for name, value in solde.items()
+                if name not in ("avance_number", "va_date", "invoice_number", "invoice_date", "invoice_amount")
+                and not name.startswith("mss_")
+            }
+            avance["request_type"] = self.spec.deposit_types["avance"]
+            avance["line_reference"] = "AV-" + solde["line_reference"]
+            avance["pieces"] = [
+                (role, f"{roles.roles[role]}-{avance['bdc_number']}.pdf") for role in roles.required.get("avance", ())
+            ]
             avances.append(avance)
         numbers = self._editor_import(avances, "avance", bundles)
         for numero in numbers[:2]:
             self.portal.transition(numero, "enCours", "validee", "decidee", "payee")
         self.portal.transition(numbers[2], "enCours", "validee", "decidee")
         for solde, numero in zip(soldes, numbers, strict=True):
-            solde["numeroDemandeAvance"] = numero
-        self.portal.set_clock(SOLDE_TIME)
+            solde["avance_number"] = numero
+        self.portal.set_clock(self._time("solde"))
         self._write(bundles, "soldes", soldes, "solde")
         journal, _ = self._round(outcome, bundles, state)
         sent = _sent(journal)
-        early = soldes[2]["referenceLigne"]
+        early = soldes[2]["line_reference"]
         if early in sent:
             outcome.add(
                 "SEG-D05",
                 f"round 1: the solde {early} was deposited while its avance {numbers[2]} was only « Décidée »",
             )
         due = [
-            s["referenceLigne"] for s in soldes[:2] if self.spec.accepted_code not in sent.get(s["referenceLigne"], [])
+            s["line_reference"] for s in soldes[:2] if self.spec.accepted_code not in sent.get(s["line_reference"], [])
         ]
         if due:
             outcome.add(
@@ -383,7 +400,7 @@ class Scenarios:
     def _scenario_retry(self) -> Outcome:
         """A 503 on the first import, then a dropped connection on the next one."""
         outcome = Outcome()
-        self.portal.reset(at=AVANCE_TIME)
+        self.portal.reset(at=self._time("avance"))
         bundles, state = self._folders("portail-indisponible")
         lines = self._lines("avance", 4, 6)
         for label, kind, part in (("503", "unavailable", lines[:2]), ("connexion coupée", "drop", lines)):
@@ -411,7 +428,7 @@ class Scenarios:
             if twice:
                 outcome.add("SEG-D06", f"{label}: lines deposited twice: {', '.join(twice)}")
             stored = self._stored()
-            lost = sorted(line["referenceLigne"] for line in part if line["referenceLigne"] not in stored)
+            lost = sorted(line["line_reference"] for line in part if line["line_reference"] not in stored)
             if lost:
                 outcome.add("SEG-D06", f"{label}: lines never stored: {', '.join(lost)}")
         return outcome
@@ -421,7 +438,8 @@ class Scenarios:
     def _scenario_window(self) -> Outcome:
         """Two valid avances once the avance window has closed: nothing may be imported."""
         outcome = Outcome()
-        self.portal.reset(at=AVANCE_CLOSED)
+        closing = self._time("avance", closing=True)
+        self.portal.reset(at=closing)
         bundles, state = self._folders("fenetre-fermee")
         self._write(bundles, "avances", self._lines("avance", 2, 7), "avance")
         journal, _ = self._round(outcome, bundles, state)
@@ -429,7 +447,6 @@ class Scenarios:
         if tried:
             outcome.add(
                 "SEG-D07",
-                f"{len(tried)} import(s) tried at {AVANCE_CLOSED} (Paris), after the avance window closed "
-                "(28/02/2024 14:00)",
+                f"{len(tried)} import(s) tried at {closing}, the minute the avance window closed",
             )
         return outcome

@@ -34,6 +34,8 @@ from segur.mock_portal.controls import (
     check_deposit,
     read_history,
 )
+from segur.mock_portal.controls.line import read_values
+from segur.mock_portal.controls.spec import resolve
 
 __all__ = ["SIDECARS", "Produced", "discover", "not_tested_reason"]
 
@@ -78,17 +80,15 @@ class Produced:
                 chosen.update(loaded)
         try:
             document = orjson.loads(self.path.read_bytes())
-            lines = document.get("demandes") if isinstance(document, dict) else None
-            first = (
-                self.spec.extract(lines[0]) if isinstance(lines, list) and lines and isinstance(lines[0], dict) else {}
-            )
+            lines = resolve(document, self.spec.document["requests"].path)
+            first = read_values(lines[0], self.spec) if isinstance(lines, list) and lines else {}
         except orjson.JSONDecodeError:
             first = {}
-        types = {code: key for key, code in self.spec.deposit_types.items()}
-        chosen.setdefault("typeDemande", types.get(str(first.get("typeDemande")), next(iter(self.spec.deposit_types))))
-        rate = first.get("tauxTva")
-        chosen.setdefault("tauxTva", rate if isinstance(rate, (int, float)) else self.spec.vat_rates[-1])
-        chosen.setdefault("numeroAns", first.get("numeroAns"))
+        kind = self.spec.type_key(str(first.get("request_type")))
+        chosen.setdefault("typeDemande", kind or next(iter(self.spec.deposit_types)))
+        rate = first.get("vat_rate")
+        chosen.setdefault("tauxTva", rate if rate is not None else self.spec.vat_rates[-1])
+        chosen.setdefault("numeroAns", first.get("ans_number"))
         return chosen
 
     @property

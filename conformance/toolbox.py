@@ -20,8 +20,9 @@ class Generators:
 
     spec: Spec
 
-    def bundle(self, *, profile: str = "ms1-avance", size: int = 3, seed: int = 0) -> Drawn:
-        """A valid file of ``size`` requests of ``profile`` (with the history a solde needs)."""
+    def bundle(self, *, profile: str | None = None, size: int = 3, seed: int = 0) -> Drawn:
+        """A valid file of ``size`` requests of ``profile`` (default: the spec's first), with the
+        history a solde needs."""
         return make_bundle(seed, profile=profile, size=size, spec=self.spec)
 
     def write(self, drawn: Drawn, folder: Path) -> Manifest:
@@ -32,8 +33,8 @@ class Generators:
         self, code: str, *, profile: str | None = None, size: int = 5, lines: Sequence[int] = (1,), seed: int = 0
     ) -> Scenario:
         """A deposit where ``lines`` (0-based; all for a file-level code) answer ``code``."""
-        profiles = mutator_for(code, self.spec).profiles
-        scenario = Scenario.from_drawn(self.bundle(profile=profile or profiles[0], size=size, seed=seed))
+        profiles = mutator_for(code, self.spec).profiles_in(self.spec)
+        scenario = Scenario.from_drawn(self.bundle(profile=profile or profiles[0], size=size, seed=seed), self.spec)
         mutate(scenario, code, lines, self.spec)
         return scenario
 

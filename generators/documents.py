@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import random
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -251,7 +251,7 @@ class PieceRef:
     name: str
 
 
-def piece_refs(requests: list[Mapping[str, Any]], spec: Spec) -> list[PieceRef]:
+def piece_refs(requests: Sequence[Mapping[str, Any]], spec: Spec) -> list[PieceRef]:
     """The pieces the requests (logical values) reference, in order, each file name once (the
     first line naming it makes it)."""
     refs: list[PieceRef] = []
@@ -313,7 +313,7 @@ def piece_seed(seed: int, name: str) -> int:
 
 
 def bundle_pieces(
-    requests: list[Mapping[str, Any]], spec: Spec, *, seed: int = 0, size: int | None = None
+    requests: Sequence[Mapping[str, Any]], spec: Spec, *, seed: int = 0, size: int | None = None
 ) -> Iterator[tuple[str, bytes]]:
     """(file name, PDF) for every piece the requests (logical values) reference, made one at a time."""
     for ref in piece_refs(requests, spec):

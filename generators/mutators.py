@@ -235,7 +235,7 @@ def _need(spec: Spec, rule: str, *names: str) -> None:
 
 
 def _ceiling_cents(scenario: Scenario, spec: Spec, line: dict[str, Any]) -> int | None:
-    ceiling = spec.ceilings.get(_profile_of(scenario, spec).type_logiciel, {}).get(line.get("site_category"))
+    ceiling = spec.ceilings.get(_profile_of(scenario, spec).type_logiciel, {}).get(str(line.get("site_category")))
     return None if ceiling is None else round(ceiling * 100)
 
 

@@ -172,9 +172,12 @@ def broken_bundle(
 
     spec = spec if spec is not None else load_spec()
     found = mutator_for(code, spec)
-    chosen_profile = profile if profile is not None else found.profiles[0]
-    if chosen_profile not in found.profiles:
-        raise ValueError(f"code {code} is not made on {chosen_profile}; profiles: {', '.join(found.profiles)}")
+    profiles = found.profiles_in(spec)
+    if not profiles:
+        raise ValueError(f"code {code}: the spec has no profile of the types its mutator breaks ({found.types})")
+    chosen_profile = profile if profile is not None else profiles[0]
+    if chosen_profile not in profiles:
+        raise ValueError(f"code {code} is not made on {chosen_profile}; profiles: {', '.join(profiles)}")
     if size is None:
         sizes: SearchStrategy[int] = st.integers(max(1, found.min_lines), max(5, found.min_lines))
     elif isinstance(size, int):

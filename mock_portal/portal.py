@@ -30,8 +30,10 @@ from segur.mock_portal.controls import (
 )
 from segur.mock_portal.controls.answer import format_number
 from segur.mock_portal.controls.attachments import attachment_report, pdf_problem
+from segur.mock_portal.controls.line import Line, read_values
 from segur.mock_portal.controls.money import cents, euros
 from segur.mock_portal.controls.spec import Profile, resolve
+from segur.mock_portal.controls.writer import write_document
 from segur.mock_portal.documents import issued_pdf
 from segur.mock_portal.errors import PortalError, bad_request, conflict, not_found
 from segur.mock_portal.store import SqliteHistory, Store, dumps, loads, new_token
@@ -105,7 +107,8 @@ class Portal:
                 editor_id = self._create_editor(
                     demo_login, demo_password, "demo@editeur.example", "73282932000074", "Éditeur de démonstration", at
                 )
-                for numero in ("ANS-MS1-DUI-0042", "ANS-MS2-DPE-0107"):
+                # the demo editor is enrolled for every solution of the spec's référentiel
+                for numero in self.spec.referencement().get("solutions", {}):
                     solution = self.lookup_ans(numero)
                     if solution is None:
                         continue
@@ -517,15 +520,13 @@ class Portal:
 
     def _store_lines(self, editor: sqlite3.Row, deposit_id: int, answer: Answer, data: bytes) -> None:
         assert answer.profile is not None
-        requests = orjson.loads(data)
-        for part in self.spec.document_fields["demandes"]:
-            requests = requests[part]
+        requests = resolve(orjson.loads(data), self.spec.document["requests"].path)
         at = self.now()
         for result in answer.lines:
             if result.numero_demande is None:
                 continue
             raw = requests[result.number - 1]
-            fields = self.spec.extract(raw)
+            fields = read_values(raw, self.spec)
             status = "incomplete" if result.status == INCOMPLETE else "enAttente"
             missing = self._missing_pieces(result, raw)
             self.store.db.execute(
@@ -538,18 +539,18 @@ class Portal:
                     editor["id"],
                     deposit_id,
                     result.number,
-                    fields["referenceLigne"],
-                    fields["numeroBdc"],
+                    fields["line_reference"],
+                    fields["bdc_number"],
                     answer.profile.type_demande,
                     answer.profile.couloir,
                     answer.profile.type_logiciel,
                     answer.profile.name,
-                    fields["numeroAns"],
-                    fields["finessGeographique"],
-                    fields["siret"],
-                    fields["numeroDemandeAvance"],
+                    fields["ans_number"],
+                    fields["site_finess"],
+                    fields["site_siret"],
+                    fields["avance_number"],
                     self.spec.statuts[status],
-                    cents(fields["montantDemande"]),
+                    fields["amount_requested"],
                     dumps(raw),
                     dumps(sorted(set(missing))),
                     at.isoformat(),
@@ -564,10 +565,8 @@ class Portal:
         named = [f.params["fichier"] for f in result.findings if f.params.get("fichier")]
         if len(named) == len(result.findings):
             return named
-        pieces = self.spec.extract(raw).get("piecesJointes") or []
-        file_path = self.spec.piece_fields.get("nomFichier", ("nomFichier",))
-        names = [resolve(p, file_path) for p in pieces]
-        return [*named, *(n for n in names if isinstance(n, str))]
+        names = [piece.name for piece in Line(0, raw, self.spec).pieces]
+        return [*named, *names]
 
     def terminate(self, editor: sqlite3.Row, deposit_id: int) -> dict[str, Any]:
         """Terminer: closes a deposit whose import status is OK."""
@@ -713,7 +712,7 @@ class Portal:
         row, transition = self._editor_action(editor, numero, "modify")
         if not isinstance(body, dict):
             raise bad_request("the corrected request is expected as a JSON object")
-        document = {"versionFormat": self.spec.format_versions[0], "demandes": [body]}
+        document = write_document([body], self.spec)  # the line in the spec's own envelope
         history = _Excluding(SqliteHistory(self.store, editor["id"], self.spec.statuts["rejetee"]), numero)
         deposit = self._deposit(
             editor, _type_key(self.spec, row["type_demande"]), row["numero_ans"], _rate(body, self.spec)
@@ -727,15 +726,15 @@ class Portal:
             raise PortalError(422, "DEMANDE_NON_CONFORME", "la demande modifiée ne passe pas les contrôles", result)
         at = self.now()
         with self.store.transaction() as db:
-            fields = self.spec.extract(body)
+            fields = read_values(body, self.spec)
             db.execute(
                 "UPDATE requests SET data = ?, reference_ligne = ?, numero_bdc = ?, montant_cents = ?, updated_at = ? "
                 "WHERE numero = ?",
                 (
                     dumps(body),
-                    fields["referenceLigne"],
-                    fields["numeroBdc"],
-                    cents(fields["montantDemande"]),
+                    fields["line_reference"],
+                    fields["bdc_number"],
+                    fields["amount_requested"],
                     at.isoformat(),
                     numero,
                 ),
@@ -854,11 +853,11 @@ class Portal:
 
     def _decision_lines(self, row: sqlite3.Row) -> list[str]:
         data = loads(row["data"]) or {}
-        fields = self.spec.extract(data) if isinstance(data, dict) else {}
+        fields = read_values(data, self.spec) if isinstance(data, dict) else {}
         granted = self._granted_cents(row) or 0
         return [
             f"Demande de financement : {row['numero']} ({row['profil']})",
-            f"Bénéficiaire : {fields.get('finessGeographique') or fields.get('siret') or ''}",
+            f"Bénéficiaire : {fields.get('site_finess') or fields.get('site_siret') or ''}",
             f"Bon de commande : {row['numero_bdc']}",
             f"Montant attribué : {euros(granted)} EUR",
         ]
@@ -1080,7 +1079,7 @@ def _type_key(spec: Spec, code: str) -> str:
 
 
 def _rate(body: Any, spec: Spec) -> float:
-    rate = spec.extract(body).get("tauxTva") if isinstance(body, dict) else None
+    rate = read_values(body, spec).get("vat_rate") if isinstance(body, dict) else None
     return float(rate) if isinstance(rate, (int, float)) and float(rate) in spec.vat_rates else spec.vat_rates[-1]
 
 

@@ -271,9 +271,7 @@ def demo(spec_dir: Path | None) -> None:
     worst = 0
     for bundle in bundles:
         profile = loaded.profiles.get(bundle.stem)
-        type_demande = next(
-            (k for k, v in loaded.deposit_types.items() if profile and v == profile.type_demande), "avance"
-        )
+        type_demande = profile.deposit_type if profile is not None else next(iter(loaded.deposit_types))
         zip_path = bundle.with_suffix(".zip")
         history_path = bundle.with_name(bundle.stem + ".history.json")
         history = read_history(history_path.read_bytes(), loaded, str(history_path)) if history_path.exists() else None
@@ -284,11 +282,27 @@ def demo(spec_dir: Path | None) -> None:
         }
         if history is not None:
             kwargs["history"] = history
-        answer = check_deposit(bundle.read_bytes(), Deposit(type_demande, 20), **kwargs)
+        data = bundle.read_bytes()
+        answer = check_deposit(data, Deposit(type_demande, _example_vat(data, loaded)), **kwargs)
         render.answer_table(answer, bundle, kwargs["attachments"])
         click.echo("")
         worst = max(worst, 0 if answer.all_accepted else 1)
     sys.exit(worst)
+
+
+def _example_vat(data: bytes, spec: Spec) -> float:
+    """The VAT rate an example's first request carries (the one to choose at deposit)."""
+    import orjson
+
+    from segur.mock_portal.controls.line import read_values
+    from segur.mock_portal.controls.spec import resolve
+
+    try:
+        requests = resolve(orjson.loads(data), spec.document["requests"].path)
+        rate = read_values(requests[0], spec).get("vat_rate") if isinstance(requests, list) and requests else None
+    except orjson.JSONDecodeError:
+        rate = None
+    return float(rate) if rate is not None and float(rate) in spec.vat_rates else spec.vat_rates[-1]
 
 
 @main.command()
@@ -335,7 +349,7 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
     """List the rejection cases with their code and title."""
     import orjson
 
-    from segur.generators.cases import case_files, load_case
+    from segur.generators.cases import case_code, case_files, load_case
 
     loaded = _spec(spec_dir)
     rows = []
@@ -345,7 +359,8 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
         rows.append(
             {
                 "cas": path.stem,
-                "code": case["code"],
+                "code": case_code(case, loaded),
+                "regle": case["rule"],
                 "titre": case["title"],
                 "description": case.get("description", ""),
                 "variantesEnErreur": failing,
@@ -459,7 +474,7 @@ def fuzz_command(
 
     loaded = _spec(spec_dir)
     try:
-        portal = Portal(url, login, password)
+        portal = Portal(url, login, password, loaded)
         total = 1 if case_seed is not None else count
         with click.progressbar(length=total, label="cas", file=sys.stderr) as bar:
             summary = fuzz(

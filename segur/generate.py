@@ -43,27 +43,31 @@ def _load(spec_dir: Path | None) -> Spec:
         raise click.UsageError(f"spec: {exc}") from None
 
 
-def _profile_name(spec: Spec, wave: str, type_demande: str) -> str:
-    waves = sorted({name.split("-", 1)[0] for name in spec.profiles})
-    if wave not in waves:
-        raise click.BadParameter(f"{wave!r}: expected one of {', '.join(waves)}", param_hint="--profile")
+def _profile_name(spec: Spec, program: str, type_demande: str) -> str:
+    programs = spec.programs()
+    if program not in programs:
+        raise click.BadParameter(f"{program!r}: expected one of {', '.join(programs)}", param_hint="--profile")
     if type_demande not in spec.deposit_types:
         raise click.BadParameter(
             f"{type_demande!r}: expected one of {', '.join(spec.deposit_types)}", param_hint="--type"
         )
-    name = f"{wave}-{type_demande}"
-    if name not in spec.profiles:
+    found = spec.profile_of(program, type_demande)
+    if found is None:
         raise click.BadParameter(
-            f"the spec has no profile {name!r}; it has: {', '.join(spec.profiles)}", param_hint="--profile/--type"
+            f"the spec has no profile of {program} for {type_demande}; it has: {', '.join(spec.profiles)}",
+            param_hint="--profile/--type",
         )
-    return name
+    return found.name
 
 
-def _draw(seed: int, profile: str, count: int, spec: Spec) -> Drawn:
+def _draw(seed: int, profile: str, count: int, spec: Spec, numero_ans: str | None) -> Drawn:
     """The valid deposit the seed gives (where a ``--break`` mutator would step in)."""
     from segur.generators.strategies import make_bundle
 
-    return make_bundle(seed, profile=profile, size=count, spec=spec)
+    try:
+        return make_bundle(seed, profile=profile, size=count, spec=spec, numero_ans=numero_ans)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _report(manifest: Manifest, spec: Spec, out: Path) -> None:
@@ -95,7 +99,11 @@ def _report(manifest: Manifest, spec: Spec, out: Path) -> None:
 
 @click.command("generate")
 @click.option(
-    "--profile", "wave", required=True, metavar="ms1|ms2", help="The software wave: ms1 (DUI) or ms2 (DUI-PDE)."
+    "--profile",
+    "wave",
+    required=True,
+    metavar="PROGRAMME",
+    help="The software programme, one of the spec's (`segur spec show`; the model's: ms1 = DUI, ms2 = DUI-PDE).",
 )
 @click.option("--type", "type_demande", required=True, metavar="avance|solde", help="The request type of the deposit.")
 @click.option(
@@ -120,11 +128,18 @@ def _report(manifest: Manifest, spec: Spec, out: Path) -> None:
     help="Make every PDF exactly BYTES long (e.g. 3000001: one byte over the 3 MB limit, code 3002).",
 )
 @click.option(
+    "--ans",
+    "numero_ans",
+    metavar="NUMBER",
+    help="The ANS référencement number of every request (default: the spec's référentiel's for the programme, "
+    "one the mock portal's demo account is enrolled for).",
+)
+@click.option(
     "--break",
     "breaks",
     multiple=True,
     metavar="CODE",
-    help="Break the bundle for this catalogue code (repeatable): those lines get exactly that code.",
+    help="Break the bundle for this catalogue code or rule name (repeatable): those lines get exactly that code.",
 )
 @click.option(
     "--lines",
@@ -152,6 +167,7 @@ def generate(
     seed: int,
     out: Path,
     pdf_size: int | None,
+    numero_ans: str | None,
     breaks: tuple[str, ...],
     lines_text: str | None,
     ratio: float | None,
@@ -169,7 +185,7 @@ def generate(
             f"{count}: a deposit file holds 1 to {maximum} requests (the portal's limit, maxDemandes in the spec)",
             param_hint="--count",
         )
-    drawn = _draw(seed, profile, count, spec)
+    drawn = _draw(seed, profile, count, spec, numero_ans)
     if breaks:
         _report(_write_broken(drawn, out, spec, breaks, _targets(breaks, lines_text, ratio, count, seed)), spec, out)
         return
@@ -222,9 +238,13 @@ def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], 
     from segur.generators.bundle_writer import record
     from segur.generators.mutators import Scenario, materialise, mutate
 
+    breaks = tuple(spec.code_of(given) or given for given in breaks)  # a rule name stands for its code
     unknown = [code for code in breaks if code not in spec.codes or code == spec.accepted_code]
     if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)}: not error codes of the catalogue", param_hint="--break")
+        raise click.BadParameter(
+            f"{', '.join(unknown)}: not error codes (nor rules) of the catalogue; `segur spec codes` lists them",
+            param_hint="--break",
+        )
     whole = [code for code in breaks if spec.codes[code].level == "file"]
     if whole and len(breaks) > 1:
         raise click.BadParameter(f"{whole[0]} rejects the whole file: give it alone", param_hint="--break")
@@ -235,7 +255,7 @@ def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], 
     for code, lines in zip(breaks, targets, strict=True):
         try:
             broken[code] = [n + 1 for n in mutate(scenario, code, lines, spec)]
-        except ValueError as exc:
+        except (ValueError, LookupError) as exc:
             raise click.BadParameter(f"{code}: {exc}", param_hint="--break") from None
     out.mkdir(parents=True, exist_ok=True)
     data, deposit, _history, zip_path, mode = materialise(scenario, out)
@@ -245,12 +265,12 @@ def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], 
         out,
         seed=drawn.seed,
         profile=drawn.profile,
-        count=len(scenario.lines),
+        count=len(scenario.requests),
         spec=spec,
         bundle_name=bundle_name,
         data=data,
         deposit=deposit,
-        history_doc={"demandes": scenario.history},
+        history_doc=scenario.history_document(),
         zip_path=zip_path,
         mode=mode,
         extra={"codesCasses": broken},

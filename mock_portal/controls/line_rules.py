@@ -16,6 +16,7 @@ from .money import euros
 from .registry import line_control
 from .violation import Violation
 
+
 @lru_cache(maxsize=65536)
 def _siren_ok(value: str) -> bool:
     return siren.is_valid(value)

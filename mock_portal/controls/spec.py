@@ -415,7 +415,7 @@ def _field_reads(fields: Mapping[str, tuple[str, ...]], targets: Mapping[str, st
 
     if fields:
         statements.append("    if type(raw) is not dict:")
-        statements.append(f"        raw = {{}}")
+        statements.append("        raw = {}")
         read((), "raw", "    ")
     return statements
 

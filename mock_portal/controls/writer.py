@@ -43,7 +43,7 @@ def _piece_items(pieces: Iterable[Any], spec: Spec) -> list[dict[str, Any]]:
     for piece in pieces:
         role, name = (piece.role, piece.name) if isinstance(piece, PieceValue) else piece
         item: dict[str, Any] = {}
-        put(item, spec.pieces.role_path, spec.pieces.roles.get(role, role))
+        put(item, spec.pieces.role_path, spec.pieces.roles.get(str(role), role))
         put(item, spec.pieces.file_path, name)
         items.append(item)
     return items

@@ -24,7 +24,7 @@ def _catalogue() -> list[dict[str, Any]]:
     cached: list[dict[str, Any]] | None = current_app.extensions.get("segur_pages_cases")
     if cached is not None:
         return cached
-    from segur.generators.cases import case_files, load_case
+    from segur.generators.cases import base_profile, case_code, case_files, expected_codes, load_case
 
     spec = portal().spec
     cases = []
@@ -38,7 +38,7 @@ def _catalogue() -> list[dict[str, Any]]:
                 {
                     "numero": number,
                     "nom": variant["name"],
-                    "attendu": _expected_text(variant["expect"]),
+                    "attendu": _expected_text(expected_codes(variant["expect"], spec)),
                     "rejete": variant["expect"] != "accepted",
                     "contexte": _context(case, variant, plan),
                 }
@@ -46,10 +46,10 @@ def _catalogue() -> list[dict[str, Any]]:
         cases.append(
             {
                 "cas": path.stem,
-                "code": case["code"],
+                "code": case_code(case, spec),
                 "titre": case["title"],
                 "description": case.get("description", ""),
-                "base": case["base"],
+                "base": base_profile(case, spec),
                 "variantes": variants,
             }
         )
@@ -59,7 +59,7 @@ def _catalogue() -> list[dict[str, Any]]:
 
 def _expected_text(expect: Any) -> str:
     if expect == "accepted":
-        return "toutes les lignes en 0000 (passe)"
+        return f"toutes les lignes en {portal().spec.accepted_code} (passe)"
     if "file" in expect:
         return f"fichier rejeté : {expect['file']}"
     lines = expect.get("lines", {})
@@ -74,9 +74,11 @@ def _context(case: dict[str, Any], variant: dict[str, Any], plan: dict[str, Any]
         moment = spec.local_time(plan["at"]).strftime("%d/%m/%Y %H:%M")
         notes.append(f"déposé le {moment} : réglez l'horloge du portail à cette date (espace gestionnaire)")
     if "enrolments" in plan:
-        numbers = ", ".join(e["numeroAns"] for e in plan["enrolments"]) or "aucun"
+        numbers = ", ".join(e["ans"] for e in plan["enrolments"]) or "aucun"
         notes.append(f"suppose les enrôlements {numbers}")
-    history = (spec.root / "examples" / f"{case['base']}.history.json").exists() or variant.get("history")
+    from segur.generators.cases import base_profile
+
+    history = (spec.root / "examples" / f"{base_profile(case, spec)}.history.json").exists() or variant.get("history")
     if history or variant.get("history_add"):
         notes.append("suppose des demandes déjà enregistrées : le portail répond selon celles de votre compte")
     if plan.get("mode") == "import":
@@ -96,7 +98,7 @@ def cas_charger(nom: str, variante: int) -> Page:
     if editor is None:
         flash("Connectez-vous pour charger un cas dans le formulaire de dépôt.", "info")
         return redirect(url_for("pages.connexion", suite=url_for("pages.cas")))
-    from segur.generators.cases import find_case, write_case
+    from segur.generators.cases import base_profile, case_code, find_case, write_case
 
     spec = portal().spec
     known = {c["cas"] for c in _catalogue()}
@@ -117,13 +119,13 @@ def cas_charger(nom: str, variante: int) -> Page:
     answer = manifest["reponseAttendue"]
     session["depot_prepare"] = {
         "cas": nom,
-        "code": case["code"],
+        "code": case_code(case, spec),
         "titre": case["title"],
         "variante": variante,
         "nomVariante": variant["name"],
-        "typeDemande": plan.get("type", case["base"].split("-")[1]),
+        "typeDemande": plan.get("type", case["base"]),
         "tauxTva": f"{float(plan.get('vat', 20)):g}",
-        "numeroAns": _numero_ans(plan, case["base"], target / "depot.json", editor),
+        "numeroAns": _numero_ans(plan, base_profile(case, spec), target / "depot.json", editor),
         "pieces": "pieces.zip" if (target / "pieces.zip").is_file() else None,
         "attendu": _expected(answer),
         "contexte": next(
@@ -152,11 +154,13 @@ def _numero_ans(plan: dict[str, Any], base: str, data_path: Any, editor: Any) ->
     enrolled = [r["numero_ans"] for r in _enrolled(editor)]
     if plan.get("ans"):
         return str(plan["ans"])
+    from segur.mock_portal.controls.line import read_values
+    from segur.mock_portal.controls.spec import resolve
+
+    spec = portal().spec
     try:
-        requests = orjson.loads(data_path.read_bytes())
-        for part in portal().spec.document_fields["demandes"]:
-            requests = requests[part]
-        numero = portal().spec.extract(requests[0]).get("numeroAns")
+        requests = resolve(orjson.loads(data_path.read_bytes()), spec.document["requests"].path)
+        numero = read_values(requests[0], spec).get("ans_number")
     except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError):
         numero = None
     if isinstance(numero, str) and numero in enrolled:

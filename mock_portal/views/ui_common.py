@@ -54,15 +54,26 @@ STAGING_MAX_AGE_S = 24 * 3600
 PAGE_SIZE = 50
 #: the sizes a table's page may have (« Demandes par page »)
 PAGE_SIZES = (50, 100, 200)
-#: what the pages call each kind of document
+#: what the pages call each kind of document the portal issues or receives
 DOCUMENT_NATURES = {
     "DECISION_ATTRIBUTION": "Décision d'attribution",
     "AVIS_PAIEMENT": "Avis de paiement",
     "PIECE": "Pièce envoyée",
-    "BDC": "Bon de commande",
-    "VA": "Vérification d'aptitude",
-    "FACTURE": "Facture",
 }
+#: what the pages call each role of attachment (the spec maps roles to its own words)
+ROLE_LABELS = {
+    "order_form": "Bon de commande",
+    "va": "Vérification d'aptitude",
+    "invoice": "Facture",
+    "mom": "Mise en ordre de marche",
+    "attestation": "Attestation",
+}
+
+
+def document_natures() -> dict[str, str]:
+    """Every document kind the pages may show, with the spec's words for attachment roles."""
+    words = current_app.extensions["segur_spec"].pieces.roles
+    return {**DOCUMENT_NATURES, **{words[role]: label for role, label in ROLE_LABELS.items() if role in words}}
 #: pages that answer an over-large body themselves (the form again, with the error on its field)
 TOO_LARGE: dict[str, Callable[[], Page]] = {}
 
@@ -91,7 +102,7 @@ def _context() -> dict[str, Any]:
         "page_gestionnaire": is_gestionnaire,
         "portal_clock": lambda: portal().now(),
         "spec_label": lambda: current_app.extensions["segur_spec"].label,
-        "natures": DOCUMENT_NATURES,
+        "natures": document_natures(),
     }
 
 

@@ -11,11 +11,12 @@ from typing import Any
 import orjson
 from flask.testing import FlaskClient
 from segur.generators.archive import write_zip
-from segur.generators.bundle import replicate
+from segur.generators.bundle import scaled
 from segur.generators.pdf import pdf_document
 from werkzeug.test import TestResponse
 
-from tests._support.paths import EXAMPLES
+from tests._support.logical import piece_names
+from tests._support.paths import EXAMPLES, SPEC
 from tests._support.portal import ADMIN
 
 MS1 = "ANS-MS1-DUI-0042"
@@ -81,8 +82,8 @@ def import_ok(client: FlaskClient, **kwargs: Any) -> list[str]:
 
 def big_deposit(count: int, prefix: str = "PAGE") -> tuple[bytes, bytes]:
     """``count`` distinct valid MS1 avance requests and the zip of their order forms."""
-    bundle = replicate(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), count, prefix=prefix)
-    names = [piece["nomFichier"] for line in bundle["demandes"] for piece in line["piecesJointes"]]
+    bundle = scaled(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), count, SPEC, prefix=prefix)
+    names = piece_names(bundle)
     pieces = io.BytesIO()
     pdf = pdf_document("Bon de commande", ["bon de commande de test"])
     write_zip(pieces, ((name, pdf) for name in names))

@@ -19,10 +19,29 @@ from pypdf import PdfReader
 from segur.generators.bundle_writer import Members, write_bundle
 from segur.generators.documents import bon_de_commande, facture, verification_aptitude
 from segur.generators.strategies import make_bundle
+from segur.mock_portal.controls.line import read_values
 
 from segur.cli import main
 from segur.generate import generate
+from tests._support.logical import code, raw_requests
 from tests._support.paths import SPEC
+
+#: the first programme's avances and the last programme's soldes
+AVANCE = next(p for p in SPEC.profiles.values() if p.deposit_type == "avance")
+SOLDE = [p for p in SPEC.profiles.values() if p.deposit_type == "solde"][-1]
+ACCEPTED = SPEC.accepted_code
+MAX = SPEC.limits["maxDemandes"]
+
+
+def values_of(folder: Path, name: str) -> list[dict[str, Any]]:
+    """The logical values of the requests of a written file."""
+    document = orjson.loads((folder / name).read_bytes())
+    out = []
+    for raw in raw_requests(document):
+        found = read_values(raw, SPEC)
+        found["pieces"] = {piece.role: piece.name for piece in found.get("pieces") or []}
+        out.append(found)
+    return out
 
 
 @click.group()
@@ -62,97 +81,105 @@ def replay(folder: Path) -> Result:
 def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """One avance and one solde deposit, written once for the module."""
     out = {}
-    for wave, kind, count in (("ms1", "avance", 6), ("ms2", "solde", 4)):
-        folder = tmp_path_factory.mktemp(f"{wave}-{kind}")
+    for profile, count in ((AVANCE, 6), (SOLDE, 4)):
+        folder = tmp_path_factory.mktemp(profile.name)
         result = run_generate(
-            "--profile", wave, "--type", kind, "--count", str(count), "--seed", "42", "--out", str(folder)
+            "--profile",
+            profile.program,
+            "--type",
+            profile.deposit_type,
+            "--count",
+            str(count),
+            "--seed",
+            "42",
+            "--out",
+            str(folder),
         )
         assert result.exit_code == 0, result.output
-        out[f"{wave}-{kind}"] = folder
+        out[profile.deposit_type] = folder
     yield out
 
 
 def test_cli_writes_the_bundle_zip_history_and_manifest(written: dict[str, Path]) -> None:
-    avance, solde = written["ms1-avance"], written["ms2-solde"]
-    assert sorted(p.name for p in avance.iterdir()) == ["manifest.json", "ms1-avance-42.json", "ms1-avance-42.zip"]
-    assert sorted(p.name for p in solde.iterdir()) == [
-        "historique.json",
-        "manifest.json",
-        "ms2-solde-42.json",
-        "ms2-solde-42.zip",
-    ]
+    avance, solde = written["avance"], written["solde"]
+    a, s = AVANCE.name, SOLDE.name
+    assert sorted(p.name for p in avance.iterdir()) == ["manifest.json", f"{a}-42.json", f"{a}-42.zip"]
+    assert sorted(p.name for p in solde.iterdir()) == ["historique.json", "manifest.json", f"{s}-42.json", f"{s}-42.zip"]
     m = manifest(solde)
-    assert m["graine"] == 42 and m["profil"] == "ms2-solde" and m["nombreDemandes"] == 4
+    assert m["graine"] == 42 and m["profil"] == s and m["nombreDemandes"] == 4
     assert m["specification"] == {"id": SPEC.id, "version": SPEC.version} and m["versionKit"]
-    assert m["depot"]["type"] == "solde" and m["depot"]["numeroAns"].startswith("ANS-MS2-")
-    assert {f["nom"] for f in m["fichiers"]} == {"ms2-solde-42.json", "ms2-solde-42.zip", "historique.json"}
+    assert m["depot"]["type"] == "solde" and m["depot"]["numeroAns"] in SPEC.referencement()["solutions"]
+    assert {f["nom"] for f in m["fichiers"]} == {f"{s}-42.json", f"{s}-42.zip", "historique.json"}
     for entry in m["fichiers"]:
         assert hashlib.sha256((solde / entry["nom"]).read_bytes()).hexdigest() == entry["sha256"]
     assert m["reponseAttendue"]["recapitulatif"]["acceptees"] == 4 and m["toutesAcceptees"] is True
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
-    drawn = make_bundle(7, profile="ms1-solde", size=5, spec=SPEC)
+    drawn = make_bundle(7, profile=SOLDE.name, size=5, spec=SPEC)
     write_bundle(drawn, tmp_path / "a", spec=SPEC)
-    write_bundle(make_bundle(7, profile="ms1-solde", size=5, spec=SPEC), tmp_path / "b", spec=SPEC)
+    write_bundle(make_bundle(7, profile=SOLDE.name, size=5, spec=SPEC), tmp_path / "b", spec=SPEC)
     first = digests(tmp_path / "a")
     assert first == digests(tmp_path / "b") and len(first) == 4
-    write_bundle(make_bundle(8, profile="ms1-solde", size=5, spec=SPEC), tmp_path / "c", spec=SPEC)
+    write_bundle(make_bundle(8, profile=SOLDE.name, size=5, spec=SPEC), tmp_path / "c", spec=SPEC)
     other = digests(tmp_path / "c")
     assert first["historique.json"] != other["historique.json"]
 
 
-@pytest.mark.parametrize("name", ["ms1-avance", "ms2-solde"])
+@pytest.mark.parametrize("name", ["avance", "solde"])
 def test_written_files_pass_segur_check_as_the_manifest_says(written: dict[str, Path], name: str) -> None:
     result = replay(written[name])
     assert result.exit_code == 0, result.output
     answer = orjson.loads(result.stdout)
-    assert answer["codetraitement"] == "0000"
-    assert [line["codetraitement"] for line in answer["lignes"]] == ["0000"] * len(answer["lignes"])
+    assert answer["codetraitement"] == ACCEPTED
+    assert [line["codetraitement"] for line in answer["lignes"]] == [ACCEPTED] * len(answer["lignes"])
     assert answer == manifest(written[name])["reponseAttendue"]
 
 
-def _pdfs(folder: Path, name: str) -> dict[str, str]:
-    with zipfile.ZipFile(folder / f"{name}-42.zip") as archive:
+def _pdfs(folder: Path, profile: str) -> dict[str, str]:
+    with zipfile.ZipFile(folder / f"{profile}-42.zip") as archive:
         return {n: PdfReader(io.BytesIO(archive.read(n))).pages[0].extract_text() for n in archive.namelist()}
 
 
 def test_pdfs_open_and_carry_the_bdc_mentions(written: dict[str, Path]) -> None:
-    bundle = orjson.loads((written["ms1-avance"] / "ms1-avance-42.json").read_bytes())
-    texts = _pdfs(written["ms1-avance"], "ms1-avance")
-    assert len(texts) == len(bundle["demandes"])
-    for line in bundle["demandes"]:
-        text = texts[line["piecesJointes"][0]["nomFichier"]]
-        assert line["logiciel"]["numeroReferencementAns"] in text
-        assert line["bonCommande"]["numero"] in text
-        assert line["organismeGestionnaire"]["finessJuridique"] in text
-        assert line["logiciel"]["version"] in text and "Signature" in text and "TTC" in text
+    lines = values_of(written["avance"], f"{AVANCE.name}-42.json")
+    texts = _pdfs(written["avance"], AVANCE.name)
+    assert len(texts) == len(lines)
+    for line in lines:
+        text = texts[line["pieces"]["order_form"]]
+        assert line["ans_number"] in text and line["bdc_number"] in text
+        assert line["manager_finess"] in text
+        assert "Signature" in text and "TTC" in text
+        if "software_version" in SPEC.fields:
+            assert line["software_version"] in text
 
 
 def test_solde_pieces_are_the_va_and_the_invoice(written: dict[str, Path]) -> None:
-    bundle = orjson.loads((written["ms2-solde"] / "ms2-solde-42.json").read_bytes())
-    texts = _pdfs(written["ms2-solde"], "ms2-solde")
-    assert len(texts) == 2 * len(bundle["demandes"])
-    for line in bundle["demandes"]:
-        names = {p["nature"]: p["nomFichier"] for p in line["piecesJointes"]}
-        assert "aptitude" in texts[names["VA"]] and line["bonCommande"]["numero"] in texts[names["VA"]]
-        assert line["facture"]["numero"] in texts[names["FACTURE"]]
+    lines = values_of(written["solde"], f"{SOLDE.name}-42.json")
+    texts = _pdfs(written["solde"], SOLDE.name)
+    assert len(texts) == len(SPEC.pieces.required["solde"]) * len(lines)
+    for line in lines:
+        names = line["pieces"]
+        assert "aptitude" in texts[names["va"]] and line["bdc_number"] in texts[names["va"]]
+        if "invoice_number" in SPEC.fields:
+            assert line["invoice_number"] in texts[names["invoice"]]
 
 
 def test_documents_are_deterministic_and_sized_on_demand() -> None:
-    line = make_bundle(3, profile="ms1-solde", size=1, spec=SPEC).bundle["demandes"][0]
+    line = make_bundle(3, profile=SOLDE.name, size=1, spec=SPEC).requests[0]
     for maker in (bon_de_commande, verification_aptitude, facture):
         assert maker(line) == maker(line)
         assert maker(line)[:5] == b"%PDF-"
     padded = bon_de_commande(line, size=3_000_000, seed=1)
     assert len(padded) == 3_000_000 and padded == bon_de_commande(line, size=3_000_000, seed=1)
-    assert line["bonCommande"]["numero"] in PdfReader(io.BytesIO(padded)).pages[0].extract_text()
+    assert line["bdc_number"] in PdfReader(io.BytesIO(padded)).pages[0].extract_text()
 
 
 def test_pdfs_one_byte_over_3_mb_get_3002_on_every_line(tmp_path: Path) -> None:
+    size = SPEC.limits["maxPieceOctets"] + 1
     result = run_generate(
         "--profile",
-        "ms1",
+        AVANCE.program,
         "--type",
         "avance",
         "--count",
@@ -162,37 +189,38 @@ def test_pdfs_one_byte_over_3_mb_get_3002_on_every_line(tmp_path: Path) -> None:
         "--out",
         str(tmp_path),
         "--pdf-size",
-        "3000001",
+        str(size),
     )
     assert result.exit_code == 0, result.output
-    with zipfile.ZipFile(tmp_path / "ms1-avance-1.zip") as archive:
-        assert {info.file_size for info in archive.infolist()} == {3_000_001}
+    with zipfile.ZipFile(tmp_path / f"{AVANCE.name}-1.zip") as archive:
+        assert {info.file_size for info in archive.infolist()} == {size}
     expected = manifest(tmp_path)["reponseAttendue"]
-    assert [line["codetraitement"] for line in expected["lignes"]] == ["3002", "3002"]
-    assert "3002" in result.output
+    too_large = code("attachment-too-large")
+    assert [line["codetraitement"] for line in expected["lignes"]] == [too_large, too_large]
+    assert too_large in result.output
     replayed = replay(tmp_path)
     assert replayed.exit_code == 1 and orjson.loads(replayed.stdout) == expected
 
 
 def test_extension_point_a_zip_filter_changes_the_expected_answer(tmp_path: Path) -> None:
-    drawn = make_bundle(2, profile="ms1-avance", size=3, spec=SPEC)
+    drawn = make_bundle(2, profile=AVANCE.name, size=3, spec=SPEC)
 
     def drop_first(members: Members) -> Members:
         return [m for i, m in enumerate(members) if i != 0]
 
     written = write_bundle(drawn, tmp_path, spec=SPEC, members=drop_first)
     codes = [line["codetraitement"] for line in written.answer["lignes"]]
-    assert codes[0] != "0000" and codes[1:] == ["0000", "0000"] and not written.all_accepted
+    assert codes[0] != ACCEPTED and codes[1:] == [ACCEPTED, ACCEPTED] and not written.all_accepted
     assert orjson.loads(replay(tmp_path).stdout) == written.answer
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--profile", "ms3", "--type", "avance", "--count", "1"], "ms1, ms2"),
-        (["--profile", "ms1", "--type", "acompte", "--count", "1"], "avance, solde"),
-        (["--profile", "ms1", "--type", "avance", "--count", "0"], "1 to 200"),
-        (["--profile", "ms1", "--type", "avance", "--count", "201"], "the portal's limit"),
+        (["--profile", "programme-inconnu", "--type", "avance", "--count", "1"], ", ".join(SPEC.programs())),
+        (["--profile", AVANCE.program, "--type", "acompte", "--count", "1"], "avance, solde"),
+        (["--profile", AVANCE.program, "--type", "avance", "--count", "0"], f"1 to {MAX}"),
+        (["--profile", AVANCE.program, "--type", "avance", "--count", str(MAX + 1)], "the portal's limit"),
     ],
 )
 def test_bad_profile_type_or_count_is_a_usage_error(tmp_path: Path, args: list[str], message: str) -> None:
@@ -207,10 +235,11 @@ def test_break_gives_exactly_those_codes_on_those_lines_and_replays(tmp_path: Pa
     from segur.cli import main
 
     out = tmp_path / "casse"
+    siret, ttc = code("siret-key"), code("amount-ttc")
     args = [
         "generate",
         "--profile",
-        "ms1",
+        AVANCE.program,
         "--type",
         "avance",
         "--count",
@@ -220,9 +249,9 @@ def test_break_gives_exactly_those_codes_on_those_lines_and_replays(tmp_path: Pa
         "--out",
         str(out),
         "--break",
-        "2011",
+        siret,
         "--break",
-        "2031",
+        "amount-ttc",  # a rule name stands for its code
         "--lines",
         "3,7",
     ]
@@ -230,8 +259,8 @@ def test_break_gives_exactly_those_codes_on_those_lines_and_replays(tmp_path: Pa
     assert result.exit_code == 0, result.output
     manifest = orjson.loads((out / "manifest.json").read_bytes())
     codes = {line["numLigne"]: line["codetraitement"] for line in manifest["reponseAttendue"]["lignes"]}
-    assert codes == {n: {3: "2011", 7: "2031"}.get(n, "0000") for n in range(1, 11)}
-    assert manifest["codesCasses"] == {"2011": [3], "2031": [7]}
+    assert codes == {n: {3: siret, 7: ttc}.get(n, ACCEPTED) for n in range(1, 11)}
+    assert manifest["codesCasses"] == {siret: [3], ttc: [7]}
     first = {f["nom"]: f["sha256"] for f in manifest["fichiers"]}
     again = CliRunner().invoke(main, [*args[:-8], "--out", str(tmp_path / "bis"), *args[-6:]])
     assert again.exit_code == 0, again.output
@@ -249,7 +278,7 @@ def test_break_with_a_file_level_code_rejects_the_whole_file(tmp_path: Path) -> 
         [
             "generate",
             "--profile",
-            "ms2",
+            SPEC.programs()[-1],
             "--type",
             "avance",
             "--count",
@@ -259,18 +288,18 @@ def test_break_with_a_file_level_code_rejects_the_whole_file(tmp_path: Path) -> 
             "--out",
             str(tmp_path),
             "--break",
-            "1006",
+            "file-too-many",
         ],
     )
     assert result.exit_code == 0, result.output
     answer = orjson.loads((tmp_path / "manifest.json").read_bytes())["reponseAttendue"]
-    assert (answer["statut"], answer["codetraitement"]) == ("KO", "1006")
+    assert (answer["statut"], answer["codetraitement"]) == ("KO", code("file-too-many"))
     mixed = CliRunner().invoke(
         main,
         [
             "generate",
             "--profile",
-            "ms2",
+            SPEC.programs()[-1],
             "--type",
             "avance",
             "--count",
@@ -278,9 +307,9 @@ def test_break_with_a_file_level_code_rejects_the_whole_file(tmp_path: Path) -> 
             "--out",
             str(tmp_path / "x"),
             "--break",
-            "1006",
+            "file-too-many",
             "--break",
-            "2011",
+            "siret-key",
         ],
     )
     assert mixed.exit_code == 2 and "alone" in mixed.stderr

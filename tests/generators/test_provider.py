@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date
 
 import faker.generator
 import orjson
 import pytest
 from faker import Faker
 from segur.generators.provider import DEPARTEMENTS, LA_POSTE_SIREN, SegurProvider, ttc_cents
+from segur.generators.strategies import written_document
 from stdnum import bic, iban, luhn
 from stdnum.fr import siren, siret
 
 from tests._support.paths import SPEC
 
-PROFILES = ("ms1-avance", "ms2-avance", "ms1-solde", "ms2-solde")
+PROFILES = tuple(SPEC.profiles)
 DRAWS = 300
 
 
@@ -95,16 +95,15 @@ def test_iban_and_bic_are_valid_for_stdnum() -> None:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_ans_number_has_the_model_form_of_its_profile(profile: str) -> None:
+def test_ans_number_is_one_the_referentiel_knows_for_the_profile(profile: str) -> None:
+    """The default ANS number is one of the référentiel's solutions for the profile's software,
+    which the mock's demo account is enrolled for."""
     fake = seeded()
-    referencement = orjson.loads((SPEC.root / "referencement.json").read_bytes())
-    type_logiciel = SPEC.profiles[profile].type_logiciel
-    patterns = [p["pattern"] for p in referencement["patterns"] if p["typeLogiciel"] == type_logiciel]
-    for _ in range(50):
+    solutions = SPEC.referencement()["solutions"]
+    found = SPEC.profiles[profile]
+    for _ in range(20):
         number = fake.numero_ans(profile)
-        assert re.fullmatch(r"ANS-MS[12]-[A-Z]{4}-[0-9]{4}", number), number
-        assert re.fullmatch(r"[A-Z0-9][A-Z0-9-]{3,39}", number)
-        assert any(re.fullmatch(p, number) for p in patterns), number
+        assert (solutions[number]["couloir"], solutions[number]["typeLogiciel"]) == (found.couloir, found.type_logiciel)
 
 
 def test_esms_category_name_and_address() -> None:
@@ -113,16 +112,16 @@ def test_esms_category_name_and_address() -> None:
     for _ in range(100):
         category = fake.categorie_esms()
         assert category in categories
-        assert fake.categorie_esms("ms2-avance") in SPEC.ceilings["DUI-PDE"]
+        for name, profile in SPEC.profiles.items():
+            assert fake.categorie_esms(name) in SPEC.ceilings[profile.type_logiciel]
         name = fake.nom_esms(category)
         assert 1 <= len(name) <= 200
-        assert name.startswith("EHPAD ") or category != "500"
         address = fake.adresse_esms()
-        assert re.fullmatch(r"[0-9]{5}", address["codePostal"])
-        assert re.fullmatch(r"[0-9]{1,5}( ?(bis|ter|quater|[A-Z]))?", address["numeroVoie"])
-        assert address["libelleVoie"] and address["commune"]
-    assert fake.adresse_esms("2A")["codePostal"].startswith("20")
-    assert fake.adresse_esms("69")["codePostal"].startswith("69")
+        assert re.fullmatch(r"[0-9]{5}", address["site_postcode"])
+        assert re.fullmatch(r"[0-9]{1,5}( ?(bis|ter|quater|[A-Z]))?", address["site_street_number"])
+        assert address["site_street_name"] and address["site_city"]
+    assert fake.adresse_esms("2A")["site_postcode"].startswith("20")
+    assert fake.adresse_esms("69")["site_postcode"].startswith("69")
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -132,48 +131,48 @@ def test_a_request_is_valid_for_the_schema_and_coherent(profile: str) -> None:
     p = spec.profiles[profile]
     window = spec.windows[profile]
     deposit_day = window.default_deposit.astimezone(spec.timezone).date()
-    af_day = date(2023, 6, 1)
+    af_day = spec.af_openings[window.af].astimezone(spec.timezone).date()
     organisme = made.organisme_gestionnaire()
     for index in range(40):
         line = made.demande(profile, index, organisme=organisme if index % 2 else None)
-        assert spec.profile_validators[profile].is_valid({"versionFormat": "1.0", "demandes": [line]}), line
-        amounts = line["montants"]
-        ht, ttc, asked = (round(amounts[k] * 100) for k in ("montantHt", "montantTtc", "montantDemande"))
-        assert ttc == ttc_cents(ht, amounts["tauxTva"])
-        ceiling = round(spec.ceilings[p.type_logiciel][line["etablissement"]["categorieEsms"]] * 100)
+        document = written_document([line], profile, spec)
+        assert spec.profile_validators[profile].is_valid(document), document
+        ht, ttc, asked = line["amount_ht"], line["amount_ttc"], line["amount_requested"]
+        assert ttc == ttc_cents(ht, line["vat_rate"])
+        ceiling = round(spec.ceilings[p.type_logiciel][line["site_category"]] * 100)
         assert 0 < asked <= min(ttc, ceiling)
-        assert line["bonCommande"]["montantSegurHt"] > 0
-        bdc_day = date.fromisoformat(line["bonCommande"]["dateSignature"])
+        assert line["bdc_segur_amount"] > 0
+        bdc_day = line["bdc_date"]
         assert af_day <= bdc_day <= deposit_day
-        site = line["etablissement"]
-        assert "finessGeographique" in site or "siret" in site
-        if "siret" in site:
-            assert site["siret"][:9] == line["organismeGestionnaire"]["siren"]
+        assert "site_finess" in line or "site_siret" in line
+        if "site_siret" in line:
+            assert line["site_siret"][:9] == line["manager_siren"]
         if index % 2:
-            assert line["organismeGestionnaire"] == organisme
-        natures = [piece["nature"] for piece in line["piecesJointes"]]
-        if p.type_demande == "AVANCE":
-            assert natures == ["BDC"]
-        else:
-            assert natures == ["VA", "FACTURE"]
-            va = date.fromisoformat(line["verificationAptitude"]["dateVa"])
-            invoice = date.fromisoformat(line["facture"]["date"])
+            assert {k: line[k] for k in organisme} == organisme
+        roles = [role for role, _name in line["pieces"]]
+        assert roles == list(spec.pieces.required[p.deposit_type])
+        if p.deposit_type == "solde":
+            va, invoice = line["va_date"], line["invoice_date"]
             assert bdc_day <= va <= invoice <= deposit_day
-            assert line["facture"]["montantTtc"] > 0
-            assert line["deploiementMss"]["indicateur"] in ("Cas 1", "Cas 2")
-            assert re.fullmatch(r"[a-z0-9.-]+@[a-z0-9-]+\.mssante\.fr", line["deploiementMss"]["adresseMssante"])
+            assert line["invoice_amount"] > 0
+            assert line["mss_indicator"] in spec.fields["mss_indicator"].codec.to_spec  # type: ignore[attr-defined]
+            assert re.fullmatch(r"[a-z0-9.-]+@[a-z0-9-]+\.mssante\.fr", line["mss_address"])
 
 
 def test_a_request_takes_the_vat_rate_and_software_given() -> None:
     made = provider()
-    software = made.logiciel("ms2-avance", numero_ans="ANS-MS2-DPE-0107")
-    line = made.demande("ms2-avance", 7, taux_tva=5.5, logiciel=software, categorie="183")
-    assert line["montants"]["tauxTva"] == 5.5 and line["logiciel"] == software
-    assert line["etablissement"]["categorieEsms"] == "183" and line["referenceLigne"] == "MS2A-0008"
+    profile = PROFILES[-1]
+    numero = next(iter(SPEC.referencement()["solutions"]))
+    software = made.logiciel(profile, numero_ans=numero)
+    category = sorted(SPEC.ceilings[SPEC.profiles[profile].type_logiciel])[0]
+    rate = SPEC.vat_rates[1]
+    line = made.demande(profile, 7, taux_tva=rate, logiciel=software, categorie=category, prefix="REF")
+    assert line["vat_rate"] == rate and {k: line[k] for k in software} == software
+    assert line["site_category"] == category and line["line_reference"] == "REF-0008"
     with pytest.raises(ValueError, match="unknown profile"):
-        made.demande("ms3-avance", 0)
+        made.demande("profil-inconnu", 0)
     with pytest.raises(ValueError, match="VAT"):
-        made.demande("ms1-avance", 0, taux_tva=19.6)
+        made.demande(profile, 0, taux_tva=19.6)
 
 
 def test_same_seed_same_data_whatever_the_shared_random_state() -> None:
@@ -190,7 +189,7 @@ def test_the_provider_leaves_the_shared_random_state_alone() -> None:
     faker.generator.random.seed(6)
     before = random.getstate(), faker.generator.random.getstate()
     fake = seeded(9)
-    fake.bundle("ms1-solde", 30)
+    fake.bundle(PROFILES[-1], 30)
     fake.iban_fr()
     fake.bic()
     assert (random.getstate(), faker.generator.random.getstate()) == before

@@ -27,9 +27,10 @@ import orjson
 import pytest
 import requests
 from segur.generators.archive import write_zip
-from segur.generators.bundle import replicate
+from segur.generators.bundle import scaled
 from segur.generators.pdf import pdf_document
 
+from tests._support.logical import piece_names
 from tests._support.paths import EXAMPLES, SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -324,8 +325,8 @@ BIG = 200  # requests in the deposit killed in flight (the spec's maximum)
 @pytest.fixture(scope="module")
 def big_deposit(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
     """200 distinct valid requests and a zip of their 200 real (distinct) PDFs."""
-    bundle = replicate(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), BIG, prefix="CRASH")
-    names = [piece["nomFichier"] for line in bundle["demandes"] for piece in line["piecesJointes"]]
+    bundle = scaled(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), BIG, SPEC, prefix="CRASH")
+    names = piece_names(bundle)
     assert len(names) == BIG
     pieces = io.BytesIO()
     write_zip(pieces, ((n, pdf_document(n, [f"pièce {i + 1} du dépôt"])) for i, n in enumerate(names)))

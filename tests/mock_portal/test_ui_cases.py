@@ -8,7 +8,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from segur.generators.cases import case_files, load_case
+from segur.generators.cases import base_profile, case_files, load_case
 
 from tests._support.pages import csrf, flashes, html_text, line_codes, sign_in
 from tests._support.paths import SPEC
@@ -98,7 +98,7 @@ def _self_contained() -> list[tuple[str, int]]:
     chosen = []
     for path in case_files(SPEC):
         case = load_case(path)
-        base_history = (SPEC.root / "examples" / f"{case['base']}.history.json").exists()
+        base_history = (SPEC.root / "examples" / f"{base_profile(case, SPEC)}.history.json").exists()
         for number, variant in enumerate(case["variants"], start=1):
             plan = {**case.get("deposit", {}), **variant.get("deposit", {})}
             needs = base_history or "history" in variant or "history_add" in variant

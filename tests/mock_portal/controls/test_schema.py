@@ -3,10 +3,10 @@ library agrees with jsonschema-rs on every example and golden case."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
-import tempfile
 import orjson
 import pytest
 from jsonschema import Draft202012Validator
