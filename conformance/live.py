@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from segur.conformance.runner import KitError
 from segur.mock_portal import create_app
+from segur.mock_portal.controls import Spec
 from werkzeug.serving import BaseWSGIServer, make_server
 
 __all__ = ["LivePortal", "WireEntry"]
@@ -67,13 +68,17 @@ class _Recorder:
 class LivePortal:
     """The mock portal served by Werkzeug's threaded server in a background thread."""
 
-    def __init__(self, folder: Path, *, admin_token: str = "segur-conformance-admin") -> None:
+    def __init__(self, folder: Path, *, spec: Spec | None = None, admin_token: str = "segur-conformance-admin") -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.admin_token = admin_token
+        config: dict[str, Any] = {"DATABASE": str(folder / "mock-portal.sqlite3"), "ADMIN_TOKEN": admin_token}
+        if spec is not None:
+            config["SPEC_DIR"] = str(spec.root)
         try:
-            self.app = create_app({"DATABASE": str(folder / "mock-portal.sqlite3"), "ADMIN_TOKEN": admin_token})
+            self.app = create_app(config)
         except SystemExit as exc:
             raise KitError(f"the mock portal could not start: {exc}") from None
+        self.spec: Spec = self.app.extensions["segur_spec"]
         self.login = str(self.app.config["DEMO_LOGIN"])
         self.password = str(self.app.config["DEMO_PASSWORD"])
         self.recorder = _Recorder(self.app.wsgi_app)
@@ -166,7 +171,8 @@ class LivePortal:
         """The demo editor's ANS numbers, by software type (e.g. {"DUI": "ANS-MS1-DUI-0042"})."""
         with self.editor() as session:
             me = session.get(self.url + "/api/me", timeout=ADMIN_TIMEOUT).json()
-        return {e["typeLogiciel"]: e["numeroAns"] for e in me.get("enrolements", []) if e.get("statut") != "Rejetée"}
+        validated = self.spec.workflow.get("enrolment", {}).get("statuts", {}).get("validee")
+        return {e["typeLogiciel"]: e["numeroAns"] for e in me.get("enrolements", []) if e.get("statut") == validated}
 
 
 def imports(journal: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

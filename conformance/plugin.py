@@ -137,11 +137,11 @@ def segur_spec(request: pytest.FixtureRequest) -> Spec:
 
 
 @pytest.fixture(scope="session")
-def segur_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
-    """One live mock portal for the session, on a free port of 127.0.0.1."""
+def segur_live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
+    """One live mock portal for the session, on a free port of 127.0.0.1, speaking the run's spec."""
     from segur.conformance.live import LivePortal
 
-    with LivePortal(tmp_path_factory.mktemp("segur-portal")) as portal:
+    with LivePortal(tmp_path_factory.mktemp("segur-portal"), spec=spec_of(request.config)) as portal:
         yield portal
 
 
@@ -153,7 +153,8 @@ def segur_portal(segur_live: LivePortal) -> LivePortal:
     body)``, ``.set_clock(at)``, ``.fault(route, kind)``, ``.transition(numero, *steps)``,
     ``.journal()``, ``.requests()``.
     """
-    segur_live.reset(at="2024-02-01T10:00")
+    spec = segur_live.spec
+    segur_live.reset(at=spec.default_deposit_time(None, spec.deposit_types["avance"]).isoformat())
     return segur_live
 
 

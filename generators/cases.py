@@ -121,10 +121,11 @@ class Built:
     history_doc: dict[str, Any]
     zip_path: Path | None
     mode: str
+    spec: Spec
 
     @property
     def history(self) -> InMemoryHistory:
-        return history_from_json(self.history_doc)
+        return history_from_json(self.history_doc, self.spec)
 
 
 def base_profile(case: dict[str, Any], spec: Spec) -> str:
@@ -310,7 +311,7 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
     )
     requests = _requests(case, variant, spec, profile)
     names = [name for values in requests for _role, name in values.get("pieces") or []]
-    return Built(data, deposit, history_document(entries), _zip(names, variant.get("zip", {}), tmp), mode)
+    return Built(data, deposit, history_document(entries), _zip(names, variant.get("zip", {}), tmp), mode, spec)
 
 
 def _zip(names: list[str], plan: dict[str, Any], tmp: Path) -> Path | None:

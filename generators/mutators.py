@@ -389,7 +389,7 @@ def materialise(scenario: Scenario, out_dir: Path) -> tuple[bytes, Deposit, InMe
         numero_ans=deposit.get("ans"),
         enrolments=tuple(Enrolment(*enrolment) for enrolment in enrolments) if enrolments is not None else None,
     )
-    history = InMemoryHistory(scenario.history)
+    history = InMemoryHistory(scenario.history, rejected_status=scenario.spec.statuts.get("rejetee"))
     return scenario.data(), built, history, _write_zip(scenario.zip, out_dir), deposit["mode"]
 
 

@@ -6,6 +6,7 @@ Exit codes: 0 every line accepted, 1 something rejected (or created incomplete),
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,6 +237,73 @@ def spec_codes(spec_dir: Path | None, output: str) -> None:
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
     else:
         render.codes_table(loaded)
+
+
+@spec.command("check")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--seeds", type=click.IntRange(1, 50), default=1, show_default=True, help="Bundles drawn per profile.")
+def spec_check(folder: Path, seeds: int) -> None:
+    """Check a spec folder: it loads, its locations resolve in its schemas, its rules, labels and
+    statuses are complete, its examples and cases answer as they say, and the generators and
+    mutators work in its format. Exit 1 with the list of problems (each names its file and key)."""
+    from .speccheck import check_spec
+
+    steps = ["chargement", "emplacements", "règles et libellés", "exemples", "cas de rejet", "générateurs et mutateurs"]
+    with click.progressbar(length=len(steps), label="vérification", file=sys.stderr) as bar:
+        problems = check_spec(folder, lambda _label: bar.update(1), seeds=seeds)
+    for problem in problems:
+        click.echo(f"- {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problème(s) dans {folder}", err=True)
+        sys.exit(1)
+    click.echo(f"{folder} : spécification utilisable par toutes les commandes du kit")
+
+
+@spec.command("new")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--id", "spec_id", help="The new spec's id (default: the folder's name).")
+def spec_new(folder: Path, spec_id: str | None) -> None:
+    """Start a spec folder of your own: a copy of the kit's model with A-ADAPTER.md, the list of
+    what to change, and GUIDE.md, the guide for spec authors."""
+    from segur.mock_portal.controls.spec import DEFAULT_SPEC_NAME, default_spec_dir
+
+    from .specfolder import new_spec
+
+    model = default_spec_dir() if not os.environ.get(SPEC_ENV) else Path(os.environ[SPEC_ENV])
+    try:
+        written = new_spec(folder, model=model, spec_id=spec_id)
+    except FileExistsError as exc:
+        raise click.BadParameter(str(exc), param_hint="FOLDER") from None
+    click.echo(f"{folder} : {len(written)} fichiers copiés du modèle {model.name or DEFAULT_SPEC_NAME}")
+    click.echo(f"  à lire d'abord : {folder / 'A-ADAPTER.md'} ; puis : segur spec check {folder}")
+
+
+@spec.command("diff")
+@click.argument("old", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def spec_diff(old: Path, new: Path, output: str) -> None:
+    """What changed between two versions of a spec: fields, value types, codes, labels, limits,
+    dates, statuses, pieces, profiles, ceilings."""
+    import orjson
+
+    from .specfolder import diff_specs
+
+    changes = diff_specs(_spec(old), _spec(new))
+    if output == "json":
+        click.echo(
+            orjson.dumps([{"section": s, "changement": c} for s, c in changes], option=orjson.OPT_INDENT_2).decode()
+        )
+        return
+    if not changes:
+        click.echo("aucune différence")
+        return
+    section = None
+    for name, text in changes:
+        if name != section:
+            click.echo(f"{name} :")
+            section = name
+        click.echo(f"  {text}")
 
 
 @spec.command("fields")

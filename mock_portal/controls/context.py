@@ -118,7 +118,9 @@ class History(Protocol):
 class InMemoryHistory:
     """A :class:`History` over a list of stored requests (tests, ``segur check --history``)."""
 
-    def __init__(self, requests: Iterable[StoredRequest] = (), *, rejected_status: str = "Rejetée") -> None:
+    def __init__(self, requests: Iterable[StoredRequest] = (), *, rejected_status: str | None = None) -> None:
+        """``rejected_status``: the spec's label of a rejected request (its key ``rejetee``),
+        whose reference and order form may be deposited again."""
         self.requests = tuple(requests)
         own = [r for r in self.requests if r.own]
         live = [r for r in own if r.statut != rejected_status]  # a rejected request may be deposited again
@@ -179,16 +181,16 @@ def history_document(entries: Iterable[Any]) -> dict[str, Any]:
     return {HISTORY_LIST: list(entries)}
 
 
-def history_from_json(document: Any) -> InMemoryHistory:
+def history_from_json(document: Any, spec: Spec | None = None) -> InMemoryHistory:
     """An :class:`InMemoryHistory` from the JSON form (``schemas/history.schema.json``),
-    already validated by the caller."""
+    already validated by the caller; ``spec`` says which status is a rejection."""
     requests = []
     for item in document.get(HISTORY_LIST, []):
         values = {attr: item[key] for key, attr in _HISTORY_KEYS.items() if key in item}
         requests.append(
             StoredRequest(**values, avenants=tuple(item.get("avenants", ())), own=not item.get("autreEditeur", False))
         )
-    return InMemoryHistory(requests)
+    return InMemoryHistory(requests, rejected_status=spec.statuts.get("rejetee") if spec is not None else None)
 
 
 class HistoryFileError(ValueError):
@@ -207,4 +209,4 @@ def read_history(data: bytes, spec: Spec, source: str) -> InMemoryHistory:
             raise HistoryFileError(
                 f"{source}: {where}: {error.message} (expected the form of {spec.root}/schemas/history.schema.json)"
             )
-    return history_from_json(document)
+    return history_from_json(document, spec)

@@ -4,7 +4,7 @@ The controls never hard-code the format: where each logical field sits in a requ
 its value is written (:mod:`~segur.mock_portal.controls.fields`), the attachments' roles, the
 statuses, codes, labels, limits and dates come from the spec folder. The default folder ships
 with the kit (``fixtures/segur-ms-v1``); ``SEGUR_SPEC`` or an explicit path selects another.
-``docs/spec-authoring.md`` describes every file of a spec folder.
+The guide for spec authors, ``fixtures/README.md``, describes every file of a spec folder.
 """
 
 from __future__ import annotations
@@ -460,7 +460,7 @@ class _Loader:
         if layout != SPEC_FORMAT:
             raise SpecError(
                 f"{self.root / 'spec.json'}: specFormat {layout!r}; this kit reads spec folders of specFormat "
-                f"{SPEC_FORMAT} (see docs/spec-authoring.md; `segur spec new DIR` writes one to start from)"
+                f"{SPEC_FORMAT} (see the guide for spec authors, fixtures/README.md; `segur spec new DIR` writes one to start from)"
             )
         files = self._need(manifest, "files", "spec.json")
         schemas, registry = self._schemas(files, manifest)
