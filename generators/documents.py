@@ -29,6 +29,7 @@ from typing import Any
 
 from fpdf import FPDF
 from segur.mock_portal.controls import Spec
+from segur.mock_portal.controls.money import euros
 from stdnum import luhn
 
 from .pdf import _latin1
@@ -42,7 +43,7 @@ __all__ = [
     "bon_de_commande",
     "bundle_pieces",
     "editeur_for",
-    "facture",
+    "facture_solde",
     "piece_pdf",
     "piece_refs",
     "piece_seed",
@@ -81,13 +82,9 @@ def editeur_for(numero_ans: str) -> Editeur:
     return Editeur(rng.choice(_EDITEURS), body + luhn.calc_check_digit(body), rng.choice(_VILLES))
 
 
-def _money(cents: Any) -> str:
-    """French money: 12 345,67 EUR (a plain space groups thousands)."""
-    if not isinstance(cents, int):
-        return "non renseigné"
-    whole, part = divmod(abs(cents), 100)
-    grouped = f"{whole:,}".replace(",", " ")
-    return f"{'-' if cents < 0 else ''}{grouped},{part:02d} EUR"
+def _money(amount: Any) -> str:
+    """French money in a PDF: 12 345,67 EUR (a plain space groups thousands: the PDF fonts are Latin-1)."""
+    return f"{euros(amount, group=' ')} EUR" if isinstance(amount, int) else "non renseigné"
 
 
 def _day(value: Any) -> str:
@@ -193,7 +190,7 @@ def verification_aptitude(
     )
 
 
-def facture(
+def facture_solde(
     values: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
 ) -> bytes:
     """The editor's invoice of the request's Ségur prestation (soldes)."""
@@ -221,7 +218,7 @@ def _other(values: Mapping[str, Any], word: str, *, size: int | None, seed: int)
 
 
 #: the document each role of attachment is made as
-_MAKERS: dict[str, Callable[..., bytes]] = {"order_form": bon_de_commande, "va": verification_aptitude, "invoice": facture}
+_MAKERS: dict[str, Callable[..., bytes]] = {"order_form": bon_de_commande, "va": verification_aptitude, "invoice": facture_solde}
 
 
 def piece_pdf(

@@ -84,8 +84,9 @@ def _request_node(schema: dict[str, Any], document: Any, schemas: _Schemas, path
 
 
 def _euros(amount: float) -> str:
-    whole, part = divmod(round(amount * 100), 100)
-    return f"{whole:,}".replace(",", " ") + f",{part:02d} €"
+    from segur.mock_portal.controls.money import euros
+
+    return f"{euros(round(amount * 100))} €"
 
 
 def values_markdown(spec: Spec) -> list[str]:

@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
+
+from .money import cents
 
 __all__ = [
     "DOCUMENT_FIELDS",
@@ -176,16 +177,9 @@ class _Euros(Codec):
     shape = "decimal euros, two decimals at most (e.g. 1234.56)"
 
     def read(self, raw: Any) -> Any:
-        kind = type(raw)
-        if kind is int:
-            return raw * 100
-        if kind is not float:
+        if type(raw) is not int and type(raw) is not float:
             raise Unreadable("un montant en euros (nombre) est attendu")
-        text = repr(raw)
-        whole, dot, decimals = text.partition(".")
-        if dot and "e" not in text and len(decimals) <= 2 and whole.lstrip("-").isdigit():
-            return int(whole + decimals.ljust(2, "0"))
-        found = _decimal_cents(text)
+        found = cents(raw)
         if found is None:
             raise Unreadable("plus de deux décimales", "amount-decimals")
         return found
@@ -196,20 +190,6 @@ class _Euros(Codec):
 
     def with_third_decimal(self, value: Any) -> Any:
         return round(int(value) / 100 - 0.001, 3)
-
-
-def _decimal_cents(text: str) -> int | None:
-    """Cents of a number's text through Decimal, None when it has more than two decimals."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise Unreadable("un montant en euros (nombre) est attendu") from None
-    if not amount.is_finite():
-        raise Unreadable("un montant fini est attendu")
-    scaled = amount * 100
-    if scaled != scaled.to_integral_value():
-        return None  # more than two decimals
-    return int(scaled)
 
 
 class _Cents(Codec):

@@ -40,6 +40,7 @@ from werkzeug.wrappers import Response as Page
 __all__ = ["Page"]  # re-exported: the views' return type (flask's Response or a redirect)
 
 from segur.mock_portal.app import portal
+from segur.mock_portal.controls import money
 from segur.mock_portal.errors import PortalError
 
 blueprint = Blueprint("pages", __name__)
@@ -111,8 +112,10 @@ def euros(value: Any) -> str:
     """12000.5 → « 12 000,50 € » (French grouping, two decimals)."""
     if value is None:
         return "—"
-    text = f"{float(value):,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text}\u00a0€"
+    amount = money.cents(value) if not isinstance(value, bool) else None
+    if amount is None:  # an amount the API gives with more decimals: rounded to the cent to be shown
+        amount = round(float(value) * 100)
+    return f"{money.euros(amount)}\u00a0€"
 
 
 @blueprint.app_template_filter("date_fr")

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pypdf import PdfReader
 from segur.generators.bundle_writer import Members, write_bundle
-from segur.generators.documents import bon_de_commande, facture, verification_aptitude
+from segur.generators.documents import bon_de_commande, facture_solde, verification_aptitude
 from segur.generators.strategies import make_bundle
 from segur.mock_portal.controls.line import read_values
 
@@ -167,7 +167,7 @@ def test_solde_pieces_are_the_va_and_the_invoice(written: dict[str, Path]) -> No
 
 def test_documents_are_deterministic_and_sized_on_demand() -> None:
     line = make_bundle(3, profile=SOLDE.name, size=1, spec=SPEC).requests[0]
-    for maker in (bon_de_commande, verification_aptitude, facture):
+    for maker in (bon_de_commande, verification_aptitude, facture_solde):
         assert maker(line) == maker(line)
         assert maker(line)[:5] == b"%PDF-"
     padded = bon_de_commande(line, size=3_000_000, seed=1)
