@@ -88,10 +88,23 @@ def spec_summary(spec: Spec) -> None:
                 f"dépôt par défaut {window.default_deposit.strftime(fmt)}"
             )
         echo(f"  {name:<12} {profile.libelle:<38} {dates}")
+    fmt = "%d/%m/%Y %H:%M"
+    for af, opening in spec.af_openings.items():
+        echo(f"Appel à financement {af} : ouvert le {opening.strftime(fmt)} (bon de commande signé avant : refusé)")
     if spec.mss_from:
-        echo(f"Indicateur Déploiement MSS obligatoire à partir du {spec.mss_from.strftime('%d/%m/%Y %H:%M')}")
+        echo(f"Indicateur Déploiement MSS obligatoire à partir du {spec.mss_from.strftime(fmt)}")
     echo("Limites : " + ", ".join(f"{k} = {v}" for k, v in spec.limits.items()))
-    echo(f"Codes : {len(spec.codes)} ; exigences : {len(spec.requirements)}")
+    echo("Taux de TVA : " + ", ".join(f"{rate:g} %" for rate in spec.vat_rates))
+    for kind, roles in spec.pieces.required.items():
+        echo(f"Pièces exigées ({kind}) : " + ", ".join(spec.pieces.roles[role] for role in roles))
+    echo("Catégories ESMS éligibles et plafonds" + (" (valeurs du modèle)" if spec.ceilings_model else "") + " :")
+    for software, table in spec.ceilings.items():
+        listed = ", ".join(f"{category} {euros(round(amount * 100))} €" for category, amount in table.items())
+        echo(f"  {software} : {listed}")
+    echo("Statuts : " + " ; ".join(f"{key} « {label} »" for key, label in spec.statuts.items()))
+    echo(f"Codes : {len(spec.codes)} (motif {spec.code_pattern}) ; exigences : {len(spec.requirements)}")
+    if spec.unenforced:
+        echo("Règles absentes de ce format : " + ", ".join(spec.unenforced))
 
 
 def codes_table(spec: Spec) -> None:
