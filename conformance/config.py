@@ -48,12 +48,16 @@ __all__ = [
 PLACEHOLDERS: dict[str, str] = {
     "out": "an empty folder where `produce` writes its bundles (X.json with X.zip beside it)",
     "answer": "a portal answer file (import or simulation answer, or a status export) for `ingest` to read",
-    "receipt": "the file `ingest` writes: what the tool now believes (schemas/receipt.schema.json)",
+    "receipt": "the file `ingest` writes: what the tool now believes (the kit's conformance/receipt.schema.json)",
     "portal_url": "the live mock portal's base URL, e.g. http://127.0.0.1:41234",
     "login": "the editor's login on the mock portal",
     "password": "the editor's password on the mock portal",
     "bundles": "a folder of bundles for `deposit` to deposit (X.json, X.zip, X.deposit.json)",
-    "state": "a folder `deposit` may keep its own state in, kept from one call to the next of a scenario",
+    "state": (
+        "a folder `deposit` may keep its own records in, kept from one call to the next of a scenario; "
+        "`ingest` gets it too (with a status export, its receipt's `suivi` says what the tool records of each "
+        "line it imported: SEG-C05), and an empty one for the other answers"
+    ),
     "python": "the Python interpreter running the kit (handy for a tool written in Python)",
 }
 
@@ -110,7 +114,8 @@ class ToolConfig:
     commands: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     timeout: float = 120.0
     seed: int = 0
-    profile: str = "ms1"
+    #: the spec's programme the suite draws for (None: the spec's first, set when the suite starts)
+    profile: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     report_dir: Path = Path("segur-report")
 
@@ -187,7 +192,7 @@ def _build(raw: Mapping[str, Any], source: str, cwd: Path) -> ToolConfig:
     version_command = _argv(raw["version-command"], "version-command", source) if raw.get("version-command") else None
     timeout = raw.get("timeout", 120)
     seed = raw.get("seed", 0)
-    profile = raw.get("profile", "ms1")
+    profile = raw.get("profile")
     env = raw.get("env", {})
     report_dir = Path(raw.get("report-dir", "segur-report"))
     return ToolConfig(

@@ -4,8 +4,8 @@ must then say.
 The answers are real: each is the controls' import answer to a generated deposit broken for one
 catalogue code on some lines (the others accepted, with their ASP numbers), or a file rejected
 as a whole; the status export is the mock portal's own ``GET /api/requests`` after driving one
-request into every status of the workflow. The receipt format is
-``schemas/receipt.schema.json``.
+request into every status of the workflow. The receipt format is the kit's own
+``conformance/receipt.schema.json``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = [
     "AnswerCase",
     "expected_receipt",
     "line_cases",
+    "read_receipt",
     "receipt_problems",
     "receipt_validator",
     "status_export",
@@ -219,28 +220,37 @@ def expected_receipt(document: Mapping[str, Any], spec: Spec) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=4)
-def receipt_validator(spec_root: Path) -> Any:
-    manifest = orjson.loads((spec_root / "spec.json").read_bytes())
-    relative = manifest["files"].get("receipt", "schemas/receipt.schema.json")
-    schema = orjson.loads((spec_root / relative).read_bytes())
-    return jsonschema_rs.validator_for(schema, validate_formats=True)
+#: the receipt's format: the kit's own contract with the editor's tool, the same for every spec
+RECEIPT_SCHEMA = Path(__file__).resolve().parent / "receipt.schema.json"
+
+
+@lru_cache(maxsize=1)
+def receipt_validator() -> Any:
+    """The receipt's validator, built once."""
+    return jsonschema_rs.validator_for(orjson.loads(RECEIPT_SCHEMA.read_bytes()), validate_formats=True)
+
+
+def read_receipt(receipt_path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """The receipt ``ingest`` wrote, or why it cannot be read (missing, not JSON, off its schema)."""
+    if not receipt_path.is_file():
+        return None, [f"ingest wrote no receipt at {receipt_path}"]
+    try:
+        receipt = orjson.loads(receipt_path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        return None, [f"the receipt is not valid JSON: {exc}"]
+    schema_errors = [
+        f"{'/'.join(map(str, e.instance_path)) or '/'}: {e.message}" for e in receipt_validator().iter_errors(receipt)
+    ]
+    if schema_errors:
+        return None, [f"the receipt does not follow the kit's receipt.schema.json: {m}" for m in schema_errors[:10]]
+    return receipt, []
 
 
 def receipt_problems(receipt_path: Path, document: Mapping[str, Any], spec: Spec) -> list[str]:
     """How the receipt differs from what ``document`` says (empty: it matches)."""
-    if not receipt_path.is_file():
-        return [f"ingest wrote no receipt at {receipt_path}"]
-    try:
-        receipt = orjson.loads(receipt_path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        return [f"the receipt is not valid JSON: {exc}"]
-    schema_errors = [
-        f"{'/'.join(map(str, e.instance_path)) or '/'}: {e.message}"
-        for e in receipt_validator(spec.root).iter_errors(receipt)
-    ]
-    if schema_errors:
-        return [f"the receipt does not follow schemas/receipt.schema.json: {m}" for m in schema_errors[:10]]
+    receipt, problems = read_receipt(receipt_path)
+    if receipt is None:
+        return problems
     expected = expected_receipt(document, spec)
     problems = []
     if "demandes" in expected:

@@ -122,10 +122,20 @@ class LivePortal:
     def set_clock(self, at: str) -> str:
         return str(self.admin("POST", "/admin/clock", {"at": at})["maintenant"])
 
-    def fault(self, route: str, kind: str, *, method: str | None = None, times: int | None = None) -> None:
+    def fault(
+        self,
+        route: str,
+        kind: str,
+        *,
+        method: str | None = None,
+        times: int | None = None,
+        latency_ms: int | None = None,
+    ) -> None:
         body: dict[str, Any] = {"route": route, "type": kind, "methode": method}
         if times is not None:
             body["fois"] = times
+        if latency_ms is not None:
+            body["latenceMs"] = latency_ms
         self.admin("POST", "/admin/faults", body)
 
     def transition(self, numero: str, *steps: str, motif: str | None = None) -> Any:
@@ -166,6 +176,23 @@ class LivePortal:
             raise KitError(f"the demo editor cannot log in to the mock portal: {response.text[:300]}")
         session.headers["Authorization"] = f"Bearer {response.json()['token']}"
         return session
+
+    def status_export(self) -> dict[str, Any]:
+        """The demo editor's status export: ``GET /api/requests``, every page of it."""
+        found: list[dict[str, Any]] = []
+        after: str | None = None
+        with self.editor() as session:
+            for _page in range(10_000):  # bounded: a page holds up to a thousand requests
+                params = {"apres": after} if after else {}
+                response = session.get(self.url + "/api/requests", params=params, timeout=ADMIN_TIMEOUT)
+                if response.status_code != 200:
+                    raise KitError(f"the mock's status export answered {response.status_code}: {response.text[:300]}")
+                page = response.json()
+                found += page["demandes"]
+                after = page.get("suivant")
+                if not after:
+                    break
+        return {"demandes": found}
 
     def enrolled_ans(self) -> dict[str, str]:
         """The demo editor's ANS numbers, by software type (e.g. {"DUI": "ANS-MS1-DUI-0042"})."""

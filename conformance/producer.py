@@ -4,10 +4,11 @@
 tool would deposit) with, beside it:
 
 - ``X.zip``: the zip of its pieces (required: the portal's import takes it);
-- ``X.deposit.json`` (optional): what the tool would choose on the deposit screen,
+- ``X.deposit.json`` (optional, the kit's ``conformance/deposit.schema.json``): what the tool
+  would choose on the deposit screen,
   ``{"typeDemande": "avance"|"solde", "tauxTva": 20, "numeroAns": "...", "dateDepot": "2024-02-01T10:00"}``;
   each key left out is read from the file's first request (the deposit time: the profile's
-  default in the calendar);
+  default in the calendar); a sidecar off its schema is a problem of every requirement;
 - ``X.history.json`` (optional, ``schemas/history.schema.json``): the requests the portal
   already stores that the deposit relies on, e.g. the avances a solde closes.
 
@@ -19,7 +20,7 @@ requirement's codes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,38 @@ from segur.mock_portal.controls import (
     check_deposit,
     read_history,
 )
-from segur.mock_portal.controls.line import read_values
+from segur.mock_portal.controls.context import StoredRequest
+from segur.mock_portal.controls.line import Line, read_values
+from segur.mock_portal.controls.rules import RULE_READS
 from segur.mock_portal.controls.spec import resolve
 
-__all__ = ["SIDECARS", "Produced", "discover", "not_tested_reason"]
+__all__ = ["SIDECARS", "Produced", "Run", "discover", "not_tested_reason"]
+
+#: the rules whose finding means the field's value was not read by the other controls
+_SCHEMA_RULES = {"line-format", "line-required", "amount-decimals"}
 
 SIDECARS = (".deposit.json", ".history.json")
+
+#: each deposit-screen choice, with the rule of the controls that reads it (its requirement is
+#: the one a wrong choice breaks)
+_RULE_OF_CHOICE = {
+    "typeDemande": "file-deposit-type",
+    "tauxTva": "vat-deposit",
+    "numeroAns": "file-ans-not-enrolled",
+    "dateDepot": "file-window",
+}
+
+#: the format of X.deposit.json: the kit's own contract
+DEPOSIT_SCHEMA = Path(__file__).resolve().parent / "deposit.schema.json"
+
+
+@lru_cache(maxsize=1)
+def deposit_choices_validator() -> Any:
+    """The validator of X.deposit.json, built once."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(orjson.loads(DEPOSIT_SCHEMA.read_bytes()), validate_formats=True)
+
 
 #: requirements that a bundle alone cannot settle, with when they can
 _NEEDS_SOLDE = {"SEG-S01", "SEG-S02", "SEG-S03"}
@@ -51,7 +78,24 @@ class Produced:
 
     spec: Spec
     path: Path
+    #: problems of the deposit as a whole (it cannot be read as the tool meant): every requirement's
     problems: list[str] = field(default_factory=list)
+    #: problems of the deposit screen's choices (X.deposit.json), by the requirement they break
+    choice_problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def _choice_problem(self, key: str, problem: str) -> None:
+        """A problem of the choice ``key``: it breaks the requirement of the rule that reads it."""
+        rule = _RULE_OF_CHOICE.get(key)
+        code = self.spec.code_of(rule) if rule else None
+        requirements = self.spec.codes[code].requirements if code else ()
+        if not requirements:
+            self.problems.append(problem)
+        for requirement in requirements:
+            self.choice_problems.setdefault(requirement, []).append(problem)
+
+    def notes(self, requirement: str) -> list[str]:
+        """The problems ``requirement`` reports for this deposit."""
+        return [*self.problems, *self.choice_problems.get(requirement, [])]
 
     @property
     def name(self) -> str:
@@ -76,6 +120,14 @@ class Produced:
             except orjson.JSONDecodeError as exc:
                 self.problems.append(f"{sidecar.name}: not valid JSON ({exc}); it is ignored")
                 loaded = {}
+            for error in deposit_choices_validator().iter_errors(loaded):
+                key = str(error.instance_path[0]) if error.instance_path else ""
+                where = "/".join(map(str, error.instance_path)) or "(the object)"
+                self._choice_problem(
+                    key, f"{sidecar.name}: {where}: {error.message} (the kit's deposit.schema.json); it is ignored"
+                )
+                if isinstance(loaded, dict):
+                    loaded.pop(key, None)
             if isinstance(loaded, dict):
                 chosen.update(loaded)
         try:
@@ -106,18 +158,28 @@ class Produced:
             return None
 
     @cached_property
-    def answer(self) -> Answer:
+    def deposit(self) -> Deposit:
+        """The deposit screen's choices (the sidecar's, else read from the file)."""
         choices = self.choices
         at = None
         if choices.get("dateDepot"):
             try:
                 at = self.spec.local_time(str(choices["dateDepot"]))
             except ValueError:
-                self.problems.append(f"dateDepot {choices['dateDepot']!r} is not an ISO 8601 time; the default is used")
+                self._choice_problem(
+                    "dateDepot", f"dateDepot {choices['dateDepot']!r} is not an ISO 8601 time; the default is used"
+                )
         try:
             rate = float(choices["tauxTva"])
         except (TypeError, ValueError):
             rate = -1.0
+        if rate not in self.spec.vat_rates:
+            self._choice_problem(
+                "tauxTva",
+                f"tauxTva {choices['tauxTva']!r} is not a VAT rate of the deposit screen "
+                f"({', '.join(f'{r:g}' for r in self.spec.vat_rates)}); {self.spec.vat_rates[-1]:g} is used",
+            )
+            rate = self.spec.vat_rates[-1]
         deposit = Deposit(
             type_demande=str(choices["typeDemande"]),
             taux_tva=rate,
@@ -125,20 +187,55 @@ class Produced:
             numero_ans=choices.get("numeroAns"),
         )
         if deposit.type_demande not in self.spec.deposit_types:
-            self.problems.append(
-                f"typeDemande {deposit.type_demande!r} is not one of {', '.join(self.spec.deposit_types)}"
+            self._choice_problem(
+                "typeDemande",
+                f"typeDemande {deposit.type_demande!r} is not one of {', '.join(self.spec.deposit_types)}",
             )
             deposit = Deposit(next(iter(self.spec.deposit_types)), rate, at, deposit.numero_ans)
+        return deposit
+
+    @cached_property
+    def answer(self) -> Answer:
         history = self.history
         kwargs: dict[str, Any] = {"history": history} if history is not None else {}
         return check_deposit(
             self.path.read_bytes(),
-            deposit,
+            self.deposit,
             spec=self.spec,
             attachments=self.zip_path if self.zip_path.is_file() else None,
             mode=IMPORT,
             **kwargs,
         )
+
+    @cached_property
+    def lines(self) -> list[Line]:
+        """The requests of the file as the controls read them (empty when it is not readable)."""
+        try:
+            requests = resolve(orjson.loads(self.path.read_bytes()), self.spec.document["requests"].path)
+        except orjson.JSONDecodeError:
+            return []
+        return [Line(index, raw, self.spec) for index, raw in enumerate(requests)] if isinstance(requests, list) else []
+
+    def unevaluable(self, requirement: str) -> list[str]:
+        """The lines where a rule of ``requirement`` could not be evaluated: a field it reads is in
+        the file but could not be read (an unreadable value, or one the schema refused)."""
+        rules = {entry.rule for entry in self.spec.codes.values() if requirement in entry.requirements and entry.rule}
+        fields = sorted({name for rule in rules for name in RULE_READS.get(rule, ()) if name in self.spec.fields})
+        if not fields or self.answer.file_rejected:
+            return []
+        out = []
+        for line, result in zip(self.lines, self.answer.lines, strict=False):
+            spoiled = {f.pointer for f in result.findings if self.spec.codes[f.code].rule in _SCHEMA_RULES}
+            bad = [
+                name
+                for name in fields
+                if (line.invalid and name in line.invalid)
+                or (self.spec.pointer(name) in spoiled and line.present(name, self.spec))
+            ]
+            if bad:
+                where = ", ".join(self.spec.pointer(name) for name in bad)
+                out.append(f"line {line.number} ({line.line_reference}): {where} unreadable")
+        return out
 
     def findings(self, requirement: str) -> list[str]:
         """Each finding of the answer that breaks ``requirement``, as a readable line."""
@@ -182,3 +279,81 @@ def not_tested_reason(produced: Produced, requirement: str) -> str | None:
             f"{produced.path.stem}.deposit.json to check it against the windows (the deposit suite checks them live)"
         )
     return None  # a missing zip is no reason: the import answers 3008 (SEG-P04) and the test fails
+
+
+class Run:
+    """The deposits of one ``produce`` run, checked together as the portal would receive them one
+    after the other: a line reference or an order form (of the same request type) already in an
+    earlier deposit of the run is refused by the portal (the controls say it, with the deposit and
+    line it repeats), and a beneficiary site is financed once per software type across the run."""
+
+    def __init__(self, produced: list[Produced], spec: Spec) -> None:
+        self.produced = produced
+        self.spec = spec
+
+    @cached_property
+    def _findings(self) -> dict[str, list[str]]:
+        """Requirement → problems found only across deposits."""
+        spec = self.spec
+        found: dict[str, list[str]] = {}
+        stored: list[StoredRequest] = []
+        sites: dict[tuple[str, str], str] = {}
+        pending = spec.statuts["enAttente"]
+        for produced in self.produced:
+            if produced.answer.file_rejected or not produced.lines:
+                continue
+            own = list(produced.history.requests) if produced.history is not None else []
+            history = InMemoryHistory([*own, *stored], rejected_status=spec.statuts["rejetee"])
+            crossed = check_deposit(
+                produced.path.read_bytes(),
+                produced.deposit,
+                spec=spec,
+                history=history,
+                attachments=None,
+                mode=produced.answer.mode,
+            )
+            alone = {(line.number, f.code) for line in produced.answer.lines for f in line.findings}
+            for line in crossed.lines:
+                for finding in line.findings:
+                    # the zip is not read again here: only what the earlier deposits change counts
+                    if (line.number, finding.code) in alone or spec.codes[finding.code].level != "line":
+                        continue
+                    for requirement in spec.codes[finding.code].requirements:
+                        found.setdefault(requirement, []).append(
+                            f"{produced.path.name} line {line.number} ({line.reference}): {finding.code} {finding.label}"
+                        )
+            for line, result in zip(produced.lines, produced.answer.lines, strict=False):
+                if result.findings and result.status == "rejetee":
+                    continue
+                where = f"{produced.path.name}, ligne {line.number}"
+                stored.append(
+                    StoredRequest(
+                        numero_demande=where,
+                        type_demande=str(line.request_type or ""),
+                        couloir=str(line.corridor or ""),
+                        type_logiciel=str(line.software_type or ""),
+                        statut=pending,
+                        reference_ligne=line.line_reference,
+                        numero_bdc=line.bdc_number,
+                        finess_geographique=line.site_finess,
+                        siret=line.site_siret,
+                        numero_demande_avance=line.avance_number,
+                    )
+                )
+                if produced.is_solde:
+                    continue
+                for key in line.beneficiaries:
+                    first = sites.setdefault((key, str(line.software_type)), where)
+                    if first != where and not first.startswith(f"{produced.path.name},"):
+                        code = spec.code_of("beneficiary-dup-file")
+                        for requirement in spec.codes[code].requirements if code else ():
+                            found.setdefault(requirement, []).append(
+                                f"{where} ({line.line_reference}): the site {key} is already requested in {first}; "
+                                "a beneficiary is financed once per software type"
+                            )
+                        break
+        return found
+
+    def findings(self, requirement: str) -> list[str]:
+        """The problems of ``requirement`` that only show across the run's deposits."""
+        return self._findings.get(requirement, [])

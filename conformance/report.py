@@ -8,9 +8,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PORTAL_SIDE", "Outcomes", "coverage_markdown", "verdict"]
+__all__ = ["NOT_EVALUABLE", "PORTAL_SIDE", "UNEVALUABLE_PREFIX", "Outcomes", "coverage_markdown", "verdict"]
 
-PASSED, FAILED, NOT_TESTED = "passed", "failed", "not tested"
+PASSED, FAILED, NOT_TESTED, NOT_EVALUABLE = "passed", "failed", "not tested", "not evaluable"
+#: a skip whose reason starts with this means the requirement's rules could not be evaluated on
+#: what the tool gave (e.g. dates the controls could not read): « non évaluable », never passed
+UNEVALUABLE_PREFIX = "non évaluable"
 PORTAL_SIDE = "portal-side requirement: what the portal does, verified by the kit's own tests, not by an editor's tool"
 
 
@@ -27,6 +30,9 @@ class Outcomes:
         found = self.tests.get(requirement, [])
         if any(outcome == FAILED for _, outcome, _ in found):
             return FAILED, [reason for _, outcome, reason in found if outcome == FAILED and reason]
+        unevaluable = [reason for _, outcome, reason in found if outcome == NOT_EVALUABLE]
+        if unevaluable:
+            return NOT_EVALUABLE, list(dict.fromkeys(unevaluable))
         if any(outcome == PASSED for _, outcome, _ in found):
             return PASSED, []
         reasons = list(dict.fromkeys(reason for _, _, reason in found if reason))
@@ -43,7 +49,8 @@ def verdict(
 ) -> dict[str, Any]:
     """The JSON verdict: « non exécuté » when the kit could not run (or no test ran), « non
     conforme » when a requirement failed, « partiel » when nothing failed but some part of the
-    suite was not run (not asked for, or its command not declared), else « conforme »."""
+    suite was not run (not asked for, or its command not declared) or a requirement could not be
+    evaluated on what the tool gave (« non évaluable »), else « conforme »."""
     rows = {}
     for rid, row in requirements.items():
         scope = row.get("scope", "")
@@ -65,7 +72,7 @@ def verdict(
         result = "non exécuté"
     elif failed:
         result = "non conforme"
-    elif partial:
+    elif partial or any(row["statut"] == NOT_EVALUABLE for row in rows.values()):
         result = "partiel"
     else:
         result = "conforme"
@@ -75,6 +82,9 @@ def verdict(
         "exigencesEnEchec": failed,
         "exigencesNonTestees": [
             {"id": rid, "raisons": row["raisons"]} for rid, row in rows.items() if row["statut"] == NOT_TESTED
+        ],
+        "exigencesNonEvaluables": [
+            {"id": rid, "raisons": row["raisons"]} for rid, row in rows.items() if row["statut"] == NOT_EVALUABLE
         ],
         "erreursDuKit": errors,
         "exigences": rows,

@@ -10,6 +10,7 @@ could not run: a bad declaration, a command not found, the suite not found, no t
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import sys
 import time
@@ -27,7 +28,18 @@ from segur.conformance.deposit import Scenarios
 from segur.conformance.live import LivePortal
 from segur.conformance.plugin import MARKER, PARTS, RUN_KEY, spec_of
 from segur.conformance.producer import Produced, discover
-from segur.conformance.report import FAILED, NOT_TESTED, PASSED, Outcomes, coverage_markdown, html_cells, verdict
+from segur.conformance.producer import Run as ProducedRun
+from segur.conformance.report import (
+    FAILED,
+    NOT_EVALUABLE,
+    NOT_TESTED,
+    PASSED,
+    UNEVALUABLE_PREFIX,
+    Outcomes,
+    coverage_markdown,
+    html_cells,
+    verdict,
+)
 from segur.conformance.runner import KitError, run_command, tool_version
 from segur.mock_portal.controls import Spec, SpecError
 
@@ -88,9 +100,14 @@ def start(config: pytest.Config) -> None:
         explicit = config.getoption("segur_config")
         tool = load_config(Path(explicit) if explicit else None, Path.cwd(), overrides)
         tool.check_executables()
-        if not any(name.startswith(f"{tool.profile}-") for name in spec.profiles):
-            waves = sorted({name.split("-", 1)[0] for name in spec.profiles})
-            raise ConfigError(f"{tool.source}: profile {tool.profile!r} is not in the spec; it has {', '.join(waves)}")
+        programs = spec.programs()
+        if tool.profile is None:
+            tool = dataclasses.replace(tool, profile=programs[0])
+        elif tool.profile not in programs:
+            raise ConfigError(
+                f"{tool.source}: profile {tool.profile!r} is not a programme of the spec {spec.label}; "
+                f"it has {', '.join(programs)}"
+            )
         parts = tuple(config.getoption("segur_part") or PARTS)
         suite = suite_files(parts)
     except (ConfigError, SpecError) as exc:
@@ -130,7 +147,7 @@ class _HtmlColumns:
         cells[2:2] = ['<th class="sortable">Exigence</th>', "<th>Énoncé</th>", "<th>Source</th>"]
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        ids = [str(value) for key, value in report.user_properties if key == MARKER]
+        ids = [str(value) for key, value in getattr(report, "user_properties", ()) if key == MARKER]
         cells[2:2] = html_cells(spec_of(self.config).requirements, ids)
 
 
@@ -186,12 +203,13 @@ def pytest_runtest_makereport(
     if report.when == "call" or report.outcome != "passed":
         if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            outcome, why = NOT_TESTED, reason.removeprefix("Skipped: ")
+            why = reason.removeprefix("Skipped: ")
+            outcome = NOT_EVALUABLE if why.startswith(UNEVALUABLE_PREFIX) else NOT_TESTED
         elif report.failed:
             outcome, why = FAILED, item.nodeid
         else:
             outcome, why = PASSED, ""
-        if outcome != NOT_TESTED:
+        if outcome != NOT_TESTED:  # a « non évaluable » test ran: it read what the tool gave
             run.executed += 1
         for rid in ids:
             run.outcomes.record(rid, item.nodeid, outcome, why)
@@ -232,17 +250,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     write = terminalreporter.write_line
     terminalreporter.section("Ségur numérique : certification")
-    counts = {PASSED: 0, FAILED: 0, NOT_TESTED: 0}
+    counts = {PASSED: 0, FAILED: 0, NOT_TESTED: 0, NOT_EVALUABLE: 0}
     for row in document["exigences"].values():
         counts[row["statut"]] += 1
     write(
         f"{run.tool.name}: {document['verdict']} — {counts[PASSED]} requirement(s) passed, "
         f"{counts[FAILED]} failed, {counts[NOT_TESTED]} not tested"
+        + (f", {counts[NOT_EVALUABLE]} non évaluable(s)" if counts[NOT_EVALUABLE] else "")
     )
     if document["partiesNonTestees"]:
         write(f"  parts not tested: {', '.join(document['partiesNonTestees'])} (verdict « partiel »)")
     for rid in document["exigencesEnEchec"]:
         write(f"  FAILED {rid}: {document['exigences'][rid]['enonce']}")
+    for row in document["exigencesNonEvaluables"]:
+        write(f"  NON ÉVALUABLE {row['id']}: {'; '.join(row['raisons'])[:300]}")
     for error in run.kit_errors:
         write(f"  KIT ERROR (exit 2): {error}")
     write(f"reports: {run.report_dir} (report.html, junit.xml, verdict.json, coverage.md)")
@@ -266,6 +287,12 @@ def segur_produced(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     out = tmp_path_factory.mktemp("segur-produced")
     run_command(run.tool, "produce", {"out": out})
     return discover(out, run.spec)
+
+
+@pytest.fixture(scope="session")
+def segur_run(segur_produced: list[Produced], request: pytest.FixtureRequest) -> ProducedRun:
+    """The deposits of the ``produce`` run, checked together (rules that span deposits)."""
+    return ProducedRun(segur_produced, request.config.stash[RUN_KEY].spec)
 
 
 @pytest.fixture(scope="session")

@@ -85,18 +85,20 @@ def make_bundle(
     size: int = 3,
     spec: Spec | None = None,
     numero_ans: str | None = None,
+    taux_tva: float | None = None,
 ) -> Drawn:
     """The valid file of ``size`` requests of ``profile`` (default: the spec's first) that
     ``seed`` gives, with its history: a fresh ``Faker("fr_FR")`` seeded with ``seed`` and the
     provider, so nothing else (no shared random state) changes it. ``numero_ans`` (default: one
-    of the spec's référentiel for the profile, that the mock's demo account is enrolled for)."""
+    of the spec's référentiel for the profile, that the mock's demo account is enrolled for);
+    ``taux_tva`` (default: drawn among the spec's VAT rates), in percent."""
     spec = spec if spec is not None else load_spec()
     profile = profile if profile is not None else next(iter(spec.profiles))
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
     provider = SegurProvider(fake, spec=spec)
     fake.add_provider(provider)
-    requests = provider.bundle(profile, size, numero_ans=numero_ans)
+    requests = provider.bundle(profile, size, numero_ans=numero_ans, taux_tva=taux_tva)
     deposit_type = spec.profiles[profile].deposit_type
     history = [provider.avance_stockee(line) for line in requests] if deposit_type == "solde" else []
     return Drawn(

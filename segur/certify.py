@@ -15,6 +15,8 @@ __all__ = ["certify"]
 PARTS = ("producer", "consumer", "deposit")
 #: the pytest settings of a certification run (the editor's own pytest configuration is not read)
 _INI = Path(__file__).resolve().parent / "certify.ini"
+#: the contract's files (conformance/): the document and the schemas it names
+CONTRACT_FILES = ("CONTRACT.md", "declaration.schema.json", "deposit.schema.json", "receipt.schema.json")
 #: how this command's options are named in the messages of the declaration's checks
 _OPTIONS = {"produce": "--produce", "ingest": "--ingest", "deposit": "--deposit", "config": "--config"}
 
@@ -36,8 +38,15 @@ _OPTIONS = {"produce": "--produce", "ingest": "--ingest", "deposit": "--deposit"
     type=click.Path(file_okay=False, path_type=Path),
     help="Reports folder: report.html, junit.xml, verdict.json, coverage.md (default: segur-report/).",
 )
+@click.option(
+    "--contract",
+    "contract_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the certification contract (CONTRACT.md and its JSON Schemas) into this folder, and stop.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def certify(
+    contract_dir: Path | None,
     config_path: Path | None,
     produce: str | None,
     ingest: str | None,
@@ -51,8 +60,12 @@ def certify(
 
     Exit codes: 0 conformant (« partiel » when some part was not run), 1 not conformant, 2 the
     kit could not run (bad configuration, a command not found, no test run). Arguments after the
-    options go to pytest (e.g. -x, -k deposit).
+    options go to pytest (e.g. -x, -k deposit). What the commands must do, and the formats they
+    exchange: --contract DIR writes them out.
     """
+    if contract_dir is not None:
+        _write_contract(contract_dir)
+        return
     from segur.conformance.config import ConfigError, load_config
 
     overrides = {"produce": produce, "ingest": ingest, "deposit": deposit, "seed": seed}
@@ -80,3 +93,18 @@ def certify(
     # pytest in a process of its own: nothing imported here can shadow the editor's test modules
     code = subprocess.run([*args, *pytest_args], check=False).returncode
     sys.exit(0 if code == 0 else 1 if code == 1 else 2)
+
+
+def _write_contract(folder: Path) -> None:
+    """Copy the contract's document and schemas into ``folder``."""
+    from importlib.resources import files
+
+    source = files("segur.conformance")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in CONTRACT_FILES:
+            (folder / name).write_bytes(source.joinpath(name).read_bytes())
+    except OSError as exc:
+        click.echo(f"segur certify: cannot write the contract into {folder}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{folder}: {', '.join(CONTRACT_FILES)}")

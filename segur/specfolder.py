@@ -38,8 +38,8 @@ copié à côté : `GUIDE.md`.
    et `cases/` (les cas de rejet, écrits en champs logiques et noms de règles : ils suivent le
    format ; ajustez les valeurs qui dépendent de vos exemples).
 
-Les schémas `history.schema.json` et `receipt.schema.json` sont les contrats du kit lui-même
-(stables d'une spécification à l'autre) : gardez-les tels quels.
+Le schéma `history.schema.json` est un contrat du kit lui-même (stable d'une spécification à
+l'autre) : gardez-le tel quel.
 """
 
 

@@ -1,5 +1,5 @@
 """Consumer conformance: ``ingest`` reads the portal's answers and status exports and its receipt
-says what they say (schemas/receipt.schema.json)."""
+says what they say (the kit's conformance/receipt.schema.json)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from segur.mock_portal.controls import Spec
 def _ingest(case: AnswerCase, request: pytest.FixtureRequest, tmp_path: Path, spec: Spec) -> None:
     tool = request.getfixturevalue("segur_tool")
     answer = case.write(tmp_path)
-    receipt = tmp_path / "recepisse.json"
-    run_command(tool, "ingest", {"answer": answer, "receipt": receipt})
+    receipt, state = tmp_path / "recepisse.json", tmp_path / "etat"
+    state.mkdir()  # a tool that keeps records starts with none
+    run_command(tool, "ingest", {"answer": answer, "receipt": receipt, "state": state})
     problems = receipt_problems(receipt, case.document, spec)
     if problems:
         pytest.fail(f"the receipt of {answer.name} differs from the answer:\n" + "\n".join(problems), pytrace=False)

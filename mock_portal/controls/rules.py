@@ -114,3 +114,41 @@ def placeholders(label: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(label) if name}
     except ValueError:
         return {"{"}
+
+
+#: the logical fields each line rule reads: a rule cannot be evaluated on a line where one of
+#: them is in the file but unreadable (or failed the schema)
+RULE_READS: dict[str, tuple[str, ...]] = {
+    "amount-decimals": ("bdc_segur_amount", "amount_ht", "amount_ttc", "amount_requested", "invoice_amount"),
+    "siren-key": ("manager_siren",),
+    "siret-key": ("site_siret",),
+    "siret-siren": ("site_siret", "manager_siren"),
+    "finess-key": ("manager_finess", "site_finess"),
+    "site-identifier": ("site_finess", "site_siret"),
+    "date-future": ("bdc_date", "va_date", "invoice_date"),
+    "bdc-before-af": ("bdc_date",),
+    "va-before-bdc": ("va_date", "bdc_date"),
+    "amount-ttc": ("amount_ht", "amount_ttc", "vat_rate"),
+    "amount-requested-positive": ("amount_requested",),
+    "amount-ceiling": ("amount_requested", "site_category"),
+    "bdc-segur-amount": ("bdc_segur_amount",),
+    "amount-requested-over-ttc": ("amount_requested", "amount_ttc"),
+    "vat-deposit": ("vat_rate",),
+    "esms-category": ("site_category",),
+    "dup-ref-file": ("line_reference",),
+    "dup-ref-deposited": ("line_reference",),
+    "dup-bdc-file": ("bdc_number",),
+    "dup-bdc-deposited": ("bdc_number",),
+    "beneficiary-financed": ("site_finess", "site_siret"),
+    "beneficiary-dup-file": ("site_finess", "site_siret"),
+    "ans-line": ("ans_number",),
+    "required-attachment": ("pieces",),
+    "solde-avance-unknown": ("avance_number",),
+    "solde-avance-not-paid": ("avance_number",),
+    "solde-avenant-not-paid": ("avance_number",),
+    "solde-avance-mismatch": ("avance_number", "software_type", "bdc_number", "site_finess", "site_siret"),
+    "solde-duplicate": ("avance_number",),
+    "invoice-zero": ("invoice_amount",),
+    "mss-missing": ("mss_indicator",),
+    "mss-address": ("mss_address",),
+}

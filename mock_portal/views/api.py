@@ -88,12 +88,26 @@ def _summary(data: bytes, answer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _choices() -> dict[str, Any]:
+    """The deposit screen's choices as sent (to tell a tool that does not send its bundle's)."""
+    type_demande, numero_ans, taux_tva = _deposit_fields()
+    return {"typeDemande": type_demande, "tauxTva": taux_tva, "numeroAns": numero_ans}
+
+
+def _lines(answer: dict[str, Any]) -> list[list[Any]]:
+    """Per line: number, the editor's reference, code, ASP number (to follow what is re-sent)."""
+    return [
+        [line["numLigne"], line.get("referenceLigne"), line["codetraitement"], line.get("numeroDemande")]
+        for line in answer["lignes"]
+    ]
+
+
 @blueprint.post("/simulations")
 def simulate() -> Response:
     current = editor()
     data = _file("fichier")
     answer = portal().simulate(current, data, *_deposit_fields())
-    g.detail = _summary(data, answer)
+    g.detail = {**_summary(data, answer), "choix": _choices(), "lignes": _lines(answer)}
     return json_response(answer)
 
 
@@ -107,11 +121,8 @@ def import_deposit() -> Response:
         "depot": result["depot"],
         "pieces": bool(upload),
         **_summary(data, result),
-        # per line: number, the editor's reference, code, ASP number (to follow what is re-sent)
-        "lignes": [
-            [line["numLigne"], line["referenceLigne"], line["codetraitement"], line.get("numeroDemande")]
-            for line in result["lignes"]
-        ],
+        "choix": _choices(),
+        "lignes": _lines(result),
     }
     return json_response(result, 201)
 

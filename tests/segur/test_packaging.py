@@ -68,7 +68,7 @@ def test_the_files_the_commands_open_by_name_are_there(wheel: zipfile.ZipFile) -
         "segur/fixtures/segur-ms-v1/spec.json",
         "segur/fixtures/segur-ms-v1/codes.json",
         "segur/fixtures/segur-ms-v1/requirements.csv",
-        "segur/fixtures/segur-ms-v1/schemas/receipt.schema.json",
+        "segur/conformance/receipt.schema.json",
         "segur/py.typed",
     ]
     assert [name for name in needed if name not in names] == []

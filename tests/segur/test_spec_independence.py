@@ -73,8 +73,12 @@ def _contract_keys(document: Any, out: set[str], *, skip_prefix: str = "") -> No
 def contract_names() -> set[str]:
     """The keys of the kit's own contracts (stable across specs)."""
     names: set[str] = set()
-    for relative in ("schemas/history.schema.json", "schemas/receipt.schema.json", "schemas/enrolment.schema.json"):
-        _contract_keys(orjson.loads((MODEL / relative).read_bytes()), names)
+    for path in (
+        MODEL / "schemas/history.schema.json",
+        MODEL / "schemas/enrolment.schema.json",
+        ROOT / "conformance/receipt.schema.json",
+    ):
+        _contract_keys(orjson.loads(path.read_bytes()), names)
     openapi = orjson.loads((ROOT / "mock_portal" / "openapi.json").read_bytes())
     _contract_keys(openapi, names, skip_prefix="fichier.")
     return names
