@@ -1,0 +1,91 @@
+"""Where the state lives: an SQLite file (the default, nothing to install) or a PostgreSQL
+database shared by several ``segur serve`` processes, on one host or several.
+
+:func:`open_database` makes the SQLAlchemy engine, creates the tables of a new database or
+upgrades an existing one (:mod:`.migrations`), and hands out :class:`~.store.Store` objects,
+one per request. Connections run in autocommit: reads see the last committed state; a change
+that belongs together is one ``Store.transaction()``, serialised across every process (SQLite's
+write lock, ``BEGIN IMMEDIATE``; on PostgreSQL a transaction-level advisory lock), so that the
+controls of an import see every request committed before it and the ASP numbers never repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from .migrations import upgrade
+
+
+class DatabaseError(Exception):
+    """A database the portal cannot use: the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and its dialect; ``url`` as shown to people (no password)."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        """Close the pooled connections (before a fork, at the end)."""
+        self.engine.dispose()
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def engine_url(target: str | Path) -> str:
+    """``postgresql://…`` (psycopg 3) or an SQLite file path, as an SQLAlchemy URL."""
+    text = str(target)
+    if not is_url(text):
+        return f"sqlite:///{Path(text).expanduser()}"
+    scheme, _, rest = text.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme == "sqlite":
+        return text
+    raise DatabaseError(
+        f"database {text!r}: unknown scheme {scheme!r}; give an SQLite file path or a postgresql://user@host/name URL"
+    )
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Each SQLite connection: autocommit (transactions are explicit), WAL, foreign keys on."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def open_database(target: str | Path, *, migrate: bool = True) -> Database:
+    """The engine for ``target``, its schema created or upgraded to the current version."""
+    try:
+        url = make_url(engine_url(target))
+    except ArgumentError as exc:
+        raise DatabaseError(f"database {target!r}: {exc}") from None
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_connect)
+    else:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=16, pool_pre_ping=True)
+    database = Database(engine, url.render_as_string(hide_password=True))
+    if migrate:
+        try:
+            upgrade(database.engine)
+        except (SQLAlchemyError, RuntimeError) as exc:
+            engine.dispose()
+            raise DatabaseError(f"database {database.url}: {exc}") from None
+    return database
