@@ -225,10 +225,13 @@ def stored_answer(body: dict[str, Any]) -> dict[str, Any]:
 
     if not _oversized(body):
         return body
-    lines = [
-        {k: (findings(v) if k == "erreurs" else text(v)) for k, v in line.items()} for line in body["lignes"]
-    ]
-    kept = {**body, "libelletraitement": text(body["libelletraitement"]), "erreurs": findings(body["erreurs"]), "lignes": lines}
+    lines = [{k: (findings(v) if k == "erreurs" else text(v)) for k, v in line.items()} for line in body["lignes"]]
+    kept = {
+        **body,
+        "libelletraitement": text(body["libelletraitement"]),
+        "erreurs": findings(body["erreurs"]),
+        "lignes": lines,
+    }
     if cut:
         kept["tronquee"] = True
     return kept
@@ -240,7 +243,11 @@ def _oversized(body: dict[str, Any]) -> bool:
     if len(body["erreurs"]) > STORED_FINDINGS_MAX or len(str(body["libelletraitement"])) > STORED_TEXT_MAX:
         return True
     for item in body["erreurs"]:
-        if any(not isinstance(v, (str, int, float)) or (isinstance(v, str) and len(v) > STORED_TEXT_MAX) for v in item.values() if v is not None):
+        if any(
+            not isinstance(v, (str, int, float)) or (isinstance(v, str) and len(v) > STORED_TEXT_MAX)
+            for v in item.values()
+            if v is not None
+        ):
             return True
     for line in body["lignes"]:
         reference = line.get("referenceLigne")

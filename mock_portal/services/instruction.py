@@ -55,7 +55,11 @@ class Instruction:
             raise not_found(f"demande {numero}")
         try:
             ctx.flows.request.move(
-                self.status_key(row), target, by="gestionnaire", action="pay" if target == "payee" else None, reason=motif
+                self.status_key(row),
+                target,
+                by="gestionnaire",
+                action="pay" if target == "payee" else None,
+                reason=motif,
             )
         except TransitionRefused as refused:
             raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None

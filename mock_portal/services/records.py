@@ -85,7 +85,13 @@ def request_json(ctx: Context, numero: str, editor_id: int | None) -> dict[str, 
             for e in store.events_of(numero)
         ],
         "piecesJustificatives": [
-            {"id": d["id"], "nature": d["nature"], "nomFichier": d["filename"], "taille": d["size"], "date": d["created_at"]}
+            {
+                "id": d["id"],
+                "nature": d["nature"],
+                "nomFichier": d["filename"],
+                "taille": d["size"],
+                "date": d["created_at"],
+            }
             for d in store.documents_of(numero)
         ],
         "courriels": [

@@ -185,4 +185,3 @@ def _type_key(spec: Spec, code: str) -> str:
 def _rate(body: Any, spec: Spec) -> float:
     rate = spec.extract(body).get("tauxTva") if isinstance(body, dict) else None
     return float(rate) if isinstance(rate, (int, float)) and float(rate) in spec.vat_rates else spec.vat_rates[-1]
-

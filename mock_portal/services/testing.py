@@ -131,7 +131,14 @@ class Testing:
                 remaining=remaining,
                 created_at=self.ctx.now().isoformat(),
             )
-        return {"id": fault_id, "route": route, "methode": method, "type": kind, "latenceMs": latency, "restant": remaining}
+        return {
+            "id": fault_id,
+            "route": route,
+            "methode": method,
+            "type": kind,
+            "latenceMs": latency,
+            "restant": remaining,
+        }
 
     def clear_faults(self) -> None:
         with self.ctx.store.transaction():

@@ -64,7 +64,9 @@ _EDITOR_BY_TOKEN = (
         or_(t.sessions.c.expires_at.is_(None), t.sessions.c.expires_at > bindparam("now")),
     )
 )
-_ENROLMENTS_OF = select(t.enrolments).where(t.enrolments.c.editor_id == bindparam("editor_id")).order_by(t.enrolments.c.id)
+_ENROLMENTS_OF = (
+    select(t.enrolments).where(t.enrolments.c.editor_id == bindparam("editor_id")).order_by(t.enrolments.c.id)
+)
 _ACTIVE_FAULTS = (
     select(t.faults).where(or_(t.faults.c.remaining.is_(None), t.faults.c.remaining > 0)).order_by(t.faults.c.id)
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from segur.mock_portal.app import json_response, portal

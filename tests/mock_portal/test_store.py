@@ -5,7 +5,7 @@ not read every stored request); the counts it keeps follow every insert and move
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from tests._support.database import fresh_database, on_postgresql
 
 PAID, REJECTED = "Décidée et payée", "Rejetée"
 FINANCED = frozenset({"Validée", "Décidée", PAID})
-AT = datetime(2024, 2, 1, 10, tzinfo=timezone.utc)
+AT = datetime(2024, 2, 1, 10, tzinfo=UTC)
 
 ROWS = [
     # (numero, editor, type, logiciel, statut, ref, bdc, finess, siret, avance)
@@ -141,7 +141,10 @@ def _plan(store: Store, sql: str, params: dict[str, Any]) -> str:
     return " ".join(str(row[3]) for row in rows)
 
 
-@pytest.mark.skipif(on_postgresql(), reason="SQLite's query plans (EXPLAIN QUERY PLAN); PostgreSQL's are checked at scale by bench_scale")
+@pytest.mark.skipif(
+    on_postgresql(),
+    reason="SQLite's query plans (EXPLAIN QUERY PLAN); PostgreSQL's are checked at scale by bench_scale",
+)
 @pytest.mark.parametrize(
     ("column", "mine"),
     [
@@ -160,7 +163,10 @@ def test_history_queries_use_an_index(store: Store, column: str, mine: bool) -> 
     assert "SEARCH r USING" in plan and "SCAN r" not in plan, plan
 
 
-@pytest.mark.skipif(on_postgresql(), reason="SQLite's query plans (EXPLAIN QUERY PLAN); PostgreSQL's are checked at scale by bench_scale")
+@pytest.mark.skipif(
+    on_postgresql(),
+    reason="SQLite's query plans (EXPLAIN QUERY PLAN); PostgreSQL's are checked at scale by bench_scale",
+)
 @pytest.mark.parametrize(
     ("editor", "filters"),
     [
@@ -187,10 +193,11 @@ def test_list_queries_read_an_index_in_order(store: Store, editor: int | None, f
     store.connection.execute = spy  # type: ignore[method-assign]
     try:
         store.requests_page(editor, offset=1, limit=2, **filters)
-        store.requests_after(editor, after=("2024", "A"), limit=2, **{k: v for k, v in filters.items() if k != "without"})
+        store.requests_after(
+            editor, after=("2024", "A"), limit=2, **{k: v for k, v in filters.items() if k != "without"}
+        )
     finally:
         del store.connection.execute
     for sql in (captured[0], captured[2]):  # the key queries (then each fetches its rows by number)
         plan = _plan(store, sql, {})
-        assert "USE TEMP B-TREE" not in plan and "SCAN requests USING" in plan or "SEARCH requests USING" in plan, plan
-        assert "USE TEMP B-TREE" not in plan, plan
+        assert "requests USING" in plan and "USE TEMP B-TREE" not in plan, plan

@@ -1,47 +1,84 @@
-import io, sys, sqlite3
+"""How ``store-0.2.0.sql`` was made: run with release 0.2.0 (commit 32c3de8) checked out,
+``python tests/mock_portal/data/make_store_0_2_0.py OUT``; it drives that release's portal through
+its API (an enrolment validated and one rejected, a scenario, a fault, an import terminated, an
+incomplete import, a rejected file, a simulation, a request paid with an avenant, one « À
+modifier ») and dumps the SQLite file it leaves as SQL (``sqlite3``'s iterdump) to OUT/legacy.sql."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
 from pathlib import Path
-sys.path.insert(0, ".")
-from tests._support.portal import make_app, login, admin_headers, enrolment_form, deposit_form, transition
-from tests._support.paths import EXAMPLES
-out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
-db = out / "portal.sqlite3"
-if db.exists(): db.unlink()
-app = make_app(out)
-c = app.test_client()
-A = admin_headers()
-assert c.post("/admin/clock", json={"at": "2024-02-01T10:00"}, headers=A).status_code == 200
-h = login(c)
-r = c.post("/api/enrolments", json=enrolment_form()); assert r.status_code == 201, r.json
-eid = r.json["id"]
-assert c.post(f"/admin/enrolments/{eid}/decision", json={"vers": "enInstruction"}, headers=A).status_code == 200
-assert c.post(f"/admin/enrolments/{eid}/decision", json={"vers": "validee"}, headers=A).status_code == 200
-r = c.post("/api/enrolments", json=enrolment_form("ANS-MS2-EDIT-0002", "autre@editeur.example")); assert r.status_code == 201
-assert c.post(f"/admin/enrolments/{r.json['id']}/decision", json={"vers": "rejetee", "motif": "pièces illisibles"}, headers=A).status_code == 200
-assert c.post("/admin/scenarios", json={"etapes": ["enCours"], "ligne": 1, "fois": 2}, headers=A).status_code == 201
-assert c.post("/admin/faults", json={"route": "/api/me", "type": "latency", "latenceMs": 1, "fois": 5}, headers=A).status_code == 201
-r = c.post("/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans="ANS-MS1-DUI-0042"), headers=h); assert r.status_code == 201, r.json
-dep = r.json
-nums = [l["numeroDemande"] for l in dep["lignes"]]
-assert c.post(f"/api/imports/{dep['depot']}/terminer", headers=h).status_code == 200
+
 import orjson
-from segur.generators.bundle import replicate
-other = orjson.dumps(replicate(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), 2, prefix="INC"))
-r = c.post("/api/imports", data=deposit_form("ms1-avance", type_demande="avance", with_zip=False, data=other, ans="ANS-MS1-DUI-0042"), headers=h); assert r.status_code == 201, r.json
-inc = [l.get("numeroDemande") for l in r.json["lignes"]]
-r = c.post("/api/imports", data=deposit_form("ms1-avance", type_demande="avance", data=b"{\"x\": 1}", ans="ANS-MS1-DUI-0042"), headers=h); assert r.status_code == 201
-r = c.post("/api/simulations", data=deposit_form("ms1-avance", type_demande="avance", with_zip=False, ans="ANS-MS1-DUI-0042"), headers=h); assert r.status_code == 200
-for step in ("validee", "decidee", "payee"):
-    transition(c, nums[0], step)
-transition(c, nums[1], "enCours"); transition(c, nums[1], "aModifier", "montant à revoir")
-r = c.post(f"/admin/requests/{nums[0]}/avenants", json={"montant": 1234.5, "motif": "extension"}, headers=A); assert r.status_code == 201
-av = r.json["avenants"][0]["id"]
-assert c.post(f"/admin/avenants/{av}/transition", json={"vers": "decide"}, headers=A).status_code == 200
-assert c.get("/api/me", headers=h).status_code == 200
-assert c.get("/api/requests", headers=h).status_code == 200
-print(nums, inc)
-con = sqlite3.connect(db)
-for t, in con.execute("select name from sqlite_master where type='table' order by name"):
-    print(t, con.execute(f"select count(*) from {t}").fetchone()[0])
-con.execute("VACUUM")
-con.close()
-print(db.stat().st_size)
+
+sys.path.insert(0, ".")
+from segur.generators.bundle import replicate  # noqa: E402
+
+from tests._support.paths import EXAMPLES  # noqa: E402
+from tests._support.portal import (  # noqa: E402
+    admin_headers,
+    deposit_form,
+    enrolment_form,
+    login,
+    make_app,
+    transition,
+)
+
+MS1 = "ANS-MS1-DUI-0042"
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    database = out / "portal.sqlite3"
+    database.unlink(missing_ok=True)
+    client = make_app(out).test_client()
+    admin = admin_headers()
+
+    def ok(response: object, status: int = 200) -> object:
+        assert response.status_code == status, response.json  # type: ignore[attr-defined]
+        return response.json  # type: ignore[attr-defined]
+
+    ok(client.post("/admin/clock", json={"at": "2024-02-01T10:00"}, headers=admin))
+    headers = login(client)
+    first = ok(client.post("/api/enrolments", json=enrolment_form()), 201)["id"]  # type: ignore[index]
+    for target in ("enInstruction", "validee"):
+        ok(client.post(f"/admin/enrolments/{first}/decision", json={"vers": target}, headers=admin))
+    other = ok(client.post("/api/enrolments", json=enrolment_form("ANS-MS2-EDIT-0002", "autre@editeur.example")), 201)
+    decision = {"vers": "rejetee", "motif": "pièces illisibles"}
+    ok(client.post(f"/admin/enrolments/{other['id']}/decision", json=decision, headers=admin))  # type: ignore[index]
+    ok(client.post("/admin/scenarios", json={"etapes": ["enCours"], "ligne": 1, "fois": 2}, headers=admin), 201)
+    fault = {"route": "/api/me", "type": "latency", "latenceMs": 1, "fois": 5}
+    ok(client.post("/admin/faults", json=fault, headers=admin), 201)
+    form = deposit_form("ms1-avance", type_demande="avance", ans=MS1)
+    deposit = ok(client.post("/api/imports", data=form, headers=headers), 201)
+    numbers = [line["numeroDemande"] for line in deposit["lignes"]]  # type: ignore[index]
+    ok(client.post(f"/api/imports/{deposit['depot']}/terminer", headers=headers))  # type: ignore[index]
+    incomplete = orjson.dumps(replicate(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), 2, prefix="INC"))
+    form = deposit_form("ms1-avance", type_demande="avance", with_zip=False, data=incomplete, ans=MS1)
+    ok(client.post("/api/imports", data=form, headers=headers), 201)
+    form = deposit_form("ms1-avance", type_demande="avance", data=b'{"x": 1}', ans=MS1)
+    ok(client.post("/api/imports", data=form, headers=headers), 201)
+    form = deposit_form("ms1-avance", type_demande="avance", with_zip=False, ans=MS1)
+    ok(client.post("/api/simulations", data=form, headers=headers))
+    for step in ("validee", "decidee", "payee"):
+        transition(client, numbers[0], step)
+    transition(client, numbers[1], "enCours")
+    transition(client, numbers[1], "aModifier", "montant à revoir")
+    added = ok(
+        client.post(
+            f"/admin/requests/{numbers[0]}/avenants", json={"montant": 1234.5, "motif": "extension"}, headers=admin
+        ),
+        201,
+    )
+    avenant = added["avenants"][0]["id"]  # type: ignore[index]
+    ok(client.post(f"/admin/avenants/{avenant}/transition", json={"vers": "decide"}, headers=admin))
+    ok(client.get("/api/me", headers=headers))
+    ok(client.get("/api/requests", headers=headers))
+    with sqlite3.connect(database) as db:
+        db.execute("VACUUM")
+        (out / "legacy.sql").write_text("\n".join(db.iterdump()) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
