@@ -13,10 +13,10 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, ".")
-from segur.generators.bundle import replicate  # noqa: E402
+from segur.generators.bundle import replicate
 
-from tests._support.paths import EXAMPLES  # noqa: E402
-from tests._support.portal import (  # noqa: E402
+from tests._support.paths import EXAMPLES
+from tests._support.portal import (
     admin_headers,
     deposit_form,
     enrolment_form,
