@@ -17,11 +17,18 @@ def on_postgresql() -> bool:
     return bool(POSTGRESQL)
 
 
+_SCHEMAS: dict[Path, str] = {}
+
+
 def fresh_database(tmp_path: Path, name: str = "portal.sqlite3") -> str:
-    """An empty database: the SQLite file ``tmp_path / name``, or a new PostgreSQL schema."""
+    """The test's database: the SQLite file ``tmp_path / name``, or a PostgreSQL schema made for
+    that path on first use (a test that opens a second app on the same path finds the same state)."""
     if not POSTGRESQL:
         return str(tmp_path / name)
-    return postgresql_schema()
+    key = tmp_path / name
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = postgresql_schema()
+    return _SCHEMAS[key]
 
 
 def postgresql_schema(base: str = "") -> str:

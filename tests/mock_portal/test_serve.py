@@ -32,7 +32,7 @@ from segur.generators.bundle import replicate
 from segur.generators.pdf import pdf_document
 from segur.mock_portal.store.database import engine_url
 from segur.mock_portal.store.locking import WRITE_LOCK
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from tests._support.database import fresh_database, on_postgresql
 from tests._support.paths import EXAMPLES, SPEC
