@@ -721,4 +721,9 @@ def select_sql(column: str, *, mine: bool, dialect: str = "sqlite") -> str:
         where = f"r.editor_id = :editor_id AND r.{column} = v.value" if mine else f"r.{column} = v.value"
         return f"SELECT r.* FROM json_each(:values) AS v CROSS JOIN requests AS r WHERE {where}"
     own = " AND r.editor_id = :editor_id" if mine else ""
-    return f"SELECT r.* FROM requests AS r WHERE r.{column} = ANY(:values){own}"
+    # the values as rows, each driving one index search (LATERAL … OFFSET 0 keeps the planner from
+    # turning it into a scan of the editor's rows, or of the table, for a hash join)
+    return (
+        f"SELECT r.* FROM unnest(CAST(:values AS text[])) AS v(value) CROSS JOIN LATERAL "
+        f"(SELECT * FROM requests AS q WHERE q.{column} = v.value{own.replace('r.', 'q.')} OFFSET 0) AS r"
+    )
