@@ -11,11 +11,12 @@ controls of an import see every request committed before it and the ASP numbers 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -26,19 +27,49 @@ class DatabaseError(Exception):
     """A database the portal cannot use: the message says which and why."""
 
 
-@dataclass(frozen=True)
 class Database:
-    """An engine and its dialect; ``url`` as shown to people (no password)."""
+    """An engine and its dialect; ``url`` as shown to people (no password).
 
-    engine: Engine
-    url: str
+    Each thread keeps one connection of the pool from request to request (taking one from the
+    pool and giving it back at every request costs more than most of the queries); a connection
+    found broken is dropped and the next request opens another."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._local = threading.local()
+        #: connections a forked child must never use nor close (they belong to the parent)
+        self._inherited: list[Any] = []
+        os.register_at_fork(after_in_child=self._after_fork)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def connection(self) -> Connection:
+        """This thread's connection (opened on first use, in autocommit)."""
+        found: Connection | None = getattr(self._local, "connection", None)
+        if found is None or found.closed or found.invalidated:
+            found = self._local.connection = self.engine.connect()
+        return found
+
+    def release(self, connection: Connection) -> None:
+        """After a request: a broken connection is dropped (the pool replaces it)."""
+        if connection.invalidated or connection.closed:
+            if getattr(self._local, "connection", None) is connection:
+                self._local.connection = None
+            connection.close()
+
+    def _after_fork(self) -> None:
+        self._inherited.append(getattr(self._local, "connection", None))
+        self._local = threading.local()
+
     def dispose(self) -> None:
-        """Close the pooled connections (before a fork, at the end)."""
+        """Close this thread's connection and the pooled ones (before a fork, at the end)."""
+        found: Connection | None = getattr(self._local, "connection", None)
+        if found is not None:
+            self._local.connection = None
+            found.close()
         self.engine.dispose()
 
 

@@ -14,6 +14,16 @@ from segur.mock_portal.controls import StoredRequest
 
 from .store import Row, Store
 
+#: which lookups are among the depositor's own requests (the beneficiary ones are among all)
+_MINE = {
+    "reference_ligne": True,
+    "numero_bdc": True,
+    "finess_geographique": False,
+    "siret": False,
+    "numero_avance": True,
+    "numero": True,
+}
+
 
 class StoredHistory:
     def __init__(self, store: Store, editor_id: int, rejected_label: str) -> None:
@@ -32,9 +42,6 @@ class StoredHistory:
         self._by_avance: dict[str, list[Row]] = {}
         self._rows: dict[str, Row] = {}
 
-    def _select(self, column: str, values: set[str], *, mine: bool) -> list[Row]:
-        return self.store.requests_where(column, values, editor_id=self.editor_id if mine else None)
-
     def prepare(self, *, references: set[str], bdcs: set[str], beneficiaries: set[str], avances: set[str]) -> bool:
         """Load at once what the lines of one file can match (called by the controls' engine,
         which hands over its sets: they are kept, not copied). False when nothing stored
@@ -47,14 +54,24 @@ class StoredHistory:
             if kind in ("FINESS", "SIRET"):
                 (finess if kind == "FINESS" else sirets).add(value)
                 self._sites.add(key)
-        self._by_reference = _by_value(self._select("reference_ligne", references, mine=True), "reference_ligne")
-        self._by_bdc = _by_value(self._select("numero_bdc", bdcs, mine=True), "numero_bdc")
-        self._by_site = _by_value(
-            self._select("finess_geographique", finess, mine=False), "finess_geographique", "FINESS "
+        found = self.store.requests_matching_any(
+            {
+                "reference_ligne": references,
+                "numero_bdc": bdcs,
+                "finess_geographique": finess,
+                "siret": sirets,
+                "numero_avance": avances,
+                "numero": avances,
+            },
+            editor_id=self.editor_id,
+            mine=_MINE,
         )
-        self._by_site.update(_by_value(self._select("siret", sirets, mine=False), "siret", "SIRET "))
-        self._by_avance = _by_value(self._select("numero_avance", avances, mine=True), "numero_avance")
-        self._rows = {row["numero"]: row for row in self._select("numero", avances, mine=True)}
+        self._by_reference = _by_value(found["reference_ligne"], "reference_ligne")
+        self._by_bdc = _by_value(found["numero_bdc"], "numero_bdc")
+        self._by_site = _by_value(found["finess_geographique"], "finess_geographique", "FINESS ")
+        self._by_site.update(_by_value(found["siret"], "siret", "SIRET "))
+        self._by_avance = _by_value(found["numero_avance"], "numero_avance")
+        self._rows = {row["numero"]: row for row in found["numero"]}
         self._references, self._bdcs, self._avances = references, bdcs, avances
         return bool(self._by_reference or self._by_bdc or self._by_site or self._by_avance or self._rows)
 

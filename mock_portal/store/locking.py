@@ -17,19 +17,22 @@ WRITE_LOCK = 0x5E6E_0014
 @contextmanager
 def exclusive(connection: Connection) -> Iterator[Connection]:
     """BEGIN (with the write lock) … COMMIT, or ROLLBACK on any error: all or nothing. The
-    connection is in autocommit mode (the driver's), so the statements are sent as written."""
+    connection is in autocommit mode (the driver's), so the statements are sent as written,
+    on the driver's own connection (each request writes its journal line in one of these)."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        raw.execute("BEGIN IMMEDIATE")
     else:
-        connection.exec_driver_sql("BEGIN")
+        raw.execute("BEGIN")
         try:
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            raw.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         except BaseException:
-            connection.exec_driver_sql("ROLLBACK")
+            raw.execute("ROLLBACK")
             raise
     try:
         yield connection
     except BaseException:
-        connection.exec_driver_sql("ROLLBACK")
+        raw.execute("ROLLBACK")
         raise
-    connection.exec_driver_sql("COMMIT")
+    raw.execute("COMMIT")
