@@ -264,6 +264,8 @@ class Measures:
             "/espace/demandes?statut=enAttente": None,
             "/espace/demandes?typeDemande=solde": None,
             "/espace/demandes?page=<last>": None,
+            "/espace/demandes?page=<middle>": None,
+            "/espace/demandes?page=<next>&apres=<numero>": None,
             "/espace/demandes-incompletes": None,
             "/espace/demandes/<numero>": None,
             "/espace/demande-de-financement": None,
@@ -272,6 +274,8 @@ class Measures:
             "/gestion/demandes?statut=incomplete": None,
             "/gestion/demandes?typeDemande=solde": None,
             "/gestion/demandes?page=<last>": None,
+            "/gestion/demandes?page=<middle>": None,
+            "/gestion/demandes?page=<next>&apres=<numero>": None,
             "/gestion/demandes/<numero>": None,
             "/gestion/enrolements": None,
             "/gestion/courriels": None,
@@ -295,8 +299,14 @@ class Measures:
         }
         found = {}
 
-        def real(label: str) -> str:  # the last page of the table, a request a third of the way in
-            return label.replace("<last>", str(last)).replace("<numero>", numero)
+        def real(label: str) -> str:  # the last page, the middle one, the link after a request a third of the way in
+            middle = str(max(1, last // 2))
+            return (
+                label.replace("<last>", str(last))
+                .replace("<middle>", middle)
+                .replace("<next>", str(max(2, last // 3)))
+                .replace("<numero>", numero)
+            )
 
         for label in editor_pages:
             found[label] = self._median(lambda p=real(label): self.client.get(p))  # type: ignore[misc]

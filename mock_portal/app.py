@@ -154,7 +154,9 @@ def _journal(response: Response) -> Response:
     if request.path.startswith("/api/") and "portal" in g:
         # the journal never turns an answer into an error
         with contextlib.suppress(SQLAlchemyError):
-            portal().testing.log(g.get("editor_id"), request.method, request.path, response.status_code, g.get("detail", {}))
+            portal().testing.log(
+                g.get("editor_id"), request.method, request.path, response.status_code, g.get("detail", {})
+            )
     return response
 
 

@@ -77,13 +77,22 @@ class Requests:
         without: tuple[str, ...] = (),
         offset: int = 0,
         limit: int = 50,
+        after: str | None = None,
+        before: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of a table, newest first, and the count of all that match; ``without`` leaves
-        out statuses (the table of deposited requests does not show the incomplete ones)."""
+        out statuses (the table of deposited requests does not show the incomplete ones). The page
+        follows the request numbered ``after`` or precedes the one numbered ``before`` (the links
+        of the page shown), else starts at ``offset``; an unknown number is ignored."""
         labels = self._labels(statut, type_demande, without)
         store = self.ctx.store
-        rows = store.requests_page(editor_id, offset=offset, limit=limit, **labels)
-        return [summary(r) for r in rows], store.count_requests(editor_id, **labels)
+        total = store.count_requests(editor_id, **labels)
+        after_key = store.request_key(after, editor_id) if after else None
+        before_key = store.request_key(before, editor_id) if before and after_key is None else None
+        rows = store.requests_page(
+            editor_id, offset=offset, limit=limit, after=after_key, before=before_key, total=total, **labels
+        )
+        return [summary(r) for r in rows], total
 
     def status_counts(self, editor_id: int | None) -> dict[str, int]:
         """How many requests have each status label (an editor's, or everyone's)."""

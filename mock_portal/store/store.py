@@ -688,30 +688,52 @@ class Store:
         without: Sequence[str] = (),
         offset: int = 0,
         limit: int = 50,
+        after: tuple[str, str] | None = None,
+        before: tuple[str, str] | None = None,
+        total: int | None = None,
     ) -> list[Row]:
-        """One page of requests, newest first (created_at, then numero): the numbers come from the
-        list's index (skipping ``offset`` entries of it), then their rows."""
+        """One page of requests, newest first (created_at, then numero). The numbers come from the
+        list's index, then their rows. The page starts after the key ``after`` (the next page of
+        one already shown), ends before the key ``before`` (the previous one): one index range,
+        whatever the depth; else it skips ``offset`` entries of the index, from its far end when
+        ``total`` says that is nearer (the last pages cost as little as the first ones)."""
         r = t.requests
         shape = self._shape(editor_id, statut, type_demande, without)
-        statement = _q(
-            ("requests_page", shape),
-            lambda: (
-                select(r.c.numero)
-                .where(*self._filter(r, editor_id, statut, type_demande, without))
-                .order_by(r.c.created_at.desc(), r.c.numero.desc())
-                .limit(bindparam("limit"))
-                .offset(bindparam("offset"))
-            ),
-        )
+        limit = max(1, limit)
+        offset = max(0, offset)
+        backwards = before is not None
+        if after is None and before is None and total is not None and offset > total // 2:
+            backwards, limit, offset = True, max(0, min(limit, total - offset)), max(0, total - offset - limit)
+            if limit == 0:
+                return []
+        key = after or before
+        mode = "after" if after is not None else "before" if before is not None else "offset"
+
+        def build() -> Any:
+            where = self._filter(r, editor_id, statut, type_demande, without)
+            place = tuple_(r.c.created_at, r.c.numero)
+            bound = tuple_(bindparam("key_at"), bindparam("key_n"))
+            if mode == "after":
+                where.append(place < bound)
+            elif mode == "before":
+                where.append(place > bound)
+            order = (r.c.created_at, r.c.numero) if backwards else (r.c.created_at.desc(), r.c.numero.desc())
+            query = select(r.c.numero).where(*where).order_by(*order).limit(bindparam("limit"))
+            return query.offset(bindparam("offset")) if mode == "offset" else query
+
         params = {
             "editor_id": editor_id,
             "statut": statut,
             "type_demande": type_demande,
             "without": list(without),
-            "limit": max(1, limit),
-            "offset": max(0, offset),
+            "limit": limit,
+            "offset": offset,
+            "key_at": key[0] if key else None,
+            "key_n": key[1] if key else None,
         }
-        return self._by_numeros([row[0] for row in self.connection.execute(statement, params)])
+        statement = _q(("requests_page", shape, mode, backwards), build)
+        numeros = [row[0] for row in self.connection.execute(statement, params)]
+        return self._by_numeros(numeros[::-1] if backwards else numeros)
 
     def _by_numeros(self, numeros: list[str]) -> list[Row]:
         if not numeros:

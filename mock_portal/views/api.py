@@ -186,4 +186,6 @@ def mails() -> Response:
     size = limit(1000)
     found = portal().mails.of_editor(editor()["id"], after=after_id("apres"), limit=size + 1)
     following = found[size - 1]["id"] if len(found) > size else None
-    return json_response({"courriels": [{k: v for k, v in m.items() if k != "id"} for m in found[:size]], "suivant": following})
+    return json_response(
+        {"courriels": [{k: v for k, v in m.items() if k != "id"} for m in found[:size]], "suivant": following}
+    )

@@ -229,9 +229,7 @@ def depot() -> Page:
         return _too_large()
 
 
-def _deposit(
-    editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any], values: dict[str, str]
-) -> Page:
+def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any], values: dict[str, str]) -> Page:
     form = request.form
     for key in values:
         if key in form:
@@ -330,6 +328,8 @@ def demandes() -> Page:
         without=HIDDEN_FROM_TABLE,
         offset=(page - 1) * size,
         limit=size,
+        after=request.args.get("apres") or None,
+        before=request.args.get("avant") or None,
     )
     return render(
         "espace/demandes.html",
@@ -348,7 +348,14 @@ def demandes() -> Page:
 def incompletes() -> Page:
     editor = require_editor()
     page, size = page_number(), page_size()
-    rows, total = portal().requests.page(editor["id"], statut="incomplete", offset=(page - 1) * size, limit=size)
+    rows, total = portal().requests.page(
+        editor["id"],
+        statut="incomplete",
+        offset=(page - 1) * size,
+        limit=size,
+        after=request.args.get("apres") or None,
+        before=request.args.get("avant") or None,
+    )
     return render("espace/incompletes.html", demandes=rows, total=total, page=page, pages=max(1, -(-total // size)))
 
 

@@ -380,7 +380,9 @@ def enrolement_etape(etape: str) -> Page:
                 return redirect(url_for("pages.enrolement_etape", etape=STEP_NAMES[index + 1]))
         _save(draft)
     if etape == "banque" and draft["data"].get("banque-iban"):
-        notes["banque"] = portal().enrolment.lookup_bank(*(_section(draft, "banque")["banque"][k] for k in ("iban", "bic")))
+        notes["banque"] = portal().enrolment.lookup_bank(
+            *(_section(draft, "banque")["banque"][k] for k in ("iban", "bic"))
+        )
     if etape == "referencement" and draft["data"].get("numeroAns") and "solution" not in notes:
         notes["solution"] = portal().enrolment.lookup_ans(_section(draft, "referencement")["numeroAns"])
     context = {"recap": _recap(draft)} if etape == "recapitulatif" else {}
@@ -454,9 +456,9 @@ def _check_step(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
     if step == "representant" and draft["data"].get("estRepresentant") not in ("oui", "non"):
         errors["estRepresentant"] = ["Indiquez si vous êtes le représentant légal du fournisseur."]
     if step == "banque":
-        for problem in portal().enrolment.lookup_bank(*(_section(draft, "banque")["banque"][k] for k in ("iban", "bic")))[
-            "problemes"
-        ]:
+        for problem in portal().enrolment.lookup_bank(
+            *(_section(draft, "banque")["banque"][k] for k in ("iban", "bic"))
+        )["problemes"]:
             errors.setdefault(_field_of(problem, []), []).append(_message(problem))
     for field, found in _step_errors(draft, step).items():
         for message in found:

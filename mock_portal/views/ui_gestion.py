@@ -193,6 +193,8 @@ def gestion_demandes() -> Page:
         type_demande=type_demande or None,
         offset=(page - 1) * size,
         limit=size,
+        after=request.args.get("apres") or None,
+        before=request.args.get("avant") or None,
     )
     return render(
         "gestion/demandes.html",

@@ -201,3 +201,23 @@ def test_list_queries_read_an_index_in_order(store: Store, editor: int | None, f
     for sql in (captured[0], captured[2]):  # the key queries (then each fetches its rows by number)
         plan = _plan(store, sql, {})
         assert "requests USING" in plan and "USE TEMP B-TREE" not in plan, plan
+
+
+def test_a_table_reads_the_same_pages_by_offset_from_either_end_and_by_its_links(store: Store) -> None:
+    """Pages of 2 out of 5, newest first: by offset (the far half read from the other end), and by
+    the next and previous links (the key of the row the page ends or starts at) are the same."""
+    total = store.count_requests(None)
+    by_offset = [
+        [r["numero"] for r in store.requests_page(None, offset=o, limit=2, total=total)] for o in range(0, total, 2)
+    ]
+    assert by_offset == [["S1", "A4"], ["A3", "A2"], ["A1"]]
+    following, key = [], None
+    for _ in range(5):  # bounded
+        rows = store.requests_page(None, limit=2, after=key)
+        if not rows:
+            break
+        following.append([r["numero"] for r in rows])
+        key = store.request_key(rows[-1]["numero"], None)
+    assert following == by_offset
+    before = store.request_key("A1", None)
+    assert [r["numero"] for r in store.requests_page(None, limit=2, before=before)] == ["A3", "A2"]
