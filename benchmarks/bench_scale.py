@@ -258,7 +258,7 @@ class Measures:
 
     def gets(self, numero: str, total: int) -> dict[str, tuple[float, int]]:
         last = max(1, -(-total // 50))
-        editor_pages = {
+        editor_pages: dict[str, dict[str, str] | None] = {
             "/espace": None,
             "/espace/demandes": None,
             "/espace/demandes?statut=enAttente": None,
@@ -308,10 +308,9 @@ class Measures:
                 .replace("<numero>", numero)
             )
 
-        for label in editor_pages:
-            found[label] = self._median(lambda p=real(label): self.client.get(p))  # type: ignore[misc]
-        for label, headers in api.items():
-            found[label] = self._median(lambda p=real(label), h=headers: self.client.get(p, headers=h))  # type: ignore[misc]
+        for label, headers in [*editor_pages.items(), *api.items()]:
+            path = real(label)
+            found[label] = self._median(lambda p=path, h=headers: self.client.get(p, headers=h or {}))  # type: ignore[misc]
         return found
 
     def simulate(self) -> float:
