@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import (
@@ -93,10 +93,15 @@ def _upserts(dialect: str) -> tuple[Executable, Executable]:
     request count (added to the stored one), built once per dialect."""
     found = _UPSERTS.get(dialect)
     if found is None:
+        insert: Any
         if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            insert = sqlite_insert
         else:
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            insert = postgresql_insert
         meta = insert(t.meta).values(key=bindparam("key"), value=bindparam("value"))
         meta = meta.on_conflict_do_update(index_elements=["key"], set_={"value": meta.excluded.value})
         c = t.request_counts
@@ -151,15 +156,15 @@ class _Result:
     def _names(self) -> list[str]:
         return [column[0] for column in self.cursor.description or ()]
 
-    def first(self) -> dict[str, Any] | None:
+    def first(self) -> Row | None:
         row = self.cursor.fetchone()
         found = dict(zip(self._names(), row, strict=True)) if row is not None else None
         self.cursor.close()
         return found
 
-    def all(self) -> list[dict[str, Any]]:
+    def all(self) -> list[Row]:
         names = self._names()
-        rows = [dict(zip(names, row, strict=True)) for row in self.cursor.fetchall()]
+        rows: list[Row] = [dict(zip(names, row, strict=True)) for row in self.cursor.fetchall()]
         self.cursor.close()
         return rows
 
@@ -237,10 +242,10 @@ class Store:
         return _Result(cursor)
 
     def _rows(self, statement: Executable, **params: Any) -> list[Row]:
-        return list(self.connection.execute(statement, params).mappings())
+        return cast(list[Row], list(self.connection.execute(statement, params).mappings()))
 
     def _row(self, statement: Executable, **params: Any) -> Row | None:
-        return self.connection.execute(statement, params).mappings().first()
+        return cast(Row | None, self.connection.execute(statement, params).mappings().first())
 
     def _scalar(self, statement: Executable, **params: Any) -> Any:
         return self.connection.execute(statement, params).scalar()
@@ -918,7 +923,7 @@ class Store:
         return found[column]
 
     def requests_matching_any(
-        self, values: dict[str, Iterable[str]], *, editor_id: int, mine: dict[str, bool]
+        self, values: dict[str, Iterable[str]], *, editor_id: int | None, mine: dict[str, bool]
     ) -> dict[str, list[Row]]:
         """For each column, the requests whose value in it is one of the given ones (the editor's
         own where ``mine``): one query for all the columns (a UNION ALL of :func:`select_sql`),
