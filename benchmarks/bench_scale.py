@@ -17,7 +17,8 @@ Each size is reached by adding to the previous one; at each, the measures are ta
 (Flask's test client: the server's time, no network), the median of ``--rounds`` calls, and the
 simulate and import of 200 lines are compared with the same on the empty store (the import:
 200 new requests without zip, so that the time is the controls' and the store's, not the
-reading of 200 PDFs). The database's size is read after a checkpoint (SQLite) or from
+reading of 200 PDFs). After each fill, SQLite's WAL is checkpointed and PostgreSQL's statistics
+gathered (``ANALYZE``), as a server running for weeks would have them. The database's size is read after a checkpoint (SQLite) or from
 ``pg_database_size`` of a fresh database (PostgreSQL), and divided by the requests stored.
 
     .venv/bin/python benchmarks/bench_scale.py                       # SQLite, 10k, 100k, 1M
@@ -110,6 +111,13 @@ def size_bytes(kind: str, app: Any) -> int:
             return int(pages) * int(size)
         connection.exec_driver_sql("VACUUM ANALYZE")
         return int(connection.exec_driver_sql("SELECT pg_database_size(current_database())").scalar())
+
+
+def settle(kind: str, app: Any) -> None:
+    """After a bulk fill, what a server running for weeks would have done meanwhile: SQLite's
+    WAL checkpointed, PostgreSQL's statistics gathered (autovacuum's ANALYZE)."""
+    with app.extensions["segur_database"].engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)" if kind == "sqlite" else "ANALYZE")
 
 
 # --------------------------------------------------------------------------- the fill
@@ -359,6 +367,7 @@ def run(kind: str, sizes: list[int], rounds: int, postgresql: str, folder: Path)
             started = time.monotonic()
             filler.fill(size, lambda n: print(f"\r[{kind}] filling: {n:,} requests", end="", flush=True))
             fill_s = time.monotonic() - started
+            settle(kind, app)
             stored = filler.batches * BATCH + measures.imports * BATCH + 3
             print(f"\r[{kind}] filled {filler.batches * BATCH:,} requests in {fill_s:.0f} s; measuring…", flush=True)
             store = Store(app.extensions["segur_database"])
@@ -432,7 +441,7 @@ def table(results: list[dict[str, Any]], sizes: list[int]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="stored requests at each measure (ascending)")
-    parser.add_argument("--rounds", type=int, default=7, help="calls per measure (the median is kept)")
+    parser.add_argument("--rounds", type=int, default=9, help="calls per measure (the median is kept)")
     parser.add_argument(
         "--postgresql",
         default=os.environ.get("SEGUR_BENCH_POSTGRESQL", ""),
