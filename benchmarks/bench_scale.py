@@ -14,11 +14,13 @@ d'instruction », as imports leave them: the fill holds avances only (a solde ne
 so ``typeDemande=solde`` selects none.
 
 Each size is reached by adding to the previous one; at each, the measures are taken in process
-(Flask's test client: the server's time, no network), the median of ``--rounds`` calls, and the
-simulate and import of 200 lines are compared with the same on the empty store (the import:
-200 new requests without zip, so that the time is the controls' and the store's, not the
-reading of 200 PDFs). After each fill, SQLite's WAL is checkpointed and PostgreSQL's statistics
-gathered (``ANALYZE``), as a server running for weeks would have them. The database's size is read after a checkpoint (SQLite) or from
+(Flask's test client: the server's time, no network), the median of ``--rounds`` calls. The
+simulate and the import of 200 lines are timed side by side with the same on an empty store
+(a second database, emptied again before each import), round by round, the order swapped every
+round, and judged on the median of the rounds' ratios (the machine is shared: its speed changes
+within seconds, a ratio taken side by side holds). The import sends 200 new requests without
+zip, so that the time is the controls' and the store's, not the reading of 200 PDFs. After each fill, SQLite's WAL is checkpointed and PostgreSQL's statistics
+gathered (``VACUUM ANALYZE``, autovacuum's work), as a server running for weeks would have them. The database's size is read after a checkpoint (SQLite) or from
 ``pg_database_size`` of a fresh database (PostgreSQL), and divided by the requests stored.
 
     .venv/bin/python benchmarks/bench_scale.py                       # SQLite, 10k, 100k, 1M
@@ -115,9 +117,9 @@ def size_bytes(kind: str, app: Any) -> int:
 
 def settle(kind: str, app: Any) -> None:
     """After a bulk fill, what a server running for weeks would have done meanwhile: SQLite's
-    WAL checkpointed, PostgreSQL's statistics gathered (autovacuum's ANALYZE)."""
+    WAL checkpointed, PostgreSQL's tables vacuumed and analysed (autovacuum's work)."""
     with app.extensions["segur_database"].engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)" if kind == "sqlite" else "ANALYZE")
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)" if kind == "sqlite" else "VACUUM ANALYZE")
 
 
 # --------------------------------------------------------------------------- the fill
@@ -321,17 +323,29 @@ class Measures:
             found[label] = self._median(lambda p=path, h=headers: self.client.get(p, headers=h or {}))  # type: ignore[misc]
         return found
 
-    def simulate(self) -> float:
-        form = lambda: {  # noqa: E731
+    def login(self) -> None:
+        api = self.client.post("/api/login", json={"login": LOGIN, "password": PASSWORD}).json
+        self.editor = {"Authorization": f"Bearer {api['token']}"}  # type: ignore[index]
+
+    def reset(self) -> None:
+        """The store emptied and seeded again (the floor's, before each import it times)."""
+        assert self.client.post("/admin/reset", headers=self.admin).status_code == 200
+        self.login()
+
+    def simulate_once(self) -> float:
+        form = {
             "typeDemande": "avance",
             "tauxTva": "20",
             "numeroAns": MS1,
-            "fichier": (io.BytesIO(self.simulated), "depot.json"),
+            "fichier": (io.BytesIO(self.simulated), "d.json"),
         }
-        median, _ = self._median(lambda: self.client.post("/api/simulations", data=form(), headers=self.editor))
-        return median
+        started = time.perf_counter()
+        response = self.client.post("/api/simulations", data=form, headers=self.editor)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200 and response.json["recapitulatif"]["acceptees"] == BATCH  # type: ignore[index]
+        return elapsed
 
-    def import_(self) -> float:
+    def import_once(self) -> float:
         spec = self.app.extensions["segur_spec"]
         base = orjson.loads((spec.root / "examples" / "ms1-avance.json").read_bytes())
 
@@ -342,12 +356,32 @@ class Measures:
                 line["etablissement"]["finessGeographique"] = finess_with_key(f"9{self.imports:03d}{i:04d}")
             data = orjson.dumps(bundle)
             form = {"typeDemande": "avance", "tauxTva": "20", "numeroAns": MS1, "fichier": (io.BytesIO(data), "d.json")}
+            started = time.perf_counter()
             response = self.client.post("/api/imports", data=form, headers=self.editor)
+            elapsed = (time.perf_counter() - started) * 1000
             assert response.json["recapitulatif"]["incompletes"] == BATCH, response.json["lignes"][0]  # type: ignore[index]
-            return response
+            return elapsed
 
-        median, _ = self._median(send)
-        return median
+        return float(send())
+
+
+def paired(full: Measures, floor: Measures, what: str, rounds: int) -> tuple[float, float, float]:
+    """``what`` (simulate or import) on the filled store and on an empty one, side by side,
+    round by round (the order swapped every round; the empty store emptied again before each
+    import): the medians of each and the median of the rounds' ratios."""
+    times: list[tuple[float, float]] = []
+    for index in range(rounds):
+        if what == "import":
+            floor.reset()
+        pair = []
+        for measures in (full, floor) if index % 2 == 0 else (floor, full):
+            pair.append(measures.simulate_once() if what == "simulate" else measures.import_once())
+        times.append((pair[0], pair[1]) if index % 2 == 0 else (pair[1], pair[0]))
+    return (
+        statistics.median(t[0] for t in times),
+        statistics.median(t[1] for t in times),
+        statistics.median(t[0] / t[1] for t in times),
+    )
 
 
 # --------------------------------------------------------------------------- the run
@@ -359,9 +393,10 @@ def run(kind: str, sizes: list[int], rounds: int, postgresql: str, folder: Path)
     try:
         app = create_app({"DATABASE": url, "ADMIN_TOKEN": ADMIN, "PAGES_DIR": str(folder / f"pages-{kind}")})
         measures = Measures(app, rounds)
-        empty_simulate, empty_import = measures.simulate(), measures.import_()
-        result["empty"] = {"simulate_ms": empty_simulate, "import_ms": empty_import}
-        print(f"[{kind}] empty store: simulate {empty_simulate:.1f} ms, import {empty_import:.1f} ms", flush=True)
+        floor_url = database_for(kind, folder / "floor", postgresql)
+        (folder / "floor").mkdir(exist_ok=True)
+        floor_app = create_app({"DATABASE": floor_url, "ADMIN_TOKEN": ADMIN, "PAGES_DIR": str(folder / "pages-floor")})
+        floor = Measures(floor_app, rounds)
         filler = Filler(app)
         for size in sizes:
             started = time.monotonic()
@@ -375,7 +410,8 @@ def run(kind: str, sizes: list[int], rounds: int, postgresql: str, folder: Path)
             total = store.count_requests(filler.demo, without=[app.extensions["segur_spec"].statuts["incomplete"]])
             store.close()
             gets = measures.gets(numero, total)
-            simulate, import_ = measures.simulate(), measures.import_()
+            simulate, empty_simulate, simulate_ratio = paired(measures, floor, "simulate", rounds)
+            import_, empty_import, import_ratio = paired(measures, floor, "import", rounds)
             size_b = size_bytes(kind, app)
             result["sizes"][size] = {
                 "fill_s": fill_s,
@@ -383,21 +419,27 @@ def run(kind: str, sizes: list[int], rounds: int, postgresql: str, folder: Path)
                 "gets": {path: {"median_ms": m, "bytes": b} for path, (m, b) in gets.items()},
                 "simulate_ms": simulate,
                 "import_ms": import_,
-                "simulate_ratio": simulate / empty_simulate,
-                "import_ratio": import_ / empty_import,
+                "empty_simulate_ms": empty_simulate,
+                "empty_import_ms": empty_import,
+                "simulate_ratio": simulate_ratio,
+                "import_ratio": import_ratio,
                 "database_bytes": size_b,
                 "bytes_per_request": size_b / max(1, stored),
             }
             worst = max(gets.items(), key=lambda kv: kv[1][0])
             print(
                 f"[{kind}] {size:,}: slowest GET {worst[0]} {worst[1][0]:.1f} ms; simulate {simulate:.1f} ms "
-                f"(×{simulate / empty_simulate:.2f}); import {import_:.1f} ms (×{import_ / empty_import:.2f}); "
+                f"(empty store {empty_simulate:.1f} ms, ×{simulate_ratio:.2f}); import {import_:.1f} ms "
+                f"(empty store {empty_import:.1f} ms, ×{import_ratio:.2f}); "
                 f"{size_b / 1e6:.0f} MB, {size_b / max(1, stored):.0f} bytes per request",
                 flush=True,
             )
         app.extensions["segur_database"].dispose()
+        floor_app.extensions["segur_database"].dispose()
     finally:
         drop_database(kind, url, postgresql)
+        if "floor_url" in locals():
+            drop_database(kind, floor_url, postgresql)
     return result
 
 
@@ -420,12 +462,20 @@ def table(results: list[dict[str, Any]], sizes: list[int]) -> list[str]:
             [f"{max(g['median_ms'] for g in by[s]['gets'].values()):.1f} ms" for s in sizes if s in by],
         )
         row(
-            f"{kind}: simulate 200 lines (× empty)",
-            [f"{by[s]['simulate_ms']:.1f} ms (×{by[s]['simulate_ratio']:.2f})" for s in sizes if s in by],
+            f"{kind}: simulate 200 lines, empty store beside it (ratio)",
+            [
+                f"{by[s]['simulate_ms']:.1f} ms, {by[s]['empty_simulate_ms']:.1f} ms (×{by[s]['simulate_ratio']:.2f})"
+                for s in sizes
+                if s in by
+            ],
         )
         row(
-            f"{kind}: import 200 lines (× empty)",
-            [f"{by[s]['import_ms']:.1f} ms (×{by[s]['import_ratio']:.2f})" for s in sizes if s in by],
+            f"{kind}: import 200 lines, empty store beside it (ratio)",
+            [
+                f"{by[s]['import_ms']:.1f} ms, {by[s]['empty_import_ms']:.1f} ms (×{by[s]['import_ratio']:.2f})"
+                for s in sizes
+                if s in by
+            ],
         )
         row(f"{kind}: database", [f"{by[s]['database_bytes'] / 1e6:.0f} MB" for s in sizes if s in by])
         row(f"{kind}: bytes per request", [f"{by[s]['bytes_per_request']:.0f}" for s in sizes if s in by])

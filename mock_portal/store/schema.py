@@ -139,7 +139,8 @@ requests = Table(
     Index("requests_siret", "siret", "type_logiciel"),
     Index("requests_avance", "editor_id", "numero_avance"),
     # the lists, in their order (created_at, numero), with each filter (schema 1)
-    Index("requests_editor_page", "editor_id", "created_at", "numero"),
+    # (statut last: the table of deposited requests leaves the incomplete ones out, read from the index)
+    Index("requests_editor_page", "editor_id", "created_at", "numero", "statut"),
     Index("requests_editor_statut_page", "editor_id", "statut", "created_at", "numero"),
     Index("requests_editor_type_page", "editor_id", "type_demande", "created_at", "numero"),
     Index("requests_page", "created_at", "numero"),

@@ -335,18 +335,6 @@ class Store:
         )
         return token
 
-    def revoke_sessions(self, editor_id: int, at: datetime) -> None:
-        sessions = t.sessions
-        statement = _q(
-            "revoke_sessions",
-            lambda: (
-                sessions.update()
-                .where(sessions.c.editor_id == bindparam("b_editor"), sessions.c.revoked_at.is_(None))
-                .values(revoked_at=bindparam("b_at"))
-            ),
-        )
-        self.connection.execute(statement, {"b_editor": editor_id, "b_at": at.isoformat()})
-
     # ------------------------------------------------------------------ enrolments
 
     def enrolments_of(self, editor_id: int) -> list[Row]:

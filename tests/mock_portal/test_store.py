@@ -221,3 +221,18 @@ def test_a_table_reads_the_same_pages_by_offset_from_either_end_and_by_its_links
     assert following == by_offset
     before = store.request_key("A1", None)
     assert [r["numero"] for r in store.requests_page(None, limit=2, before=before)] == ["A3", "A2"]
+
+
+def test_a_session_past_its_expiry_opens_nothing(store: Store) -> None:
+    """Room for a session policy: a session with an expiry is live until then, not after."""
+    from datetime import timedelta
+
+    with store.transaction():
+        lasting = store.open_session(1, AT, expires_at=AT + timedelta(hours=1))
+        expired = store.open_session(1, AT, expires_at=AT - timedelta(seconds=1))
+        plain = store.open_session(1, AT)
+    found = store.editor_by_token(lasting, AT)
+    assert found is not None and found["login"] == "a"
+    assert store.editor_by_token(expired, AT) is None
+    assert store.editor_by_token(plain, AT + timedelta(days=365)) is not None
+    assert store.editor_by_token(lasting, AT + timedelta(hours=2)) is None
