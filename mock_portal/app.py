@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import socket
-import sqlite3
-import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
 from segur.mock_portal.controls import SpecError, load_spec
 from segur.mock_portal.errors import PortalError
-from segur.mock_portal.portal import Portal, portal_for
-from segur.mock_portal.store import Store, connect, initialise
+from segur.mock_portal.services import Portal
+from segur.mock_portal.store import Database, DatabaseError, Store, open_database
 from segur.mock_portal.workflow import workflows
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 DEFAULTS: dict[str, Any] = {
+    # an SQLite file (the default: embedded, nothing to install) or a postgresql://user@host/name
+    # URL, which several `segur serve` processes, on one host or several, may share
     "DATABASE": "segur-mock.sqlite3",
     "SPEC_DIR": None,
     "ADMIN_TOKEN": None,
@@ -37,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 class RowId(IntegerConverter):
-    """``<id:name>``: a row id in a path, digits up to SQLite's largest INTEGER; a larger number
+    """``<id:name>``: a row id in a path, digits up to the largest 64-bit integer; a larger number
     matches no route (404) instead of overflowing the query."""
 
     def __init__(self, url_map: Map) -> None:
@@ -60,18 +59,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     except SpecError as exc:
         raise SystemExit(f"mock portal: {exc}") from None
     app.extensions["segur_spec"] = spec
-    database = Path(app.config["DATABASE"])
-    connection = connect(database)
+    flows = workflows(spec)
     try:
-        initialise(connection)
-        seeded = portal_for(Store(connection), spec).seed(
+        database = open_database(app.config["DATABASE"])
+    except DatabaseError as exc:
+        raise SystemExit(f"mock portal: {exc}") from None
+    store = Store(database)
+    try:
+        seeded = Portal(store, spec, flows).seed(
             app.config["DEMO_LOGIN"], app.config["DEMO_PASSWORD"], app.config["ADMIN_TOKEN"]
         )
     finally:
-        connection.close()
+        store.close()
+        # no connection crosses a fork: each gunicorn worker opens its own
+        database.dispose()
     app.config["ADMIN_TOKEN"] = seeded["admin_token"]
-    app.extensions["segur_connections"] = threading.local()
-    app.extensions["segur_workflows"] = workflows(spec)
+    app.extensions["segur_database"] = database
+    app.extensions["segur_workflows"] = flows
     app.extensions["segur_seed"] = seeded
 
     from segur.mock_portal.views import admin, api, pages, ui
@@ -96,45 +100,35 @@ def portal() -> Portal:
     return found
 
 
+def database(app: Flask) -> Database:
+    found: Database = app.extensions["segur_database"]
+    return found
+
+
 def _open() -> None:
+    """The services of this request, over a store whose connection is taken from the pool on
+    first use (each thread of a worker reuses its pooled connections from request to request)."""
     from flask import current_app
 
     extensions = current_app.extensions
-    g.portal = portal_for(Store(_connection(current_app)), extensions["segur_spec"], extensions["segur_workflows"])
+    g.portal = Portal(Store(database(current_app)), extensions["segur_spec"], extensions["segur_workflows"])
     g.editor_id = None
     g.detail = {}
 
 
-def _connection(app: Flask) -> sqlite3.Connection:
-    """One SQLite connection per thread of a worker, reused from request to request: opening
-    one per request costs its PRAGMAs and, on close, a WAL checkpoint."""
-    local = app.extensions["segur_connections"]
-    connection: sqlite3.Connection | None = getattr(local, "connection", None)
-    if connection is None:
-        connection = local.connection = connect(app.config["DATABASE"])
-    return connection
-
-
 def _close(_exc: BaseException | None) -> None:
     found = g.pop("portal", None)
-    if found is not None and found.store.db.in_transaction:  # never carry a transaction over
-        found.store.db.execute("ROLLBACK")
+    if found is not None:  # the connection goes back to the pool, no transaction carried over
+        found.store.close()
 
 
 def _faults() -> Response | None:
     """Injected faults (admin API) on the editor's routes: latency, 503, dropped connection."""
     if not request.path.startswith("/api/") or "portal" not in g:
         return None
-    store = portal().store
-    rows = store.db.execute("SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id").fetchall()
-    for fault in rows:
-        if not fnmatch.fnmatch(request.path, fault["route"]):
-            continue
-        if fault["method"] and fault["method"].upper() != request.method:
-            continue
-        with store.transaction() as db:
-            if fault["remaining"] is not None:
-                db.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ? AND remaining > 0", (fault["id"],))
+    testing = portal().testing
+    for fault in testing.faults_for(request.path, request.method):
+        testing.use_fault(fault)
         if fault["kind"] == "latency":
             from flask import current_app
 
@@ -158,11 +152,10 @@ def _drop_connection() -> None:
 def _journal(response: Response) -> Response:
     """Every call of the editor's API, without bodies: no password or token is ever written."""
     if request.path.startswith("/api/") and "portal" in g:
-        found = portal()
         # the journal never turns an answer into an error
-        with contextlib.suppress(sqlite3.Error), found.store.transaction():
-            found.store.log(
-                found.now(), g.get("editor_id"), request.method, request.path, response.status_code, g.get("detail", {})
+        with contextlib.suppress(SQLAlchemyError):
+            portal().testing.log(
+                g.get("editor_id"), request.method, request.path, response.status_code, g.get("detail", {})
             )
     return response
 

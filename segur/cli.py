@@ -385,20 +385,20 @@ def _example_vat(data: bytes, spec: Spec) -> float:
 )
 @click.option(
     "--database",
-    type=click.Path(dir_okay=False, path_type=Path),
     envvar="SEGUR_DATABASE",
-    help="SQLite file holding the state (default: segur-mock.sqlite3 here; env SEGUR_DATABASE).",
+    help="Where the state is kept: an SQLite file (default: segur-mock.sqlite3 here) or a "
+    "postgresql://user@host/name URL shared by several servers (env SEGUR_DATABASE).",
 )
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
-def serve(host: str, port: int, workers: int, database: Path | None, spec_dir: Path | None) -> None:
-    """Run the mock portal (state kept in SQLite: it survives a restart)."""
+def serve(host: str, port: int, workers: int, database: str | None, spec_dir: Path | None) -> None:
+    """Run the mock portal (state kept in SQLite or PostgreSQL: it survives a restart)."""
     from segur.mock_portal import create_app
 
     from .serve import serve as run
 
     config: dict[str, Any] = {}
-    if database is not None:
-        config["DATABASE"] = str(database)
+    if database:
+        config["DATABASE"] = database
     if spec_dir is not None:
         _spec(spec_dir)
         config["SPEC_DIR"] = str(spec_dir)

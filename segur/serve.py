@@ -22,7 +22,7 @@ GUNICORN_OPTIONS: dict[str, Any] = {
 def _announce(app: Flask, host: str, port: int, workers: int) -> None:
     seed = app.extensions["segur_seed"]
     click.echo(f"Portail simulé prêt sur http://{host}:{port}/ ({workers} worker(s))", err=False)
-    click.echo(f"  base : {app.config['DATABASE']} ; spécification : {app.extensions['segur_spec'].label}")
+    click.echo(f"  base : {app.extensions['segur_database'].url} ; spécification : {app.extensions['segur_spec'].label}")
     click.echo(f"  compte éditeur de démonstration : {seed['login']} / {seed['password']}")
     click.echo(f"  jeton gestionnaire (API /admin) : {seed['admin_token']}")
     click.echo("  pages web : / (espace gestionnaire : /gestion, avec le jeton ; cas de rejet : /cas)")

@@ -27,6 +27,38 @@ def json_object() -> dict[str, Any]:
     return body
 
 
+#: the largest page a list gives at once
+MAX_LIMIT = 10_000
+
+
+def limit(default: int) -> int:
+    """The page size asked for (``limit``), from 1 to MAX_LIMIT."""
+    text = request.args.get("limit")
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise bad_request(f"'limit' must be a whole number from 1 to {MAX_LIMIT}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise bad_request(f"'limit' must be a whole number from 1 to {MAX_LIMIT}")
+    return value
+
+
+def after_id(name: str) -> int | None:
+    """A row number given as a page's bound (``apres``, ``avant``), or None."""
+    text = request.args.get(name)
+    if text in (None, ""):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise bad_request(f"'{name}' must be a number read from the previous page") from None
+    if not 0 <= value < 2**63:
+        raise bad_request(f"'{name}' must be a number read from the previous page")
+    return value
+
+
 def bearer() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections import Counter
 from operator import itemgetter
 from typing import Any
@@ -11,14 +10,15 @@ from typing import Any
 from flask import Blueprint, Response, g, request
 from segur.mock_portal.app import json_response, portal
 from segur.mock_portal.errors import PortalError, bad_request
+from segur.mock_portal.services import Row
 
-from ._common import bearer, json_object
+from ._common import after_id, bearer, json_object, limit
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 
-def editor() -> sqlite3.Row:
-    found = portal().store.editor_by_token(bearer())
+def editor() -> Row:
+    found = portal().accounts.editor_for_token(bearer())
     if found is None:
         raise PortalError(401, "NON_AUTHENTIFIE", "jeton inconnu ou expiré : reconnectez-vous")
     g.editor_id = found["id"]
@@ -35,7 +35,7 @@ def _file(name: str) -> bytes:
 
 @blueprint.get("/referencement/<numero>")
 def referencement(numero: str) -> Response:
-    found = portal().lookup_ans(numero)
+    found = portal().enrolment.lookup_ans(numero)
     if found is None:
         raise PortalError(404, "REFERENCEMENT_INCONNU", f"numéro de référencement ANS {numero} inconnu")
     return json_response(found)
@@ -44,7 +44,7 @@ def referencement(numero: str) -> Response:
 @blueprint.post("/enrolments")
 def enrol() -> Response:
     body = json_object()
-    result = portal().enrol(body)
+    result = portal().enrolment.enrol(body)
     g.detail = {"enrolement": result["id"], "numeroAns": result["numeroAns"]}
     return json_response(result, 201)
 
@@ -52,7 +52,7 @@ def enrol() -> Response:
 @blueprint.post("/enrolments/complementaires")
 def enrol_more() -> Response:
     current = editor()
-    result = portal().enrol(json_object(), editor=current)
+    result = portal().enrolment.enrol(json_object(), editor=current)
     g.detail = {"enrolement": result["id"], "numeroAns": result["numeroAns"]}
     return json_response(result, 201)
 
@@ -60,14 +60,14 @@ def enrol_more() -> Response:
 @blueprint.post("/login")
 def login() -> Response:
     body = json_object()
-    result = portal().login(body.get("login"), body.get("password"))
+    result = portal().accounts.login(body.get("login"), body.get("password"))
     g.detail = {"login": body.get("login")}
     return json_response(result)
 
 
 @blueprint.get("/me")
 def me() -> Response:
-    return json_response(portal().me(editor()))
+    return json_response(portal().accounts.me(editor()))
 
 
 def _deposit_fields() -> tuple[Any, Any, Any]:
@@ -106,7 +106,7 @@ def _lines(answer: dict[str, Any]) -> list[list[Any]]:
 def simulate() -> Response:
     current = editor()
     data = _file("fichier")
-    answer = portal().simulate(current, data, *_deposit_fields())
+    answer = portal().deposits.simulate(current, data, *_deposit_fields())
     g.detail = {**_summary(data, answer), "choix": _choices(), "lignes": _lines(answer)}
     return json_response(answer)
 
@@ -116,7 +116,7 @@ def import_deposit() -> Response:
     current = editor()
     data = _file("fichier")
     upload = request.files.get("pieces")
-    result = portal().import_deposit(current, data, upload.stream if upload else None, *_deposit_fields())
+    result = portal().deposits.import_deposit(current, data, upload.stream if upload else None, *_deposit_fields())
     g.detail = {
         "depot": result["depot"],
         "pieces": bool(upload),
@@ -129,38 +129,47 @@ def import_deposit() -> Response:
 
 @blueprint.get("/imports/<id:deposit_id>")
 def deposit(deposit_id: int) -> Response:
-    return json_response(portal().deposit_json(editor(), deposit_id))
+    return json_response(portal().deposits.deposit_json(editor(), deposit_id))
 
 
 @blueprint.post("/imports/<id:deposit_id>/terminer")
 def terminate(deposit_id: int) -> Response:
-    result = portal().terminate(editor(), deposit_id)
+    result = portal().deposits.terminate(editor(), deposit_id)
     g.detail = {"depot": deposit_id}
     return json_response(result)
+
+
+def requests_page(editor_id: int | None, statut: str | None, type_demande: str | None) -> Response:
+    """A page of a list of requests: ``limit`` of them (default 1000) in the order of their
+    deposit, from after the request ``apres``; ``suivant`` is where the next page starts (null at
+    the end)."""
+    found, following = portal().requests.listing(
+        editor_id, statut, type_demande, after=request.args.get("apres") or None, limit=limit(1000)
+    )
+    return json_response({"demandes": found, "suivant": following})
 
 
 @blueprint.get("/requests")
 def requests_list() -> Response:
     current = editor()
-    found = portal().list_requests(current["id"], request.args.get("statut"), request.args.get("typeDemande"))
-    return json_response({"demandes": found})
+    return requests_page(current["id"], request.args.get("statut"), request.args.get("typeDemande"))
 
 
 @blueprint.get("/requests/incompletes")
 def incomplete() -> Response:
     current = editor()
-    return json_response({"demandes": portal().list_requests(current["id"], "incomplete", None)})
+    return requests_page(current["id"], "incomplete", None)
 
 
 @blueprint.get("/requests/<numero>")
 def request_detail(numero: str) -> Response:
-    return json_response(portal().request_json(numero, editor()["id"]))
+    return json_response(portal().requests.detail(numero, editor()["id"]))
 
 
 @blueprint.put("/requests/<numero>")
 def modify(numero: str) -> Response:
     current = editor()
-    result = portal().modify(current, numero, json_object())
+    result = portal().requests.modify(current, numero, json_object())
     g.detail = {"numeroDemande": numero, "statut": result["statut"]}
     return json_response(result)
 
@@ -169,14 +178,14 @@ def modify(numero: str) -> Response:
 def pieces(numero: str) -> Response:
     current = editor()
     files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
-    result = portal().send_pieces(current, numero, files)
+    result = portal().requests.send_pieces(current, numero, files)
     g.detail = {"numeroDemande": numero, "pieces": [name for name, _ in files], "statut": result["statut"]}
     return json_response(result)
 
 
 @blueprint.get("/requests/<numero>/documents/<id:document_id>")
 def document(numero: str, document_id: int) -> Response:
-    filename, content = portal().document(numero, document_id, editor()["id"])
+    filename, content = portal().requests.document(numero, document_id, editor()["id"])
     return Response(
         content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -184,4 +193,10 @@ def document(numero: str, document_id: int) -> Response:
 
 @blueprint.get("/mails")
 def mails() -> Response:
-    return json_response({"courriels": portal().mails_of(editor()["id"])})
+    """The editor's mails, oldest first: ``limit`` (default 1000) after the page ``apres``."""
+    size = limit(1000)
+    found = portal().mails.of_editor(editor()["id"], after=after_id("apres"), limit=size + 1)
+    following = found[size - 1]["id"] if len(found) > size else None
+    return json_response(
+        {"courriels": [{k: v for k, v in m.items() if k != "id"} for m in found[:size]], "suivant": following}
+    )

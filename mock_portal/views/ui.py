@@ -18,8 +18,7 @@ _OPENAPI = Path(__file__).resolve().parents[1] / "openapi.json"
 @blueprint.get("/")
 def home() -> Page:
     seed = current_app.extensions["segur_seed"]
-    editor = portal().store.editor_by_login(seed["login"])
-    enrolled = [r["numero_ans"] for r in portal().store.enrolments_of(editor["id"])] if editor is not None else []
+    enrolled = portal().accounts.solutions_of(seed["login"])
     page = render("accueil.html", demo_login=seed["login"], demo_password=seed["password"], demo_ans=enrolled)
     return secure_headers(page)
 

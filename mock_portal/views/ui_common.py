@@ -2,7 +2,7 @@
 per-session CSRF token, the staging folder, rendering, French messages and HTML errors.
 
 The pages are a MODEL of the portal's pages (the seed walks through them; their exact look is
-not public). They call the services of :mod:`segur.mock_portal.portal`, as the JSON API does: no
+not public). They call the services of :mod:`segur.mock_portal.services`, as the JSON API does: no
 control and no workflow rule is written here.
 """
 
@@ -13,7 +13,6 @@ import hmac
 import re
 import secrets
 import shutil
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -42,6 +41,7 @@ __all__ = ["Page"]  # re-exported: the views' return type (flask's Response or a
 from segur.mock_portal.app import portal
 from segur.mock_portal.controls import money
 from segur.mock_portal.errors import PortalError
+from segur.mock_portal.services import Row
 
 blueprint = Blueprint("pages", __name__)
 
@@ -188,14 +188,14 @@ def _check_csrf() -> Page | None:
 # --------------------------------------------------------------------------- sessions
 
 
-def current_editor() -> sqlite3.Row | None:
+def current_editor() -> Row | None:
     """The editor signed in on this browser (the API's own session token, kept in the cookie)."""
     token = session.get("editeur")
     if not isinstance(token, str):
         return None
     if "page_editor" not in g:
-        g.page_editor = portal().store.editor_by_token(token)
-    found: sqlite3.Row | None = g.page_editor
+        g.page_editor = portal().accounts.editor_for_token(token)
+    found: Row | None = g.page_editor
     return found
 
 
@@ -207,7 +207,7 @@ class LoginRequired(Exception):
         self.endpoint = endpoint
 
 
-def require_editor() -> sqlite3.Row:
+def require_editor() -> Row:
     found = current_editor()
     if found is None:
         raise LoginRequired("pages.connexion")
@@ -261,8 +261,10 @@ def staging_root() -> Path:
     configured = current_app.config.get("PAGES_DIR")
     if configured:
         return Path(configured)
-    database = Path(current_app.config["DATABASE"]).resolve()
-    digest = hashlib.sha256(str(database).encode()).hexdigest()[:12]
+    database = str(current_app.config["DATABASE"])
+    if "://" not in database:  # a file: the same whatever the path it is named by
+        database = str(Path(database).resolve())
+    digest = hashlib.sha256(database.encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"segur-mock-pages-{digest}"
 
 

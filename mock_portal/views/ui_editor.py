@@ -4,14 +4,13 @@ deposited requests, the incomplete ones, a request with its accordions, compleme
 Seed, slides 15 to 20: the tab « Demande de financement », the VAT rate, the JSON file,
 « Simuler » (a recap on success), « Importer », the import status « OK » then « Terminer »; a
 request's accordions « Pièces justificatives », « Courriels automatiquement envoyés », « Suivi
-financier ». Every action is a call of :mod:`segur.mock_portal.portal`, as the JSON API makes it.
+financier ». Every action is a call of :mod:`segur.mock_portal.services`, as the JSON API makes it.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +19,7 @@ import orjson
 from flask import Response, flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
+from segur.mock_portal.services import Row
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -58,7 +58,7 @@ def connexion() -> Page:
             errors["motDePasse"] = ["Saisissez votre mot de passe."]
         if not errors:
             try:
-                result = portal().login(login, password)
+                result = portal().accounts.login(login, password)
             except PortalError:
                 errors["_connexion"] = ["Identifiant ou mot de passe incorrect."]
             else:
@@ -82,7 +82,7 @@ def deconnexion() -> Page:
 @blueprint.get("/espace")
 def espace() -> Page:
     editor = require_editor()
-    me = portal().me(editor)
+    me = portal().accounts.me(editor)
     return render("espace/accueil.html", me=me)
 
 
@@ -92,7 +92,7 @@ def enrolement_complementaire() -> Page:
     editor = require_editor()
     errors: dict[str, list[str]] = {}
     numero = request.values.get("numeroAns", "").strip()
-    found = portal().lookup_ans(numero) if numero else None
+    found = portal().enrolment.lookup_ans(numero) if numero else None
     if request.method == "POST" and request.form.get("action") == "rechercher":
         if found is None:
             errors["numeroAns"] = [f"Numéro de référencement ANS {numero or '(vide)'} inconnu du référentiel."]
@@ -108,7 +108,7 @@ def enrolement_complementaire() -> Page:
                 }
             )
         try:
-            result = portal().enrol(form, editor=editor)
+            result = portal().enrolment.enrol(form, editor=editor)
         except PortalError as error:
             for problem in error.details or [{"champ": "/", "message": error.message}]:
                 field = "numeroAns" if problem["champ"].startswith("/numeroAns") else "certificat"
@@ -137,12 +137,11 @@ def enrolement_complementaire() -> Page:
 # --------------------------------------------------------------------------- « Demande de financement »
 
 
-def _enrolled(editor: sqlite3.Row) -> list[sqlite3.Row]:
-    validated = portal().flows.enrolment.label("validee")
-    return [r for r in portal().store.enrolments_of(editor["id"]) if r["statut"] == validated]
+def _enrolled(editor: Row) -> list[Row]:
+    return portal().accounts.validated_enrolments(editor)
 
 
-def _choices(editor: sqlite3.Row) -> dict[str, Any]:
+def _choices(editor: Row) -> dict[str, Any]:
     spec = portal().spec
     return {
         "taux": [(f"{rate:g}", f"{rate:g}".replace(".", ",") + " %") for rate in spec.vat_rates],
@@ -230,9 +229,7 @@ def depot() -> Page:
         return _too_large()
 
 
-def _deposit(
-    editor: sqlite3.Row, staged: dict[str, Any] | None, choices: dict[str, Any], values: dict[str, str]
-) -> Page:
+def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any], values: dict[str, str]) -> Page:
     form = request.form
     for key in values:
         if key in form:
@@ -256,10 +253,10 @@ def _deposit(
     args = (values["typeDemande"], values["numeroAns"] or None, values["tauxTva"])
     try:
         if action == "simuler":
-            answer = portal().simulate(editor, data, *args)
+            answer = portal().deposits.simulate(editor, data, *args)
         else:
             with _attachments(staged) as (zip_name, stream):
-                result = portal().import_deposit(editor, data, stream, *args)
+                result = portal().deposits.import_deposit(editor, data, stream, *args)
             session.pop("depot_prepare", None)
             flash(
                 f"Import du fichier {filename}"
@@ -287,7 +284,7 @@ def depot_abandon() -> Page:
 @blueprint.get("/espace/depots/<id:deposit_id>")
 def depot_resultat(deposit_id: int) -> Page:
     editor = require_editor()
-    deposit = portal().deposit_json(editor, deposit_id)
+    deposit = portal().deposits.deposit_json(editor, deposit_id)
     return render("espace/import.html", depot=deposit)
 
 
@@ -295,7 +292,7 @@ def depot_resultat(deposit_id: int) -> Page:
 def depot_terminer(deposit_id: int) -> Page:
     editor = require_editor()
     try:
-        deposit = portal().terminate(editor, deposit_id)
+        deposit = portal().deposits.terminate(editor, deposit_id)
     except PortalError as error:
         if error.status == 404:
             raise
@@ -324,13 +321,15 @@ def demandes() -> Page:
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
     page, size = page_number(), page_size()
-    rows, total = portal().requests_page(
+    rows, total = portal().requests.page(
         editor["id"],
         statut=statut or None,
         type_demande=type_demande or None,
         without=HIDDEN_FROM_TABLE,
         offset=(page - 1) * size,
         limit=size,
+        after=request.args.get("apres") or None,
+        before=request.args.get("avant") or None,
     )
     return render(
         "espace/demandes.html",
@@ -349,14 +348,21 @@ def demandes() -> Page:
 def incompletes() -> Page:
     editor = require_editor()
     page, size = page_number(), page_size()
-    rows, total = portal().requests_page(editor["id"], statut="incomplete", offset=(page - 1) * size, limit=size)
+    rows, total = portal().requests.page(
+        editor["id"],
+        statut="incomplete",
+        offset=(page - 1) * size,
+        limit=size,
+        after=request.args.get("apres") or None,
+        before=request.args.get("avant") or None,
+    )
     return render("espace/incompletes.html", demandes=rows, total=total, page=page, pages=max(1, -(-total // size)))
 
 
 @blueprint.get("/espace/demandes/<numero>")
 def demande(numero: str) -> Page:
     editor = require_editor()
-    detail = portal().request_json(numero, editor["id"])
+    detail = portal().requests.detail(numero, editor["id"])
     return _request_page(detail)
 
 
@@ -374,7 +380,7 @@ def _request_page(detail: dict[str, Any], status: int = 200, **extra: Any) -> Pa
 def demande_modifier(numero: str) -> Page:
     """An « À modifier » request corrected (seed, slide 19): the line controls run again."""
     editor = require_editor()
-    detail = portal().request_json(numero, editor["id"])
+    detail = portal().requests.detail(numero, editor["id"])
     text = request.form.get("demande", "")
     try:
         body = orjson.loads(text)
@@ -382,7 +388,7 @@ def demande_modifier(numero: str) -> Page:
         errors = {"demande": [f"Le texte n'est pas un JSON valide : {exc}."]}
         return _request_page(detail, 422, errors=errors, texte=text)
     try:
-        portal().modify(editor, numero, body)
+        portal().requests.modify(editor, numero, body)
     except PortalError as error:
         if error.status == 404:
             raise
@@ -408,7 +414,7 @@ def demande_pieces(numero: str) -> Page:
         if not files:
             flash(f"Demande {numero} : joignez au moins une pièce (PDF).", "erreur")
             return redirect(back)
-        result = portal().send_pieces(editor, numero, files)
+        result = portal().requests.send_pieces(editor, numero, files)
     except RequestEntityTooLarge:
         flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
         return redirect(back)
@@ -429,7 +435,7 @@ def demande_pieces(numero: str) -> Page:
 @blueprint.get("/espace/demandes/<numero>/documents/<id:document_id>")
 def document(numero: str, document_id: int) -> Page:
     editor = require_editor()
-    filename, content = portal().document(numero, document_id, editor["id"])
+    filename, content = portal().requests.document(numero, document_id, editor["id"])
     return Response(
         content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

@@ -330,13 +330,13 @@ def _step_errors(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
     """The portal's problems on this step's fields."""
     upto = STEP_NAMES.index(step)
     form = _form(draft, upto, skeleton=True)
-    problems = portal().enrolment_problems(form)
+    problems = portal().enrolment.problems(form)
     errors = {field: found for field, found in _by_field(problems, form["pieces"]).items() if _step_of(field) == step}
     if errors:
         # The portal checks the pieces once the form passes its schema: ask again with this step's
         # fields from the skeleton too, to show a missing or unreadable piece in the same round.
         probe = {**_form(draft, upto - 1, skeleton=True), "pieces": form["pieces"]}
-        for field, found in _by_field(portal().enrolment_problems(probe), probe["pieces"]).items():
+        for field, found in _by_field(portal().enrolment.problems(probe), probe["pieces"]).items():
             if field in PIECE_FIELDS.values() and _step_of(field) == step and field not in errors:
                 errors[field] = found
     return errors
@@ -380,9 +380,11 @@ def enrolement_etape(etape: str) -> Page:
                 return redirect(url_for("pages.enrolement_etape", etape=STEP_NAMES[index + 1]))
         _save(draft)
     if etape == "banque" and draft["data"].get("banque-iban"):
-        notes["banque"] = portal().lookup_bank(*(_section(draft, "banque")["banque"][k] for k in ("iban", "bic")))
+        notes["banque"] = portal().enrolment.lookup_bank(
+            *(_section(draft, "banque")["banque"][k] for k in ("iban", "bic"))
+        )
     if etape == "referencement" and draft["data"].get("numeroAns") and "solution" not in notes:
-        notes["solution"] = portal().lookup_ans(_section(draft, "referencement")["numeroAns"])
+        notes["solution"] = portal().enrolment.lookup_ans(_section(draft, "referencement")["numeroAns"])
     context = {"recap": _recap(draft)} if etape == "recapitulatif" else {}
     return render(
         f"enrolement/{etape}.html",
@@ -422,7 +424,7 @@ def _search(draft: dict[str, Any], step: str, notes: dict[str, Any]) -> dict[str
     """« Rechercher »: the ANS number (référencement) or the SIRET (structure)."""
     if step == "referencement":
         numero = _section(draft, "referencement")["numeroAns"]
-        notes["solution"] = portal().lookup_ans(numero) if numero else None
+        notes["solution"] = portal().enrolment.lookup_ans(numero) if numero else None
         if notes["solution"] is None:
             return {"numeroAns": [f"Numéro de référencement ANS « {numero} » inconnu du référentiel de l'ANS."]}
         return {}
@@ -430,7 +432,7 @@ def _search(draft: dict[str, Any], step: str, notes: dict[str, Any]) -> dict[str
         if not _captcha_ok(draft, "captchaStructure"):
             return {"captchaStructure": ["Recopiez le code de vérification affiché."]}
         siret = _section(draft, "structure")["siret"]
-        found = portal().lookup_siret(siret)
+        found = portal().enrolment.lookup_siret(siret)
         if found is None:
             return {"siret": ["SIRET invalide (clé de contrôle) : vérifiez les 14 chiffres."]}
         data = draft["data"]
@@ -454,9 +456,9 @@ def _check_step(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
     if step == "representant" and draft["data"].get("estRepresentant") not in ("oui", "non"):
         errors["estRepresentant"] = ["Indiquez si vous êtes le représentant légal du fournisseur."]
     if step == "banque":
-        for problem in portal().lookup_bank(*(_section(draft, "banque")["banque"][k] for k in ("iban", "bic")))[
-            "problemes"
-        ]:
+        for problem in portal().enrolment.lookup_bank(
+            *(_section(draft, "banque")["banque"][k] for k in ("iban", "bic"))
+        )["problemes"]:
             errors.setdefault(_field_of(problem, []), []).append(_message(problem))
     for field, found in _step_errors(draft, step).items():
         for message in found:
@@ -464,7 +466,7 @@ def _check_step(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
                 errors.setdefault(field, []).append(message)
     if step == "referencement" and "numeroAns" not in errors:
         numero = _section(draft, "referencement")["numeroAns"]
-        if portal().lookup_ans(numero) is None:
+        if portal().enrolment.lookup_ans(numero) is None:
             errors["numeroAns"] = [f"Numéro de référencement ANS « {numero} » inconnu du référentiel de l'ANS."]
     return errors
 
@@ -474,11 +476,11 @@ def _finish(draft: dict[str, Any]) -> Page:
     form = _form(draft, len(STEPS) - 1, skeleton=False)
     if not _captcha_ok(draft, "captcha"):
         # nothing is deposited without the code; the portal's problems are shown along
-        errors = _by_field(portal().enrolment_problems(form), form["pieces"])
+        errors = _by_field(portal().enrolment.problems(form), form["pieces"])
         errors["captcha"] = ["Recopiez le code de vérification affiché."]
     else:
         try:
-            result = portal().enrol(form)
+            result = portal().enrolment.enrol(form)
         except PortalError as error:
             problems = error.details if isinstance(error.details, list) else [{"champ": "/", "message": error.message}]
             errors = _by_field(problems, form["pieces"])
@@ -513,7 +515,7 @@ def _recap(draft: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]
     """(step, title, [(label, value)]) for the recap page."""
     data = draft["data"]
     pieces = draft["pieces"]
-    solution = portal().lookup_ans(str(data.get("numeroAns", "")).strip()) if data.get("numeroAns") else None
+    solution = portal().enrolment.lookup_ans(str(data.get("numeroAns", "")).strip()) if data.get("numeroAns") else None
     sections: list[tuple[str, str, list[tuple[str, str]]]] = []
     rows = [("Numéro de référencement ANS", str(data.get("numeroAns", "")))]
     if solution:
@@ -551,7 +553,7 @@ def _recap(draft: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]
         rows.append(("Contrat de prestation ou mandat", pieces.get("JUSTIFICATIF_QUALITE", "—")))
     sections.append(("representant", "Demandeur : personne physique", rows))
     bank = _section(draft, "banque")["banque"]
-    domiciliation = portal().lookup_bank(bank["iban"], bank["bic"])["domiciliation"]
+    domiciliation = portal().enrolment.lookup_bank(bank["iban"], bank["bic"])["domiciliation"]
     sections.append(
         (
             "banque",

@@ -18,6 +18,7 @@ from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
 
 from .ui_common import (
+    PAGE_SIZE,
     PAGE_SIZES,
     Page,
     blueprint,
@@ -44,6 +45,8 @@ VERBS = {
 ENROLMENT_VERBS = {"enInstruction": "Passer en instruction", "validee": "Valider l'enrôlement", "rejetee": "Rejeter"}
 AVENANT_VERBS = {"decide": "Décider", "paye": "Payer", "rejete": "Rejeter"}
 CLOCK_UNITS = {"minutes": 60, "heures": 3600, "jours": 86400}
+#: mails per page of the outbox
+OUTBOX_PAGE = 200
 
 
 def _back(default: str) -> Page:
@@ -82,16 +85,13 @@ def gestion_deconnexion() -> Page:
 def gestion() -> Page:
     require_gestionnaire()
     found = portal()
-    counts = found.status_counts(None)
-    pending = [
-        e for e in found.enrolments_list() if found.flows.enrolment.key(e["statut"]) not in ("validee", "rejetee")
-    ]
+    counts = found.requests.status_counts(None)
     return render(
         "gestion/accueil.html",
         compteurs=[
             (key, label, counts.get(label, 0)) for key, label in found.spec.statuts.items() if key != "avenantPaye"
         ],
-        enrolements_en_attente=len(pending),
+        enrolements_en_attente=found.enrolment.pending_count(),
         maintenant=found.now(),
     )
 
@@ -102,7 +102,7 @@ def gestion_horloge() -> Page:
     action = request.form.get("action", "")
     try:
         if action == "fixer":
-            moment = portal().set_clock(at=request.form.get("date", "").strip())
+            moment = portal().ctx.set_clock(at=request.form.get("date", "").strip())
         elif action == "avancer":
             try:
                 amount = float(request.form.get("quantite", "").replace(",", "."))
@@ -111,9 +111,9 @@ def gestion_horloge() -> Page:
             unit = CLOCK_UNITS.get(request.form.get("unite", ""), 0)
             if not unit or not abs(amount * unit) <= 10 * 365 * 86400:
                 raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une durée d'au plus dix ans.")
-            moment = portal().set_clock(advance=amount * unit)
+            moment = portal().ctx.set_clock(advance=amount * unit)
         elif action == "reel":
-            moment = portal().set_clock(real=True)
+            moment = portal().ctx.set_clock(real=True)
         else:
             raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une action sur l'horloge.")
     except PortalError as error:
@@ -145,15 +145,19 @@ def gestion_enrolements() -> Page:
     require_gestionnaire()
     found = portal()
     flow = found.flows.enrolment
+    page = page_number()
+    total = found.enrolment.count()
     rows = []
-    for enrolment in found.enrolments_list():
+    listed = found.enrolment.listing(None, newest_first=True, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    for enrolment in listed:
         key = flow.key(enrolment["statut"]) or ""
         moves = [
             (t.target, ENROLMENT_VERBS.get(t.target, flow.label(t.target)), t.needs_reason)
             for t in flow.allowed_from(key, "gestionnaire")
         ]
         rows.append((enrolment, moves))
-    return render("gestion/enrolements.html", enrolements=rows)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render("gestion/enrolements.html", enrolements=rows, total=total, page=page, pages=pages)
 
 
 @blueprint.post("/gestion/enrolements/<id:enrolment_id>/decision")
@@ -165,7 +169,7 @@ def gestion_enrolement_decision(enrolment_id: int) -> Page:
     try:
         if target is None:
             raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une décision proposée.")
-        result = found.decide_enrolment(enrolment_id, target, motif)
+        result = found.enrolment.decide(enrolment_id, target, motif)
     except PortalError as error:
         flash(f"Enrôlement n° {enrolment_id} : {french(error.message)}", "erreur")
     else:
@@ -183,12 +187,14 @@ def gestion_demandes() -> Page:
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
     page, size = page_number(), page_size()
-    rows, total = found.requests_page(
+    rows, total = found.requests.page(
         None,
         statut=statut or None,
         type_demande=type_demande or None,
         offset=(page - 1) * size,
         limit=size,
+        after=request.args.get("apres") or None,
+        before=request.args.get("avant") or None,
     )
     return render(
         "gestion/demandes.html",
@@ -207,7 +213,7 @@ def gestion_demandes() -> Page:
 def gestion_demande(numero: str) -> Page:
     require_gestionnaire()
     found = portal()
-    detail = found.request_json(numero, None)
+    detail = found.requests.detail(numero, None)
     flow = found.flows.request
     key = flow.key(detail["statut"]) or ""
     moves = [
@@ -240,7 +246,7 @@ def gestion_transition(numero: str) -> Page:
     target = request.form.get("vers", "")
     motif = request.form.get("motif", "").strip() or None
     try:
-        result = portal().transition(numero, target, motif)
+        result = portal().instruction.transition(numero, target, motif)
     except PortalError as error:
         if error.status == 404:
             raise
@@ -267,7 +273,7 @@ def gestion_avenant(numero: str) -> Page:
             raise PortalError(
                 400, "REQUETE_INVALIDE", "Saisissez le montant de l'avenant en euros (par exemple 12 500,00)."
             )
-        portal().add_avenant(numero, montant, request.form.get("motif", "").strip() or None)
+        portal().instruction.add_avenant(numero, montant, request.form.get("motif", "").strip() or None)
     except PortalError as error:
         if error.status == 404:
             raise
@@ -282,7 +288,7 @@ def gestion_avenant_transition(avenant_id: int) -> Page:
     require_gestionnaire()
     numero = request.form.get("numero", "")
     try:
-        portal().avenant_transition(avenant_id, request.form.get("vers", ""))
+        portal().instruction.avenant_transition(avenant_id, request.form.get("vers", ""))
     except PortalError as error:
         flash(f"Avenant n° {avenant_id} : {french(error.message)}", "erreur")
     else:
@@ -293,7 +299,7 @@ def gestion_avenant_transition(avenant_id: int) -> Page:
 @blueprint.get("/gestion/demandes/<numero>/documents/<id:document_id>")
 def gestion_document(numero: str, document_id: int) -> Page:
     require_gestionnaire()
-    filename, content = portal().document(numero, document_id, None)
+    filename, content = portal().requests.document(numero, document_id, None)
     return Response(
         content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -302,4 +308,12 @@ def gestion_document(numero: str, document_id: int) -> Page:
 @blueprint.get("/gestion/courriels")
 def gestion_courriels() -> Page:
     require_gestionnaire()
-    return render("gestion/courriels.html", courriels=portal().outbox(200))
+    page = page_number()
+    found = portal().mails
+    pages = max(1, -(-found.count() // OUTBOX_PAGE))
+    return render(
+        "gestion/courriels.html",
+        courriels=found.outbox(offset=(page - 1) * OUTBOX_PAGE, limit=OUTBOX_PAGE),
+        page=page,
+        pages=pages,
+    )

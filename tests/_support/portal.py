@@ -12,13 +12,15 @@ from flask.testing import FlaskClient
 from segur.generators.pdf import pdf_document
 from segur.mock_portal import create_app
 
+from tests._support.database import fresh_database
 from tests._support.paths import EXAMPLES
 
 ADMIN = "admin-token-for-tests"
 
 
 def make_app(tmp_path: Path, **config: Any) -> Flask:
-    return create_app({"DATABASE": str(tmp_path / "portal.sqlite3"), "ADMIN_TOKEN": ADMIN, "TESTING": True, **config})
+    """The portal on a fresh database (SQLite under ``tmp_path``, or PostgreSQL: see database.py)."""
+    return create_app({"DATABASE": fresh_database(tmp_path), "ADMIN_TOKEN": ADMIN, "TESTING": True, **config})
 
 
 def admin_headers() -> dict[str, str]:

@@ -287,7 +287,7 @@ def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
     assert reset.status_code == 200 and reset.json == {"reinitialise": True, "login": "demo"}
     assert client.get("/api/me", headers=headers).status_code == 401  # the sessions are gone
     headers = login(client)
-    assert client.get("/api/requests", headers=headers).json == {"demandes": []}
+    assert client.get("/api/requests", headers=headers).json == {"demandes": [], "suivant": None}
     assert client.get("/admin/clock", headers=admin_headers()).json["maintenant"] == "2024-02-01T10:00:00+01:00"
 
 

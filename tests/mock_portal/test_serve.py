@@ -1,9 +1,10 @@
 """``segur serve`` as a real server: Werkzeug (1 worker) and gunicorn (2 workers) in subprocesses.
 
 Every server listens on 127.0.0.1 with a free port (``--port 0``), keeps its state in a
-SQLite file under ``tmp_path`` and runs in its own process group, killed at teardown.
-The crash tests kill the server in the middle of an import's transaction and restart it
-on the same file: the deposit is all there or not at all, and what was acknowledged stays.
+SQLite file under ``tmp_path`` (or, with SEGUR_TEST_POSTGRESQL, a fresh PostgreSQL schema) and
+runs in its own process group, killed at teardown. The crash tests kill the server in the middle
+of an import's transaction and restart it on the same database: the deposit is all there or not
+at all, and what was acknowledged stays.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ import requests
 from segur.generators.archive import write_zip
 from segur.generators.bundle import scaled
 from segur.generators.pdf import pdf_document
+from segur.mock_portal.store.database import engine_url
+from segur.mock_portal.store.locking import WRITE_LOCK
+from sqlalchemy import create_engine
 
+from tests._support.database import fresh_database, on_postgresql
 from tests._support.logical import piece_names
 from tests._support.paths import EXAMPLES, SPEC
 
@@ -44,7 +49,7 @@ WAITING = SPEC.statuts["enAttente"]
 class Server:
     """``segur serve`` in its own process group (stdout and stderr in files)."""
 
-    def __init__(self, database: Path, logs: Path, workers: int = 1) -> None:
+    def __init__(self, database: str, logs: Path, workers: int = 1) -> None:
         self.database = database
         self.workers = workers
         logs.mkdir(parents=True, exist_ok=True)
@@ -167,8 +172,8 @@ def servers() -> Iterator[list[Server]]:
         server.stop(signal.SIGKILL)
 
 
-def start(servers: list[Server], database: Path, workers: int = 1) -> Server:
-    server = Server(database, database.parent / "logs", workers)
+def start(servers: list[Server], database: str, logs: Path, workers: int = 1) -> Server:
+    server = Server(database, logs / "logs", workers)
     servers.append(server)
     return server.wait_ready()
 
@@ -181,15 +186,22 @@ def numbers(answer: dict[str, Any]) -> list[str]:
     return [line["numeroDemande"] for line in answer["lignes"] if "numeroDemande" in line]
 
 
-def stored_state(database: Path) -> dict[int, dict[str, Any]]:
-    """Read the SQLite file directly: each deposit's stored answer beside the requests that point to it.
+def stored_state(database: str) -> dict[int, dict[str, Any]]:
+    """Read the database directly: each deposit's stored answer beside the requests that point to it.
 
-    Fails on anything half-stored: a deposit whose requests are not exactly the numbered
-    lines of its answer, a request without deposit or without its import event, a damaged file."""
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    Fails on anything half-stored: a deposit whose requests are not exactly the numbered lines
+    of its answer, a request without deposit or without its import event, counts that disagree
+    with the rows, a damaged file."""
+    engine = create_engine(engine_url(database))
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+        def db_execute(sql: str, *args: Any) -> Any:
+            return connection.exec_driver_sql(sql.replace("?", "%s" if engine.dialect.name != "sqlite" else "?"), args)
+
         deposits: dict[int, dict[str, Any]] = {}
-        for deposit_id, answer_text in db.execute("SELECT id, answer FROM deposits ORDER BY id"):
+        for deposit_id, answer_text in db_execute("SELECT id, answer FROM deposits ORDER BY id"):
             answer = orjson.loads(answer_text)
             expected = set(numbers(answer)) if answer["statut"] == "OK" else set()
             kept_lines = [
@@ -198,21 +210,25 @@ def stored_state(database: Path) -> dict[int, dict[str, Any]]:
                 if line["codetraitement"] == SPEC.accepted_code or line.get("statut") == SPEC.statuts["incomplete"]
             ]
             assert len(kept_lines) == len(expected), f"deposit {deposit_id}: accepted or incomplete lines unnumbered"
-            stored = {n for (n,) in db.execute("SELECT numero FROM requests WHERE deposit_id = ?", (deposit_id,))}
+            stored = {n for (n,) in db_execute("SELECT numero FROM requests WHERE deposit_id = ?", deposit_id)}
             assert stored == expected, (
                 f"deposit {deposit_id}: Expected: the {len(expected)} numbered lines of its answer stored. "
                 f"Received: {len(stored)} requests ({len(stored - expected)} unknown to the answer, "
                 f"{len(expected - stored)} missing)"
             )
             deposits[deposit_id] = {"answer": answer, "requests": stored}
-        orphans = db.execute(
+        orphans = db_execute(
             "SELECT COUNT(*) FROM requests WHERE deposit_id IS NULL OR deposit_id NOT IN (SELECT id FROM deposits)"
-        ).fetchone()[0]
+        ).scalar()
         assert orphans == 0, f"Expected: every request belongs to a stored deposit. Received: {orphans} orphans"
-        eventless = db.execute(
+        eventless = db_execute(
             "SELECT COUNT(*) FROM requests WHERE numero NOT IN (SELECT numero FROM request_events)"
-        ).fetchone()[0]
+        ).scalar()
         assert eventless == 0, f"Expected: every request has its import event. Received: {eventless} without"
+        counted = dict(db_execute("SELECT statut, SUM(n) FROM request_counts GROUP BY statut HAVING SUM(n) > 0").all())
+        rows = dict(db_execute("SELECT statut, COUNT(*) FROM requests GROUP BY statut").all())
+        assert counted == rows, f"Expected: the kept counts are the rows' ({rows}). Received: {counted}"
+    engine.dispose()
     return deposits
 
 
@@ -222,8 +238,8 @@ def stored_state(database: Path) -> dict[int, dict[str, Any]]:
 def test_werkzeug_server_answers_and_its_state_survives_a_restart(tmp_path: Path, servers: list[Server]) -> None:
     """`/`, `/health`, `/openapi.json`; the printed admin token opens /admin; an import and a
     transition stay after SIGTERM and a new server on the same file (same admin token, same session)."""
-    database = tmp_path / "portal.sqlite3"
-    first = start(servers, database)
+    database = fresh_database(tmp_path)
+    first = start(servers, database, tmp_path)
     home = first.get("/")
     assert home.status_code == 200 and "text/html" in home.headers["Content-Type"]
     assert "Ségur" in home.text
@@ -248,9 +264,9 @@ def test_werkzeug_server_answers_and_its_state_survives_a_restart(tmp_path: Path
 
     assert first.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
     first.assert_no_traceback()
-    assert database.exists()
+    assert on_postgresql() or Path(database).exists()
 
-    second = start(servers, database)
+    second = start(servers, database, tmp_path)
     assert second.admin_token == first.admin_token, "the admin token is kept in the database"
     assert second.admin_get("/admin/clock").json()["maintenant"].startswith("2024-03-01T10:00")
     listed = {r["numeroDemande"]: r["statut"] for r in second.get("/api/requests", token).json()["demandes"]}
@@ -271,8 +287,8 @@ def test_gunicorn_workers_share_the_state(tmp_path: Path, servers: list[Server])
     """Two sync workers: while one is held by a 5 s latency fault on GET /api/requests, the other
     must serve the import (it ends while the held request is still waiting); the held one then lists the requests the other one stored, with the
     session token a third request obtained."""
-    database = tmp_path / "portal.sqlite3"
-    server = start(servers, database, workers=2)
+    database = fresh_database(tmp_path)
+    server = start(servers, database, tmp_path, workers=2)
     for path in ("/", "/health", "/openapi.json"):
         assert server.get(path).status_code == 200, path
     token = server.login()
@@ -335,7 +351,7 @@ def big_deposit(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]
     return orjson.dumps(bundle), pieces.getvalue()
 
 
-def small_page_cache(database: Path) -> None:
+def small_page_cache(database: str) -> None:
     """Create the file with an 8-page default cache (kept in its header; the portal sets no cache
     size): an import's transaction then spills its pages to the WAL long before its COMMIT, so a
     kill leaves uncommitted frames on disk that the restart must ignore, the hard case of recovery."""
@@ -345,21 +361,41 @@ def small_page_cache(database: Path) -> None:
         assert db.execute("PRAGMA default_cache_size").fetchone()[0] == 8
 
 
-def _wal_size(database: Path) -> int:
+def _wal_size(database: str) -> int:
+    if on_postgresql():
+        return 0
     wal = Path(f"{database}-wal")
     return wal.stat().st_size if wal.exists() else 0
 
 
-def _writer_busy(probe: sqlite3.Connection) -> bool:
-    """True when another connection holds the write lock (a transaction is open)."""
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc):
-            return True
-        raise
-    probe.execute("ROLLBACK")
-    return False
+class WriterProbe:
+    """Whether another connection holds the portal's write lock (a write transaction is open):
+    SQLite's, tried with BEGIN IMMEDIATE; PostgreSQL's advisory lock, tried without waiting."""
+
+    def __init__(self, database: str) -> None:
+        if on_postgresql():
+            import psycopg
+
+            url = engine_url(database).replace("postgresql+psycopg://", "postgresql://", 1)
+            self.pg: Any = psycopg.connect(url, autocommit=True)
+        else:
+            self.sqlite = sqlite3.connect(database, timeout=0, isolation_level=None)
+
+    def busy(self) -> bool:
+        if on_postgresql():
+            with self.pg.transaction():
+                return not self.pg.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()[0]
+        try:
+            self.sqlite.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                return True
+            raise
+        self.sqlite.execute("ROLLBACK")
+        return False
+
+    def close(self) -> None:
+        (self.pg if on_postgresql() else self.sqlite).close()
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["werkzeug", "gunicorn"])
@@ -372,9 +408,10 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
     write lock and before any answer. Restarted on the same file: the acknowledged deposit is all
     there, nothing of the killed one is (deposit row, requests, scenario count, number sequence),
     and the same import, sent again, is accepted in full."""
-    database = tmp_path / "portal.sqlite3"
-    small_page_cache(database)
-    server = start(servers, database, workers)
+    database = fresh_database(tmp_path)
+    if not on_postgresql():
+        small_page_cache(database)
+    server = start(servers, database, tmp_path, workers)
     token = server.login()
     acknowledged = server.deposit(token, *example_files())
     assert acknowledged.status_code == 201, acknowledged.text
@@ -391,14 +428,14 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
             outcome["error"] = exc
 
     sender = threading.Thread(target=send, daemon=True)
-    probe = sqlite3.connect(str(database), timeout=0, isolation_level=None)
+    probe = WriterProbe(database)
     try:
         sent = time.monotonic()
         sender.start()
         locked_since: float | None = None
         wal_at_start = wal_at_kill = 0
         while True:
-            busy = _writer_busy(probe)
+            busy = probe.busy()
             now = time.monotonic()
             assert now - sent < 30, "Expected: the import's transaction to start. Received: no write lock in 30 s"
             if not sender.is_alive():
@@ -414,7 +451,7 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
         seen = {r["numeroDemande"] for r in server.admin_get("/admin/requests").json()["demandes"]}
         assert seen == set(numbers(kept)), f"a reader sees {len(seen) - 3} requests of the import in flight"
         wal_at_kill = _wal_size(database)
-        assert _writer_busy(probe) and sender.is_alive(), "the import's transaction ended before the kill"
+        assert probe.busy() and sender.is_alive(), "the import's transaction ended before the kill"
     finally:
         # closed while the server still has the file open: no checkpoint, the WAL stays as the server leaves it
         probe.close()
@@ -425,7 +462,7 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
     sender.join(TIMEOUT)
     assert not sender.is_alive()
     assert "response" not in outcome, f"Expected: no answer to the killed import. Received: {outcome['response']}"
-    assert wal_left >= wal_at_kill > wal_at_start, (
+    assert on_postgresql() or wal_left >= wal_at_kill > wal_at_start, (
         "Expected: the killed transaction had written uncommitted pages to the WAL. "
         f"Received: WAL of {wal_at_start} bytes at its start, {wal_at_kill} just before the kill, {wal_left} after"
     )
@@ -435,7 +472,7 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
     )
 
     # the restart: same file, left with its WAL by a killed process
-    again = start(servers, database, workers)
+    again = start(servers, database, tmp_path, workers)
     state = stored_state(database)
     assert list(state) == [kept["depot"]], f"Expected: only the acknowledged deposit. Received: deposits {list(state)}"
     assert state[kept["depot"]]["requests"] == set(numbers(kept))
@@ -463,7 +500,7 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
 def test_a_drop_fault_closes_the_connection_without_an_answer_once(
     tmp_path: Path, servers: list[Server], workers: int
 ) -> None:
-    server = start(servers, tmp_path / "portal.sqlite3", workers)
+    server = start(servers, fresh_database(tmp_path), tmp_path, workers)
     token = server.login()
     created = server.admin_post("/admin/faults", {"route": "/api/me", "type": "drop", "fois": 1})
     assert created.status_code == 201, created.text

@@ -1,16 +1,24 @@
-"""The SQLite view of stored requests answers as the in-memory one, prepared or not, and
-uses its indexes (a simulate must not scan every stored request)."""
+"""The storage layer: the controls' view of stored requests answers as the in-memory one,
+prepared or not; its lookups and the lists' queries use their indexes (a simulate or a page must
+not read every stored request); the counts it keeps follow every insert and move."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from segur.mock_portal.controls import InMemoryHistory, StoredRequest
-from segur.mock_portal.store import SqliteHistory, Store, connect, initialise, select_sql
+from segur.mock_portal.store import Store, StoredHistory, open_database, select_sql
+from sqlalchemy import text
+
+from tests._support.database import fresh_database, on_postgresql
 
 PAID, REJECTED = "Décidée et payée", "Rejetée"
 FINANCED = frozenset({"Validée", "Décidée", PAID})
+AT = datetime(2024, 2, 1, 10, tzinfo=UTC)
 
 ROWS = [
     # (numero, editor, type, logiciel, statut, ref, bdc, finess, siret, avance)
@@ -22,47 +30,65 @@ ROWS = [
 ]
 
 
+def request_row(numero: str, editor: int, kind: str, logiciel: str, statut: str, *rest: Any) -> dict[str, Any]:
+    ref, bdc, finess, siret, avance = rest
+    return {
+        "numero": numero,
+        "editor_id": editor,
+        "deposit_id": None,
+        "num_ligne": 1,
+        "reference_ligne": ref,
+        "numero_bdc": bdc,
+        "type_demande": kind,
+        "couloir": "MS",
+        "type_logiciel": logiciel,
+        "profil": "p",
+        "numero_ans": None,
+        "finess_geographique": finess,
+        "siret": siret,
+        "numero_avance": avance,
+        "statut": statut,
+        "motif": None,
+        "montant_cents": 100,
+        "data": "{}",
+        "pieces_manquantes": "[]",
+        "created_at": f"2024-02-01T10:00:0{len(numero)}",
+        "updated_at": "t",
+    }
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    db = connect(tmp_path / "s.sqlite3")
-    initialise(db)
-    db.execute(
-        "INSERT INTO editors VALUES (1, 'a', 'x', 'a@x', '1', 'A', 'E1', 't'), (2, 'b', 'x', 'b@x', '2', 'B', 'E2', 't')"
-    )
-    for numero, editor, kind, logiciel, statut, ref, bdc, finess, siret, avance in ROWS:
-        db.execute(
-            "INSERT INTO requests(numero, editor_id, type_demande, couloir, type_logiciel, profil, statut, reference_ligne, "
-            "numero_bdc, finess_geographique, siret, numero_avance, data, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'MS', ?, 'p', ?, ?, ?, ?, ?, ?, '{}', 't', 't')",
-            (numero, editor, kind, logiciel, statut, ref, bdc, finess, siret, avance),
-        )
-    return Store(db)
+def store(tmp_path: Path) -> Iterator[Store]:
+    database = open_database(fresh_database(tmp_path, "s.sqlite3"))
+    found = Store(database)
+    with found.transaction():
+        for login in ("a", "b"):
+            found.add_editor(login, "x", f"{login}@x", "1", login.upper(), f"E{login}", AT)
+        found.add_requests([request_row(*row) for row in ROWS], "import")
+    yield found
+    found.close()
+    database.dispose()
 
 
 def memory() -> InMemoryHistory:
     return InMemoryHistory(
-        StoredRequest(numero, kind, "MS", logiciel, statut, ref, bdc, finess, siret, avance, own=editor == 1)
-        for numero, editor, kind, logiciel, statut, ref, bdc, finess, siret, avance in ROWS
+        (
+            StoredRequest(numero, kind, "MS", logiciel, statut, ref, bdc, finess, siret, avance, own=editor == 1)
+            for numero, editor, kind, logiciel, statut, ref, bdc, finess, siret, avance in ROWS
+        ),
+        rejected_status=REJECTED,
     )
 
 
-def answers(history: object) -> list[object]:
+def answers(h: Any) -> list[object]:
     def number(found: StoredRequest | None) -> str | None:
         return found.numero_demande if found is not None else None
 
-    h = history
     return (
-        [
-            number(h.by_reference(r))
-            for r in ("R1", "R2", "R9", "R5")  # type: ignore[attr-defined]
-        ]
+        [number(h.by_reference(r)) for r in ("R1", "R2", "R9", "R5")]
+        + [number(h.by_bdc(b, t)) for b in ("B1", "B2", "B4") for t in ("AVANCE", "SOLDE")]
         + [
-            number(h.by_bdc(b, t))
-            for b in ("B1", "B2", "B4")
-            for t in ("AVANCE", "SOLDE")  # type: ignore[attr-defined]
-        ]
-        + [
-            number(h.financed(k, logiciel, FINANCED))  # type: ignore[attr-defined]
+            number(h.financed(k, logiciel, FINANCED))
             for k in (
                 ("FINESS 750001018",),
                 ("SIRET 30987654800020",),
@@ -72,17 +98,14 @@ def answers(history: object) -> list[object]:
             for logiciel in ("DUI", "DUI-PDE")
         ]
         + [number(h.get(n)) for n in ("A1", "A3", "S1", "ZZ")]
-        + [  # type: ignore[attr-defined]
-            number(h.solde_of(n))
-            for n in ("A1", "A2")  # type: ignore[attr-defined]
-        ]
+        + [number(h.solde_of(n)) for n in ("A1", "A2")]
     )
 
 
-def test_sqlite_history_answers_as_the_in_memory_one(store: Store) -> None:
+def test_stored_history_answers_as_the_in_memory_one(store: Store) -> None:
     expected = answers(memory())
-    assert answers(SqliteHistory(store, 1, REJECTED)) == expected
-    prepared = SqliteHistory(store, 1, REJECTED)
+    assert answers(StoredHistory(store, 1, REJECTED)) == expected
+    prepared = StoredHistory(store, 1, REJECTED)
     prepared.prepare(
         references={"R1", "R2", "R9", "R5"},
         bdcs={"B1", "B2", "B4"},
@@ -92,6 +115,39 @@ def test_sqlite_history_answers_as_the_in_memory_one(store: Store) -> None:
     assert answers(prepared) == expected
 
 
+def test_counts_follow_inserts_and_moves(store: Store) -> None:
+    assert store.status_counts(1) == {PAID: 1, REJECTED: 1, "En cours": 1, "Décidée": 1}
+    assert store.count_requests(None) == 5
+    with store.transaction():
+        store.set_status(AT, "S1", PAID, None)
+    assert store.status_counts(1) == {PAID: 2, REJECTED: 1, "Décidée": 1}
+    assert store.count_requests(1, type_demande="SOLDE", statut=PAID) == 1
+    assert store.count_requests(1, without=[PAID]) == 2
+    listed = store.requests_page(1, without=[REJECTED], limit=10)
+    assert [r["numero"] for r in listed] == ["S1", "A4", "A1"]  # newest first, then by number
+
+
+def test_keyset_pages_read_every_request_once(store: Store) -> None:
+    seen: list[str] = []
+    key = None
+    for _ in range(10):  # bounded: 5 requests, 2 a page
+        rows = store.requests_after(None, after=key, limit=2)
+        if not rows:
+            break
+        seen += [r["numero"] for r in rows]
+        key = store.request_key(rows[-1]["numero"], None)
+    assert seen == ["A1", "A2", "A3", "A4", "S1"]
+
+
+def _plan(store: Store, sql: str, params: dict[str, Any]) -> str:
+    rows = store.connection.execute(text(f"EXPLAIN QUERY PLAN {sql}"), params)
+    return " ".join(str(row[3]) for row in rows)
+
+
+@pytest.mark.skipif(
+    on_postgresql(),
+    reason="SQLite's query plans (EXPLAIN QUERY PLAN); PostgreSQL's are checked at scale by bench_scale",
+)
 @pytest.mark.parametrize(
     ("column", "mine"),
     [
@@ -104,7 +160,82 @@ def test_sqlite_history_answers_as_the_in_memory_one(store: Store) -> None:
     ],
 )
 def test_history_queries_use_an_index(store: Store, column: str, mine: bool) -> None:
-    """The very queries SqliteHistory.prepare runs: one index search per value of the array."""
-    args = ('["x", "y"]', 1) if mine else ('["x", "y"]',)
-    plan = " ".join(row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {select_sql(column, mine=mine)}", args))
+    """The very queries StoredHistory.prepare runs: one index search per value of the array."""
+    params: dict[str, Any] = {"values": '["x", "y"]', "editor_id": 1} if mine else {"values": '["x", "y"]'}
+    plan = _plan(store, select_sql(column, mine=mine), params)
     assert "SEARCH r USING" in plan and "SCAN r" not in plan, plan
+
+
+@pytest.mark.skipif(
+    on_postgresql(),
+    reason="SQLite's query plans (EXPLAIN QUERY PLAN); PostgreSQL's are checked at scale by bench_scale",
+)
+@pytest.mark.parametrize(
+    ("editor", "filters"),
+    [
+        (1, {}),
+        (1, {"statut": PAID}),
+        (1, {"type_demande": "SOLDE"}),
+        (1, {"without": ["Incomplète"]}),
+        (None, {}),
+        (None, {"statut": PAID}),
+        (None, {"type_demande": "SOLDE"}),
+    ],
+)
+def test_list_queries_read_an_index_in_order(store: Store, editor: int | None, filters: dict[str, Any]) -> None:
+    """The pages and the API's lists walk an index in their order: no sort of the matching rows."""
+    from sqlalchemy.dialects import sqlite
+
+    captured: list[str] = []
+    real = store.connection.execute
+
+    def spy(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        captured.append(str(statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})))
+        return real(statement, *args, **kwargs)
+
+    store.connection.execute = spy  # type: ignore[method-assign]
+    try:
+        store.requests_page(editor, offset=1, limit=2, **filters)
+        store.requests_after(
+            editor, after=("2024", "A"), limit=2, **{k: v for k, v in filters.items() if k != "without"}
+        )
+    finally:
+        del store.connection.execute
+    for sql in (captured[0], captured[2]):  # the key queries (then each fetches its rows by number)
+        plan = _plan(store, sql, {})
+        assert "requests USING" in plan and "USE TEMP B-TREE" not in plan, plan
+
+
+def test_a_table_reads_the_same_pages_by_offset_from_either_end_and_by_its_links(store: Store) -> None:
+    """Pages of 2 out of 5, newest first: by offset (the far half read from the other end), and by
+    the next and previous links (the key of the row the page ends or starts at) are the same."""
+    total = store.count_requests(None)
+    by_offset = [
+        [r["numero"] for r in store.requests_page(None, offset=o, limit=2, total=total)] for o in range(0, total, 2)
+    ]
+    assert by_offset == [["S1", "A4"], ["A3", "A2"], ["A1"]]
+    following, key = [], None
+    for _ in range(5):  # bounded
+        rows = store.requests_page(None, limit=2, after=key)
+        if not rows:
+            break
+        following.append([r["numero"] for r in rows])
+        key = store.request_key(rows[-1]["numero"], None)
+    assert following == by_offset
+    before = store.request_key("A1", None)
+    assert [r["numero"] for r in store.requests_page(None, limit=2, before=before)] == ["A3", "A2"]
+
+
+def test_a_session_past_its_expiry_opens_nothing(store: Store) -> None:
+    """Room for a session policy: a session with an expiry is live until then, not after."""
+    from datetime import timedelta
+
+    with store.transaction():
+        lasting = store.open_session(1, AT, expires_at=AT + timedelta(hours=1))
+        expired = store.open_session(1, AT, expires_at=AT - timedelta(seconds=1))
+        plain = store.open_session(1, AT)
+    found = store.editor_by_token(lasting, AT)
+    assert found is not None and found["login"] == "a"
+    assert store.editor_by_token(expired, AT) is None
+    assert store.editor_by_token(plain, AT + timedelta(days=365)) is not None
+    assert store.editor_by_token(lasting, AT + timedelta(hours=2)) is None

@@ -97,12 +97,12 @@ def test_an_unexpected_error_is_a_french_page_without_traceback(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sign_in(client)
-    from segur.mock_portal.portal import Portal
+    from segur.mock_portal.services.requests import Requests
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Portal, "requests_page", broken)
+    monkeypatch.setattr(Requests, "page", broken)
     response = client.get("/espace/demandes")
     html = response.get_data(as_text=True)
     assert response.status_code == 500 and "Erreur interne" in html

@@ -1,0 +1,96 @@
+"""Editor accounts: the first start's seed (clock, admin token, the demo editor), the accounts
+a validated enrolment opens, login and its session token, « mon compte »."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from segur.mock_portal.errors import PortalError, bad_request
+from segur.mock_portal.store import Row, new_token
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .context import Context
+from .records import enrolment_json
+
+DEMO_SIRET = "73282932000074"
+DEMO_EMAIL = "demo@editeur.example"
+
+
+class Accounts:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def seed(
+        self, demo_login: str, demo_password: str, admin_token: str | None, solutions: dict[str, dict[str, Any]]
+    ) -> dict[str, str]:
+        """First start (or after a reset): the clock, the admin token and one enrolled demo editor
+        (``solutions``: the référencement of the demo's ANS numbers)."""
+        ctx, store = self.ctx, self.ctx.store
+        with store.transaction():
+            if store.meta("clock") is None:
+                start = ctx.spec.default_deposit_time(None, ctx.spec.deposit_types["avance"])
+                store.set_meta("clock", {"frozen": start.isoformat()})
+                ctx.forget_clock()
+            token = admin_token or store.meta("admin_token") or new_token()
+            store.set_meta("admin_token", token)
+            if store.editor_by_login(demo_login) is None:
+                at = ctx.now()
+                editor_id = self.create_editor(
+                    demo_login, demo_password, DEMO_EMAIL, DEMO_SIRET, "Éditeur de démonstration", at
+                )
+                for numero, solution in solutions.items():
+                    store.add_enrolment(
+                        editor_id=editor_id,
+                        numero_ans=numero,
+                        couloir=solution["couloir"],
+                        type_logiciel=solution["typeLogiciel"],
+                        siret=DEMO_SIRET,
+                        email=DEMO_EMAIL,
+                        statut=ctx.flows.enrolment.label("validee"),
+                        data="{}",
+                        created_at=at.isoformat(),
+                        decided_at=at.isoformat(),
+                    )
+        return {"login": demo_login, "password": demo_password, "admin_token": token}
+
+    def create_editor(self, login: str, password: str, email: str, siret: str, name: str, at: datetime) -> int:
+        """An account (inside the caller's transaction), numbered from the enrolment sequence."""
+        store = self.ctx.store
+        numero = f"ENR-{store.next_sequence('enrolement'):06d}"
+        return store.add_editor(login, generate_password_hash(password), email, siret, name, numero, at)
+
+    def editor_for_token(self, token: str) -> Row | None:
+        return self.ctx.store.editor_by_token(token, self.ctx.now())
+
+    def login(self, login: Any, password: Any) -> dict[str, Any]:
+        if not isinstance(login, str) or not isinstance(password, str):
+            raise bad_request("give 'login' and 'password' as text")
+        store = self.ctx.store
+        editor = store.editor_by_login(login)
+        if editor is None or not check_password_hash(editor["password_hash"], password):
+            raise PortalError(401, "IDENTIFIANTS_INVALIDES", "identifiant ou mot de passe incorrect")
+        with store.transaction():
+            token = store.open_session(editor["id"], self.ctx.now())
+        return {"token": token, "numeroEnrolement": editor["numero_enrolement"]}
+
+    def me(self, editor: Row) -> dict[str, Any]:
+        ctx = self.ctx
+        return {
+            "login": editor["login"],
+            "email": editor["email"],
+            "siret": editor["siret"],
+            "raisonSociale": editor["raison_sociale"],
+            "numeroEnrolement": editor["numero_enrolement"],
+            "enrolements": [enrolment_json(ctx, r["id"], r) for r in ctx.store.enrolments_of(editor["id"])],
+            "demandesIncompletes": ctx.store.count_requests(editor["id"], statut=ctx.spec.statuts["incomplete"]),
+        }
+
+    def solutions_of(self, login: str) -> list[str]:
+        """The ANS numbers an account is enrolled for (any status), none for an unknown login."""
+        editor = self.ctx.store.editor_by_login(login)
+        return [r["numero_ans"] for r in self.ctx.store.enrolments_of(editor["id"])] if editor is not None else []
+
+    def validated_enrolments(self, editor: Row) -> list[Row]:
+        validated = self.ctx.flows.enrolment.label("validee")
+        return [r for r in self.ctx.store.enrolments_of(editor["id"]) if r["statut"] == validated]

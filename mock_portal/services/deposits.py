@@ -1,0 +1,279 @@
+"""Deposits (seed, slides 15 to 20): « Simuler » runs the automatic controls and stores nothing;
+« Importer » runs them again and stores, in one transaction, the deposit with its answer and the
+accepted and incomplete lines as requests; « Terminer » closes a deposit whose status is OK.
+
+The walk goes one way: the view calls this service, which asks the controls for the answer and
+the store to keep it; once the lines are stored, the ``IMPORTED`` event lets another area (the
+test scenarios) act on them, inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import IO, Any
+
+import orjson
+from segur.mock_portal.controls import IMPORT, INCOMPLETE, SIMULATION, Answer, Deposit, Enrolment, check_deposit
+from segur.mock_portal.controls.answer import format_number
+from segur.mock_portal.controls.attachments import attachment_report
+from segur.mock_portal.controls.line import Line, read_values
+from segur.mock_portal.controls.spec import Profile, resolve
+from segur.mock_portal.errors import bad_request, conflict, not_found
+from segur.mock_portal.store import Row, StoredHistory, dumps, loads
+
+from .context import IMPORTED, Context
+
+#: the longest text a stored answer keeps of one value (a reference, a label that quotes the
+#: file): far above any value the spec admits, it keeps a stored answer bounded whatever the
+#: file held (the answer sent back at once is the controls' own, whole)
+STORED_TEXT_MAX = 1000
+#: the most findings a stored answer keeps per line and for the file
+STORED_FINDINGS_MAX = 50
+
+
+class Deposits:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def deposit(self, editor: Row, type_demande: Any, numero_ans: Any, taux_tva: Any) -> Deposit:
+        """What the deposit screen chose (type, VAT rate, ANS number), checked, at the mock's time."""
+        spec = self.ctx.spec
+        if type_demande not in spec.deposit_types:
+            raise bad_request(f"'typeDemande' must be one of {', '.join(spec.deposit_types)}")
+        try:
+            rate = float(taux_tva)
+        except (TypeError, ValueError):
+            rate = -1.0
+        if rate not in spec.vat_rates:
+            raise bad_request(f"'tauxTva' must be one of {', '.join(f'{r:g}' for r in spec.vat_rates)}")
+        validated = self.ctx.flows.enrolment.label("validee")
+        enrolments = tuple(
+            Enrolment(r["numero_ans"], r["couloir"], r["type_logiciel"])
+            for r in self.ctx.store.enrolments_of(editor["id"])
+            if r["statut"] == validated
+        )
+        if numero_ans in (None, ""):
+            if len({e.numero_ans for e in enrolments}) > 1:
+                raise bad_request("you are enrolled for several ANS numbers: choose one with 'numeroAns'")
+            numero_ans = enrolments[0].numero_ans if enrolments else None
+        elif not isinstance(numero_ans, str):
+            raise bad_request("'numeroAns' must be text")
+        return Deposit(type_demande, rate, self.ctx.now(), numero_ans, enrolments)
+
+    def history(self, editor: Row) -> StoredHistory:
+        return StoredHistory(self.ctx.store, editor["id"], self.ctx.spec.statuts["rejetee"])
+
+    def simulate(self, editor: Row, data: bytes, type_demande: Any, numero_ans: Any, taux_tva: Any) -> dict[str, Any]:
+        """Simuler: the automatic controls in real time on the JSON; nothing is stored."""
+        deposit = self.deposit(editor, type_demande, numero_ans, taux_tva)
+        with collector_paused():
+            answer = check_deposit(data, deposit, spec=self.ctx.spec, history=self.history(editor), mode=SIMULATION)
+            return answer.to_json()
+
+    def import_deposit(
+        self,
+        editor: Row,
+        data: bytes,
+        attachments: IO[bytes] | None,
+        type_demande: Any,
+        numero_ans: Any,
+        taux_tva: Any,
+    ) -> dict[str, Any]:
+        """Importer: the same controls; the accepted lines (and the incomplete ones) stored in one transaction."""
+        ctx, store = self.ctx, self.ctx.store
+        deposit = self.deposit(editor, type_demande, numero_ans, taux_tva)
+        # The zip (up to 200 MB) is read before the transaction: it does not depend on what is
+        # stored, and the write lock is then held only for the controls and the inserts.
+        report = attachment_report(data, attachments, ctx.spec)
+        with store.transaction():
+            with collector_paused():
+                answer = check_deposit(
+                    data,
+                    deposit,
+                    spec=ctx.spec,
+                    history=self.history(editor),
+                    attachments=report,
+                    mode=IMPORT,
+                    numbering=self._numbering,
+                )
+                body = answer.to_json()
+            now = ctx.now()
+            deposit_id = store.add_deposit(
+                editor_id=editor["id"],
+                type_demande=deposit.type_demande,
+                numero_ans=answer.numero_ans,
+                taux_tva=deposit.taux_tva,
+                at=answer.at.isoformat(),
+                statut=body["statut"],
+                answer=dumps(stored_answer(body)),
+                file_sha256=hashlib.sha256(data).hexdigest(),
+                created_at=now.isoformat(),
+            )
+            if not answer.file_rejected:
+                rows = self.request_rows(editor["id"], deposit_id, answer, data, now)
+                store.add_requests(rows, "import")
+                ctx.events.publish(IMPORTED, numeros=[row["numero"] for row in rows])
+        return {"depot": deposit_id, **body}
+
+    def _numbering(self, profile: Profile, at: datetime) -> str:
+        year = at.astimezone(self.ctx.spec.timezone).year
+        sequence = self.ctx.store.next_sequence(f"{profile.code_numerotation}{year}")
+        return format_number(self.ctx.spec, profile, at, sequence)
+
+    def request_rows(
+        self, editor_id: int, deposit_id: int, answer: Answer, data: bytes, at: datetime
+    ) -> list[dict[str, Any]]:
+        """The rows an import stores: one per numbered line (accepted or incomplete), in the file's order."""
+        spec = self.ctx.spec
+        profile = answer.profile
+        assert profile is not None
+        requests = resolve(orjson.loads(data), spec.document["requests"].path)
+        stamp = at.isoformat()
+        rows = []
+        for result in answer.lines:
+            if result.numero_demande is None:
+                continue
+            raw = requests[result.number - 1]
+            fields = read_values(raw, spec)
+            status = "incomplete" if result.status == INCOMPLETE else "enAttente"
+            rows.append(
+                {
+                    "numero": result.numero_demande,
+                    "editor_id": editor_id,
+                    "deposit_id": deposit_id,
+                    "num_ligne": result.number,
+                    "reference_ligne": fields["line_reference"],
+                    "numero_bdc": fields["bdc_number"],
+                    "type_demande": profile.type_demande,
+                    "couloir": profile.couloir,
+                    "type_logiciel": profile.type_logiciel,
+                    "profil": profile.name,
+                    "numero_ans": fields["ans_number"],
+                    "finess_geographique": fields["site_finess"],
+                    "siret": fields["site_siret"],
+                    "numero_avance": fields["avance_number"],
+                    "statut": spec.statuts[status],
+                    "motif": None,
+                    "montant_cents": fields["amount_requested"],
+                    "data": dumps(raw),
+                    "pieces_manquantes": dumps(sorted(set(self._missing_pieces(result, raw)))),
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+            )
+        return rows
+
+    def _missing_pieces(self, result: Any, raw: Any) -> list[str]:
+        """The files an incomplete request still needs: those named by its attachment codes, or all
+        its pieces when the zip as a whole failed (absent, unreadable, refused)."""
+        named = [f.params["fichier"] for f in result.findings if f.params.get("fichier")]
+        if len(named) == len(result.findings):
+            return named
+        names = [piece.name for piece in Line(0, raw, self.ctx.spec).pieces]
+        return [*named, *names]
+
+    def terminate(self, editor: Row, deposit_id: int) -> dict[str, Any]:
+        """Terminer: closes a deposit whose import status is OK."""
+        store = self.ctx.store
+        with store.transaction():
+            row = store.deposit(deposit_id, editor["id"])
+            if row is None:
+                raise not_found(f"dépôt {deposit_id}")
+            if row["statut"] != "OK":
+                raise conflict(
+                    "DEPOT_KO", "un dépôt rejeté ne peut pas être terminé : corrigez le fichier et importez-le"
+                )
+            store.terminate_deposit(deposit_id)
+        return self.deposit_json(editor, deposit_id)
+
+    def deposit_json(self, editor: Row, deposit_id: int) -> dict[str, Any]:
+        row = self.ctx.store.deposit(deposit_id, editor["id"])
+        if row is None:
+            raise not_found(f"dépôt {deposit_id}")
+        return {"depot": row["id"], "termine": bool(row["termine"]), **loads(row["answer"])}
+
+
+def stored_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The answer as an import keeps it: whole, unless the file made it quote more than the spec
+    admits; then each text is cut at STORED_TEXT_MAX characters (ending in « … ») and each list of
+    findings at STORED_FINDINGS_MAX, and ``tronquee`` says so."""
+    cut = False
+
+    def text(value: Any) -> Any:
+        nonlocal cut
+        if isinstance(value, str) and len(value) > STORED_TEXT_MAX:
+            cut = True
+            return value[: STORED_TEXT_MAX - 1] + "…"
+        if isinstance(value, (dict, list)):
+            cut = True  # only a string is expected here: anything else is left out
+            return None
+        return value
+
+    def findings(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        nonlocal cut
+        if len(items) > STORED_FINDINGS_MAX:
+            cut = True
+        return [{k: text(v) for k, v in item.items()} for item in items[:STORED_FINDINGS_MAX]]
+
+    if not _oversized(body):
+        return body
+    lines = [{k: (findings(v) if k == "erreurs" else text(v)) for k, v in line.items()} for line in body["lignes"]]
+    kept = {
+        **body,
+        "libelletraitement": text(body["libelletraitement"]),
+        "erreurs": findings(body["erreurs"]),
+        "lignes": lines,
+    }
+    if cut:
+        kept["tronquee"] = True
+    return kept
+
+
+def _oversized(body: dict[str, Any]) -> bool:
+    """True when a text of the answer is longer than STORED_TEXT_MAX, or a list of findings longer
+    than STORED_FINDINGS_MAX (one pass over the lines; most answers have neither)."""
+    if len(body["erreurs"]) > STORED_FINDINGS_MAX or len(str(body["libelletraitement"])) > STORED_TEXT_MAX:
+        return True
+    for item in body["erreurs"]:
+        if any(
+            not isinstance(v, (str, int, float)) or (isinstance(v, str) and len(v) > STORED_TEXT_MAX)
+            for v in item.values()
+            if v is not None
+        ):
+            return True
+    for line in body["lignes"]:
+        reference = line.get("referenceLigne")
+        if reference is not None and (not isinstance(reference, str) or len(reference) > STORED_TEXT_MAX):
+            return True
+        if len(str(line.get("libelletraitement", ""))) > STORED_TEXT_MAX:
+            return True
+        errors = line.get("erreurs", [])
+        if len(errors) > STORED_FINDINGS_MAX:
+            return True
+        for item in errors:
+            if any(isinstance(v, str) and len(v) > STORED_TEXT_MAX for v in item.values()):
+                return True
+    return False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the controls answer a file.
+
+    The controls allocate thousands of containers (the parsed file, a line object per request,
+    the answer) that stay referenced until the answer is built and form no cycle: the collector,
+    triggered by the count of allocations, would only traverse them, several times per file
+    (about 6 % of a simulate of 200 requests). Reference counting still frees them; whatever
+    the collector would have found is found when it resumes, at the end. With threads, the
+    first to pause it resumes it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

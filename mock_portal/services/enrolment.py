@@ -1,0 +1,312 @@
+"""Enrolment (seed, slides 21 to 40): the référencement and SIRET look-ups, the form checked
+and stored with its pieces, the acknowledgement, the gestionnaire's decision (an account and its
+credentials by mail, or the reason of a rejection), the complementary enrolment."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import orjson
+from segur.mock_portal.controls.attachments import pdf_problem
+from segur.mock_portal.errors import PortalError, conflict, not_found
+from segur.mock_portal.store import Row, dumps, loads, new_token
+from segur.mock_portal.workflow import TransitionRefused
+from stdnum import bic, iban
+from stdnum.fr import siret as siret_number
+
+from .accounts import Accounts
+from .context import Context
+from .records import enrolment_json
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@cache
+def _json_file(path: Path) -> Any:
+    return orjson.loads(path.read_bytes())
+
+
+@cache
+def _validator(path: Path) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(_json_file(path), validate_formats=True)
+
+
+class Enrolment:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # ------------------------------------------------------------------ référentiel
+
+    def spec_files(self) -> dict[str, Any]:
+        files: dict[str, Any] = _json_file(self.ctx.spec.root / "spec.json").get("files", {})
+        return files
+
+    def _referentiel(self) -> dict[str, Any]:
+        relative = self.spec_files().get("referencement")
+        if not relative:
+            return {"solutions": {}, "patterns": []}
+        data: dict[str, Any] = _json_file(self.ctx.spec.root / relative)
+        return data
+
+    def lookup_ans(self, numero: str) -> dict[str, Any] | None:
+        """The portal's « Rechercher »: corridor, software type and DSR of an ANS number."""
+        referentiel = self._referentiel()
+        if numero in referentiel["solutions"]:
+            return {"numeroAns": numero, **referentiel["solutions"][numero]}
+        for rule in referentiel["patterns"]:
+            if re.fullmatch(rule["pattern"], numero):
+                return {"numeroAns": numero, **{k: v for k, v in rule.items() if k != "pattern"}}
+        return None
+
+    def lookup_siret(self, siret: str) -> dict[str, Any] | None:
+        """The structure step's « Rechercher » (seed, slide 29): None for a SIRET whose key is wrong.
+
+        MODEL: the mock has no company register (the real portal reads the Bodacc); it knows the
+        dénomination and address of the structures already enrolled, else leaves them to type."""
+        if not siret_number.is_valid(siret):
+            return None
+        data = self.ctx.store.latest_enrolment_data(siret) or {}
+        name = data.get("raisonSociale") or self.ctx.store.editor_name_by_siret(siret)
+        return {"siret": siret, "raisonSociale": name, "adresse": data.get("adresse")}
+
+    def lookup_bank(self, iban_text: str, bic_text: str) -> dict[str, Any]:
+        """The bank step (seed, slide 34): the IBAN and BIC checked as :meth:`enrol` checks them, and
+        the domiciliation derived from them (MODEL: the bank and country codes, no bank directory)."""
+        problems = []
+        if not iban.is_valid(iban_text):
+            problems.append({"champ": "/banque/iban", "message": "IBAN invalide"})
+        if not bic.is_valid(bic_text):
+            problems.append({"champ": "/banque/bic", "message": "BIC invalide"})
+        domiciliation = None
+        if not problems:
+            compact = bic.compact(bic_text)
+            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, agence {compact[8:11] or 'XXX'}"
+        return {"problemes": problems, "domiciliation": domiciliation}
+
+    # ------------------------------------------------------------------ deposit of an enrolment
+
+    def enrol(self, form: Any, *, editor: Row | None = None) -> dict[str, Any]:
+        """Deposit an enrolment (or, with ``editor``, a complementary one): checked, stored, acknowledged."""
+        problems = self._problems(form, complementary=editor is not None)
+        if problems:
+            raise PortalError(422, "ENROLEMENT_INVALIDE", "demande d'enrôlement incomplète ou invalide", problems)
+        solution = self.lookup_ans(form["numeroAns"])
+        assert solution is not None  # checked above
+        ctx, store = self.ctx, self.ctx.store
+        at = ctx.now()
+        with store.transaction():
+            if editor is not None and store.has_enrolment(
+                editor["id"], form["numeroAns"], ctx.flows.enrolment.label("rejetee")
+            ):
+                raise conflict("DEJA_ENROLE", f"vous êtes déjà enrôlé (ou en cours) pour {form['numeroAns']}")
+            email = editor["email"] if editor is not None else _filer(form)["email"]
+            stored = {k: v for k, v in form.items() if k not in ("pieces", "captcha")}
+            enrolment_id = store.add_enrolment(
+                editor_id=editor["id"] if editor is not None else None,
+                numero_ans=form["numeroAns"],
+                couloir=solution["couloir"],
+                type_logiciel=solution["typeLogiciel"],
+                siret=editor["siret"] if editor is not None else form["siret"],
+                email=email,
+                statut=ctx.flows.enrolment.label("deposee"),
+                data=dumps(stored),
+                complementaire=int(editor is not None),
+                created_at=at.isoformat(),
+            )
+            for piece in form.get("pieces", []):
+                store.add_enrolment_piece(
+                    enrolment_id, piece["nature"], piece["nomFichier"], base64.b64decode(piece["contenu"])
+                )
+            store.send_mail(
+                at,
+                email,
+                "Accusé de réception de votre demande d'enrôlement",
+                f"Votre demande d'enrôlement n° {enrolment_id} pour la solution {form['numeroAns']} "
+                "a bien été reçue. Elle va être instruite par l'ASP.",
+                editor["id"] if editor is not None else None,
+            )
+        return enrolment_json(ctx, enrolment_id)
+
+    def problems(self, form: Any) -> list[dict[str, str]]:
+        """What :meth:`enrol` would refuse in ``form``, nothing stored: the pages show it step by step."""
+        return self._problems(form, complementary=False)
+
+    def _problems(self, form: Any, *, complementary: bool) -> list[dict[str, str]]:
+        problems: list[dict[str, str]] = []
+
+        def bad(field: str, message: str) -> None:
+            problems.append({"champ": field, "message": message})
+
+        if not isinstance(form, dict):
+            return [{"champ": "/", "message": "un objet JSON est attendu"}]
+        if complementary:
+            if not isinstance(form.get("numeroAns"), str):
+                bad("/numeroAns", "numéro de référencement ANS obligatoire")
+            self._pieces_problems(form.get("pieces"), {"CERTIFICAT_ANS"}, bad)
+            if isinstance(form.get("numeroAns"), str) and self.lookup_ans(form["numeroAns"]) is None:
+                bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
+            return problems
+        relative = self.spec_files().get("enrolment")
+        if relative:
+            for error in _validator(self.ctx.spec.root / relative).iter_errors(form):
+                where = "".join(f"/{p}" for p in error.instance_path) or "/"
+                bad(where, error.message)
+            if problems:
+                return problems
+        if self.lookup_ans(form["numeroAns"]) is None:
+            bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
+        if not siret_number.is_valid(form["siret"]):
+            bad("/siret", "SIRET invalide (clé de contrôle)")
+        if not iban.is_valid(form["banque"]["iban"]):
+            bad("/banque/iban", "IBAN invalide")
+        if not bic.is_valid(form["banque"]["bic"]):
+            bad("/banque/bic", "BIC invalide")
+        for who in ("representant", "tiersDeclarant"):
+            person = form.get(who)
+            if not person:
+                continue
+            if not _EMAIL.match(person["email"]):
+                bad(f"/{who}/email", "adresse électronique invalide")
+            if person["email"] != person["emailConfirmation"]:
+                bad(f"/{who}/emailConfirmation", "la confirmation ne reprend pas l'adresse électronique")
+        required = {"CERTIFICAT_ANS", "PIECE_IDENTITE_REPRESENTANT", "RIB"}
+        if form.get("denominationModifiee"):
+            required.add("KBIS")
+        if form["regimeTva"] == "HT":
+            required.add("ATTESTATION_NON_ASSUJETTISSEMENT_TVA")
+        third = form.get("tiersDeclarant")
+        if third:
+            required.add("PIECE_IDENTITE_DEPOSITAIRE")
+            required.add("CONTRAT_PRESTATION" if third.get("qualite") == "centreDeGestion" else "MANDAT")
+        self._pieces_problems(form["pieces"], required, bad)
+        return problems
+
+    def _pieces_problems(self, pieces: Any, required: set[str], bad: Callable[[str, str], None]) -> None:
+        if not isinstance(pieces, list):
+            bad("/pieces", "liste des pièces attendue")
+            return
+        limit = self.ctx.spec.limits["maxPieceOctets"]
+        natures = set()
+        for index, piece in enumerate(pieces):
+            if not isinstance(piece, dict) or not all(
+                isinstance(piece.get(key), str) for key in ("nature", "nomFichier", "contenu")
+            ):
+                bad(f"/pieces/{index}", "pièce attendue : nature, nomFichier, contenu (PDF en base64)")
+                continue
+            natures.add(piece.get("nature"))
+            try:
+                content = base64.b64decode(piece["contenu"], validate=True)
+            except (binascii.Error, ValueError):
+                bad(f"/pieces/{index}/contenu", "contenu non encodé en base64")
+                continue
+            if len(content) > limit:
+                bad(f"/pieces/{index}/contenu", f"pièce de {len(content)} octets, {limit} au maximum")
+                continue
+            problem = pdf_problem(BytesIO(content))
+            if problem:
+                bad(f"/pieces/{index}/contenu", f"PDF illisible : {problem}")
+        for nature in sorted(required - natures):
+            bad("/pieces", f"pièce obligatoire manquante : {nature}")
+
+    # ------------------------------------------------------------------ the gestionnaire's decision
+
+    def decide(self, enrolment_id: int, target: str, motif: str | None) -> dict[str, Any]:
+        """The gestionnaire validates (account, number, credentials by mail) or rejects (reason by mail)."""
+        ctx, store = self.ctx, self.ctx.store
+        flow = ctx.flows.enrolment
+        at = ctx.now()
+        with store.transaction():
+            row = store.enrolment(enrolment_id)
+            if row is None:
+                raise not_found(f"demande d'enrôlement {enrolment_id}")
+            source = flow.key(row["statut"]) or row["statut"]
+            try:
+                flow.move(source, target, by="gestionnaire", reason=motif)
+            except TransitionRefused as refused:
+                raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None
+            editor_id = row["editor_id"]
+            if target == "validee" and editor_id is None:
+                editor_id = self._open_account(row, enrolment_id, at)
+            elif target == "validee":
+                store.send_mail(
+                    at,
+                    row["email"],
+                    "Validation de votre enrôlement complémentaire",
+                    f"La solution {row['numero_ans']} est ajoutée à votre espace.",
+                    editor_id,
+                )
+            elif target == "rejetee":
+                store.send_mail(
+                    at,
+                    row["email"],
+                    "Rejet de votre demande d'enrôlement",
+                    f"Votre demande d'enrôlement est rejetée. Motif : {motif}",
+                    editor_id,
+                )
+            store.decide_enrolment(enrolment_id, flow.label(target), motif, editor_id, at)
+        return enrolment_json(ctx, enrolment_id)
+
+    def _open_account(self, row: Row, enrolment_id: int, at: Any) -> int:
+        """A first enrolment validated: the existing ASP account gets the solution, or a new
+        account is made and its number, login and password are mailed."""
+        store = self.ctx.store
+        existing = store.editor_by_email(row["email"])
+        if existing is not None:
+            store.send_mail(
+                at,
+                row["email"],
+                "Extension de votre habilitation au portail Ségur numérique",
+                f"Votre compte ASP existant donne désormais accès à la solution {row['numero_ans']}.",
+                existing["id"],
+            )
+            return int(existing["id"])
+        data = loads(row["data"]) or {}
+        login = f"ed{store.meta('seq:enrolement') or 0:05d}{enrolment_id}"
+        password = new_token()[:16]
+        editor_id = Accounts(self.ctx).create_editor(
+            login, password, row["email"], row["siret"], data.get("raisonSociale", ""), at
+        )
+        editor = store.editor(editor_id)
+        assert editor is not None
+        store.send_mail(
+            at,
+            row["email"],
+            "Validation de votre demande d'enrôlement",
+            f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, associé au SIRET {row['siret']}.",
+            editor_id,
+        )
+        store.send_mail(at, row["email"], "Votre identifiant", f"Identifiant : {login}", editor_id)
+        store.send_mail(at, row["email"], "Votre mot de passe", f"Mot de passe : {password}", editor_id)
+        return editor_id
+
+    # ------------------------------------------------------------------ lists
+
+    def listing(
+        self, statut: str | None, *, newest_first: bool, after: int | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Enrolments (those with a status key or label), with their email, in the order of their numbers."""
+        label = self.ctx.flows.enrolment.labels.get(statut, statut) if statut else None
+        rows = self.ctx.store.enrolments_page(label, newest_first=newest_first, after=after, limit=limit, offset=offset)
+        return [{**enrolment_json(self.ctx, r["id"], r), "email": r["email"]} for r in rows]
+
+    def count(self) -> int:
+        return self.ctx.store.count_enrolments()
+
+    def pending_count(self) -> int:
+        """Enrolments the gestionnaire has still to decide."""
+        flow = self.ctx.flows.enrolment
+        return self.ctx.store.count_enrolments(not_in=[flow.label("validee"), flow.label("rejetee")])
+
+
+def _filer(form: Any) -> Any:
+    """Who receives the mails: the dépositaire for a third-party filing, else the representative."""
+    return form.get("tiersDeclarant") or form["representant"]

@@ -1,0 +1,122 @@
+"""Where the state lives: an SQLite file (the default, nothing to install) or a PostgreSQL
+database shared by several ``segur serve`` processes, on one host or several.
+
+:func:`open_database` makes the SQLAlchemy engine, creates the tables of a new database or
+upgrades an existing one (:mod:`.migrations`), and hands out :class:`~.store.Store` objects,
+one per request. Connections run in autocommit: reads see the last committed state; a change
+that belongs together is one ``Store.transaction()``, serialised across every process (SQLite's
+write lock, ``BEGIN IMMEDIATE``; on PostgreSQL a transaction-level advisory lock), so that the
+controls of an import see every request committed before it and the ASP numbers never repeat.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from .migrations import upgrade
+
+
+class DatabaseError(Exception):
+    """A database the portal cannot use: the message says which and why."""
+
+
+class Database:
+    """An engine and its dialect; ``url`` as shown to people (no password).
+
+    Each thread keeps one connection of the pool from request to request (taking one from the
+    pool and giving it back at every request costs more than most of the queries); a connection
+    found broken is dropped and the next request opens another."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._local = threading.local()
+        #: connections a forked child must never use nor close (they belong to the parent)
+        self._inherited: list[Any] = []
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def connection(self) -> Connection:
+        """This thread's connection (opened on first use, in autocommit)."""
+        found: Connection | None = getattr(self._local, "connection", None)
+        if found is None or found.closed or found.invalidated:
+            found = self._local.connection = self.engine.connect()
+        return found
+
+    def release(self, connection: Connection) -> None:
+        """After a request: a broken connection is dropped (the pool replaces it)."""
+        if connection.invalidated or connection.closed:
+            if getattr(self._local, "connection", None) is connection:
+                self._local.connection = None
+            connection.close()
+
+    def _after_fork(self) -> None:
+        self._inherited.append(getattr(self._local, "connection", None))
+        self._local = threading.local()
+
+    def dispose(self) -> None:
+        """Close this thread's connection and the pooled ones (before a fork, at the end)."""
+        found: Connection | None = getattr(self._local, "connection", None)
+        if found is not None:
+            self._local.connection = None
+            found.close()
+        self.engine.dispose()
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def engine_url(target: str | Path) -> str:
+    """``postgresql://…`` (psycopg 3) or an SQLite file path, as an SQLAlchemy URL."""
+    text = str(target)
+    if not is_url(text):
+        return f"sqlite:///{Path(text).expanduser()}"
+    scheme, _, rest = text.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme == "sqlite":
+        return text
+    raise DatabaseError(
+        f"database {text!r}: unknown scheme {scheme!r}; give an SQLite file path or a postgresql://user@host/name URL"
+    )
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Each SQLite connection: autocommit (transactions are explicit), WAL, foreign keys on."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def open_database(target: str | Path, *, migrate: bool = True) -> Database:
+    """The engine for ``target``, its schema created or upgraded to the current version."""
+    try:
+        url = make_url(engine_url(target))
+    except ArgumentError as exc:
+        raise DatabaseError(f"database {target!r}: {exc}") from None
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_connect)
+    else:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=16, pool_pre_ping=True)
+    database = Database(engine, url.render_as_string(hide_password=True))
+    if migrate:
+        try:
+            upgrade(database.engine)
+        except (SQLAlchemyError, RuntimeError) as exc:
+            engine.dispose()
+            raise DatabaseError(f"database {database.url}: {exc}") from None
+    return database
