@@ -11,13 +11,23 @@ first ``examples`` or first ``enum`` value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from .fields import PieceValue
-from .spec import Spec, resolve
+from .spec import Spec, make_pointer, resolve
 
-__all__ = ["complete", "put", "remove", "unfilled", "write_document", "write_request"]
+__all__ = [
+    "RequiredField",
+    "complete",
+    "put",
+    "remove",
+    "required_unknown",
+    "unfilled",
+    "write_document",
+    "write_request",
+]
 
 
 def put(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -139,11 +149,12 @@ def _fill(
     where: str,
     missing: list[str],
     depth: int,
-    skip: frozenset[tuple[str, ...]],
+    kit: _KitPaths,
     at: tuple[str, ...] = (),
 ) -> None:
-    """Give ``instance`` what ``schema`` requires, from the schema's own values, except at the
-    paths in ``skip`` (what the kit writes itself: left out there on purpose)."""
+    """Give ``instance`` what ``schema`` requires, from the schema's own values. The places where
+    the kit writes a value itself (``kit.written``) are left as they are (a field left out stays
+    out); an object holding such places (``kit.holders``) is filled around them when it is there."""
     if depth > 24:
         return
     for part, part_base in _branches(schema, base, schemas):
@@ -152,7 +163,7 @@ def _fill(
         if isinstance(instance, dict):
             properties = part.get("properties", {}) or {}
             for key in part.get("required", []) or []:
-                if key in instance or (*at, key) in skip:
+                if key in instance or (*at, key) in kit.written or (*at, key) in kit.holders:
                     continue
                 sub, _ = schemas.follow(properties.get(key, {}), part_base)
                 has, value = _sample(sub)
@@ -163,18 +174,41 @@ def _fill(
                 else:
                     missing.append(f"{where}/{key}")
             for key, value in instance.items():
-                if key in properties and (*at, key) not in skip:
-                    _fill(value, properties[key], part_base, schemas, f"{where}/{key}", missing, depth + 1, skip, (*at, key))
+                if key in properties and (*at, key) not in kit.written:
+                    _fill(
+                        value,
+                        properties[key],
+                        part_base,
+                        schemas,
+                        f"{where}/{key}",
+                        missing,
+                        depth + 1,
+                        kit,
+                        (*at, key),
+                    )
 
 
-def _prefixes(paths: Iterable[tuple[str, ...]]) -> frozenset[tuple[str, ...]]:
-    return frozenset(path[:depth] for path in paths for depth in range(1, len(path) + 1))
+@dataclass(frozen=True)
+class _KitPaths:
+    """Where the kit writes values itself: the fields' own places, and the objects above them."""
+
+    written: frozenset[tuple[str, ...]]
+    holders: frozenset[tuple[str, ...]]
+
+    @classmethod
+    def of(cls, paths: Iterable[tuple[str, ...]]) -> _KitPaths:
+        written = frozenset(paths)
+        holders = frozenset(path[:depth] for path in written for depth in range(1, len(path)))
+        return cls(written, holders - written)
 
 
-def complete(document: Any, profile: str, spec: Spec) -> list[str]:
+def complete(document: Any, profile: str, spec: Spec, *, requests: bool = True) -> list[str]:
     """Fill in ``document`` (in place) what the profile's schema requires and no logical field
     covers, from the schema's own values; returns the pointers it could not fill. A place where
-    the kit writes a logical field is never filled (a field left out stays out)."""
+    the kit writes a logical field is never filled (a field left out stays out); the objects
+    that hold such places are filled around them (a required field the kit does not know beside
+    one it writes gets its value too). ``requests=False``: the envelope alone (requests given
+    by someone else, e.g. an editor's corrected request, are checked as they are)."""
     schemas = _Schemas(spec)
     path = spec.profiles[profile].schema_path
     schema = spec.schemas[str(path)]
@@ -182,16 +216,84 @@ def complete(document: Any, profile: str, spec: Spec) -> list[str]:
     missing: list[str] = []
     if not isinstance(document, dict):
         return missing
-    envelope = _prefixes(field.path for field in spec.document.values())
+    envelope = _KitPaths.of(field.path for field in spec.document.values())
     _fill(document, schema, base, schemas, "", missing, 0, envelope)
+    if not requests:
+        return missing
     items, items_base, _ = _request_schema(profile, spec)
-    mapped = _prefixes(field.path for field in spec.fields.values())
+    mapped = _KitPaths.of(field.path for field in spec.fields.values())
     listed = spec.document["requests"]
     requests = resolve(document, listed.path)
     for index, request in enumerate(requests if isinstance(requests, list) else []):
         if isinstance(request, dict):
             _fill(request, items, items_base, schemas, f"{listed.pointer}/{index}", missing, 0, mapped)
     return missing
+
+
+@dataclass(frozen=True)
+class RequiredField:
+    """A field a profile's schema requires and no logical field maps (a mandatory field the kit
+    does not know): where it sits (``scope`` "document": from the file's root; "request": from
+    one request's root) and the value the kit writes there (``has_value`` False: none, the kit
+    cannot write it)."""
+
+    scope: str
+    path: tuple[str, ...]
+    has_value: bool
+    value: Any
+
+    @property
+    def pointer(self) -> str:
+        return make_pointer(self.path)
+
+
+def required_unknown(profile: str, spec: Spec) -> list[RequiredField]:
+    """The fields the profile's schema requires that no logical field (nor the document's
+    format version and requests) maps: in the file's envelope, then in each request; with the
+    value :func:`complete` writes there (an object is written empty, then its own required
+    fields)."""
+    schemas = _Schemas(spec)
+    path = spec.profiles[profile].schema_path
+    schema = spec.schemas[str(path)]
+    base = str(schema.get("$id") or path.resolve().as_uri())
+    out: list[RequiredField] = []
+    envelope = _KitPaths.of(field.path for field in spec.document.values())
+    _walk_required(schema, base, schemas, (), envelope, "document", out, 0)
+    items, items_base, _ = _request_schema(profile, spec)
+    mapped = _KitPaths.of(field.path for field in spec.fields.values())
+    _walk_required(items, items_base, schemas, (), mapped, "request", out, 0)
+    return out
+
+
+def _walk_required(
+    schema: Any,
+    base: str,
+    schemas: _Schemas,
+    at: tuple[str, ...],
+    kit: _KitPaths,
+    scope: str,
+    out: list[RequiredField],
+    depth: int,
+) -> None:
+    if depth > 12:
+        return
+    merged, merged_base = _merged(schema, base, schemas)
+    for key in dict.fromkeys(merged.get("required", [])):
+        here = (*at, key)
+        if here in kit.written:
+            continue
+        child = merged["properties"].get(key, {})
+        if here not in kit.holders:
+            sub, _ = schemas.follow(child, merged_base)
+            has, value = _sample(sub)
+            if has:
+                out.append(RequiredField(scope, here, True, value))
+                continue
+            if not (isinstance(sub, dict) and (sub.get("type") == "object" or "properties" in sub)):
+                out.append(RequiredField(scope, here, False, None))
+                continue
+            out.append(RequiredField(scope, here, True, {}))
+        _walk_required(child, merged_base, schemas, here, kit, scope, out, depth + 1)
 
 
 def unfilled(profile: str, spec: Spec, request: dict[str, Any]) -> list[str]:
