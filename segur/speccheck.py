@@ -6,13 +6,16 @@ order (a folder that does not load stops at the first):
 1. the folder loads: manifest, schemas (they compile together), codes, calendar, ceilings,
    statuses, deposit types, logical fields and their value types, piece roles;
 2. every logical field's place (and the pieces' role and file places) is in a profile's request
-   schema, and the document's fields in its file schema;
+   schema, and the document's fields in its file schema; every field a schema requires and no
+   logical field maps has a value the kit can write (its ``const``, ``default``, ``examples`` or
+   ``enum``);
 3. every rule bound to a code is one the controls raise; every rule the controls raise is bound
    to a code or declared in codes.json ``unenforced``; every label placeholder is one its rule
    gives (or ``{champ}``); every status key the workflow uses has a label;
 4. the examples (``examples/<profile>.json``, with ``.zip`` and ``.history.json`` when given)
    are accepted on every line;
-5. every golden case (``cases/*.json``) gets the answer it states;
+5. every golden case (``cases/*.json``) gets the answer it states, and every rule bound to a code
+   has a case with a variant failing with it and one accepted;
 6. for every profile, a generated bundle comes back accepted on every line, and each bound
    code's mutator gives exactly that code on the lines it breaks.
 """
@@ -55,6 +58,8 @@ def check_spec(root: Path, progress: Progress | None = None, *, seeds: int = 1) 
     problems: list[Problem] = []
     step("emplacements")
     problems += _locations(spec)
+    unwritable = _unwritable(spec)
+    problems += [problem for problems_of in unwritable.values() for problem in problems_of]
     step("règles et libellés")
     problems += _rules(spec)
     step("exemples")
@@ -62,7 +67,7 @@ def check_spec(root: Path, progress: Progress | None = None, *, seeds: int = 1) 
     step("cas de rejet")
     problems += _cases(spec)
     step("générateurs et mutateurs")
-    problems += _generated(spec, seeds)
+    problems += _generated(spec, seeds, skip=frozenset(name for name, found in unwritable.items() if found))
     return problems
 
 
@@ -137,6 +142,30 @@ def _locations(spec: Any) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _unwritable(spec: Any) -> dict[str, list[Problem]]:
+    """Per profile, the fields its schema requires that the kit can neither map nor fill (no
+    logical field, no ``const``, ``default``, ``examples`` or ``enum``): every file the kit writes
+    for that profile would lack them."""
+    from segur.mock_portal.controls.writer import required_unknown
+
+    requests = spec.document["requests"].pointer
+    out: dict[str, list[Problem]] = {}
+    for name, profile in spec.profiles.items():
+        where = f"{profile.schema_path}"
+        out[name] = [
+            Problem(
+                where,
+                f"{field.pointer} is required, no logical field maps it and its schema gives no value the kit can "
+                "write"
+                + ("" if field.scope == "document" else f" (in each request of {requests})")
+                + ": map it in spec.json fields, or give it a 'const', 'default', 'examples' or 'enum'",
+            )
+            for field in required_unknown(name, spec)
+            if not field.has_value
+        ]
+    return out
 
 
 # ---------------------------------------------------------------------- rules, labels, statuses
@@ -262,13 +291,57 @@ def _cases(spec: Any) -> list[Problem]:
                     problems.append(Problem(where, f"cannot be built with this spec: {exc}"))
                     continue
             problems += [Problem(where, text) for text in cases.mismatches(answer, variant["expect"], spec)]
+    return problems + _case_coverage(spec)
+
+
+def _case_coverage(spec: Any) -> list[Problem]:
+    """Every rule bound to a code needs a golden case failing with it and one accepted: a case
+    file naming the rule, with a variant expecting it and an ``"accepted"`` one."""
+    from segur.generators import cases
+
+    files = cases.case_files(spec)
+    bound = sorted(spec.rule_codes.items(), key=lambda item: item[1].code)
+    if not files and bound:
+        return [
+            Problem(
+                str(spec.root / "cases"),
+                "no case file: every rule bound to a code needs a golden case (a variant failing with it, one "
+                f"accepted); codes without: {', '.join(entry.code for _, entry in bound)}",
+            )
+        ]
+    failing: set[str] = set()
+    passing: set[str] = set()
+    for path in files:
+        try:
+            case = cases.load_case(path)
+        except ValueError:
+            continue  # already reported
+        failing |= cases.case_rules(case)
+        if any(variant.get("expect") == "accepted" for variant in case.get("variants", [])):
+            passing.add(case.get("rule"))
+    codes_file = spec.root / str(spec.files.get("codes", "codes.json"))
+    problems = []
+    for rule, entry in bound:
+        if rule not in failing and rule not in passing:
+            text = (
+                f'no golden case: add cases/*.json of rule "{rule}" with a variant failing with it and one "accepted"'
+            )
+        elif rule not in failing:
+            text = f'no golden case fails with it: add a variant expecting "{rule}"'
+        elif rule not in passing:
+            text = f'no case of rule "{rule}" has a variant "accepted" (the passing control case): add one'
+        else:
+            continue
+        problems.append(Problem(f"{codes_file} code {entry.code} ({rule})", text))
     return problems
 
 
 # ---------------------------------------------------------------------- generators and mutators
 
 
-def _generated(spec: Any, seeds: int) -> list[Problem]:
+def _generated(spec: Any, seeds: int, *, skip: frozenset[str] = frozenset()) -> list[Problem]:
+    """Generated bundles of each profile accepted, each bound code's mutator giving exactly its
+    code; the profiles in ``skip`` (whose files the kit cannot write: already reported) left out."""
     from segur.generators.mutators import NotApplicable, Scenario, materialise, mutate, mutators
     from segur.generators.strategies import make_bundle
     from segur.mock_portal.controls import check_deposit
@@ -276,6 +349,8 @@ def _generated(spec: Any, seeds: int) -> list[Problem]:
 
     problems = []
     for name in spec.profiles:
+        if name in skip:
+            continue
         where = f"{spec.root / 'spec.json'} profiles.{name}"
         for seed in range(seeds):
             try:
@@ -309,6 +384,7 @@ def _generated(spec: Any, seeds: int) -> list[Problem]:
         if not profiles:
             problems.append(Problem(where, f"the spec has no profile of the types the mutator breaks ({found.types})"))
             continue
+        profiles = [profile for profile in profiles if profile not in skip]
         for profile in profiles:
             drawn = make_bundle(1, profile=profile, size=max(3, found.min_lines), spec=spec)
             scenario = Scenario.from_drawn(drawn, spec)

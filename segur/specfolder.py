@@ -70,6 +70,15 @@ def _fmt(moment: Any) -> str:
     return moment.strftime("%d/%m/%Y %H:%M") if moment is not None else "—"
 
 
+def _change(what: str, before: str | None, after: str | None) -> str:
+    """``+ what : after`` (added), ``- what : before`` (removed) or ``~ what : before → after``."""
+    if before is None:
+        return f"+ {what} : {after}"
+    if after is None:
+        return f"- {what} : {before}"
+    return f"~ {what} : {before} → {after}"
+
+
 def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
     """What changed from ``old`` to ``new`` (two loaded specs): (section, change) pairs."""
     changes: list[tuple[str, str]] = []
@@ -96,6 +105,8 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
             add("enveloppe", f"~ {name} : {before.pointer if before else '—'} → {after.pointer if after else '—'}")
     if old.format_versions != new.format_versions:
         add("enveloppe", f"versions du format : {', '.join(old.format_versions)} → {', '.join(new.format_versions)}")
+    for text in _unknown_required_changes(old, new):
+        add("champs obligatoires inconnus du kit", text)
     rules = sorted(set(old.rule_codes) | set(new.rule_codes))
     for rule in rules:
         before, after = old.rule_codes.get(rule), new.rule_codes.get(rule)
@@ -110,6 +121,8 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
                 add("libellés", f"~ {after.code} ({rule}) : « {before.label} » → « {after.label} »")
     if old.accepted_code != new.accepted_code:
         add("codes", f"~ code d'acceptation : {old.accepted_code} → {new.accepted_code}")
+    if old.code_pattern != new.code_pattern:
+        add("codes", f"~ motif des codes : {old.code_pattern} → {new.code_pattern}")
     for key in sorted(set(old.limits) | set(new.limits)):
         if old.limits.get(key) != new.limits.get(key):
             add("limites", f"~ {key} : {old.limits.get(key, '—')} → {new.limits.get(key, '—')}")
@@ -117,27 +130,50 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
         add("limites", f"~ taux de TVA : {list(old.vat_rates)} → {list(new.vat_rates)}")
     for name in sorted(set(old.windows) | set(new.windows)):
         before, after = old.windows.get(name), new.windows.get(name)
-        pair_before = (_fmt(before.opens), _fmt(before.closes)) if before else ("—", "—")
-        pair_after = (_fmt(after.opens), _fmt(after.closes)) if after else ("—", "—")
-        if pair_before != pair_after:
-            add("dates", f"~ guichet {name} : {' – '.join(pair_before)} → {' – '.join(pair_after)}")
+        if before is None or after is None:
+            shown = after or before
+            dates = f"ouvert du {_fmt(shown.opens)} au {_fmt(shown.closes)}"
+            add("dates", _change(f"guichet {name}", before and dates, after and dates))
+        elif (before.opens, before.closes) != (after.opens, after.closes):
+            add(
+                "dates",
+                f"~ guichet {name} : {_fmt(before.opens)} – {_fmt(before.closes)} → "
+                f"{_fmt(after.opens)} – {_fmt(after.closes)}",
+            )
     for af in sorted(set(old.af_openings) | set(new.af_openings)):
-        if old.af_openings.get(af) != new.af_openings.get(af):
-            add("dates", f"~ ouverture {af} : {_fmt(old.af_openings.get(af))} → {_fmt(new.af_openings.get(af))}")
+        opened, opens = old.af_openings.get(af), new.af_openings.get(af)
+        if opened != opens:
+            add("dates", _change(f"appel à financement {af}", opened and _fmt(opened), opens and _fmt(opens)))
     if old.mss_from != new.mss_from:
         add("dates", f"~ indicateur MSS obligatoire : {_fmt(old.mss_from)} → {_fmt(new.mss_from)}")
     for key in sorted(set(old.statuts) | set(new.statuts)):
-        if old.statuts.get(key) != new.statuts.get(key):
-            add("statuts", f"~ {key} : « {old.statuts.get(key, '—')} » → « {new.statuts.get(key, '—')} »")
+        labelled, labels = old.statuts.get(key), new.statuts.get(key)
+        if labelled != labels:
+            add("statuts", _change(key, labelled and f"« {labelled} »", labels and f"« {labels} »"))
     for role in sorted(set(old.pieces.roles) | set(new.pieces.roles)):
         if old.pieces.roles.get(role) != new.pieces.roles.get(role):
-            add("pièces", f"~ {role} : {old.pieces.roles.get(role, '—')} → {new.pieces.roles.get(role, '—')}")
+            add("pièces", _change(role, old.pieces.roles.get(role), new.pieces.roles.get(role)))
     if old.pieces.required != new.pieces.required:
         add("pièces", f"~ pièces exigées : {old.pieces.required} → {new.pieces.required}")
+    for key in sorted(set(old.deposit_types) | set(new.deposit_types)):
+        if old.deposit_types.get(key) != new.deposit_types.get(key):
+            add(
+                "profils",
+                f"~ type de dépôt {key} : valeur {old.deposit_types.get(key, '—')} → {new.deposit_types.get(key, '—')}",
+            )
+    if old.numbering != new.numbering:
+        add("profils", f"~ numérotation : {old.numbering} → {new.numbering}")
     for name in sorted(set(old.profiles) | set(new.profiles)):
         before, after = old.profiles.get(name), new.profiles.get(name)
+        if before is not None and after is not None and before.code_numerotation != after.code_numerotation:
+            add("profils", f"~ {name} : code de numérotation {before.code_numerotation} → {after.code_numerotation}")
         if before is None or after is None:
-            add("profils", f"{'+' if before is None else '-'} {name}")
+            shown = after or before
+            add(
+                "profils",
+                _change(name, before and "", after and "")
+                + f"{shown.couloir}/{shown.type_logiciel}/{shown.type_demande} « {shown.libelle} »",
+            )
         elif (before.couloir, before.type_logiciel, before.type_demande) != (
             after.couloir,
             after.type_logiciel,
@@ -152,5 +188,44 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
         before, after = old.ceilings.get(software, {}), new.ceilings.get(software, {})
         for category in sorted(set(before) | set(after)):
             if before.get(category) != after.get(category):
-                add("plafonds", f"~ {software} / {category} : {before.get(category, '—')} → {after.get(category, '—')}")
-    return changes
+                was, now = before.get(category), after.get(category)
+                add("plafonds", _change(f"{software} / {category}", was and f"{was:g} €", now and f"{now:g} €"))
+    # one heading per section: the changes of a section together, sections in their first order
+    order: dict[str, int] = {}
+    for section, _ in changes:
+        order.setdefault(section, len(order))
+    return sorted(changes, key=lambda change: order[change[0]])
+
+
+def _unknown_required(spec: Any) -> dict[tuple[str, str], tuple[list[str], str]]:
+    """The mandatory fields no logical field maps: (scope, pointer) → (profiles, value written)."""
+    import orjson
+
+    from segur.mock_portal.controls.writer import required_unknown
+
+    found: dict[tuple[str, str], tuple[list[str], str]] = {}
+    for name in spec.profiles:
+        for field in required_unknown(name, spec):
+            value = orjson.dumps(field.value).decode() if field.has_value else "aucune valeur"
+            profiles, _ = found.setdefault((field.scope, field.pointer), ([], value))
+            profiles.append(name)
+    return found
+
+
+def _unknown_required_changes(old: Any, new: Any) -> list[str]:
+    before, after = _unknown_required(old), _unknown_required(new)
+    where = {"document": "dans le fichier", "request": "dans chaque demande"}
+    out = []
+    for key in sorted(set(before) | set(after)):
+        scope, pointer = key
+        if key not in before:
+            profiles, value = after[key]
+            out.append(f"+ {pointer} ({where[scope]} ; {', '.join(profiles)}) : valeur écrite {value}")
+        elif key not in after:
+            out.append(f"- {pointer} ({where[scope]}) n'est plus obligatoire")
+        elif before[key] != after[key]:
+            out.append(
+                f"~ {pointer} ({where[scope]}) : {', '.join(before[key][0])}, {before[key][1]} → "
+                f"{', '.join(after[key][0])}, {after[key][1]}"
+            )
+    return out
