@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from segur.mock_portal.controls import IMPORT, Deposit, Spec, check_deposit, default_spec_dir, history_from_json
+from segur.mock_portal.controls import IMPORT, Deposit, Spec, check_deposit, history_from_json
+from segur.mock_portal.controls.spec import shipped_spec_dir
 
 from segur import __version__
 
@@ -169,7 +170,9 @@ def replay_command(
     zip_name: str | None,
     history_name: str | None,
 ) -> str:
-    """The ``segur check`` command (run in the folder of the files) that gives the same answer."""
+    """The ``segur check`` command (run in the folder of the files) that gives the same answer;
+    it names the spec folder (``--spec``) unless it is the one shipped with the kit, so that it
+    replays without ``$SEGUR_SPEC``."""
     command = [
         "segur",
         "check",
@@ -191,7 +194,7 @@ def replay_command(
         command += ["--history", history_name]
     for enrolment in deposit.enrolments or ():
         command += ["--enrolment", f"{enrolment.numero_ans}={enrolment.couloir}/{enrolment.type_logiciel}"]
-    if spec.root.resolve() != default_spec_dir().resolve():
+    if spec.root.resolve() != shipped_spec_dir().resolve():
         command += ["--spec", str(spec.root.resolve())]
     return shlex.join(command)
 

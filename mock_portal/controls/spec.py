@@ -273,6 +273,12 @@ def default_spec_dir() -> Path:
     env = os.environ.get(SPEC_ENV)
     if env:
         return Path(env)
+    return shipped_spec_dir()
+
+
+def shipped_spec_dir() -> Path:
+    """The spec folder shipped with the kit (its model): what a command uses without ``--spec``
+    or ``$SEGUR_SPEC``."""
     import segur
 
     package = Path(segur.__file__).resolve().parent
@@ -596,9 +602,7 @@ class _Loader:
         path = self.root / relative
         return self._validator(self._read_json(relative), path, jsonschema_rs.Registry([]))
 
-    def _codes(
-        self, doc: Mapping[str, Any], where: str
-    ) -> tuple[dict[str, CodeEntry], dict[str, CodeEntry], str]:
+    def _codes(self, doc: Mapping[str, Any], where: str) -> tuple[dict[str, CodeEntry], dict[str, CodeEntry], str]:
         codes: dict[str, CodeEntry] = {}
         rules: dict[str, CodeEntry] = {}
         retired = {str(code) for code in doc.get("retired", [])}
@@ -606,12 +610,16 @@ class _Loader:
         try:
             matcher = re.compile(pattern)
         except re.error as exc:
-            raise SpecError(f"{self.root / where}: codePattern {pattern!r} is not a regular expression ({exc})") from None
+            raise SpecError(
+                f"{self.root / where}: codePattern {pattern!r} is not a regular expression ({exc})"
+            ) from None
         accepted = str(self._need(doc, "acceptedCode", where))
         for raw in self._need(doc, "codes", where):
             code = str(raw.get("code", ""))
             if not matcher.fullmatch(code) and code != accepted:
-                raise SpecError(f"{self.root / where}: code {code!r} does not match the catalogue's codePattern {pattern}")
+                raise SpecError(
+                    f"{self.root / where}: code {code!r} does not match the catalogue's codePattern {pattern}"
+                )
             if code in codes or code in retired:
                 raise SpecError(f"{self.root / where}: code {code} is used twice (codes are never reused)")
             level = raw.get("level")
@@ -685,7 +693,7 @@ class _Loader:
             if isinstance(declared, str):
                 declared = {"pointer": declared}
             if not isinstance(declared, Mapping) or not isinstance(declared.get("pointer"), str):
-                raise SpecError(f"{place}: expected {{\"pointer\": \"/…\", \"type\": …}}")
+                raise SpecError(f'{place}: expected {{"pointer": "/…", "type": …}}')
             kind = known[name].kind
             stated = declared.get("type", kind)
             if stated == "list" and kind == "pieces":

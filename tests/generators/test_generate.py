@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import shlex
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,15 +17,17 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 from pypdf import PdfReader
-from segur.generators.bundle_writer import Members, write_bundle
+from segur.generators.bundle_writer import Members, replay_command, write_bundle
 from segur.generators.documents import bon_de_commande, facture_solde, verification_aptitude
 from segur.generators.strategies import make_bundle
+from segur.mock_portal.controls import IMPORT, Deposit, load_spec
 from segur.mock_portal.controls.line import read_values
 
+from segur import SPEC_ENV
 from segur.cli import main
 from segur.generate import generate
 from tests._support.logical import code, raw_requests
-from tests._support.paths import SPEC
+from tests._support.paths import MODEL, ROOT, SPEC
 
 #: the first programme's avances and the last programme's soldes
 AVANCE = next(p for p in SPEC.profiles.values() if p.deposit_type == "avance")
@@ -72,7 +75,8 @@ def replay(folder: Path) -> Result:
     cwd = Path.cwd()
     os.chdir(folder)
     try:
-        return CliRunner().invoke(main, [*command[1:], "--format", "json"])
+        # without SEGUR_SPEC: the command names the spec folder when it is not the kit's own
+        return CliRunner().invoke(main, [*command[1:], "--format", "json"], env={SPEC_ENV: None})
     finally:
         os.chdir(cwd)
 
@@ -103,8 +107,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
 def test_cli_writes_the_bundle_zip_history_and_manifest(written: dict[str, Path]) -> None:
     avance, solde = written["avance"], written["solde"]
     a, s = AVANCE.name, SOLDE.name
-    assert sorted(p.name for p in avance.iterdir()) == ["manifest.json", f"{a}-42.json", f"{a}-42.zip"]
-    assert sorted(p.name for p in solde.iterdir()) == ["historique.json", "manifest.json", f"{s}-42.json", f"{s}-42.zip"]
+    assert {p.name for p in avance.iterdir()} == {"manifest.json", f"{a}-42.json", f"{a}-42.zip"}
+    assert {p.name for p in solde.iterdir()} == {"historique.json", "manifest.json", f"{s}-42.json", f"{s}-42.zip"}
     m = manifest(solde)
     assert m["graine"] == 42 and m["profil"] == s and m["nombreDemandes"] == 4
     assert m["specification"] == {"id": SPEC.id, "version": SPEC.version} and m["versionKit"]
@@ -113,6 +117,27 @@ def test_cli_writes_the_bundle_zip_history_and_manifest(written: dict[str, Path]
     for entry in m["fichiers"]:
         assert hashlib.sha256((solde / entry["nom"]).read_bytes()).hexdigest() == entry["sha256"]
     assert m["reponseAttendue"]["recapitulatif"]["acceptees"] == 4 and m["toutesAcceptees"] is True
+
+
+@pytest.mark.parametrize("in_force", [MODEL, ROOT / "fixtures" / "exemple-format-plat"], ids=lambda p: p.name)
+def test_the_replay_command_names_the_spec_folder_unless_it_is_the_kits_own(
+    in_force: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever SEGUR_SPEC says when the files are written, the command replays without it."""
+    monkeypatch.setenv(SPEC_ENV, str(in_force))
+    other = tmp_path / "autre spec"  # a space: the command quotes it
+    shutil.copytree(SPEC.root, other, ignore=shutil.ignore_patterns("cases", "examples"))
+    deposit = Deposit("avance", 20)
+
+    def command(spec_dir: Path) -> list[str]:
+        text = replay_command("b.json", deposit, "t", IMPORT, load_spec(spec_dir), zip_name=None, history_name=None)
+        return shlex.split(text)
+
+    assert "--spec" not in command(MODEL)
+    written = command(other)
+    assert written[written.index("--spec") + 1] == str(other.resolve())
+    flat = command(ROOT / "fixtures" / "exemple-format-plat")
+    assert flat[flat.index("--spec") + 1] == str((ROOT / "fixtures" / "exemple-format-plat").resolve())
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:

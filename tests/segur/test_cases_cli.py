@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from segur.generators import cases
 
+from segur import SPEC_ENV
 from segur.cli import main
 from tests._support.paths import SPEC
 
@@ -37,7 +38,8 @@ def test_built_case_replays_to_its_expected_answer(name: str, tmp_path: Path) ->
     cwd = Path.cwd()
     os.chdir(out)
     try:
-        replay = CliRunner().invoke(main, [*command[1:], "--format", "json"])
+        # without SEGUR_SPEC: the command names the spec folder when it is not the kit's own
+        replay = CliRunner().invoke(main, [*command[1:], "--format", "json"], env={SPEC_ENV: None})
     finally:
         os.chdir(cwd)
     assert replay.exit_code == 1, replay.output  # a rejection case is rejected
