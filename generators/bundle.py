@@ -8,7 +8,7 @@ from typing import Any
 from segur.mock_portal.controls import Spec
 from segur.mock_portal.controls.line import read_values
 from segur.mock_portal.controls.spec import resolve
-from segur.mock_portal.controls.writer import write_document, write_request
+from segur.mock_portal.controls.writer import complete, write_document, write_request
 from stdnum import luhn
 
 
@@ -18,7 +18,9 @@ def finess_with_key(body8: str) -> str:
     return body8 + luhn.calc_check_digit(digits)
 
 
-def replicate(first: dict[str, Any], count: int, *, prefix: str = "REP", words: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def replicate(
+    first: dict[str, Any], count: int, *, prefix: str = "REP", words: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """``count`` distinct valid requests (logical values) made from ``first``: each gets its own
     line reference, order-form number, site (a FINESS géographique with a valid key, no SIRET)
     and attachment file names, so that no duplicate or beneficiary rule fires between them.
@@ -31,15 +33,19 @@ def replicate(first: dict[str, Any], count: int, *, prefix: str = "REP", words: 
         line.pop("site_siret", None)
         line["site_finess"] = finess_with_key(f"75{500000 + i:06d}")
         line["pieces"] = [
-            (role, f"{(words or {}).get(role, role)}-{prefix}-{i + 1:04d}.pdf") for role, _name in line.get("pieces", [])
+            (role, f"{(words or {}).get(role, role)}-{prefix}-{i + 1:04d}.pdf")
+            for role, _name in line.get("pieces", [])
         ]
         lines.append(line)
     return lines
 
 
-def scaled(document: Any, count: int, spec: Spec, *, prefix: str = "REP") -> dict[str, Any]:
+def scaled(document: Any, count: int, spec: Spec, *, prefix: str = "REP", profile: str | None = None) -> dict[str, Any]:
     """A file of ``count`` distinct valid requests in the spec's format, made from the first
-    request of ``document`` (a file in that format, e.g. one of the spec's examples)."""
+    request of ``document`` (a file in that format, e.g. one of the spec's examples): written
+    from logical values, then completed with what the profile's schema requires and the kit does
+    not know (``profile``: by default the one of the first request's corridor, software type
+    and request type)."""
     requests = resolve(document, spec.document["requests"].path)
     first = read_values(requests[0], spec)
     first["pieces"] = [(piece.role, piece.name) for piece in first.get("pieces") or []]
@@ -51,4 +57,18 @@ def scaled(document: Any, count: int, spec: Spec, *, prefix: str = "REP") -> dic
         format_version=resolve(document, version.path) if version is not None else None,
     )
     extra = {key: value for key, value in document.items() if key not in written}  # the envelope's other keys
-    return {**extra, **written}
+    out = {**extra, **written}
+    complete(out, profile or _profile_of(first, spec), spec)
+    return out
+
+
+def _profile_of(values: dict[str, Any], spec: Spec) -> str:
+    found = spec.profile_for(
+        str(values.get("corridor")), str(values.get("software_type")), str(values.get("request_type"))
+    )
+    if found is None:
+        raise ValueError(
+            f"no profile of the spec {spec.label} has corridor {values.get('corridor')!r}, software type "
+            f"{values.get('software_type')!r} and request type {values.get('request_type')!r}: give profile="
+        )
+    return found.name
