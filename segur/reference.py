@@ -139,6 +139,53 @@ def _category_labels(spec: Spec) -> dict[str, str]:
     return {str(code): str(label) for code, label in data.get("categories", {}).items()}
 
 
+_DOCUMENT_FIELDS = {
+    "format_version": "la version du format du fichier",
+    "requests": "la liste des demandes (1 à {maxDemandes})",
+}
+
+
+def _envelope_markdown(spec: Spec) -> list[str]:
+    """The file around the requests: the document fields, and the mandatory fields no logical
+    field maps (the kit writes the value their schema gives)."""
+    from segur.mock_portal.controls.writer import required_unknown
+
+    out = ["## Enveloppe du fichier", "", "Depuis la racine du fichier :", ""]
+    out += ["| Champ du document | Emplacement | Valeur |", "|---|---|---|"]
+    for name, definition in spec.document.items():
+        described = _DOCUMENT_FIELDS.get(name, "").format(**spec.limits)
+        if name == "format_version":
+            described += " : " + ", ".join(f"`{version}`" for version in spec.format_versions)
+        out.append(f"| `{name}` | `{definition.pointer}` | {described} |")
+    unknown: dict[tuple[str, str], tuple[list[str], str]] = {}
+    for profile in spec.profiles:
+        for field in required_unknown(profile, spec):
+            value = f"`{_json(field.value)}`" if field.has_value else "aucune : le kit ne peut pas l'écrire"
+            names, _ = unknown.setdefault((field.scope, field.pointer), ([], value))
+            names.append(profile)
+    out += ["", "### Champs obligatoires qu'aucun champ logique ne couvre", ""]
+    if not unknown:
+        return [*out, "Aucun : chaque champ obligatoire des schémas est un champ logique du kit.", ""]
+    out += [
+        "Le kit ne lit pas ces champs ; il écrit (générateurs, cas, corrections du portail fictif) la valeur",
+        "que leur schéma donne (`const`, `default`, premier `examples` ou premier `enum`).",
+        "",
+        "| Emplacement | Où | Profils | Valeur écrite |",
+        "|---|---|---|---|",
+    ]
+    where = {"document": "le fichier", "request": f"chaque demande de `{spec.document['requests'].pointer}`"}
+    for (scope, pointer), (names, value) in unknown.items():
+        profiles = ", ".join(f"`{name}`" for name in names)
+        out.append(f"| `{pointer}` | {where[scope]} | {profiles} | {value.replace('|', chr(92) + '|')} |")
+    return [*out, ""]
+
+
+def _json(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
 def fields_markdown(spec: Spec) -> str:
     """The field-by-field reference of every profile, the logical fields and the values the
     checks rely on, as Markdown."""
@@ -150,17 +197,16 @@ def fields_markdown(spec: Spec) -> str:
         "",
     ]
     if spec.model:
-        out += [
-            "**MODEL.** The official field names of the ASP JSON are not public: these are this kit's model",
-            "of them, in the ASP's naming habits. Replace the spec folder with the official documentation's",
-            "schema to check against the real format.",
-            "",
-        ]
+        note = " ".join(str(spec.manifest.get("modelNote") or "").split()) or (
+            "This spec folder is a model, not the official format of the deposit files."
+        )
+        out += [f"**Model** (`model` in `spec.json`). {note}", ""]
     out += [
+        *_envelope_markdown(spec),
+        "## Champs logiques lus et écrits par le kit",
+        "",
         f"JSON Pointers are relative to one request (an item of `{requests.pointer}`); `*` stands for every",
         "item of a list.",
-        "",
-        "## Champs logiques lus et écrits par le kit",
         "",
         "| Champ logique | Emplacement | Type de valeur | Description |",
         "|---|---|---|---|",

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 from click.testing import CliRunner
 from segur.mock_portal.controls import Deposit, check_deposit, load_spec
+from segur.mock_portal.controls.writer import required_unknown
 
 from segur.cli import main
-from tests._support.paths import EXAMPLES, SPEC, example
+from tests._support.logical import code, example_document, example_requests, first_profile, set_raw
+from tests._support.paths import EXAMPLES, ROOT, SPEC, example
 
 AVANCE = ["--type", "avance", "--vat", "20"]
+#: the spec's first avance and solde profiles, whose examples the tests check
+AVANCE_PROFILE, SOLDE_PROFILE = first_profile("avance"), first_profile("solde")
+#: a SIRET whose Luhn key is wrong
+BAD_SIRET = "41234567000018"
+#: the spec folders shipped in fixtures/, each with its generated FIELDS.md
+SHIPPED = sorted(path.parent for path in (ROOT / "fixtures").glob("*/spec.json"))
+ACCEPTED_ROW = f"{SPEC.accepted_code:<5} {SPEC.codes[SPEC.accepted_code].label}"
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
@@ -21,71 +32,78 @@ def run(*args: str | Path) -> tuple[int, str, str]:
 
 
 def broken_bundle(tmp_path: Path) -> Path:
-    bundle = orjson.loads(example("ms1-avance").read_bytes())
-    bundle["demandes"][1]["etablissement"]["siret"] = "41234567000018"
+    """The first avance example with a SIRET of wrong key on its second line."""
     path = tmp_path / "bundle.json"
-    path.write_bytes(orjson.dumps(bundle))
+    path.write_bytes(orjson.dumps(set_raw(example_document(), 1, "site_siret", BAD_SIRET)))
     return path
 
 
+def folded(text: str) -> str:
+    """``text`` with its runs of spaces and line breaks as one space (the table wraps labels)."""
+    return " ".join(text.split())
+
+
 def test_valid_bundle_with_its_zip_exits_0_and_states_the_time_checked() -> None:
-    code, out, _ = run(
+    requests = example_requests(AVANCE_PROFILE)
+    at = SPEC.windows[AVANCE_PROFILE].default_deposit + timedelta(minutes=1)
+    exit_code, out, _ = run(
         "check",
-        example("ms1-avance"),
+        example(AVANCE_PROFILE),
         "--attachments",
-        EXAMPLES / "ms1-avance.zip",
+        EXAMPLES / f"{AVANCE_PROFILE}.zip",
         *AVANCE,
         "--ans",
-        "ANS-MS1-DUI-0042",
+        requests[0]["ans_number"],
         "--at",
-        "2024-02-01T10:00",
+        f"{at:%Y-%m-%dT%H:%M}",
     )
-    assert code == 0, out
-    assert "01/02/2024 10:00 (Europe/Paris)" in out
-    assert out.count("0000  Demande acceptée") == 3
+    assert exit_code == 0, out
+    assert f"{at:%d/%m/%Y %H:%M} ({SPEC.timezone.key})" in out
+    assert out.count(ACCEPTED_ROW) == len(requests)
 
 
 def test_default_deposit_time_is_the_calendars_and_is_printed() -> None:
-    code, out, _ = run("check", example("ms1-avance"), *AVANCE)
-    assert code == 0
-    assert "01/02/2024 10:00" in out
+    exit_code, out, _ = run("check", example(AVANCE_PROFILE), *AVANCE)
+    assert exit_code == 0
+    assert f"{SPEC.windows[AVANCE_PROFILE].default_deposit:%d/%m/%Y %H:%M}" in out
 
 
 def test_rejected_line_exits_1_and_shows_code_and_label(tmp_path: Path) -> None:
-    code, out, _ = run("check", broken_bundle(tmp_path), *AVANCE)
-    assert code == 1
-    assert "2011" in out and "SIRET 41234567000018 invalide" in out
+    exit_code, out, _ = run("check", broken_bundle(tmp_path), *AVANCE)
+    label = SPEC.label_for(code("siret-key"), {"valeur": BAD_SIRET, "champ": SPEC.pointer("site_siret")})
+    assert exit_code == 1
+    assert code("siret-key") in out and BAD_SIRET in label and folded(label) in folded(out)
 
 
 def test_json_format_is_exactly_the_answer_of_the_controls(tmp_path: Path) -> None:
     bundle = broken_bundle(tmp_path)
-    code, out, _ = run(
-        "check", bundle, *AVANCE, "--format", "json", "--mode", "import", "--attachments", EXAMPLES / "ms1-avance.zip"
-    )
+    pieces = EXAMPLES / f"{AVANCE_PROFILE}.zip"
+    exit_code, out, _ = run("check", bundle, *AVANCE, "--format", "json", "--mode", "import", "--attachments", pieces)
     expected = check_deposit(
-        bundle.read_bytes(), Deposit("avance", 20), spec=SPEC, mode="import", attachments=EXAMPLES / "ms1-avance.zip"
+        bundle.read_bytes(), Deposit("avance", 20), spec=SPEC, mode="import", attachments=pieces
     ).to_json()
-    assert code == 1
+    assert exit_code == 1
     assert orjson.loads(out) == expected
     lines = orjson.loads(out)["lignes"]
-    assert [line["codetraitement"] for line in lines] == ["0000", "2011", "0000"]
+    accepted = SPEC.accepted_code
+    assert [line["codetraitement"] for line in lines] == [accepted, code("siret-key"), accepted]
     assert "numeroDemande" in lines[0] and "numeroDemande" not in lines[1]
 
 
 def test_whole_file_rejected_prints_the_file_code(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
-    path.write_bytes(b'{"versionFormat": "1.0", "demandes": [')
-    code, out, _ = run("check", path, *AVANCE)
-    assert code == 1
-    assert "Fichier rejeté pour non-conformité : 1003" in out
+    path.write_bytes(example(AVANCE_PROFILE).read_bytes()[:40])  # cut short: not JSON
+    exit_code, out, _ = run("check", path, *AVANCE)
+    assert exit_code == 1
+    assert f"Fichier rejeté pour non-conformité : {code('file-json')}" in out
 
 
 def test_solde_with_history_is_accepted_and_without_it_a_note_explains() -> None:
-    solde = ["check", example("ms1-solde"), "--type", "solde", "--vat", "20"]
-    code, out, _ = run(*solde, "--history", EXAMPLES / "ms1-solde.history.json")
-    assert code == 0, out
-    code, out, err = run(*solde)
-    assert code == 1 and "2060" in out
+    solde = ["check", example(SOLDE_PROFILE), "--type", "solde", "--vat", "20"]
+    exit_code, out, _ = run(*solde, "--history", EXAMPLES / f"{SOLDE_PROFILE}.history.json")
+    assert exit_code == 0, out
+    exit_code, out, err = run(*solde)
+    assert exit_code == 1 and code("solde-avance-unknown") in out
     assert "--history" in err
 
 
@@ -94,7 +112,7 @@ def test_solde_with_history_is_accepted_and_without_it_a_note_explains() -> None
     [
         (["check", "missing.json", *AVANCE], "does not exist"),
         (["check", "{bundle}", "--type", "acompte", "--vat", "20"], "expected one of avance, solde"),
-        (["check", "{bundle}", "--type", "avance", "--vat", "19.6"], "expected one of 0, 2.1, 5.5, 10, 20"),
+        (["check", "{bundle}", "--type", "avance", "--vat", "19.6"], "expected one of {rates}"),
         (["check", "{bundle}", *AVANCE, "--at", "demain"], "expected an ISO 8601 time"),
         (["check", "{bundle}", *AVANCE, "--enrolment", "ANS-1"], "expected ANS=COULOIR/TYPE_LOGICIEL"),
         (["check", "{bundle}", *AVANCE, "--history", "{bad_history}"], "/demandes/0"),
@@ -107,31 +125,58 @@ def test_usage_errors_exit_2_with_a_message_naming_the_problem(args: list[str], 
     bad_history.write_text('{"demandes": [{"numeroDemande": "X"}]}')
     empty_dir = tmp_path / "empty"
     empty_dir.mkdir()
-    values = {"bundle": str(example("ms1-avance")), "bad_history": str(bad_history), "empty_dir": str(empty_dir)}
-    code, out, err = run(*[a.format(**values) for a in args])
-    assert code == 2, out
-    assert message in err
+    values = {"bundle": str(example(AVANCE_PROFILE)), "bad_history": str(bad_history), "empty_dir": str(empty_dir)}
+    exit_code, out, err = run(*[a.format(**values) for a in args])
+    assert exit_code == 2, out
+    assert message.format(rates=", ".join(f"{rate:g}" for rate in SPEC.vat_rates)) in err
     assert "Traceback" not in err + out
 
 
 def test_spec_codes_and_show_list_the_catalogue_and_windows() -> None:
-    code, out, _ = run("spec", "codes", "--format", "json")
-    assert code == 0
+    exit_code, out, _ = run("spec", "codes", "--format", "json")
+    assert exit_code == 0
     assert {row["code"] for row in orjson.loads(out)} == set(load_spec().codes)
-    code, out, _ = run("spec", "show")
-    assert code == 0 and "28/02/2024 14:00" in out and "19/12/2024 14:00" in out
+    exit_code, out, _ = run("spec", "show")
+    assert exit_code == 0
+    assert SPEC.windows and all(f"{window.closes:%d/%m/%Y %H:%M}" in out for window in SPEC.windows.values())
 
 
-def test_field_reference_in_the_spec_folder_is_up_to_date() -> None:
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+def test_field_reference_in_each_shipped_spec_folder_is_up_to_date(folder: Path) -> None:
     """FIELDS.md is generated from the schemas; regenerate it when they change."""
-    code, out, _ = run("spec", "fields")
-    assert code == 0
-    assert (SPEC.root / "FIELDS.md").read_text(encoding="utf-8") == out, (
-        "FIELDS.md is stale: run segur spec fields --out fixtures/segur-ms-v1/FIELDS.md"
+    exit_code, out, _ = run("spec", "fields", "--spec", folder)
+    assert exit_code == 0
+    assert (folder / "FIELDS.md").read_text(encoding="utf-8") == out, (
+        f"FIELDS.md is stale: run segur spec fields --spec {folder} --out {folder / 'FIELDS.md'}"
     )
 
 
+def test_field_reference_says_what_the_spec_says_of_itself_and_documents_the_envelope(tmp_path: Path) -> None:
+    folder = tmp_path / "autre"
+    shutil.copytree(SPEC.root, folder, ignore=shutil.ignore_patterns("cases", "examples"))
+    manifest = orjson.loads((folder / "spec.json").read_bytes())
+    manifest.update(model=True, modelNote="Note de test : format imaginaire.", title="Titre de test")
+    (folder / "spec.json").write_bytes(orjson.dumps(manifest))
+
+    _, out, _ = run("spec", "fields", "--spec", folder)
+
+    assert out.startswith("# Référence des champs — Titre de test\n")
+    assert "Note de test : format imaginaire." in out and "naming habits" not in out
+    for name, definition in SPEC.document.items():
+        assert f"| `{name}` | `{definition.pointer}` |" in out
+    for profile in SPEC.profiles:
+        for field in required_unknown(profile, SPEC):
+            assert f"| `{field.pointer}` |" in out.split("## Champs logiques")[0]
+    official = tmp_path / "officiel"  # another folder: a loaded spec is kept per folder
+    shutil.copytree(folder, official)
+    manifest["model"] = False
+    (official / "spec.json").write_bytes(orjson.dumps(manifest))
+    _, out, _ = run("spec", "fields", "--spec", official)
+    assert "Note de test" not in out and "**Model**" not in out
+
+
 def test_demo_checks_every_shipped_example_and_exits_0() -> None:
-    code, out, _ = run("demo")
-    assert code == 0, out
-    assert out.count("Fichier : 0000") == 3
+    exit_code, out, _ = run("demo")
+    bundles = [path for path in EXAMPLES.glob("*.json") if not path.name.endswith(".history.json")]
+    assert exit_code == 0, out
+    assert bundles and out.count(f"Fichier : {SPEC.accepted_code} ") == len(bundles)
