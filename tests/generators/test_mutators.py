@@ -16,7 +16,7 @@ from segur.generators.strategies import Broken, broken_bundle, make_bundle
 from segur.mock_portal.controls import Answer, check_deposit, load_spec
 
 from tests._support.logical import code, codes_of
-from tests._support.paths import SPEC
+from tests._support.paths import MODEL, ROOT, SPEC
 
 CODES = sorted(c for c in SPEC.codes if c != SPEC.accepted_code)
 
@@ -98,17 +98,30 @@ def test_mutate_leaves_the_other_lines_valid_and_refuses_what_it_cannot_break(tm
         mutate(Scenario.from_drawn(drawn, SPEC), "not-a-code", [0], SPEC)
 
 
-def test_a_mutator_says_when_the_spec_cannot_carry_its_mistake() -> None:
-    """Integer cents cannot carry a third decimal: the mutator says so instead of lying."""
-    drawn = make_bundle(7, size=2, spec=SPEC)
-    amount = SPEC.fields.get("amount_requested")
-    scenario = Scenario.from_drawn(drawn, SPEC)
-    if amount is not None and amount.codec.with_third_decimal(100) is None:
-        with pytest.raises(NotApplicable, match="amounts of this spec are"):
-            mutator_for("amount-decimals", SPEC).apply(scenario, [0], SPEC)
-    else:
-        mutator_for("amount-decimals", SPEC).apply(scenario, [0], SPEC)
-        assert scenario.edits, "the third decimal is an edit of the written file"
+def test_a_third_decimal_is_an_edit_of_the_written_file_where_amounts_are_euros() -> None:
+    spec = load_spec(MODEL)
+    assert spec.fields["amount_requested"].codec.with_third_decimal(100) is not None, "the model writes euros"
+    scenario = Scenario.from_drawn(make_bundle(7, size=2, spec=spec), spec)
+    mutator_for("amount-decimals", spec).apply(scenario, [0], spec)
+    assert scenario.edits, "the third decimal is an edit of the written file"
+
+
+def test_a_mutator_says_when_the_spec_cannot_carry_its_mistake(tmp_path: Path) -> None:
+    """Integer cents cannot carry a third decimal: the mutator says so instead of lying (the flat
+    example, in cents, with the rule bound to a code instead of left unenforced)."""
+    root = tmp_path / "centimes"
+    shutil.copytree(ROOT / "fixtures" / "exemple-format-plat", root, ignore=shutil.ignore_patterns("cases"))
+    catalogue = orjson.loads((root / "codes.json").read_bytes())
+    taken = {entry["code"] for entry in catalogue["codes"]}
+    free = next(f"E{n:03d}" for n in range(200, 300) if f"E{n:03d}" not in taken)
+    catalogue["codes"].append({"code": free, "level": "line", "rule": "amount-decimals", "label": "{champ}"})
+    catalogue["unenforced"] = [rule for rule in catalogue.get("unenforced", []) if rule != "amount-decimals"]
+    (root / "codes.json").write_bytes(orjson.dumps(catalogue))
+    spec = load_spec(root)
+    assert spec.fields["amount_requested"].codec.with_third_decimal(100) is None, "the flat example writes cents"
+    scenario = Scenario.from_drawn(make_bundle(7, size=2, spec=spec), spec)
+    with pytest.raises(NotApplicable, match="amounts of this spec are"):
+        mutator_for("amount-decimals", spec).apply(scenario, [0], spec)
 
 
 def test_a_renumbered_catalogue_keeps_its_mutators(tmp_path: Path) -> None:
