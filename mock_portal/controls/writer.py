@@ -74,12 +74,21 @@ def write_request(values: Mapping[str, Any], spec: Spec) -> dict[str, Any]:
 
 
 def write_document(requests: list[dict[str, Any]], spec: Spec, *, format_version: str | None = None) -> dict[str, Any]:
-    """The file's document: the requests (already written) and the format version in the envelope."""
+    """The file's document: the requests (already written), the format version, and what the
+    spec's envelope schema requires around them and the kit does not know (from the schema's own
+    values, as :func:`complete` fills them): a file the kit writes can always be read. What a
+    profile's schema requires beyond the envelope is :func:`complete`'s."""
     document: dict[str, Any] = {}
     version = spec.document.get("format_version")
     if version is not None:
         put(document, version.path, format_version if format_version is not None else spec.format_versions[-1])
     put(document, spec.document["requests"].path, requests)
+    path = (spec.root / str(spec.files["envelope"])).resolve()
+    envelope = spec.schemas.get(str(path))
+    if isinstance(envelope, dict):
+        base = str(envelope.get("$id") or path.as_uri())
+        kit = _KitPaths.of(field.path for field in spec.document.values())
+        _fill(document, envelope, base, _Schemas(spec), "", [], 0, kit)
     return document
 
 

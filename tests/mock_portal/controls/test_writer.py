@@ -97,6 +97,20 @@ def test_a_field_the_kit_writes_is_never_filled_even_in_an_object_it_fills(tmp_p
     assert document[version.path[0]] == {"emetteur": "Éditeur Exemple SAS"}
 
 
+def test_a_written_document_carries_what_the_envelope_schema_requires() -> None:
+    """A file the kit writes can be read (rule file-structure), even before a profile completes it:
+    an editor's corrected request put back in the spec's envelope, for one."""
+    spec = load_spec(FLAT)
+    request = write_request(example_values(spec, avance_profile(spec))[0], spec)
+
+    document = write_document([request], spec)
+
+    assert document["emetteur"] == "Éditeur Exemple SAS"
+    assert "canal" not in request, "a request is written as given"
+    answer = check_deposit(orjson.dumps(document), Deposit("avance", 20), spec=spec)
+    assert answer.file_findings == []
+
+
 def test_the_envelope_alone_is_completed_around_requests_given_as_they_are() -> None:
     """An editor's corrected request is checked as sent: only the file around it is filled."""
     spec = load_spec(FLAT)
