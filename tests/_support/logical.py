@@ -5,6 +5,8 @@ the spec's format, codes looked up by rule name. Tests written with these run on
 from __future__ import annotations
 
 import copy
+import re
+import string
 from typing import Any
 
 import orjson
@@ -71,3 +73,64 @@ def set_raw(doc: Any, line: int, field: str, value: Any) -> Any:
 def codes_of(answer: Any) -> list[str]:
     """The codetraitement of each line of an answer (the accepted code when none)."""
     return [line.findings[0].code if line.findings else SPEC.accepted_code for line in answer.lines]
+
+
+def other_profile(deposit_type: str = "avance") -> str:
+    """A profile of ``deposit_type`` for another software type than :func:`first_profile`'s."""
+    first = SPEC.profiles[first_profile(deposit_type)]
+    return next(
+        p.name
+        for p in SPEC.profiles.values()
+        if p.deposit_type == deposit_type and p.type_logiciel != first.type_logiciel
+    )
+
+
+def example_ans(profile: str | None = None) -> str:
+    """The ANS number the example of ``profile`` (default: the first avance one) carries."""
+    found: str = example_requests(profile)[0]["ans_number"]
+    return found
+
+
+def enrollable_ans(profile: str | None = None, serial: int = 1) -> str:
+    """An ANS number of the référentiel's form for the software type of ``profile``, unknown to
+    its list of solutions (one an editor enrols for): the example's number with its last digits
+    replaced by ``serial``."""
+    known = example_ans(profile)
+    software = SPEC.profiles[profile or first_profile()].type_logiciel
+    head = known.rstrip("0123456789")
+    width = len(known) - len(head)
+    assert width, f"the example's ANS number {known} does not end with digits"
+    number = f"{head}{serial:0{width}d}"
+    referencement = SPEC.referencement()
+    assert number not in referencement["solutions"], number
+    assert any(
+        re.fullmatch(entry["pattern"], number) and entry["typeLogiciel"] == software
+        for entry in referencement["patterns"]
+    ), f"{number} matches no pattern of the référentiel for {software}"
+    return number
+
+
+def number_pattern(profile: str | None = None, year: int | None = None) -> str:
+    """A regular expression of the ASP numbers the spec's numbering gives ``profile``."""
+    chosen = SPEC.profiles[profile or first_profile()]
+    parts = []
+    for literal, name, _format, _conversion in string.Formatter().parse(SPEC.numbering):
+        parts.append(re.escape(literal))
+        if name == "code":
+            parts.append(re.escape(chosen.code_numerotation))
+        elif name == "annee":
+            parts.append(str(year) if year is not None else r"\d{4}")
+        elif name is not None:
+            parts.append(r"\d+")
+    return "".join(parts)
+
+
+def cents_as_euros(cents: int) -> float:
+    """An amount as the portal's JSON answers give it (euros, a number)."""
+    return cents / 100
+
+
+def workflow_label(kind: str, key: str) -> str:
+    """The spec's label of an avenant's or an enrolment's status key (``kind``: avenant, enrolment)."""
+    label: str = SPEC.workflow[kind]["statuts"][key]
+    return label

@@ -15,12 +15,14 @@ from segur.generators.bundle import scaled
 from segur.generators.pdf import pdf_document
 from werkzeug.test import TestResponse
 
-from tests._support.logical import piece_names
+from tests._support.logical import example_ans, first_profile, number_pattern, other_profile, piece_names
 from tests._support.paths import EXAMPLES, SPEC
 from tests._support.portal import ADMIN
 
-MS1 = "ANS-MS1-DUI-0042"
-MS2 = "ANS-MS2-DPE-0107"
+#: the first avance profile (whose example the pages' tests deposit), another software's
+AVANCE, OTHER = first_profile("avance"), other_profile("avance")
+#: the ANS numbers their examples carry (the demo account is enrolled for both)
+ANS, ANS_OTHER = example_ans(AVANCE), example_ans(OTHER)
 
 
 def csrf(client: FlaskClient) -> str:
@@ -48,13 +50,13 @@ def deposit(
     client: FlaskClient,
     action: str,
     *,
-    name: str = "ms1-avance",
+    name: str = AVANCE,
     data: bytes | None = None,
     pieces: bytes | None = None,
     zip_name: str | None = None,
     vat: str = "20",
     kind: str = "avance",
-    ans: str | None = MS1,
+    ans: str | None = ANS,
 ) -> TestResponse:
     """POST the « Demande de financement » form (``action``: simuler or importer)."""
     form: dict[str, Any] = {"_csrf": csrf(client), "action": action, "tauxTva": vat, "typeDemande": kind}
@@ -74,15 +76,15 @@ def import_ok(client: FlaskClient, **kwargs: Any) -> list[str]:
     response = deposit(client, "importer", **kwargs)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    numbers = re.findall(r"<td>(MS[12][AS]\d{10})</td>", page)
+    numbers = re.findall(rf"<td>((?:{'|'.join(number_pattern(p) for p in SPEC.profiles)}))</td>", page)
     done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
     assert done.status_code == 302
     return numbers
 
 
 def big_deposit(count: int, prefix: str = "PAGE") -> tuple[bytes, bytes]:
-    """``count`` distinct valid MS1 avance requests and the zip of their order forms."""
-    bundle = scaled(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), count, SPEC, prefix=prefix)
+    """``count`` distinct valid avance requests of the first avance profile and the zip of their pieces."""
+    bundle = scaled(orjson.loads((EXAMPLES / f"{AVANCE}.json").read_bytes()), count, SPEC, prefix=prefix)
     names = piece_names(bundle)
     pieces = io.BytesIO()
     pdf = pdf_document("Bon de commande", ["bon de commande de test"])
@@ -91,7 +93,7 @@ def big_deposit(count: int, prefix: str = "PAGE") -> tuple[bytes, bytes]:
 
 
 def line_codes(html: str) -> list[str]:
-    return re.findall(r'<td class="code">(\d{4})</td>', html)
+    return re.findall(r'<td class="code">([^<]+)</td>', html)
 
 
 def field_error(html: str, field: str) -> str:

@@ -13,6 +13,7 @@ from segur.generators.pdf import pdf_document
 from segur.mock_portal import create_app
 
 from tests._support.database import fresh_database
+from tests._support.logical import enrollable_ans
 from tests._support.paths import EXAMPLES
 
 ADMIN = "admin-token-for-tests"
@@ -38,9 +39,10 @@ def piece(nature: str) -> dict[str, str]:
     return {"nature": nature, "nomFichier": f"{nature.lower()}.pdf", "contenu": base64.b64encode(content).decode()}
 
 
-def enrolment_form(
-    numero_ans: str = "ANS-MS1-EDIT-0001", email: str = "contact@nouvel-editeur.example"
-) -> dict[str, Any]:
+def enrolment_form(numero_ans: str | None = None, email: str = "contact@nouvel-editeur.example") -> dict[str, Any]:
+    """An enrolment's form (default ANS number: one of the référentiel's form for the first
+    avance profile's software, that no solution of the référentiel has)."""
+    numero_ans = numero_ans if numero_ans is not None else enrollable_ans()
     person = {
         "nom": "Martin",
         "prenom": "Claire",

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 from flask.testing import FlaskClient
+from segur.mock_portal.controls.spec import resolve
+from segur.mock_portal.controls.writer import put
 
-from tests._support.paths import EXAMPLES
+from tests._support.logical import (
+    cents_as_euros,
+    code,
+    enrollable_ans,
+    example_ans,
+    example_requests,
+    first_profile,
+    number_pattern,
+    other_profile,
+    workflow_label,
+)
+from tests._support.logical import data as written
+from tests._support.paths import SPEC
 from tests._support.portal import (
     admin_headers,
     deposit_form,
@@ -20,7 +35,28 @@ from tests._support.portal import (
     transition,
 )
 
-MS1 = "ANS-MS1-DUI-0042"
+#: the first avance and solde profiles (whose examples the flows deposit), another software's avance
+AVANCE, SOLDE, OTHER = first_profile("avance"), first_profile("solde"), other_profile("avance")
+#: the ANS number the avance example carries (the demo account is enrolled for it)
+ANS = example_ans(AVANCE)
+#: the avance's payment share, in percent (workflow.json)
+AVANCE_PERCENT = SPEC.workflow["payments"]["avancePercent"]
+
+
+def at(moment: datetime) -> str:
+    """A local time as the mock's clock takes it."""
+    return f"{moment:%Y-%m-%dT%H:%M}"
+
+
+def solde_of(numero: str, line: int = 0) -> bytes:
+    """The solde example's ``line`` alone, closing the avance ``numero`` (deposited from the same
+    line of the avance example: its order form and site)."""
+    avance = example_requests(AVANCE)[line]
+    solde = example_requests(SOLDE)[line]
+    solde["avance_number"] = numero
+    for name in ("bdc_number", "site_finess", "site_siret"):
+        solde[name] = avance.get(name)
+    return written([solde], SOLDE)
 
 
 @pytest.fixture
@@ -38,27 +74,29 @@ def test_enrol_validate_login_then_complementary_enrolment(client: FlaskClient) 
     form = enrolment_form()
     deposited = client.post("/api/enrolments", json=form)
     assert deposited.status_code == 201, deposited.json
-    assert deposited.json["statut"] == "Déposée" and deposited.json["typeLogiciel"] == "DUI"
+    assert deposited.json["statut"] == workflow_label("enrolment", "deposee")
+    assert deposited.json["typeLogiciel"] == SPEC.profiles[AVANCE].type_logiciel
     assert [m["objet"] for m in mails_to(client, form["representant"]["email"])] == [
         "Accusé de réception de votre demande d'enrôlement"
     ]
     decided = client.post(
         f"/admin/enrolments/{deposited.json['id']}/decision", json={"vers": "validee"}, headers=admin_headers()
     )
-    assert decided.status_code == 200 and decided.json["statut"] == "Validée"
+    assert decided.status_code == 200 and decided.json["statut"] == workflow_label("enrolment", "validee")
     mails = {m["objet"]: m["corps"] for m in mails_to(client, form["representant"]["email"])}
     user = re.search(r"Identifiant : (\S+)", mails["Votre identifiant"]).group(1)  # type: ignore[union-attr]
     password = re.search(r"Mot de passe : (\S+)", mails["Votre mot de passe"]).group(1)  # type: ignore[union-attr]
     assert "ENR-" in mails["Validation de votre demande d'enrôlement"]
     headers = login(client, user, password)
     me = client.get("/api/me", headers=headers).json
-    assert [e["numeroAns"] for e in me["enrolements"]] == ["ANS-MS1-EDIT-0001"]
+    assert [e["numeroAns"] for e in me["enrolements"]] == [form["numeroAns"]]
     more = client.post(
         "/api/enrolments/complementaires",
-        json={"numeroAns": "ANS-MS2-EDIT-0002", "pieces": [form["pieces"][0]]},
+        json={"numeroAns": enrollable_ans(OTHER, 2), "pieces": [form["pieces"][0]]},
         headers=headers,
     )
-    assert more.status_code == 201 and more.json["complementaire"] is True and more.json["typeLogiciel"] == "DUI-PDE"
+    assert more.status_code == 201 and more.json["complementaire"] is True
+    assert more.json["typeLogiciel"] == SPEC.profiles[OTHER].type_logiciel
 
 
 def test_enrolment_errors_name_each_field(client: FlaskClient) -> None:
@@ -81,55 +119,60 @@ def test_enrolment_errors_name_each_field(client: FlaskClient) -> None:
 
 def test_simulate_stores_nothing_and_import_numbers_the_accepted_lines(client: FlaskClient) -> None:
     headers = login(client)
+    count = len(example_requests(AVANCE))
     simulated = client.post(
-        "/api/simulations", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/simulations", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     )
     assert simulated.status_code == 200, simulated.json
-    assert simulated.json["mode"] == "SIMULATION" and simulated.json["recapitulatif"]["acceptees"] == 3
+    assert simulated.json["mode"] == "SIMULATION" and simulated.json["recapitulatif"]["acceptees"] == count
     assert client.get("/api/requests", headers=headers).json["demandes"] == []
-    imported = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
-    )
+    imported = client.post("/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers)
     assert imported.status_code == 201 and imported.json["statut"] == "OK"
     numbers = [line["numeroDemande"] for line in imported.json["lignes"]]
-    assert all(re.fullmatch(r"MS1A2024\d{6}", n) for n in numbers)
+    year = SPEC.windows[AVANCE].default_deposit.year
+    assert len(numbers) == count and all(re.fullmatch(number_pattern(AVANCE, year), n) for n in numbers)
     listed = client.get("/api/requests?statut=enAttente", headers=headers).json["demandes"]
     assert [r["numeroDemande"] for r in listed] == numbers
     done = client.post(f"/api/imports/{imported.json['depot']}/terminer", headers=headers)
     assert done.status_code == 200 and done.json["termine"] is True
-    again = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
-    )
-    assert [line["codetraitement"] for line in again.json["lignes"]] == ["2042"] * 3
+    again = client.post("/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers)
+    assert [line["codetraitement"] for line in again.json["lignes"]] == [code("dup-ref-deposited")] * count
 
 
 def test_life_cycle_to_payment_then_solde(client: FlaskClient) -> None:
     """à modifier → modify → en cours → validée → décidée (decision PDF, mail) → paid 30 % → solde paid 70 %."""
     headers = login(client)
     imported = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     ).json
     numero = imported["lignes"][0]["numeroDemande"]
     transition(client, numero, "enCours")
     transition(client, numero, "aModifier", "le montant du BDC diffère du JSON")
     detail = client.get(f"/api/requests/{numero}", headers=headers).json
-    assert detail["statut"] == "À modifier" and detail["motif"] == "le montant du BDC diffère du JSON"
+    assert detail["statut"] == SPEC.status("aModifier") and detail["motif"] == "le montant du BDC diffère du JSON"
     corrected = detail["demande"]
-    corrected["etablissement"]["raisonSociale"] = "EHPAD Les Tilleuls (corrigé)"
+    site_name = SPEC.fields["site_name"].path
+    put(corrected, site_name, f"{resolve(corrected, site_name)} (corrigé)")
     modified = client.put(f"/api/requests/{numero}", json=corrected, headers=headers)
     assert modified.status_code == 200, modified.json
-    assert modified.json["statut"] == "En cours"
+    assert modified.json["statut"] == SPEC.status("enCours")
     refused = client.post(f"/admin/requests/{numero}/transition", json={"vers": "payee"}, headers=admin_headers())
     assert refused.status_code == 409 and refused.json["code"] == "TRANSITION_REFUSEE"
     for target in ("validee", "decidee", "payee"):
         transition(client, numero, target)
     detail = client.get(f"/api/requests/{numero}", headers=headers).json
-    assert detail["statut"] == "Décidée et payée"
+    assert detail["statut"] == SPEC.status("payee")
+    granted = example_requests(AVANCE)[0]["amount_requested"]
+    avance_paid = granted * AVANCE_PERCENT // 100
     assert detail["suiviFinancier"] == {
-        "montantAttribue": 12000.0,
-        "totalVerse": 3600.0,
+        "montantAttribue": cents_as_euros(granted),
+        "totalVerse": cents_as_euros(avance_paid),
         "versements": [
-            {"nature": "AVANCE", "montant": 3600.0, "date": detail["suiviFinancier"]["versements"][0]["date"]}
+            {
+                "nature": SPEC.deposit_types["avance"],
+                "montant": cents_as_euros(avance_paid),
+                "date": detail["suiviFinancier"]["versements"][0]["date"],
+            }
         ],
     }
     natures = {d["nature"]: d["id"] for d in detail["piecesJustificatives"]}
@@ -137,49 +180,41 @@ def test_life_cycle_to_payment_then_solde(client: FlaskClient) -> None:
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-") and pdf.mimetype == "application/pdf"
     assert any("décision d'attribution" in m["objet"] for m in detail["courriels"])
     # the solde of that avance, deposited at the calendar's solde time
-    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
-    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
-    solde["demandes"] = solde["demandes"][:1]
-    solde["demandes"][0]["numeroDemandeAvance"] = numero
-    solde["demandes"][0]["bonCommande"]["numero"] = imported["lignes"][0]["referenceLigne"].replace(
-        "MS1-AV", "BDC-2024"
-    )
-    form = deposit_form("ms1-solde", type_demande="solde", data=orjson.dumps(solde), ans=MS1)
+    client.post("/admin/clock", json={"at": at(SPEC.windows[SOLDE].default_deposit)}, headers=admin_headers())
+    form = deposit_form(SOLDE, type_demande="solde", data=solde_of(numero), ans=ANS)
     deposited = client.post("/api/imports", data=form, headers=headers).json
-    assert deposited["lignes"][0]["codetraitement"] == "0000", deposited["lignes"][0]
+    assert deposited["lignes"][0]["codetraitement"] == SPEC.accepted_code, deposited["lignes"][0]
     solde_numero = deposited["lignes"][0]["numeroDemande"]
     for target in ("enCours", "validee", "decidee", "payee"):
         transition(client, solde_numero, target)
     detail = client.get(f"/api/requests/{solde_numero}", headers=headers).json
-    assert detail["suiviFinancier"]["versements"][0]["montant"] == 8400.0
+    assert detail["suiviFinancier"]["versements"][0]["montant"] == cents_as_euros(granted - avance_paid)
 
 
 def test_solde_refused_until_the_avance_is_paid(client: FlaskClient) -> None:
     headers = login(client)
     imported = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     ).json
     numero = imported["lignes"][0]["numeroDemande"]
-    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
-    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
-    solde["demandes"] = solde["demandes"][:1]
-    solde["demandes"][0]["numeroDemandeAvance"] = numero
+    client.post("/admin/clock", json={"at": at(SPEC.windows[SOLDE].default_deposit)}, headers=admin_headers())
     answer = client.post(
         "/api/simulations",
-        data=deposit_form("ms1-solde", type_demande="solde", ans=MS1, data=orjson.dumps(solde), with_zip=False),
+        data=deposit_form(SOLDE, type_demande="solde", ans=ANS, data=solde_of(numero), with_zip=False),
         headers=headers,
     ).json
-    assert answer["lignes"][0]["codetraitement"] == "2061"
+    assert answer["lignes"][0]["codetraitement"] == code("solde-avance-not-paid")
 
 
 def test_incomplete_deposit_then_missing_pieces_sent(client: FlaskClient) -> None:
     headers = login(client)
+    count = len(example_requests(AVANCE))
     imported = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS, with_zip=False), headers=headers
     ).json
-    assert [line["codetraitement"] for line in imported["lignes"]] == ["3008"] * 3
+    assert [line["codetraitement"] for line in imported["lignes"]] == [code("zip-absent")] * count
     incomplete = client.get("/api/requests/incompletes", headers=headers).json["demandes"]
-    assert len(incomplete) == 3 and client.get("/api/me", headers=headers).json["demandesIncompletes"] == 3
+    assert len(incomplete) == count and client.get("/api/me", headers=headers).json["demandesIncompletes"] == count
     assert client.get("/api/requests?statut=enAttente", headers=headers).json["demandes"] == []
     numero = incomplete[0]["numeroDemande"]
     bad = client.post(
@@ -194,31 +229,32 @@ def test_incomplete_deposit_then_missing_pieces_sent(client: FlaskClient) -> Non
         headers=headers,
     )
     assert sent.status_code == 200, sent.json
-    assert sent.json["statut"] == "En attente d'instruction"
+    assert sent.json["statut"] == SPEC.status("enAttente")
 
 
 def test_windows_close_by_the_mock_clock(client: FlaskClient) -> None:
     headers = login(client)
-    client.post("/admin/clock", json={"at": "2024-02-28T13:59"}, headers=admin_headers())
+    closes = SPEC.windows[AVANCE].closes
+    client.post("/admin/clock", json={"at": at(closes - timedelta(minutes=1))}, headers=admin_headers())
     before = client.post(
         "/api/simulations",
-        data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False),
+        data=deposit_form(AVANCE, type_demande="avance", ans=ANS, with_zip=False),
         headers=headers,
     ).json
-    assert before["codetraitement"] == "0000"
+    assert before["codetraitement"] == SPEC.accepted_code
     client.post("/admin/clock", json={"advance": 60}, headers=admin_headers())
     after = client.post(
         "/api/simulations",
-        data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False),
+        data=deposit_form(AVANCE, type_demande="avance", ans=ANS, with_zip=False),
         headers=headers,
     ).json
-    assert after["codetraitement"] == "1011" and after["dateDepot"] == "2024-02-28T14:00:00+01:00"
+    assert after["codetraitement"] == code("file-window") and after["dateDepot"] == closes.isoformat()
 
 
 def test_editors_are_kept_apart_and_admin_needs_its_token(client: FlaskClient) -> None:
     headers = login(client)
     numero = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     ).json["lignes"][0]["numeroDemande"]
     form = enrolment_form(email="autre@editeur.example")
     enrolment = client.post("/api/enrolments", json=form).json
@@ -239,23 +275,17 @@ def test_scenario_decides_every_imported_request_and_faults_answer_503(client: F
     )
     assert created.status_code == 201
     lines = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     ).json["lignes"]
     statuses = {client.get(f"/api/requests/{line['numeroDemande']}", headers=headers).json["statut"] for line in lines}
-    assert statuses == {"Décidée"}
+    assert statuses == {SPEC.status("decidee")}
     client.post(
         "/admin/faults", json={"route": "/api/simulations", "type": "unavailable", "fois": 1}, headers=admin_headers()
     )
-    first = client.post(
-        "/api/simulations",
-        data=deposit_form("ms2-avance", type_demande="avance", ans="ANS-MS2-DPE-0107", with_zip=False),
-        headers=headers,
-    )
-    second = client.post(
-        "/api/simulations",
-        data=deposit_form("ms2-avance", type_demande="avance", ans="ANS-MS2-DPE-0107", with_zip=False),
-        headers=headers,
-    )
+    other = deposit_form(OTHER, type_demande="avance", ans=example_ans(OTHER), with_zip=False)
+    first = client.post("/api/simulations", data=other, headers=headers)
+    other = deposit_form(OTHER, type_demande="avance", ans=example_ans(OTHER), with_zip=False)
+    second = client.post("/api/simulations", data=other, headers=headers)
     assert (first.status_code, second.status_code) == (503, 200)
 
 
@@ -263,7 +293,7 @@ def test_journal_records_calls_without_secrets(client: FlaskClient) -> None:
     headers = login(client)
     client.post(
         "/api/simulations",
-        data=deposit_form("ms1-avance", type_demande="avance", ans=MS1, with_zip=False),
+        data=deposit_form(AVANCE, type_demande="avance", ans=ANS, with_zip=False),
         headers=headers,
     )
     journal = client.get("/admin/journal", headers=admin_headers()).json["journal"]
@@ -310,10 +340,10 @@ def test_state_survives_a_new_app_on_the_same_database(tmp_path: Path) -> None:
     first = make_app(tmp_path).test_client()
     headers = login(first)
     numero = first.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     ).json["lignes"][0]["numeroDemande"]
     second = make_app(tmp_path).test_client()
-    assert second.get(f"/api/requests/{numero}", headers=headers).json["statut"] == "En attente d'instruction"
+    assert second.get(f"/api/requests/{numero}", headers=headers).json["statut"] == SPEC.status("enAttente")
 
 
 def test_a_scenario_the_workflow_refuses_is_refused_when_created(client: FlaskClient) -> None:
@@ -329,16 +359,17 @@ def test_a_scenario_the_workflow_refuses_is_refused_when_created(client: FlaskCl
     assert accepted.status_code == 201
     headers = login(client)
     lines = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     ).json["lignes"]
     statuses = [client.get(f"/api/requests/{line['numeroDemande']}", headers=headers).json["statut"] for line in lines]
-    assert statuses == ["En attente d'instruction", "À modifier", "En attente d'instruction"]
+    waiting = SPEC.status("enAttente")
+    assert statuses == [waiting, SPEC.status("aModifier"), waiting]
 
 
 def test_an_avenant_blocks_the_solde_until_it_is_decided_and_paid(client: FlaskClient) -> None:
     headers = login(client)
     imported = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
     ).json
     numero = imported["lignes"][0]["numeroDemande"]
     for target in ("enCours", "validee", "decidee", "payee"):
@@ -346,58 +377,53 @@ def test_an_avenant_blocks_the_solde_until_it_is_decided_and_paid(client: FlaskC
     avenant = client.post(
         f"/admin/requests/{numero}/avenants", json={"montant": 12500.0, "motif": "extension"}, headers=admin_headers()
     )
-    assert avenant.status_code == 201 and avenant.json["avenants"][0]["statut"] == "Demandé"
-    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
-    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
-    solde["demandes"] = solde["demandes"][:1]
-    solde["demandes"][0]["numeroDemandeAvance"] = numero
+    assert avenant.status_code == 201
+    assert avenant.json["avenants"][0]["statut"] == workflow_label("avenant", "demande")
+    client.post("/admin/clock", json={"at": at(SPEC.windows[SOLDE].default_deposit)}, headers=admin_headers())
+    solde = solde_of(numero)
 
     def simulate() -> str:
         answer = client.post(
             "/api/simulations",
-            data=deposit_form("ms1-solde", type_demande="solde", ans=MS1, data=orjson.dumps(solde), with_zip=False),
+            data=deposit_form(SOLDE, type_demande="solde", ans=ANS, data=solde, with_zip=False),
             headers=headers,
         ).json
         return str(answer["lignes"][0]["codetraitement"])
 
-    assert simulate() == "2062"
+    assert simulate() == code("solde-avenant-not-paid")
     avenant_id = avenant.json["avenants"][0]["id"]
     skipped = client.post(f"/admin/avenants/{avenant_id}/transition", json={"vers": "paye"}, headers=admin_headers())
     assert skipped.status_code == 409
     for target in ("decide", "paye"):
         moved = client.post(f"/admin/avenants/{avenant_id}/transition", json={"vers": target}, headers=admin_headers())
         assert moved.status_code == 200, moved.json
-    assert simulate() == "0000"
+    assert simulate() == SPEC.accepted_code
 
 
 def test_the_whole_seed_path_for_a_newly_enrolled_editor(client: FlaskClient) -> None:
     """enrol → validate → login → simulate → import → instruction → à modifier → modify → décidée → paid
     → solde → paid, by an editor that enrolled through the API."""
-    form = enrolment_form(numero_ans=MS1, email="dsi@editeur-neuf.example")
+    form = enrolment_form(numero_ans=ANS, email="dsi@editeur-neuf.example")
     enrolment = client.post("/api/enrolments", json=form).json
     client.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())
     mails = {m["objet"]: m["corps"] for m in mails_to(client, "dsi@editeur-neuf.example")}
     headers = login(client, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
-    simulated = client.post(
-        "/api/simulations", data=deposit_form("ms1-avance", type_demande="avance"), headers=headers
-    ).json
-    assert simulated["recapitulatif"]["acceptees"] == 3, simulated
-    imported = client.post("/api/imports", data=deposit_form("ms1-avance", type_demande="avance"), headers=headers).json
+    simulated = client.post("/api/simulations", data=deposit_form(AVANCE, type_demande="avance"), headers=headers).json
+    assert simulated["recapitulatif"]["acceptees"] == len(example_requests(AVANCE)), simulated
+    imported = client.post("/api/imports", data=deposit_form(AVANCE, type_demande="avance"), headers=headers).json
     numero = imported["lignes"][1]["numeroDemande"]
     transition(client, numero, "enCours")
     transition(client, numero, "aModifier", "SIRET du BDC différent")
     request = client.get(f"/api/requests/{numero}", headers=headers).json["demande"]
-    assert client.put(f"/api/requests/{numero}", json=request, headers=headers).json["statut"] == "En cours"
+    modified = client.put(f"/api/requests/{numero}", json=request, headers=headers).json
+    assert modified["statut"] == SPEC.status("enCours"), modified
     for target in ("validee", "decidee", "payee"):
         transition(client, numero, target)
-    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
-    solde = orjson.loads((EXAMPLES / "ms1-solde.json").read_bytes())
-    solde["demandes"] = solde["demandes"][1:2]
-    solde["demandes"][0]["numeroDemandeAvance"] = numero
+    client.post("/admin/clock", json={"at": at(SPEC.windows[SOLDE].default_deposit)}, headers=admin_headers())
     answer = client.post(
-        "/api/imports", data=deposit_form("ms1-solde", type_demande="solde", data=orjson.dumps(solde)), headers=headers
+        "/api/imports", data=deposit_form(SOLDE, type_demande="solde", data=solde_of(numero, 1)), headers=headers
     ).json
-    assert answer["lignes"][0]["codetraitement"] == "0000", answer["lignes"][0]
+    assert answer["lignes"][0]["codetraitement"] == SPEC.accepted_code, answer["lignes"][0]
     solde_numero = answer["lignes"][0]["numeroDemande"]
     for target in ("enCours", "validee", "decidee", "payee"):
         transition(client, solde_numero, target)
@@ -405,4 +431,6 @@ def test_the_whole_seed_path_for_a_newly_enrolled_editor(client: FlaskClient) ->
         client.get(f"/api/requests/{n}", headers=headers).json["suiviFinancier"]["versements"][0]["montant"]
         for n in (numero, solde_numero)
     ]
-    assert payments == [3060.0, 7140.0]  # 30 % and 70 % of 10 200,00 €
+    granted = example_requests(AVANCE)[1]["amount_requested"]
+    avance_paid = granted * AVANCE_PERCENT // 100
+    assert payments == [cents_as_euros(avance_paid), cents_as_euros(granted - avance_paid)]

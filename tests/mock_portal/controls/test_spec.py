@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from segur.mock_portal.controls import Deposit, SpecError, check_deposit, load_spec
-from segur.mock_portal.controls.spec import SPEC_ENV, default_spec_dir
+from segur.mock_portal.controls.spec import SPEC_ENV, default_spec_dir, make_pointer
+from segur.mock_portal.controls.writer import put, remove
 
+from tests._support.logical import code, example_document, first_profile, raw_requests, set_raw
 from tests._support.paths import SPEC, example
+
+AVANCE = first_profile("avance")
+CODES, CALENDAR = str(SPEC.files["codes"]), str(SPEC.files["calendar"])
+BAD_SIRET = "41234567000018"
 
 
 def copy_spec(tmp_path: Path) -> Path:
@@ -27,28 +35,50 @@ def edit_json(path: Path, change: Any) -> None:
 
 
 def bad_siret_bundle() -> dict[str, Any]:
-    bundle = orjson.loads(example("ms1-avance").read_bytes())
-    bundle["demandes"][1]["etablissement"]["siret"] = "41234567000018"
-    return bundle
+    """The first avance example with a SIRET of wrong key on its second line."""
+    changed: dict[str, Any] = set_raw(example_document(), 1, "site_siret", BAD_SIRET)
+    return changed
+
+
+def free_code(near: str) -> str:
+    """A code the catalogue does not use, of the same form as ``near``."""
+    return next(f"{near[:-1]}{digit}" for digit in "987654321" if f"{near[:-1]}{digit}" not in SPEC.codes)
+
+
+def rename_property(node: Any, old: str, new: str) -> None:
+    """Rename the property ``old`` to ``new`` wherever a schema lists it (and requires it)."""
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict) and old in properties:
+            node["properties"] = {new if key == old else key: value for key, value in properties.items()}
+        if isinstance(node.get("required"), list):
+            node["required"] = [new if key == old else key for key in node["required"]]
+        for value in node.values():
+            rename_property(value, old, new)
+    elif isinstance(node, list):
+        for value in node:
+            rename_property(value, old, new)
 
 
 def test_a_users_catalogue_changes_the_code_and_label_printed(tmp_path: Path) -> None:
     root = copy_spec(tmp_path)
 
+    new = free_code(code("siret-key"))
+
     def renumber(doc: dict[str, Any]) -> None:
         for entry in doc["codes"]:
             if entry["rule"] == "siret-key":
-                entry["code"], entry["label"] = "7045", "SIRET erroné : {valeur}"
+                entry["code"], entry["label"] = new, "SIRET erroné : {valeur}"
 
-    edit_json(root / "codes.json", renumber)
+    edit_json(root / CODES, renumber)
     answer = check_deposit(orjson.dumps(bad_siret_bundle()), Deposit("avance", 20), spec=load_spec(root))
     line = answer.to_json()["lignes"][1]
-    assert (line["codetraitement"], line["libelletraitement"]) == ("7045", "SIRET erroné : 41234567000018")
+    assert (line["codetraitement"], line["libelletraitement"]) == (new, f"SIRET erroné : {BAD_SIRET}")
 
 
 def test_a_rule_left_out_of_the_catalogue_is_not_enforced(tmp_path: Path) -> None:
     root = copy_spec(tmp_path)
-    edit_json(root / "codes.json", lambda doc: doc.update(codes=[c for c in doc["codes"] if c["rule"] != "siret-key"]))
+    edit_json(root / CODES, lambda doc: doc.update(codes=[c for c in doc["codes"] if c["rule"] != "siret-key"]))
     answer = check_deposit(orjson.dumps(bad_siret_bundle()), Deposit("avance", 20), spec=load_spec(root))
     assert answer.all_accepted
 
@@ -57,25 +87,30 @@ def test_field_names_come_from_the_spec(tmp_path: Path) -> None:
     """Rename a field in the schema and in spec.json: the SIRET control follows it."""
     root = copy_spec(tmp_path)
 
-    def rename_in_common(doc: dict[str, Any]) -> None:
-        props = doc["$defs"]["etablissement"]["properties"]
-        props["numeroSiret"] = props.pop("siret")
-
-    edit_json(root / "schemas" / "common.schema.json", rename_in_common)
-    edit_json(root / "spec.json", lambda doc: doc["fields"]["site_siret"].update(pointer="/etablissement/numeroSiret"))
+    path = SPEC.fields["site_siret"].path
+    renamed = (*path[:-1], "numeroSiretRenomme")
+    schemas = [
+        *SPEC.files.get("shared", []),
+        *(str(p.schema_path.relative_to(SPEC.root)) for p in SPEC.profiles.values()),
+    ]
+    for relative in schemas:
+        edit_json(root / relative, lambda doc: rename_property(doc, path[-1], renamed[-1]))
+    edit_json(root / "spec.json", lambda doc: doc["fields"]["site_siret"].update(pointer=make_pointer(renamed)))
     bundle = bad_siret_bundle()
-    site = bundle["demandes"][1]["etablissement"]
-    site["numeroSiret"] = site.pop("siret")
+    request = raw_requests(bundle)[1]
+    remove(request, path)
+    put(request, renamed, BAD_SIRET)
     answer = check_deposit(orjson.dumps(bundle), Deposit("avance", 20), spec=load_spec(root))
     findings = answer.lines[1].findings
-    assert [(f.code, f.pointer) for f in findings] == [("2011", "/etablissement/numeroSiret")]
+    assert [(f.code, f.pointer) for f in findings] == [(code("siret-key"), make_pointer(renamed))]
 
 
 def test_the_calendar_of_the_spec_sets_the_window(tmp_path: Path) -> None:
     root = copy_spec(tmp_path)
-    edit_json(root / "calendar.json", lambda doc: doc["windows"]["ms1-avance"].update(fermeture="2024-01-31T14:00"))
-    answer = check_deposit(example("ms1-avance").read_bytes(), Deposit("avance", 20), spec=load_spec(root))
-    assert answer.file_findings[0].code == "1011"
+    closes = SPEC.windows[AVANCE].default_deposit - timedelta(days=1)
+    edit_json(root / CALENDAR, lambda doc: doc["windows"][AVANCE].update(fermeture=f"{closes:%Y-%m-%dT%H:%M}"))
+    answer = check_deposit(example(AVANCE).read_bytes(), Deposit("avance", 20), spec=load_spec(root))
+    assert answer.file_findings[0].code == code("file-window")
 
 
 def test_spec_env_variable_selects_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,14 +123,18 @@ def test_spec_env_variable_selects_the_folder(tmp_path: Path, monkeypatch: pytes
 @pytest.mark.parametrize(
     ("file", "change", "message"),
     [
-        ("codes.json", lambda d: d["codes"].append(dict(d["codes"][1])), "used twice"),
-        ("codes.json", lambda d: d["codes"][1].update(code="12"), "does not match the catalogue's codePattern"),
-        ("codes.json", lambda d: d.update(retired=[d["codes"][1]["code"]]), "never reused"),
-        ("codes.json", lambda d: d["codes"][1].update(level="global"), "expected one of"),
-        ("calendar.json", lambda d: d["windows"]["ms1-avance"].update(fermeture="28/02/2024"), "not an ISO 8601 time"),
-        ("calendar.json", lambda d: d.update(timezone="Mars/Olympus"), "unknown time zone"),
-        ("spec.json", lambda d: d["fields"]["site_siret"].update(pointer="etablissement.siret"), "site_siret: Location must start with /"),
-        ("spec.json", lambda d: d["fields"].update(siret="/etablissement/siret"), "not a logical field of the kit"),
+        (CODES, lambda d: d["codes"].append(dict(d["codes"][1])), "used twice"),
+        (CODES, lambda d: d["codes"][1].update(code="1 2"), "does not match the catalogue's codePattern"),
+        (CODES, lambda d: d.update(retired=[d["codes"][1]["code"]]), "never reused"),
+        (CODES, lambda d: d["codes"][1].update(level="global"), "expected one of"),
+        (CALENDAR, lambda d: d["windows"][AVANCE].update(fermeture="28/02/2024"), "not an ISO 8601 time"),
+        (CALENDAR, lambda d: d.update(timezone="Mars/Olympus"), "unknown time zone"),
+        (
+            "spec.json",
+            lambda d: d["fields"]["site_siret"].update(pointer="site.siret"),
+            "site_siret: Location must start with /",
+        ),
+        ("spec.json", lambda d: d["fields"].update(siret=SPEC.pointer("site_siret")), "not a logical field of the kit"),
         ("spec.json", lambda d: d["fields"]["amount_ht"].update(unit="francs"), "'euros' or 'cents'"),
         ("spec.json", lambda d: d["fields"]["bdc_date"].update(type="text"), "reads this field as 'date'"),
         ("spec.json", lambda d: d["statuts"].pop("payee"), "statuts lacks the key.s. payee"),
@@ -116,13 +155,14 @@ def test_a_broken_spec_folder_is_refused_with_the_file_and_the_reason(
 
 def test_a_catalogue_naming_an_unknown_rule_is_refused(tmp_path: Path) -> None:
     root = copy_spec(tmp_path)
-    edit_json(root / "codes.json", lambda d: d["codes"][1].update(rule="not-a-rule"))
+    edit_json(root / CODES, lambda d: d["codes"][1].update(rule="not-a-rule"))
     with pytest.raises(SpecError, match="not-a-rule"):
         load_spec(root)
 
 
 def test_a_schema_that_is_not_json_is_refused(tmp_path: Path) -> None:
     root = copy_spec(tmp_path)
-    (root / "schemas" / "ms1-avance.schema.json").write_text("{not json")
-    with pytest.raises(SpecError, match=r"ms1-avance\.schema\.json: not valid JSON"):
+    schema = SPEC.profiles[AVANCE].schema_path
+    (root / schema.relative_to(SPEC.root)).write_text("{not json")
+    with pytest.raises(SpecError, match=re.escape(f"{schema.name}: not valid JSON")):
         load_spec(root)
