@@ -4,15 +4,40 @@ the portal then answers what the case expects."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from segur.generators.cases import base_profile, case_files, load_case
 
+from tests._support.logical import code, example_requests
 from tests._support.pages import csrf, flashes, html_text, line_codes, sign_in
 from tests._support.paths import SPEC
 from tests._support.portal import admin_headers, make_app
+
+ACCEPTED = SPEC.accepted_code
+
+
+def case_of(rule: str) -> tuple[str, dict[str, Any]]:
+    """The name (file stem) and content of the spec's case of ``rule``."""
+    path = next(path for path in case_files(SPEC) if load_case(path)["rule"] == rule)
+    return path.stem, load_case(path)
+
+
+def first_variant(case: dict[str, Any], expect: Any) -> int:
+    """The number (from 1) of the case's first variant expecting ``expect`` (line: rule) on the
+    base's lines, deposited with the base's choices."""
+    return next(
+        number
+        for number, variant in enumerate(case["variants"], start=1)
+        if isinstance(variant["expect"], dict)
+        and variant["expect"].get("lines") == expect
+        and not {"lines", "keep", "append", "deposit"} & set(variant)
+    )
+
+
+TTC_CASE, TTC = case_of("amount-ttc")
 
 
 @pytest.fixture(scope="module")
@@ -61,32 +86,37 @@ def test_every_case_and_variant_is_listed_with_its_load_button(client: FlaskClie
 
 def test_loading_needs_a_session(app: Flask) -> None:
     visitor = app.test_client()
-    response = visitor.post("/cas/2031-montants-ht-ttc-incoherents/1/charger", data={"_csrf": csrf(visitor)})
+    response = visitor.post(f"/cas/{TTC_CASE}/1/charger", data={"_csrf": csrf(visitor)})
     assert response.headers["Location"] == "/connexion?suite=/cas"
 
 
 def test_a_loaded_case_prefills_the_form_and_simuler_answers_as_expected(client: FlaskClient) -> None:
-    page = load(client, "2031-montants-ht-ttc-incoherents", 2)
+    number = first_variant(TTC, {"2": "amount-ttc"})
+    page = load(client, TTC_CASE, number)
     notice = html_text(page.split('id="titre-prepare"')[1].split("</div>")[0])
-    assert "2031 — Montants HT/TTC incohérents (variante 2" in notice
-    assert "Réponse attendue : 2031 ligne 2" in notice
+    ttc = code("amount-ttc")
+    assert f"{ttc} — {TTC['title']} (variante {number}" in notice
+    assert f"Réponse attendue : {ttc} ligne 2" in notice
     status, answer = simulate_prepared(client)
-    assert status == 200 and line_codes(answer) == ["0000", "2031", "0000"]
+    lines = len(example_requests(base_profile(TTC, SPEC)))
+    assert status == 200 and line_codes(answer) == [ttc if line == 2 else ACCEPTED for line in range(1, lines + 1)]
     assert client.get("/admin/requests", headers=admin_headers()).json["demandes"] == []  # type: ignore[index]
 
 
 def test_a_prepared_deposit_is_imported_with_its_zip_then_forgotten(client: FlaskClient) -> None:
-    load(client, "3002-piece-trop-lourde", 1)
+    name, case = case_of("attachment-too-large")
+    number = next(n for n, v in enumerate(case["variants"], start=1) if "attachment-too-large" in str(v["expect"]))
+    load(client, name, number)
     status, page = simulate_prepared(client, "importer")
     assert status == 302 and 'id="statut-import">OK' in page
-    assert "3002" in line_codes(page)
+    assert code("attachment-too-large") in line_codes(page)
     assert "Dépôt préparé" not in client.get("/espace/demande-de-financement").get_data(as_text=True)
 
 
 def test_an_unknown_case_or_variant_is_said_so(client: FlaskClient) -> None:
     unknown = client.post("/cas/9999-nulle-part/1/charger", data={"_csrf": csrf(client)})
     assert "Cas « 9999-nulle-part » inconnu." in flashes(client.get(unknown.headers["Location"]).get_data(as_text=True))
-    beyond = client.post("/cas/2031-montants-ht-ttc-incoherents/99/charger", data={"_csrf": csrf(client)})
+    beyond = client.post(f"/cas/{TTC_CASE}/99/charger", data={"_csrf": csrf(client)})
     assert "n'a pas de variante 99" in flashes(client.get(beyond.headers["Location"]).get_data(as_text=True))
     abandoned = client.post("/espace/demande-de-financement/abandon", data={"_csrf": csrf(client)})
     assert abandoned.status_code == 302
@@ -115,15 +145,15 @@ def test_self_contained_cases_get_the_expected_answer_from_the_portal(client: Fl
     checked = 0
     for name, variant in _self_contained():
         page = load(client, name, variant)  # Simuler stores nothing: the cases do not see each other
-        expected = re.search(r'Réponse attendue : <span class="code">(\d{4})</span>', page)
+        expected = re.search(r'Réponse attendue : <span class="code">([^<]+)</span>', page)
         assert expected, name
         status, answer = simulate_prepared(client)
         codes = line_codes(answer)
         rejected = re.search(
-            r'Fichier JSON rejeté pour non-conformité</h2>\s*<p class="annonce annonce-erreur"><span class="code">(\d{4})',
+            r'Fichier JSON rejeté pour non-conformité</h2>\s*<p class="annonce annonce-erreur"><span class="code">([^<]+)<',
             answer,
         )
-        received = rejected.group(1) if rejected else next((c for c in codes if c != "0000"), "0000")
+        received = rejected.group(1) if rejected else next((c for c in codes if c != ACCEPTED), ACCEPTED)
         assert received == expected.group(1), (
             f"{name} v{variant}: Expected: {expected.group(1)}. Received: {received} ({status})"
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import escape
 from pathlib import Path
 
 import orjson
@@ -14,10 +15,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from segur.generators.pdf import pdf_document
+from segur.mock_portal.controls.money import euros
+from segur.mock_portal.controls.writer import put
 
+from tests._support.logical import code, data, example_requests, number_pattern
 from tests._support.pages import (
-    MS1,
-    MS2,
+    ANS,
+    ANS_OTHER,
+    AVANCE,
+    OTHER,
     big_deposit,
     csrf,
     deposit,
@@ -28,8 +34,21 @@ from tests._support.pages import (
     sign_in,
     sign_in_gestionnaire,
 )
-from tests._support.paths import EXAMPLES
+from tests._support.paths import SPEC
 from tests._support.portal import admin_headers, enrolment_form, make_app
+
+ACCEPTED = SPEC.accepted_code
+COUNT = len(example_requests(AVANCE))
+PIECES = f"{AVANCE}.zip"
+
+
+def label_head(rule: str) -> str:
+    """The words a rule's label starts with, before its first parameter, as a page shows them."""
+    return escape(SPEC.codes[code(rule)].label.split("{")[0].strip(), quote=True)
+
+
+def money(cents: int) -> str:
+    return f"{euros(cents)}\u00a0€"
 
 
 @pytest.fixture
@@ -47,30 +66,32 @@ def stored(client: FlaskClient) -> list[dict[str, object]]:
 def test_the_form_offers_the_portals_choices(client: FlaskClient) -> None:
     html = client.get("/espace/demande-de-financement").get_data(as_text=True)
     rates = re.findall(r'<option value="([\d.]+)">', html)
-    assert rates == ["0", "2.1", "5.5", "10", "20"]
-    assert re.findall(r'name="typeDemande" value="(\w+)"', html) == ["avance", "solde"]
-    assert f'<option value="{MS1}">' in html and f'<option value="{MS2}">' in html  # enrolled twice: choose
+    assert rates == [f"{rate:g}" for rate in SPEC.vat_rates]
+    assert re.findall(r'name="typeDemande" value="(\w+)"', html) == list(SPEC.deposit_types)
+    assert f'<option value="{ANS}">' in html and f'<option value="{ANS_OTHER}">' in html  # enrolled twice: choose
     assert html.index('value="simuler"') < html.index('value="importer"')
 
 
 def test_simuler_shows_each_lines_code_and_stores_nothing(client: FlaskClient) -> None:
-    bundle = orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes())
-    bundle["demandes"][1]["montants"]["montantTtc"] = 12000.01
-    response = deposit(client, "simuler", data=orjson.dumps(bundle))
+    requests = example_requests(AVANCE)
+    requests[1]["amount_ttc"] += 1  # a cent over HT × (1 + VAT)
+    response = deposit(client, "simuler", data=data(requests, AVANCE))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert line_codes(html) == ["0000", "2031", "0000"]
-    assert "Montant TTC incohérent" in html and "lignes en erreur" in html
+    assert line_codes(html) == [ACCEPTED, code("amount-ttc"), *[ACCEPTED] * (COUNT - 2)]
+    assert label_head("amount-ttc") in html and "lignes en erreur" in html
     assert 'value="20" selected' in html and 'value="avance" checked' in html  # the choices are kept
     assert stored(client) == []
     ok = deposit(client, "simuler").get_data(as_text=True)
-    assert "Récapitulatif de la simulation" in ok and line_codes(ok) == ["0000"] * 3
+    assert "Récapitulatif de la simulation" in ok and line_codes(ok) == [ACCEPTED] * COUNT
     assert re.search(r"Montant demandé accepté</dt><dd>\d{1,3}(\u202f\d{3})*,\d\d\u00a0€</dd>", ok)  # in French
 
 
 def test_a_rejected_file_says_so_as_a_whole(client: FlaskClient) -> None:
     html = deposit(client, "simuler", data=b"{ pas du json").get_data(as_text=True)
-    assert "Fichier JSON rejeté pour non-conformité" in html and '<span class="code">1003</span>' in html
+    assert (
+        "Fichier JSON rejeté pour non-conformité" in html and f'<span class="code">{code("file-json")}</span>' in html
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,7 +107,7 @@ def test_bad_choices_get_a_french_error_on_their_field(
     client: FlaskClient, form: dict[str, str | None], field: str, message: str
 ) -> None:
     sign_in(client)
-    response = deposit(client, "importer", zip_name="ms1-avance.zip", **form)  # type: ignore[arg-type]
+    response = deposit(client, "importer", zip_name=PIECES, **form)  # type: ignore[arg-type]
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     if field == "typeDemande":
@@ -101,7 +122,7 @@ def test_bad_choices_get_a_french_error_on_their_field(
 def test_a_missing_file_is_asked_for(client: FlaskClient) -> None:
     response = client.post(
         "/espace/demande-de-financement",
-        data={"_csrf": csrf(client), "action": "simuler", "tauxTva": "20", "typeDemande": "avance", "numeroAns": MS1},
+        data={"_csrf": csrf(client), "action": "simuler", "tauxTva": "20", "typeDemande": "avance", "numeroAns": ANS},
     )
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "fichier") == "Sélectionnez votre fichier JSON."
@@ -111,7 +132,7 @@ def test_a_too_large_upload_gets_the_form_again_and_loses_nothing(tmp_path: Path
     app = make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"), MAX_CONTENT_LENGTH=50_000)
     client = app.test_client()
     sign_in(client)
-    numbers = import_ok(client, zip_name="ms1-avance.zip")
+    numbers = import_ok(client, zip_name=PIECES)
     response = deposit(client, "importer", pieces=b"\0" * 60_000)
     html = response.get_data(as_text=True)
     assert response.status_code == 413 and "Traceback" not in html
@@ -120,17 +141,17 @@ def test_a_too_large_upload_gets_the_form_again_and_loses_nothing(tmp_path: Path
 
 
 def test_importer_shows_ok_then_terminer_lists_the_requests(client: FlaskClient) -> None:
-    response = deposit(client, "importer", zip_name="ms1-avance.zip")
+    response = deposit(client, "importer", zip_name=PIECES)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="statut-import">OK</strong>', page) and ">Terminer</button>" in page
-    numbers = re.findall(r"<td>(MS1A2024\d{6})</td>", page)
-    assert len(numbers) == 3
+    numbers = re.findall(rf"<td>({number_pattern(AVANCE)})</td>", page)
+    assert len(numbers) == COUNT
     done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
     assert done.headers["Location"] == "/espace/demandes"
     listing = client.get("/espace/demandes").get_data(as_text=True)
-    assert "Dépôt n° 1 terminé : 3 demande(s) enregistrée(s)" in flashes(listing)
-    assert sorted(re.findall(r">(MS1A2024\d{6})</a>", listing)) == sorted(numbers)
+    assert f"Dépôt n° 1 terminé : {COUNT} demande(s) enregistrée(s)" in flashes(listing)
+    assert sorted(re.findall(rf">({number_pattern(AVANCE)})</a>", listing)) == sorted(numbers)
     again = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ">Terminer</button>" not in again and "dépôt terminé" in again
 
@@ -146,31 +167,34 @@ def test_a_rejected_import_cannot_be_terminated(client: FlaskClient) -> None:
 
 
 def test_the_table_filters_and_pages_and_leaves_out_incomplete_requests(client: FlaskClient) -> None:
-    data, pieces = big_deposit(60)
-    deposit(client, "importer", data=data, pieces=pieces)
-    deposit(client, "importer", name="ms2-avance", ans=MS2)  # no zip: three incomplete requests
+    data_, pieces = big_deposit(60)
+    deposit(client, "importer", data=data_, pieces=pieces)
+    deposit(client, "importer", name=OTHER, ans=ANS_OTHER)  # no zip: every request incomplete
+    incomplete_count = len(example_requests(OTHER))
+    link = rf'<a href="/espace/demandes/{number_pattern(AVANCE)}"'
     first = client.get("/espace/demandes").get_data(as_text=True)
     assert "60 demandes" in first and "Page 1 sur 2" in first
-    assert len(re.findall(r'<a href="/espace/demandes/MS1A', first)) == 50
+    assert len(re.findall(link, first)) == 50
     second = client.get("/espace/demandes?page=2").get_data(as_text=True)
-    assert len(re.findall(r'<a href="/espace/demandes/MS1A', second)) == 10
-    assert "MS2A" not in first + second
+    assert len(re.findall(link, second)) == 10
+    assert not re.search(number_pattern(OTHER), first + second)
     whole = client.get("/espace/demandes?taille=200").get_data(as_text=True)
-    assert len(re.findall(r'<a href="/espace/demandes/MS1A', whole)) == 60 and "Page 1 sur" not in whole
+    assert len(re.findall(link, whole)) == 60 and "Page 1 sur" not in whole
     odd = client.get("/espace/demandes?taille=7&page=x").get_data(as_text=True)
-    assert len(re.findall(r'<a href="/espace/demandes/MS1A', odd)) == 50  # an unknown size or page: the defaults
+    assert len(re.findall(link, odd)) == 50  # an unknown size or page: the defaults
     filtered = client.get("/espace/demandes?statut=enCours").get_data(as_text=True)
     assert "0 demande correspondant aux filtres" in filtered
     solde = client.get("/espace/demandes?typeDemande=solde").get_data(as_text=True)
     assert "0 demande" in solde
     incomplete = client.get("/espace/demandes-incompletes").get_data(as_text=True)
-    assert "3 demandes incomplètes" in incomplete and "BDC-2024-0001.pdf" in incomplete
+    first_piece = example_requests(OTHER)[0]["pieces"][0][1]
+    assert f"{incomplete_count} demandes incomplètes" in incomplete and first_piece in incomplete
     home = client.get("/espace").get_data(as_text=True)
-    assert 'id="notice-incompletes"' in home and "<strong>3</strong> demandes incomplètes" in home
+    assert 'id="notice-incompletes"' in home and f"<strong>{incomplete_count}</strong> demandes incomplètes" in home
 
 
 def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) -> None:
-    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    numero = import_ok(client, zip_name=PIECES)[0]
     before = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
     assert "Pièces justificatives" in before and "Courriels automatiquement envoyés" in before
     assert 'id="suivi-financier"' not in before  # it appears with the first payment (seed, slide 20)
@@ -178,8 +202,10 @@ def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) ->
     for target in ("enCours", "validee", "decidee", "payee"):
         client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": target})
     page = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
-    assert 'id="statut-demande">Décidée et payée' in page and 'id="suivi-financier"' in page
-    assert "3\u202f600,00\u00a0€" in page and "12\u202f000,00\u00a0€" in page
+    assert f'id="statut-demande">{escape(SPEC.status("payee"))}' in page and 'id="suivi-financier"' in page
+    granted = example_requests(AVANCE)[0]["amount_requested"]
+    avance_share = SPEC.workflow["payments"]["avancePercent"]
+    assert money(granted * avance_share // 100) in page and money(granted) in page
     assert f"Demande {numero} : décision d&#39;attribution" in page
     links = re.findall(rf'href="(/espace/demandes/{numero}/documents/\d+)"', page)
     assert len(set(links)) == 2
@@ -190,7 +216,7 @@ def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) ->
 
 
 def test_a_request_to_modify_is_corrected_on_its_page(client: FlaskClient) -> None:
-    numero = import_ok(client, zip_name="ms1-avance.zip")[1]
+    numero = import_ok(client, zip_name=PIECES)[1]
     sign_in_gestionnaire(client)
     client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": "enCours"})
     client.post(
@@ -204,18 +230,20 @@ def test_a_request_to_modify_is_corrected_on_its_page(client: FlaskClient) -> No
         bad.get_data(as_text=True), "demande"
     ).replace("'", "&#39;")
     request = client.get(f"/api/requests/{numero}", headers=_editor_headers(client)).json["demande"]  # type: ignore[index]
-    original = request["montants"]["montantTtc"]
-    request["montants"]["montantTtc"] = 1.0
+    ttc = SPEC.fields["amount_ttc"]
+    original = example_requests(AVANCE)[1]["amount_ttc"]
+    put(request, ttc.path, ttc.codec.write(100))  # 1 € TTC for its HT
     refused = client.post(
         f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(client), "demande": orjson.dumps(request).decode()}
     )
-    assert refused.status_code == 422 and "2031" in field_error(refused.get_data(as_text=True), "demande")
-    request["montants"]["montantTtc"] = original
+    assert refused.status_code == 422 and code("amount-ttc") in field_error(refused.get_data(as_text=True), "demande")
+    put(request, ttc.path, ttc.codec.write(original))
     ok = client.post(
         f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(client), "demande": orjson.dumps(request).decode()}
     )
     assert ok.status_code == 302
-    assert 'id="statut-demande">En cours' in client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
+    page = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
+    assert f'id="statut-demande">{escape(SPEC.status("enCours"))}' in page
 
 
 def _editor_headers(client: FlaskClient) -> dict[str, str]:
@@ -226,10 +254,11 @@ def _editor_headers(client: FlaskClient) -> dict[str, str]:
 def test_missing_pieces_are_sent_from_the_incomplete_list(client: FlaskClient) -> None:
     deposit(client, "importer")  # no zip
     numero = stored(client)[0]["numeroDemande"]
+    piece = example_requests(AVANCE)[0]["pieces"][0][1]
     back = "/espace/demandes-incompletes"
     bad = client.post(
         f"/espace/demandes/{numero}/pieces",
-        data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(b"pas un pdf"), "BDC-2024-0001.pdf")},
+        data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(b"pas un pdf"), piece)},
     )
     assert bad.headers["Location"] == back
     assert "PDF illisible" in flashes(client.get(back).get_data(as_text=True))
@@ -237,13 +266,14 @@ def test_missing_pieces_are_sent_from_the_incomplete_list(client: FlaskClient) -
     assert "joignez au moins une pièce" in flashes(client.get(none.headers["Location"]).get_data(as_text=True))
     good = client.post(
         f"/espace/demandes/{numero}/pieces",
-        data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(pdf_document("BDC")), "BDC-2024-0001.pdf")},
+        data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(pdf_document("BDC")), piece)},
     )
-    assert "statut « En attente d'instruction »" in flashes(client.get(good.headers["Location"]).get_data(as_text=True))
+    waiting = SPEC.status("enAttente")
+    assert f"statut « {waiting} »" in flashes(client.get(good.headers["Location"]).get_data(as_text=True))
 
 
 def test_another_editors_request_answers_404(app: Flask, client: FlaskClient) -> None:
-    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    numero = import_ok(client, zip_name=PIECES)[0]
     api = app.test_client()
     enrolment = api.post("/api/enrolments", json=enrolment_form(email="autre@editeur.example")).json
     api.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())  # type: ignore[index]

@@ -6,16 +6,34 @@ from __future__ import annotations
 
 import io
 import re
+from html import escape
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from segur.generators.pdf import pdf_document
 
+from tests._support.logical import enrollable_ans, example_ans, other_profile, workflow_label
 from tests._support.pages import csrf, field_error, flashes, html_text, sign_in
+from tests._support.paths import SPEC
 from tests._support.portal import admin_headers
 
 PDF = pdf_document("Pièce", ["pièce d'enrôlement de test"])
+#: ANS numbers of the référentiel's form no solution has: for the first avance profile's software,
+#: for another software (twice)
+NEW_ANS, OTHER_ANS, OTHER_ANS_2 = (
+    enrollable_ans(),
+    enrollable_ans(other_profile(), 2),
+    enrollable_ans(other_profile(), 3),
+)
+OTHER_SOFTWARE = SPEC.profiles[other_profile()].type_logiciel
+
+
+def dsr_of(number: str) -> str:
+    """The DSR the référentiel gives a number of its patterns."""
+    entry = next(e for e in SPEC.referencement()["patterns"] if re.fullmatch(e["pattern"], number))
+    found: str = entry["dsr"]
+    return found
 
 
 def step(client: FlaskClient, name: str, action: str = "suivant", **fields: Any) -> tuple[int, str, str | None]:
@@ -54,7 +72,7 @@ PERSON = {
 
 
 def through_structure(client: FlaskClient) -> str:
-    step(client, "referencement", numeroAns="ANS-MS2-EDIT-0002", certificat=PDF)
+    step(client, "referencement", numeroAns=OTHER_ANS, certificat=PDF)
     page = client.get("/enrolement/structure").get_data(as_text=True)
     _, page, where = step(client, "structure", captchaStructure=captcha(page), **STRUCTURE)
     assert where == "/enrolement/representant", page
@@ -69,8 +87,8 @@ def test_a_step_cannot_be_skipped_and_shows_its_own_errors(client: FlaskClient) 
     assert field_error(page, "numeroAns") == "Au moins 4 caractères."
     assert field_error(page, "certificat") == "Pièce obligatoire : déposez ce fichier (PDF, 3 Mo au plus)."
     assert 'id="siret"' not in page  # nothing of the later steps
-    status, page, _ = step(client, "referencement", action="rechercher", numeroAns="ANS-MS2-EDIT-0002")
-    assert status == 200 and 'value="DSR MS2 DUI-PDE vague 1"' in page
+    status, page, _ = step(client, "referencement", action="rechercher", numeroAns=OTHER_ANS)
+    assert status == 200 and f'value="{escape(dsr_of(OTHER_ANS))}"' in page
     status, page, where = step(client, "referencement", certificat=b"pas un pdf")
     assert status == 422 and field_error(page, "certificat").startswith("PDF illisible")
     status, page, where = step(client, "referencement", certificat=PDF)
@@ -81,7 +99,7 @@ def test_a_step_cannot_be_skipped_and_shows_its_own_errors(client: FlaskClient) 
 
 
 def test_structure_lookup_captcha_and_kbis_when_the_denomination_changes(client: FlaskClient) -> None:
-    step(client, "referencement", numeroAns="ANS-MS1-EDIT-0001", certificat=PDF)
+    step(client, "referencement", numeroAns=NEW_ANS, certificat=PDF)
     page = client.get("/enrolement/structure").get_data(as_text=True)
     status, page, _ = step(client, "structure", action="rechercher", captchaStructure="XXXXX", siret="73282932000074")
     assert status == 422 and field_error(page, "captchaStructure") == "Recopiez le code de vérification affiché."
@@ -157,7 +175,7 @@ def test_terminer_deposits_the_enrolment_and_forgets_the_draft(app: Flask, clien
     assert done.status_code == 201 and "Demande d'enrôlement déposée" in html
     enrolments = client.get("/admin/enrolments?statut=deposee", headers=admin_headers()).json["enrolements"]  # type: ignore[index]
     assert [(e["numeroAns"], e["statut"], e["typeLogiciel"]) for e in enrolments] == [
-        ("ANS-MS2-EDIT-0002", "Déposée", "DUI-PDE")
+        (OTHER_ANS, workflow_label("enrolment", "deposee"), OTHER_SOFTWARE)
     ]
     assert {p["nature"] for p in enrolments[0]["pieces"]} == {"CERTIFICAT_ANS", "PIECE_IDENTITE_REPRESENTANT", "RIB"}
     mails = client.get("/admin/mails", headers=admin_headers()).json["courriels"]  # type: ignore[index]
@@ -176,15 +194,15 @@ def test_complementary_enrolment_from_the_editors_space(client: FlaskClient) -> 
     )
     taken = client.post(
         "/espace/enrolement-complementaire",
-        data={"_csrf": token, "numeroAns": "ANS-MS1-DUI-0042", "certificat": (io.BytesIO(PDF), "c.pdf")},
+        data={"_csrf": token, "numeroAns": example_ans(), "certificat": (io.BytesIO(PDF), "c.pdf")},
     )
     assert "déjà enrôlé" in field_error(taken.get_data(as_text=True), "numeroAns")
-    none = client.post("/espace/enrolement-complementaire", data={"_csrf": token, "numeroAns": "ANS-MS2-NEW-0003"})
+    none = client.post("/espace/enrolement-complementaire", data={"_csrf": token, "numeroAns": OTHER_ANS_2})
     assert field_error(none.get_data(as_text=True), "certificat").startswith("Déposez le certificat")
     done = client.post(
         "/espace/enrolement-complementaire",
-        data={"_csrf": token, "numeroAns": "ANS-MS2-NEW-0003", "certificat": (io.BytesIO(PDF), "c.pdf")},
+        data={"_csrf": token, "numeroAns": OTHER_ANS_2, "certificat": (io.BytesIO(PDF), "c.pdf")},
     )
     home = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "Demande d'enrôlement complémentaire n°" in flashes(home)
-    assert "ANS-MS2-NEW-0003" in home and "(complémentaire)" in home
+    assert OTHER_ANS_2 in home and "(complémentaire)" in home

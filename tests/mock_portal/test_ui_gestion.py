@@ -5,12 +5,19 @@ enrolment decisions, the outbox, the reset."""
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import escape, unescape
 
 from flask.testing import FlaskClient
+from segur.mock_portal.controls.answer import format_number
 
-from tests._support.pages import csrf, field_error, flashes, import_ok, sign_in, sign_in_gestionnaire
+from tests._support.logical import example_requests, workflow_label
+from tests._support.pages import AVANCE, csrf, field_error, flashes, import_ok, sign_in, sign_in_gestionnaire
+from tests._support.paths import SPEC
 from tests._support.portal import admin_headers, enrolment_form
+
+PIECES = f"{AVANCE}.zip"
+#: the mock's clock when it starts: the spec's default deposit time for an avance
+STARTS = SPEC.default_deposit_time(None, SPEC.deposit_types["avance"])
 
 
 def status(client: FlaskClient, numero: str) -> str:
@@ -36,32 +43,31 @@ def test_the_gestionnaire_signs_in_with_the_admin_token(client: FlaskClient) -> 
     )
     sign_in_gestionnaire(client)
     home = client.get("/gestion").get_data(as_text=True)
-    assert "Horloge du portail" in home and 'id="horloge-maintenant">01/02/2024 10:00' in home
+    assert "Horloge du portail" in home and f'id="horloge-maintenant">{STARTS:%d/%m/%Y %H:%M}' in home
     client.post("/gestion/deconnexion", data={"_csrf": csrf(client)})
     assert client.get("/gestion/demandes").status_code == 302
 
 
 def test_the_page_offers_the_workflows_moves_and_the_portal_refuses_others(client: FlaskClient) -> None:
     sign_in(client)
-    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    numero = import_ok(client, zip_name=PIECES)[0]
     sign_in_gestionnaire(client)
     page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
     assert re.findall(r'name="vers" value="(\w+)"', page) == ["enCours"]  # from « En attente d'instruction »
     refused = move(client, numero, "payee")
-    assert "refusé pour gestionnaire" in refused and status(client, numero) == "En attente d'instruction"
-    assert "statut « En cours »" in move(client, numero, "enCours")
+    assert "refusé pour gestionnaire" in refused and status(client, numero) == SPEC.status("enAttente")
+    assert f"statut « {SPEC.status('enCours')} »" in move(client, numero, "enCours")
     page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
     assert re.findall(r'name="vers" value="(\w+)"', page) == ["aModifier", "attentePieces", "validee", "rejetee"]
     assert 'id="motif-aModifier"' in page and 'id="motif-validee"' not in page  # a motif where the move needs one
     assert "demande un motif" in move(client, numero, "rejetee")
-    assert status(client, numero) == "En cours"
-    assert "statut « Rejetée »" in move(client, numero, "rejetee", "bon de commande non signé")
+    assert status(client, numero) == SPEC.status("enCours")
+    assert f"statut « {SPEC.status('rejetee')} »" in move(client, numero, "rejetee", "bon de commande non signé")
     mails = client.get("/gestion/courriels").get_data(as_text=True)
     assert "Motif : bon de commande non signé" in mails
-    unknown = client.post(
-        "/gestion/demandes/MS1A2099000000/transition", data={"_csrf": csrf(client), "vers": "enCours"}
-    )
-    assert unknown.status_code == 404 and "demande MS1A2099000000 introuvable" in unknown.get_data(as_text=True)
+    nowhere = format_number(SPEC, SPEC.profiles[AVANCE], STARTS.replace(year=2099), 0)
+    unknown = client.post(f"/gestion/demandes/{nowhere}/transition", data={"_csrf": csrf(client), "vers": "enCours"})
+    assert unknown.status_code == 404 and f"demande {nowhere} introuvable" in unknown.get_data(as_text=True)
 
 
 def test_the_clock_is_set_moved_and_released_from_the_page(client: FlaskClient) -> None:
@@ -85,7 +91,7 @@ def test_the_clock_is_set_moved_and_released_from_the_page(client: FlaskClient) 
 
 def test_avenants_are_added_and_moved(client: FlaskClient) -> None:
     sign_in(client)
-    numero = import_ok(client, zip_name="ms1-avance.zip")[0]
+    numero = import_ok(client, zip_name=PIECES)[0]
     sign_in_gestionnaire(client)
     bad = client.post(f"/gestion/demandes/{numero}/avenants", data={"_csrf": csrf(client), "montant": "beaucoup"})
     assert "Saisissez le montant" in flashes(client.get(bad.headers["Location"]).get_data(as_text=True))
@@ -96,7 +102,7 @@ def test_avenants_are_added_and_moved(client: FlaskClient) -> None:
         data={"_csrf": csrf(client), "montant": "12 500,00", "motif": "extension"},
     )
     page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
-    assert "12\u202f500,00\u00a0€" in page and "Demandé" in page
+    assert "12\u202f500,00\u00a0€" in page and escape(workflow_label("avenant", "demande")) in page
     avenant = re.search(r"/gestion/avenants/(\d+)/transition", page)
     assert avenant
     url = f"/gestion/avenants/{avenant.group(1)}/transition"
@@ -104,11 +110,13 @@ def test_avenants_are_added_and_moved(client: FlaskClient) -> None:
     assert "refusé" in flashes(client.get(skipped.headers["Location"]).get_data(as_text=True))
     for target in ("decide", "paye"):
         client.post(url, data={"_csrf": csrf(client), "vers": target, "numero": numero})
-    assert "Décidé et payé" in client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+    paid = escape(workflow_label("avenant", "paye"))
+    assert paid in client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
 
 
 def test_enrolments_are_validated_or_rejected_with_a_motif(client: FlaskClient) -> None:
-    first = client.post("/api/enrolments", json=enrolment_form(email="un@editeur.example")).json["id"]  # type: ignore[index]
+    form = enrolment_form(email="un@editeur.example")
+    first = client.post("/api/enrolments", json=form).json["id"]  # type: ignore[index]
     second = client.post("/api/enrolments", json=enrolment_form(email="deux@editeur.example")).json["id"]  # type: ignore[index]
     sign_in_gestionnaire(client)
     listing = client.get("/gestion/enrolements").get_data(as_text=True)
@@ -125,16 +133,17 @@ def test_enrolments_are_validated_or_rejected_with_a_motif(client: FlaskClient) 
     assert login and password
     editor = client.application.test_client()
     sign_in(editor, login.group(1), password.group(1))
-    assert "ANS-MS1-EDIT-0001" in editor.get("/espace").get_data(as_text=True)
+    assert form["numeroAns"] in editor.get("/espace").get_data(as_text=True)
 
 
 def test_reset_needs_its_confirmation_then_forgets_everything(client: FlaskClient) -> None:
     sign_in(client)
-    import_ok(client, zip_name="ms1-avance.zip")
+    import_ok(client, zip_name=PIECES)
     sign_in_gestionnaire(client)
     unconfirmed = client.post("/gestion/reinitialiser", data={"_csrf": csrf(client)})
     assert "Cochez la case" in flashes(client.get(unconfirmed.headers["Location"]).get_data(as_text=True))
-    assert len(client.get("/admin/requests", headers=admin_headers()).json["demandes"]) == 3  # type: ignore[index]
+    stored = client.get("/admin/requests", headers=admin_headers()).json["demandes"]  # type: ignore[index]
+    assert len(stored) == len(example_requests(AVANCE))  # type: ignore[index]
     client.post("/gestion/reinitialiser", data={"_csrf": csrf(client), "confirmation": "oui"})
     assert client.get("/admin/requests", headers=admin_headers()).json["demandes"] == []  # type: ignore[index]
     assert client.get("/espace").status_code == 302  # the editor's session went with the reset

@@ -9,9 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from segur.mock_portal.controls.answer import format_number
 
 from tests._support.pages import (
-    MS1,
+    ANS,
+    AVANCE,
     csrf,
     field_error,
     import_ok,
@@ -19,6 +21,7 @@ from tests._support.pages import (
     sign_in_gestionnaire,
     structure,
 )
+from tests._support.paths import SPEC
 
 
 def test_the_public_page_offers_login_and_enrolment(client: FlaskClient) -> None:
@@ -79,9 +82,10 @@ def test_a_post_without_its_form_token_is_refused_and_changes_nothing(client: Fl
 
 def test_pages_answer_errors_in_french_html_never_json_or_a_traceback(client: FlaskClient) -> None:
     sign_in(client)
-    missing = client.get("/espace/demandes/MS1A2024999999")
+    nowhere = format_number(SPEC, SPEC.profiles[AVANCE], SPEC.windows[AVANCE].default_deposit, 999999)
+    missing = client.get(f"/espace/demandes/{nowhere}")
     assert missing.status_code == 404 and missing.mimetype == "text/html"
-    assert "demande MS1A2024999999 introuvable" in missing.get_data(as_text=True)
+    assert f"demande {nowhere} introuvable" in missing.get_data(as_text=True)
     browser = {"Accept": "text/html,application/xhtml+xml"}
     not_allowed = client.get("/espace/depots/1/terminer", headers=browser)
     assert not_allowed.status_code == 405 and "Action impossible" in not_allowed.get_data(as_text=True)
@@ -112,7 +116,7 @@ def test_an_unexpected_error_is_a_french_page_without_traceback(
 def _pages(client: FlaskClient) -> dict[str, str]:
     """Every main page with content in it (a request imported and paid, an enrolment deposited)."""
     sign_in(client)
-    numero = import_ok(client, zip_name="ms1-avance.zip", ans=MS1)[0]
+    numero = import_ok(client, zip_name=f"{AVANCE}.zip", ans=ANS)[0]
     sign_in_gestionnaire(client)
     for target in ("enCours", "validee", "decidee", "payee"):
         client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": target})
