@@ -20,7 +20,7 @@ from segur.generators.bundle import scaled
 from tests._support.database import fresh_database
 from tests._support.paths import EXAMPLES, SPEC
 
-from .test_serve import LOGIN, MS1, TIMEOUT, Server, numbers, start, stored_state
+from .test_serve import ANS, AVANCE, LOGIN, TIMEOUT, Server, numbers, start, stored_state
 
 
 @pytest.fixture
@@ -38,11 +38,11 @@ LINES = 10
 
 
 def _bundle(prefix: str) -> bytes:
-    return orjson.dumps(scaled(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), LINES, SPEC, prefix=prefix))
+    return orjson.dumps(scaled(orjson.loads((EXAMPLES / f"{AVANCE}.json").read_bytes()), LINES, SPEC, prefix=prefix))
 
 
 def _import(server: Server, token: str, data: bytes) -> requests.Response:
-    form = {"typeDemande": "avance", "tauxTva": "20", "numeroAns": MS1}
+    form = {"typeDemande": "avance", "tauxTva": "20", "numeroAns": ANS}
     files = {"fichier": ("depot.json", data)}  # no zip: the lines are stored incomplete, numbered all the same
     return requests.post(
         f"{server.url}/api/imports", headers={"Authorization": f"Bearer {token}"}, data=form, files=files, timeout=60

@@ -5,6 +5,7 @@ finds it done; a database newer than the code is refused with a message, not a t
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -24,6 +25,9 @@ MS1 = "ANS-MS1-DUI-0042"
 
 pytestmark = pytest.mark.skipif(on_postgresql(), reason="release 0.2.0 kept its state in SQLite only")
 
+#: the spec the 0.2.0 store was written under (its deposits' answers name it)
+DUMP_SPEC = re.search(r'"specification":\{"id":"([^"]+)"', DUMP.read_text(encoding="utf-8")).group(1)  # type: ignore[union-attr]
+
 
 def legacy(tmp_path: Path) -> Path:
     path = tmp_path / "legacy.sqlite3"
@@ -39,6 +43,11 @@ def rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
         return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
 
 
+@pytest.mark.skipif(
+    SPEC.id != DUMP_SPEC,
+    reason=f"data/store-0.2.0.sql was written under the spec {DUMP_SPEC}: its requests carry that spec's status "
+    "labels, request types, numbering, ANS number and example; the spec in force (SEGUR_SPEC) is another",
+)
 def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) -> None:
     path = legacy(tmp_path)
     before = rows(path)

@@ -35,11 +35,13 @@ from segur.mock_portal.store.locking import WRITE_LOCK
 from sqlalchemy import create_engine
 
 from tests._support.database import fresh_database, on_postgresql
-from tests._support.logical import piece_names
+from tests._support.logical import example_ans, example_requests, first_profile, piece_names
 from tests._support.paths import EXAMPLES, SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
-MS1 = "ANS-MS1-DUI-0042"
+#: the first avance profile, whose example the servers import, and the ANS number it carries
+AVANCE = first_profile("avance")
+ANS = example_ans(AVANCE)
 LOGIN = {"login": "demo", "password": "demo-segur-2024"}
 TIMEOUT = 20  # seconds, for any one HTTP call
 START_TIMEOUT = 30  # seconds, for a server to print its banner
@@ -61,6 +63,7 @@ class Server:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
         command = [sys.executable, "-c", "from segur.cli import main; main()", "serve"]
         command += ["--host", "127.0.0.1", "--port", "0", "--workers", str(workers), "--database", str(database)]
+        command += ["--spec", str(SPEC.root)]  # the spec in force (the SEGUR_ variables are not passed on)
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=logs, env=env, start_new_session=True
@@ -155,7 +158,7 @@ class Server:
         files: dict[str, tuple[str, bytes]] = {"fichier": ("depot.json", bundle)}
         if pieces is not None:
             files["pieces"] = ("pieces.zip", pieces)
-        form = {"typeDemande": "avance", "tauxTva": "20", "numeroAns": MS1}
+        form = {"typeDemande": "avance", "tauxTva": "20", "numeroAns": ANS}
         return requests.post(f"{self.url}/api/imports", headers=_auth(token), data=form, files=files, timeout=timeout)
 
 
@@ -179,7 +182,7 @@ def start(servers: list[Server], database: str, logs: Path, workers: int = 1) ->
 
 
 def example_files() -> tuple[bytes, bytes]:
-    return (EXAMPLES / "ms1-avance.json").read_bytes(), (EXAMPLES / "ms1-avance.zip").read_bytes()
+    return (EXAMPLES / f"{AVANCE}.json").read_bytes(), (EXAMPLES / f"{AVANCE}.zip").read_bytes()
 
 
 def numbers(answer: dict[str, Any]) -> list[str]:
@@ -256,7 +259,7 @@ def test_werkzeug_server_answers_and_its_state_survives_a_restart(tmp_path: Path
     assert imported.status_code == 201, imported.text
     answer = imported.json()
     numeros = numbers(answer)
-    assert len(numeros) == 3 and answer["statut"] == "OK"
+    assert len(numeros) == len(example_requests(AVANCE)) and answer["statut"] == "OK"
     moved = first.admin_post("/admin/clock", {"at": "2024-03-01T10:00"})
     assert moved.status_code == 200 and moved.json()["maintenant"].startswith("2024-03-01T10:00")
     moved = first.admin_post(f"/admin/requests/{numeros[0]}/transition", {"vers": "enCours"})
@@ -341,7 +344,7 @@ BIG = 200  # requests in the deposit killed in flight (the spec's maximum)
 @pytest.fixture(scope="module")
 def big_deposit(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
     """200 distinct valid requests and a zip of their 200 real (distinct) PDFs."""
-    bundle = scaled(orjson.loads((EXAMPLES / "ms1-avance.json").read_bytes()), BIG, SPEC, prefix="CRASH")
+    bundle = scaled(orjson.loads((EXAMPLES / f"{AVANCE}.json").read_bytes()), BIG, SPEC, prefix="CRASH")
     names = piece_names(bundle)
     assert len(names) == BIG
     pieces = io.BytesIO()

@@ -15,18 +15,25 @@ from segur.mock_portal.store import Store, StoredHistory, open_database, select_
 from sqlalchemy import text
 
 from tests._support.database import fresh_database, on_postgresql
+from tests._support.logical import first_profile, other_profile
+from tests._support.paths import SPEC
 
-PAID, REJECTED = "Décidée et payée", "Rejetée"
-FINANCED = frozenset({"Validée", "Décidée", PAID})
+#: the stored values, in the spec's own words: statuses, request types, corridor, software types
+PAID, REJECTED, VALIDATED, DECIDED = (SPEC.status(key) for key in ("payee", "rejetee", "validee", "decidee"))
+IN_PROGRESS, INCOMPLETE = SPEC.status("enCours"), SPEC.status("incomplete")
+FINANCED = SPEC.financed_statuses
+AVANCE, SOLDE = SPEC.deposit_types["avance"], SPEC.deposit_types["solde"]
+COULOIR = SPEC.profiles[first_profile()].couloir
+SOFTWARE, OTHER_SOFTWARE = (SPEC.profiles[p].type_logiciel for p in (first_profile(), other_profile()))
 AT = datetime(2024, 2, 1, 10, tzinfo=UTC)
 
 ROWS = [
     # (numero, editor, type, logiciel, statut, ref, bdc, finess, siret, avance)
-    ("A1", 1, "AVANCE", "DUI", PAID, "R1", "B1", "750001018", None, None),
-    ("A2", 1, "AVANCE", "DUI", REJECTED, "R2", "B2", None, "41234567000019", None),
-    ("A3", 2, "AVANCE", "DUI", "Validée", "R1", "B1", "2A0004562", "30987654800020", None),
-    ("S1", 1, "SOLDE", "DUI", "En cours", "R9", "B1", "750001018", None, "A1"),
-    ("A4", 1, "AVANCE", "DUI-PDE", "Décidée", "R4", "B4", "750001018", None, None),
+    ("A1", 1, AVANCE, SOFTWARE, PAID, "R1", "B1", "750001018", None, None),
+    ("A2", 1, AVANCE, SOFTWARE, REJECTED, "R2", "B2", None, "41234567000019", None),
+    ("A3", 2, AVANCE, SOFTWARE, VALIDATED, "R1", "B1", "2A0004562", "30987654800020", None),
+    ("S1", 1, SOLDE, SOFTWARE, IN_PROGRESS, "R9", "B1", "750001018", None, "A1"),
+    ("A4", 1, AVANCE, OTHER_SOFTWARE, DECIDED, "R4", "B4", "750001018", None, None),
 ]
 
 
@@ -40,7 +47,7 @@ def request_row(numero: str, editor: int, kind: str, logiciel: str, statut: str,
         "reference_ligne": ref,
         "numero_bdc": bdc,
         "type_demande": kind,
-        "couloir": "MS",
+        "couloir": COULOIR,
         "type_logiciel": logiciel,
         "profil": "p",
         "numero_ans": None,
@@ -73,7 +80,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def memory() -> InMemoryHistory:
     return InMemoryHistory(
         (
-            StoredRequest(numero, kind, "MS", logiciel, statut, ref, bdc, finess, siret, avance, own=editor == 1)
+            StoredRequest(numero, kind, COULOIR, logiciel, statut, ref, bdc, finess, siret, avance, own=editor == 1)
             for numero, editor, kind, logiciel, statut, ref, bdc, finess, siret, avance in ROWS
         ),
         rejected_status=REJECTED,
@@ -86,7 +93,7 @@ def answers(h: Any) -> list[object]:
 
     return (
         [number(h.by_reference(r)) for r in ("R1", "R2", "R9", "R5")]
-        + [number(h.by_bdc(b, t)) for b in ("B1", "B2", "B4") for t in ("AVANCE", "SOLDE")]
+        + [number(h.by_bdc(b, t)) for b in ("B1", "B2", "B4") for t in (AVANCE, SOLDE)]
         + [
             number(h.financed(k, logiciel, FINANCED))
             for k in (
@@ -95,7 +102,7 @@ def answers(h: Any) -> list[object]:
                 ("SIRET 41234567000019",),
                 ("FINESS 2A0004562",),
             )
-            for logiciel in ("DUI", "DUI-PDE")
+            for logiciel in (SOFTWARE, OTHER_SOFTWARE)
         ]
         + [number(h.get(n)) for n in ("A1", "A3", "S1", "ZZ")]
         + [number(h.solde_of(n)) for n in ("A1", "A2")]
@@ -116,12 +123,12 @@ def test_stored_history_answers_as_the_in_memory_one(store: Store) -> None:
 
 
 def test_counts_follow_inserts_and_moves(store: Store) -> None:
-    assert store.status_counts(1) == {PAID: 1, REJECTED: 1, "En cours": 1, "Décidée": 1}
+    assert store.status_counts(1) == {PAID: 1, REJECTED: 1, IN_PROGRESS: 1, DECIDED: 1}
     assert store.count_requests(None) == 5
     with store.transaction():
         store.set_status(AT, "S1", PAID, None)
-    assert store.status_counts(1) == {PAID: 2, REJECTED: 1, "Décidée": 1}
-    assert store.count_requests(1, type_demande="SOLDE", statut=PAID) == 1
+    assert store.status_counts(1) == {PAID: 2, REJECTED: 1, DECIDED: 1}
+    assert store.count_requests(1, type_demande=SOLDE, statut=PAID) == 1
     assert store.count_requests(1, without=[PAID]) == 2
     listed = store.requests_page(1, without=[REJECTED], limit=10)
     assert [r["numero"] for r in listed] == ["S1", "A4", "A1"]  # newest first, then by number
@@ -175,11 +182,11 @@ def test_history_queries_use_an_index(store: Store, column: str, mine: bool) -> 
     [
         (1, {}),
         (1, {"statut": PAID}),
-        (1, {"type_demande": "SOLDE"}),
-        (1, {"without": ["Incomplète"]}),
+        (1, {"type_demande": SOLDE}),
+        (1, {"without": [INCOMPLETE]}),
         (None, {}),
         (None, {"statut": PAID}),
-        (None, {"type_demande": "SOLDE"}),
+        (None, {"type_demande": SOLDE}),
     ],
 )
 def test_list_queries_read_an_index_in_order(store: Store, editor: int | None, filters: dict[str, Any]) -> None:
