@@ -94,8 +94,10 @@ class Call:
         head = f"POST /api/{self.route}s → {self.status}"
         if self.depot is not None:
             head += f", dépôt {self.depot}"
-        if self.fault:
-            head += f" (fault {self.fault}: the answer did not reach the tool in time)"
+        if self.fault in ("stored-then-drop", "stored-then-late"):
+            head += f" (fault {self.fault}: stored, but the answer did not reach the tool in time)"
+        elif self.fault:
+            head += f" (fault {self.fault}: the portal did not serve it)"
         if self.sha256:
             head += f", file sha256 {self.sha256[:12]}…"
         if self.choices:
@@ -203,6 +205,7 @@ class Scenarios:
         self._written: dict[Path, dict[str, tuple[dict[str, Any], set[str]]]] = {}
         #: per scenario: its state folder (for ingest afterwards) and its outcome
         self._state: dict[str, Path] = {}
+        self._current = ""
 
     def _time(self, kind: str, *, closing: bool = False, late: bool = False) -> str:
         """A deposit time of the spec's calendar for ``kind``: its window's default, its closing
@@ -224,6 +227,7 @@ class Scenarios:
         if name not in self._cache:
             outcome = Outcome()
             self._cache[name] = outcome
+            self._current = name
             getattr(self, f"_scenario_{name}")(outcome)
             if self.config.has("ingest") and name in self._state:
                 self._records(outcome, name)
@@ -233,7 +237,7 @@ class Scenarios:
         bundles, state = self.workdir / name / "bundles", self.workdir / name / "state"
         bundles.mkdir(parents=True)
         state.mkdir(parents=True)
-        self._state[name] = state
+        self._state[self._current] = state
         return bundles, state
 
     def _rate(self, salt: int) -> float:

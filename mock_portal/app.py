@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from flask import Flask, Response, g, request
 from segur.mock_portal.controls import SpecError, load_spec
 from segur.mock_portal.errors import PortalError
 from segur.mock_portal.services import Portal
+from segur.mock_portal.services.testing import AFTER_SERVING
 from segur.mock_portal.store import Database, DatabaseError, Store, open_database
 from segur.mock_portal.workflow import workflows
 from sqlalchemy.exc import SQLAlchemyError
@@ -123,12 +125,17 @@ def _close(_exc: BaseException | None) -> None:
 
 
 def _faults() -> Response | None:
-    """Injected faults (admin API) on the editor's routes: latency, 503, dropped connection."""
+    """Injected faults (admin API) on the editor's routes: latency, 503, dropped connection
+    before the call is served; or the call served (an import stored), then its answer lost
+    (``stored-then-drop``) or held back (``stored-then-late``), see :func:`_after_serving`."""
     if not request.path.startswith("/api/") or "portal" not in g:
         return None
     testing = portal().testing
     for fault in testing.faults_for(request.path, request.method):
         testing.use_fault(fault)
+        if fault["kind"] in AFTER_SERVING:
+            g.after_serving = (fault["kind"], fault["latency_ms"])
+            return None
         if fault["kind"] == "latency":
             from flask import current_app
 
@@ -152,12 +159,30 @@ def _drop_connection() -> None:
 def _journal(response: Response) -> Response:
     """Every call of the editor's API, without bodies: no password or token is ever written."""
     if request.path.startswith("/api/") and "portal" in g:
+        detail = g.get("detail", {})
+        fault = g.get("after_serving")
+        if fault is not None:  # served, but the answer will not reach the client (in time)
+            detail = {**detail, "faute": fault[0]}
         # the journal never turns an answer into an error
         with contextlib.suppress(SQLAlchemyError):
-            portal().testing.log(
-                g.get("editor_id"), request.method, request.path, response.status_code, g.get("detail", {})
-            )
+            portal().testing.log(g.get("editor_id"), request.method, request.path, response.status_code, detail)
+        if fault is not None:
+            response.response = _after_serving(response.response, *fault, request.environ)
     return response
+
+
+def _after_serving(body: Any, kind: str, delay_ms: int, environ: dict[str, Any]) -> Iterator[bytes]:
+    """The answer's body, sent once the request is over (its database connection returned):
+    never (the connection is closed first: ``stored-then-drop``), or after ``delay_ms``
+    (``stored-then-late``)."""
+    if kind == "stored-then-drop":
+        raw = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if isinstance(raw, socket.socket):
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
+        return
+    time.sleep(delay_ms / 1000)
+    yield from body
 
 
 def _portal_error(error: PortalError) -> Response:

@@ -160,8 +160,11 @@ def save_state(folder: Path | None, state: dict[str, Any]) -> None:
         (folder / "etat.json").write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def record_answer(state: dict[str, Any], sent: list[dict[str, Any]], answer: dict[str, Any]) -> None:
-    """What an import's (or, wrongly, a simulation's) answer says of each line sent."""
+def record_answer(
+    state: dict[str, Any], sent: list[dict[str, Any]], answer: dict[str, Any], *, overwrite: bool = False
+) -> None:
+    """What an import's answer says of each line sent (``overwrite``: the flaw records-simulation,
+    a simulation's answer put over what the imports established)."""
     for line in answer.get("lignes", []):
         request = sent[line["numLigne"] - 1]
         code = line["codetraitement"]
@@ -172,6 +175,10 @@ def record_answer(state: dict[str, Any], sent: list[dict[str, Any]], answer: dic
         else:
             state_ = "rejetee"
             state["rejetees"][request["referenceLigne"]] = _digest(request)
+            known = state["lignes"].get(request["referenceLigne"])
+            if known and known.get("numeroDemande") and known["etat"] != "rejetee" and not overwrite:
+                known["codetraitement"] = code  # a refused resend leaves the request standing
+                continue
         state["lignes"][request["referenceLigne"]] = {
             "etat": state_,
             "numeroDemande": line.get("numeroDemande"),
@@ -415,7 +422,7 @@ def _deposit_bundle(portal: Portal, path: Path, state: dict[str, Any], flaw: str
         )
         answer = simulation.json()
         if flaw == "records-simulation":
-            record_answer(state, everything, answer)
+            record_answer(state, everything, answer, overwrite=True)
         fresh = {line["numLigne"] for line in answer.get("lignes", []) if line["codetraitement"] != "2042"}
         todo = [request for number, request in enumerate(everything, 1) if number in fresh and request in todo]
     if not todo:

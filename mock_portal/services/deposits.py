@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -190,11 +191,48 @@ class Deposits:
             store.terminate_deposit(deposit_id)
         return self.deposit_json(editor, deposit_id)
 
+    def listing(
+        self, editor: Row, *, sha256: str | None, after: int | None, limit: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One's imports, oldest first, each with its choices, its file's digest, its verdict and
+        its lines' codes (the answer itself: ``GET /api/imports/{depot}``); the next page's start."""
+        if sha256 is not None and not _SHA256.fullmatch(sha256):
+            raise bad_request("'sha256' must be the 64 hexadecimal digits of a file's SHA-256")
+        rows = self.ctx.store.deposits_page(editor["id"], sha256=sha256, after=after, limit=limit + 1)
+        listed = []
+        for row in rows[:limit]:
+            answer = loads(row["answer"])
+            lines = answer.get("lignes", [])
+            codes: dict[str, int] = {}
+            for line in lines:
+                codes[line["codetraitement"]] = codes.get(line["codetraitement"], 0) + 1
+            listed.append(
+                {
+                    "depot": row["id"],
+                    "date": row["created_at"],
+                    "typeDemande": row["type_demande"],
+                    "tauxTva": row["taux_tva"],
+                    "numeroAns": row["numero_ans"],
+                    "sha256": row["file_sha256"],
+                    "statut": row["statut"],
+                    "codetraitement": answer.get("codetraitement"),
+                    "libelletraitement": answer.get("libelletraitement"),
+                    "termine": bool(row["termine"]),
+                    "nombreLignes": len(lines),
+                    "codes": dict(sorted(codes.items())),
+                }
+            )
+        following = rows[limit - 1]["id"] if len(rows) > limit else None
+        return listed, following
+
     def deposit_json(self, editor: Row, deposit_id: int) -> dict[str, Any]:
         row = self.ctx.store.deposit(deposit_id, editor["id"])
         if row is None:
             raise not_found(f"dépôt {deposit_id}")
         return {"depot": row["id"], "termine": bool(row["termine"]), **loads(row["answer"])}
+
+
+_SHA256 = re.compile("[0-9a-f]{64}")
 
 
 def stored_answer(body: dict[str, Any]) -> dict[str, Any]:

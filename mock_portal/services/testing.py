@@ -13,7 +13,13 @@ from segur.mock_portal.workflow import TransitionRefused
 from .context import IMPORTED, Context
 from .instruction import Instruction
 
-FAULT_KINDS = ("unavailable", "latency", "drop")
+FAULT_KINDS = ("unavailable", "latency", "drop", "stored-then-drop", "stored-then-late")
+#: the call is served (an import stored), then its answer is lost or held back
+AFTER_SERVING = ("stored-then-drop", "stored-then-late")
+#: how long a late answer is held when the fault does not say (ms): past any sane client time-out
+LATE_DEFAULT_MS = 120_000
+#: the longest delay a fault may ask (ms): a latency, or a late answer
+MAX_DELAY_MS = {"latency": 10_000, "stored-then-late": 600_000}
 TRIGGERS = (IMPORTED,)
 #: the most times a scenario or a fault may apply ('fois'); more is "always" (leave it out)
 MAX_COUNT = 1_000_000
@@ -118,9 +124,10 @@ class Testing:
         method = body.get("methode")
         if method is not None and method not in ("GET", "POST", "PUT", "DELETE"):
             raise bad_request("'methode' must be GET, POST, PUT or DELETE")
-        latency = body.get("latenceMs", 0)
-        if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 10_000:
-            raise bad_request("'latenceMs' must be a whole number of milliseconds from 0 to 10000")
+        bound = MAX_DELAY_MS.get(kind, 10_000)
+        latency = body.get("latenceMs", LATE_DEFAULT_MS if kind == "stored-then-late" else 0)
+        if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= bound:
+            raise bad_request(f"'latenceMs' must be a whole number of milliseconds from 0 to {bound}")
         remaining = _count(body)
         with self.ctx.store.transaction():
             fault_id = self.ctx.store.add_fault(

@@ -11,6 +11,7 @@ controls of an import see every request committed before it and the ASP numbers 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -48,29 +49,51 @@ class Database:
 
     def connection(self) -> Connection:
         """This thread's connection (opened on first use, in autocommit)."""
-        found: Connection | None = getattr(self._local, "connection", None)
+        held: _Held | None = getattr(self._local, "held", None)
+        found = held.connection if held is not None else None
         if found is None or found.closed or found.invalidated:
-            found = self._local.connection = self.engine.connect()
+            found = self.engine.connect()
+            self._local.held = _Held(found)
         return found
 
     def release(self, connection: Connection) -> None:
         """After a request: a broken connection is dropped (the pool replaces it)."""
         if connection.invalidated or connection.closed:
-            if getattr(self._local, "connection", None) is connection:
-                self._local.connection = None
+            held: _Held | None = getattr(self._local, "held", None)
+            if held is not None and held.connection is connection:
+                self._local.held = None
             connection.close()
 
     def _after_fork(self) -> None:
-        self._inherited.append(getattr(self._local, "connection", None))
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:  # the parent's: never closed here, kept out of the collector's way
+            held.inherited = True
+            self._inherited.append(held)
         self._local = threading.local()
 
     def dispose(self) -> None:
         """Close this thread's connection and the pooled ones (before a fork, at the end)."""
-        found: Connection | None = getattr(self._local, "connection", None)
-        if found is not None:
-            self._local.connection = None
-            found.close()
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:
+            self._local.held = None
+            held.connection.close()
         self.engine.dispose()
+
+
+class _Held:
+    """A thread's connection: given back to the pool when the thread ends (a server that starts
+    a thread per request, as Werkzeug's does, would otherwise drain the pool)."""
+
+    __slots__ = ("connection", "inherited")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.inherited = False
+
+    def __del__(self) -> None:
+        if not self.inherited:
+            with contextlib.suppress(Exception):  # at interpreter exit the pool may be gone
+                self.connection.close()
 
 
 def is_url(target: str) -> bool:

@@ -75,8 +75,13 @@ def _v1(connection: Connection) -> None:
     )
 
 
+def _v2(connection: Connection) -> None:
+    """1 → 2: one's imports listed in their order, or those of one file (GET /api/imports)."""
+    _create_missing(connection)
+
+
 #: each version's step, in order
-STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1),)
+STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2))
 
 
 def upgrade(engine: Engine) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 #: the schema version this code writes (``meta`` key ``schema_version``; absent: 0.2.0's layout)
-VERSION = 1
+VERSION = 2
 
 metadata = MetaData()
 
@@ -106,6 +106,8 @@ deposits = Table(
     Column("file_sha256", Text, nullable=False),
     Column("termine", Integer, nullable=False, server_default="0"),
     Column("created_at", Text, nullable=False),
+    Index("deposits_editor_page", "editor_id", "id"),
+    Index("deposits_editor_file", "editor_id", "file_sha256", "id"),
 )
 
 requests = Table(

@@ -576,6 +576,36 @@ class Store:
         )
         return self._row(statement, b_id=deposit_id, editor_id=editor_id)
 
+    def deposits_page(self, editor_id: int, *, sha256: str | None, after: int | None, limit: int) -> list[Row]:
+        """One's imports, oldest first: the first ``limit`` after the id ``after``; with
+        ``sha256``, only those of that file. One index range either way."""
+        d = t.deposits
+        if sha256 is None:
+            statement = _q(
+                "deposits_page",
+                lambda: (
+                    select(d)
+                    .where(d.c.editor_id == bindparam("editor_id"), d.c.id > bindparam("after"))
+                    .order_by(d.c.id)
+                    .limit(bindparam("limit"))
+                ),
+            )
+        else:
+            statement = _q(
+                "deposits_of_file",
+                lambda: (
+                    select(d)
+                    .where(
+                        d.c.editor_id == bindparam("editor_id"),
+                        d.c.file_sha256 == bindparam("sha256"),
+                        d.c.id > bindparam("after"),
+                    )
+                    .order_by(d.c.id)
+                    .limit(bindparam("limit"))
+                ),
+            )
+        return self._rows(statement, editor_id=editor_id, sha256=sha256, after=after or 0, limit=limit)
+
     def terminate_deposit(self, deposit_id: int) -> None:
         self._update(t.deposits, "id", deposit_id, termine=1)
 

@@ -127,6 +127,16 @@ def import_deposit() -> Response:
     return json_response(result, 201)
 
 
+@blueprint.get("/imports")
+def imports_list() -> Response:
+    """One's imports, oldest first (``sha256``: those of one file): ``limit`` of them (default
+    100) from after the import ``apres``; ``suivant`` is where the next page starts."""
+    found, following = portal().deposits.listing(
+        editor(), sha256=request.args.get("sha256") or None, after=after_id("apres"), limit=limit(100)
+    )
+    return json_response({"depots": found, "suivant": following})
+
+
 @blueprint.get("/imports/<id:deposit_id>")
 def deposit(deposit_id: int) -> Response:
     return json_response(portal().deposits.deposit_json(editor(), deposit_id))

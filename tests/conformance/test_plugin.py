@@ -62,7 +62,7 @@ def test_unknown_key_exits_2(pytester: pytest.Pytester) -> None:
     [
         ("timeout = 0", "*timeout: 0 is less than the minimum of 1*seconds a command may take*"),
         ("seed = true", "*seed: true is not of type*integer*"),
-        ('env = { A = 1 }', "*env/A: 1 is not of type*string*"),
+        ("env = { A = 1 }", "*env/A: 1 is not of type*string*"),
         ("deposit = 42", "*deposit: 42 is not valid under any of the schemas*"),
     ],
 )
@@ -77,7 +77,7 @@ def test_a_profile_the_spec_lacks_exits_2_naming_the_spec_s(pytester: pytest.Pyt
     pytester.makefile(".toml", segur=f'profile = "ms9"\n{INGEST}\n')
     result = pytester.runpytest_subprocess("--segur")
     assert result.ret == 2
-    result.stderr.fnmatch_lines(["*profile 'ms9' is not in the spec; it has ms1, ms2*"])
+    result.stderr.fnmatch_lines(["*profile 'ms9' is not a programme of the spec*; it has ms1, ms2*"])
 
 
 def test_unusable_spec_exits_2(pytester: pytest.Pytester) -> None:
@@ -262,3 +262,99 @@ def test_segur_certify_without_a_declaration_fails_at_once_naming_its_options(py
     assert "--produce COMMAND, --ingest COMMAND, --deposit COMMAND (--config FILE" in result.output
     assert "--segur-produce" not in result.output
     assert not (pytester.path / "segur-report").exists()  # pytest was never started
+
+
+#: a produce command written with the kit itself (any spec): two valid avances, the first one's
+#: order-form date replaced by text that is no date; argv[2] says what else to break
+PRODUCE = """
+import io, sys, zipfile
+from pathlib import Path
+import orjson
+from segur.generators.documents import bundle_pieces
+from segur.generators.strategies import make_bundle
+from segur.mock_portal.controls import load_spec
+from segur.mock_portal.controls.spec import resolve
+from segur.mock_portal.controls.writer import put
+
+out, what = Path(sys.argv[1]), sys.argv[2]
+spec = load_spec()
+profile = next(p.name for p in spec.profiles.values() if p.deposit_type == "avance")
+drawn = make_bundle(7, profile=profile, size=2, spec=spec)
+document = drawn.document
+if what == "date":
+    put(resolve(document, spec.document["requests"].path)[0], spec.fields["bdc_date"].path, "pas une date")
+(out / "lot.json").write_bytes(orjson.dumps(document))
+archive = io.BytesIO()
+with zipfile.ZipFile(archive, "w") as zipped:
+    for name, content in bundle_pieces(drawn.requests, spec, seed=7):
+        zipped.writestr(name, content)
+(out / "lot.zip").write_bytes(archive.getvalue())
+choices = {"typeDemande": "avance", "tauxTva": drawn.taux_tva, "numeroAns": drawn.requests[0]["ans_number"]}
+if what == "choices":
+    choices["tauxTva"] = "vingt"
+(out / "lot.deposit.json").write_bytes(orjson.dumps(choices))
+"""
+
+
+def _producer(pytester: pytest.Pytester, what: str) -> dict[str, Any]:
+    pytester.makefile(".py", produce_lot=PRODUCE)
+    pytester.makefile(".toml", segur=f'produce = ["{sys.executable}", "produce_lot.py", "{{out}}", "{what}"]\n')
+    result = pytester.runpytest_subprocess("--segur", "-p", "no:cacheprovider")
+    assert result.ret == 1, result.outlines[-30:]
+    return verdict(pytester)
+
+
+def _rules_reading(field: str) -> set[str]:
+    from segur.mock_portal.controls.rules import RULE_READS
+
+    from tests._support.paths import SPEC
+
+    return {
+        rid
+        for code, entry in SPEC.codes.items()
+        if entry.rule and field in RULE_READS.get(entry.rule, ())
+        for rid in entry.requirements
+        if entry.rule not in ("line-format", "line-required", "amount-decimals")
+    }
+
+
+def test_a_rule_whose_field_is_unreadable_is_not_evaluable_never_passed(pytester: pytest.Pytester) -> None:
+    """An order-form date that is no date: the schema's requirement fails; the requirements of the
+    rules that read that date are « non évaluable » (with the line and field), never passed."""
+    found = _producer(pytester, "date")
+    dated = _rules_reading("bdc_date")
+    assert dated, "the spec binds no rule reading the order form's date"
+    listed = {row["id"]: row["raisons"] for row in found["exigencesNonEvaluables"]}
+    for rid in dated:
+        assert found["exigences"][rid]["statut"] == "not evaluable", (rid, found["exigences"][rid])
+        assert "non évaluable" in listed[rid][0] and "unreadable" in listed[rid][0]
+    assert found["exigencesEnEchec"], "the file's own format problem still fails"
+    assert not set(found["exigencesEnEchec"]) & dated
+
+
+def test_a_deposit_choice_off_its_format_fails_the_requirement_of_the_rule_that_reads_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """X.deposit.json with a VAT rate that is no number: the requirement of the VAT rule fails,
+    naming the file, the key and the kit's schema; no other requirement is blamed for it."""
+    from tests._support.paths import SPEC
+
+    found = _producer(pytester, "choices")
+    code = SPEC.code_of("vat-deposit")
+    assert code is not None
+    expected = set(SPEC.codes[code].requirements)
+    assert set(found["exigencesEnEchec"]) == expected, found["exigencesEnEchec"]
+    reasons = " ".join(r for rid in expected for r in found["exigences"][rid]["raisons"])
+    report = (pytester.path / "segur-report" / "junit.xml").read_text(encoding="utf-8")
+    assert "lot.deposit.json: tauxTva" in report and "deposit.schema.json" in report, reasons
+
+
+def test_a_collection_error_in_the_editors_tests_is_reported_not_an_internal_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """pytest-html gets a collection report (no user properties) for a module that fails to import."""
+    pytester.makepyfile(test_broken="import module_qui_n_existe_pas\n")
+    pytester.makefile(".toml", segur=INGEST + "\n")
+    result = pytester.runpytest_subprocess("--segur", "-p", "no:cacheprovider", "--segur-part=consumer", ".")
+    assert "INTERNALERROR" not in "\n".join(result.outlines + result.errlines)
+    assert (pytester.path / "segur-report" / "report.html").stat().st_size > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from datetime import datetime, timedelta
@@ -434,3 +435,27 @@ def test_the_whole_seed_path_for_a_newly_enrolled_editor(client: FlaskClient) ->
     granted = example_requests(AVANCE)[1]["amount_requested"]
     avance_paid = granted * AVANCE_PERCENT // 100
     assert payments == [cents_as_euros(avance_paid), cents_as_euros(granted - avance_paid)]
+
+
+def test_the_imports_list_pages_and_finds_a_file_by_its_digest(client: FlaskClient) -> None:
+    """GET /api/imports: one's imports, oldest first, page by page; ``sha256`` keeps one file's."""
+    headers = login(client)
+    me = client.get("/api/me", headers=headers).json
+    profile = SPEC.profiles[first_profile()]
+    ans = next(e["numeroAns"] for e in me["enrolements"] if e["typeLogiciel"] == profile.type_logiciel)
+    lines = example_requests()
+    files = []
+    for index in range(3):
+        changed = [{**line, "line_reference": f"{line['line_reference']}{index}"} for line in lines[:1]]
+        files.append(written(changed))
+        form = {"typeDemande": "avance", "tauxTva": f"{lines[0]['vat_rate']:g}", "numeroAns": ans}
+        form["fichier"] = (io.BytesIO(files[-1]), "depot.json")
+        assert client.post("/api/imports", data=form, headers=headers).status_code == 201
+    first = client.get("/api/imports?limit=2", headers=headers).json
+    assert [d["depot"] for d in first["depots"]] == [1, 2] and first["suivant"] == 2
+    rest = client.get(f"/api/imports?limit=2&apres={first['suivant']}", headers=headers).json
+    assert [d["depot"] for d in rest["depots"]] == [3] and rest["suivant"] is None
+    digest = hashlib.sha256(files[1]).hexdigest()
+    found = client.get(f"/api/imports?sha256={digest}", headers=headers).json["depots"]
+    assert [(d["depot"], d["sha256"]) for d in found] == [(2, digest)]
+    assert found[0]["numeroAns"] == ans and found[0]["typeDemande"] == "avance" and found[0]["nombreLignes"] == 1

@@ -10,6 +10,7 @@ at all, and what was acknowledged stays.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -510,4 +511,57 @@ def test_a_drop_fault_closes_the_connection_without_an_answer_once(
     with pytest.raises(requests.ConnectionError):
         server.get("/api/me", token)
     assert server.get("/api/me", token).status_code == 200
+    server.assert_no_traceback()
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["werkzeug", "gunicorn"])
+def test_a_stored_then_drop_fault_stores_the_import_then_loses_its_answer(
+    tmp_path: Path, servers: list[Server], workers: int
+) -> None:
+    """The import is stored and numbered, the client gets no answer; the imports list (by the
+    file's SHA-256) and the answer by id tell it the import landed."""
+    database = fresh_database(tmp_path)
+    server = start(servers, database, tmp_path, workers)
+    token = server.login()
+    created = server.admin_post(
+        "/admin/faults", {"route": "/api/imports", "type": "stored-then-drop", "methode": "POST", "fois": 1}
+    )
+    assert created.status_code == 201, created.text
+    bundle, pieces = example_files()
+    with pytest.raises(requests.ConnectionError):
+        server.deposit(token, bundle, pieces)
+    digest = hashlib.sha256(bundle).hexdigest()
+    listed = server.get(f"/api/imports?sha256={digest}", token).json()
+    assert [d["sha256"] for d in listed["depots"]] == [digest] and listed["suivant"] is None
+    landed = listed["depots"][0]
+    answer = server.get(f"/api/imports/{landed['depot']}", token).json()
+    assert landed["nombreLignes"] == len(answer["lignes"]) and landed["termine"] is False
+    assert set(numbers(answer)) == stored_state(database)[landed["depot"]]["requests"]
+    journal = server.admin_get("/admin/journal").json()["journal"]
+    entry = next(e for e in journal if e["chemin"] == "/api/imports" and e["methode"] == "POST")
+    assert entry["statut"] == 201 and entry["detail"]["faute"] == "stored-then-drop"
+    assert entry["detail"]["depot"] == landed["depot"]
+    assert server.get(f"/api/imports?sha256={'0' * 64}", token).json()["depots"] == []
+    assert server.get("/api/imports?sha256=nothex", token).status_code == 400
+    server.assert_no_traceback()
+
+
+def test_a_stored_then_late_fault_holds_the_answer_past_the_client_time_out(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    """The client gives up after 1 s; the import is already stored when it asks the list."""
+    database = fresh_database(tmp_path)
+    server = start(servers, database, tmp_path)
+    token = server.login()
+    fault = {"route": "/api/imports", "type": "stored-then-late", "methode": "POST", "fois": 1, "latenceMs": 5000}
+    assert server.admin_post("/admin/faults", fault).status_code == 201
+    bundle, pieces = example_files()
+    with pytest.raises(requests.Timeout):
+        server.deposit(token, bundle, pieces, timeout=1)
+    listed = server.get("/api/imports", token).json()["depots"]
+    assert [d["sha256"] for d in listed] == [hashlib.sha256(bundle).hexdigest()]
+    assert listed[0]["statut"] == "OK" and stored_state(database)[listed[0]["depot"]]["requests"]
+    too_long = {**fault, "latenceMs": 600_001}
+    refused = server.admin_post("/admin/faults", too_long)
+    assert refused.status_code == 400 and "600000" in refused.json()["message"]
     server.assert_no_traceback()
