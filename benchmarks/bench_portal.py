@@ -14,7 +14,7 @@ options (sync workers, 2 by default):
   body and checks the JSON against the profile schema (``orjson.loads`` + jsonschema-rs).
 
 Both receive the same POST /api/simulations (multipart: ``fichier`` = the 200-request
-ms1-avance bundle, typeDemande, numeroAns, tauxTva; Authorization: Bearer) from 4 client
+bundle of the spec's first avance profile, typeDemande, numeroAns, tauxTva; Authorization: Bearer) from 4 client
 threads (``http.client``, keep-alive asked for; gunicorn's sync workers close the
 connection after each answer, so each request opens a new loopback connection). Every
 answer is checked. After a warm-up, the measures are taken in rounds of two time-bounded
@@ -53,16 +53,22 @@ import orjson  # noqa: E402
 from _report import Row, environment, print_table, write_report  # noqa: E402
 from segur.generators.bundle import scaled  # noqa: E402
 from segur.mock_portal.controls import load_spec  # noqa: E402
+from segur.mock_portal.controls.line import read_values  # noqa: E402
+from segur.mock_portal.controls.spec import resolve  # noqa: E402
 
-PROFILE = "ms1-avance"
+#: the spec in force (SEGUR_SPEC, else the kit's model; the servers started inherit it), its first
+#: avance profile (whose example is scaled), the ANS number of that example, its acceptance code
+SPEC = load_spec()
+PROFILE = next(p.name for p in SPEC.profiles.values() if p.deposit_type == "avance")
+EXAMPLE = orjson.loads((SPEC.root / "examples" / f"{PROFILE}.json").read_bytes())
 REQUESTS = 200
 OUT_DIR = HERE / "out"
 HOST = "127.0.0.1"
 LOGIN, PASSWORD = "demo", "demo-segur-2024"  # the demo account seeded by the mock portal
-NUMERO_ANS = "ANS-MS1-DUI-0042"
+NUMERO_ANS = read_values(resolve(EXAMPLE, SPEC.document["requests"].path)[0], SPEC)["ans_number"]
 FORM = {"typeDemande": "avance", "numeroAns": NUMERO_ANS, "tauxTva": "20"}
 BOUNDARY = "----bench-portal-7c1d0b5e2f"  # fixed: the request bytes are the same on every run
-ACCEPTED_CODE = "0000"
+ACCEPTED_CODE = SPEC.accepted_code
 
 # targets
 THROUGHPUT_MIN = 150.0  # simulates/s, full portal
@@ -550,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     budget_name = "quick" if args.quick else "full"
     budget = BUDGETS[budget_name]
     started = time.perf_counter()
-    spec = load_spec()
+    spec = SPEC
     sources = [
         *sorted((ROOT / "mock_portal").rglob("*.py")),
         *sorted((ROOT / "segur").glob("*.py")),
@@ -558,8 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     env = environment(("flask", "werkzeug", "gunicorn", "orjson", "jsonschema_rs"), sources, wrk=shutil.which("wrk"))
     cpus = os.cpu_count() or 1
-    example = orjson.loads((spec.root / "examples" / f"{PROFILE}.json").read_bytes())
-    data = orjson.dumps(scaled(example, REQUESTS, load_spec()))
+    data = orjson.dumps(scaled(EXAMPLE, REQUESTS, spec))
     if not spec.profile_validators[PROFILE].is_valid(orjson.loads(data)):
         raise SystemExit("bench_portal: the bundle fails the profile schema")
     body = multipart(FORM, "fichier", "demandes.json", data)

@@ -29,14 +29,14 @@ from segur.mock_portal.controls import load_spec  # noqa: E402
 
 from segur.serve import listen, run_gunicorn  # noqa: E402
 
-PROFILE = "ms1-avance"
 READY = "Application minimale prête sur"
 
 
 def create_app() -> Flask:
     """The minimal app; the spec (and its compiled validators) is loaded before the fork."""
     spec = load_spec()
-    validator = spec.profile_validators[PROFILE]
+    profile = next(p.name for p in spec.profiles.values() if p.deposit_type == "avance")  # bench_portal's
+    validator = spec.profile_validators[profile]
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 210_000_000  # as the mock portal
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from segur.mock_portal.controls import load_spec
 from werkzeug.serving import make_server
 
 from segur.cli import main
@@ -40,15 +41,23 @@ def live_renumbered(tmp_path: Path) -> Iterator[str]:
     yield from serve(tmp_path, SPEC_DIR=str(renumbered_spec(tmp_path)))
 
 
+def renumbered(code: str) -> str:
+    """Another code of the same form: its first digit moved by 5 (1xxx → 6xxx, E2xx → E7xx…)."""
+    position = next(i for i, char in enumerate(code) if char.isdigit())
+    return f"{code[:position]}{(int(code[position]) + 5) % 10}{code[position + 1 :]}"
+
+
 def renumbered_spec(root: Path) -> Path:
-    """A portal whose catalogue gives every error another number (1xxx → 6xxx, 2xxx → 7xxx…)."""
+    """A portal whose catalogue gives every error another number."""
     target = root / "other-spec"
     shutil.copytree(SPEC.root, target, ignore=shutil.ignore_patterns("cases"))
-    codes = orjson.loads((target / "codes.json").read_bytes())
+    path = target / str(SPEC.files["codes"])
+    codes = orjson.loads(path.read_bytes())
     for entry in codes["codes"]:
-        if entry["code"] != "0000":
-            entry["code"] = str(int(entry["code"][0]) + 5) + entry["code"][1:]
-    (target / "codes.json").write_bytes(orjson.dumps(codes))
+        if entry["code"] != SPEC.accepted_code:
+            entry["code"] = renumbered(entry["code"])
+    path.write_bytes(orjson.dumps(codes))
+    assert set(load_spec(target).codes).isdisjoint(set(SPEC.codes) - {SPEC.accepted_code})
     return target
 
 
