@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from .migrations import upgrade
 
@@ -31,9 +32,12 @@ class DatabaseError(Exception):
 class Database:
     """An engine and its dialect; ``url`` as shown to people (no password).
 
-    Each thread keeps one connection of the pool from request to request (taking one from the
-    pool and giving it back at every request costs more than most of the queries); a connection
-    found broken is dropped and the next request opens another."""
+    On SQLite, each thread keeps its connection from request to request (opening one, or taking
+    it from a pool and giving it back, costs more than most of the queries): it is closed when
+    its thread ends, so a server that makes a thread per request holds no more connections than
+    threads. On PostgreSQL, a request takes a connection from the pool and gives it back (a
+    thread per request would otherwise keep as many server connections as it ever had threads).
+    A connection found broken is dropped; the next request opens another."""
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
@@ -48,7 +52,9 @@ class Database:
         return self.engine.dialect.name
 
     def connection(self) -> Connection:
-        """This thread's connection (opened on first use, in autocommit)."""
+        """A connection for a request (in autocommit): this thread's own on SQLite, from the pool otherwise."""
+        if self.dialect != "sqlite":
+            return self.engine.connect()
         held: _Held | None = getattr(self._local, "held", None)
         found = held.connection if held is not None else None
         if found is None or found.closed or found.invalidated:
@@ -57,8 +63,8 @@ class Database:
         return found
 
     def release(self, connection: Connection) -> None:
-        """After a request: a broken connection is dropped (the pool replaces it)."""
-        if connection.invalidated or connection.closed:
+        """After a request: back to the pool (PostgreSQL), or kept by its thread unless broken (SQLite)."""
+        if self.dialect != "sqlite" or connection.invalidated or connection.closed:
             held: _Held | None = getattr(self._local, "held", None)
             if held is not None and held.connection is connection:
                 self._local.held = None
@@ -81,8 +87,9 @@ class Database:
 
 
 class _Held:
-    """A thread's connection: given back to the pool when the thread ends (a server that starts
-    a thread per request, as Werkzeug's does, would otherwise drain the pool)."""
+    """A thread's SQLite connection: closed when the thread ends (a server that starts a thread
+    per request, as Werkzeug's does, would otherwise keep one open per thread it ever had until
+    the collector runs, and the collector is paused while the controls answer)."""
 
     __slots__ = ("connection", "inherited")
 
@@ -92,7 +99,7 @@ class _Held:
 
     def __del__(self) -> None:
         if not self.inherited:
-            with contextlib.suppress(Exception):  # at interpreter exit the pool may be gone
+            with contextlib.suppress(Exception):  # at interpreter exit the engine may be gone
                 self.connection.close()
 
 
@@ -131,7 +138,8 @@ def open_database(target: str | Path, *, migrate: bool = True) -> Database:
     except ArgumentError as exc:
         raise DatabaseError(f"database {target!r}: {exc}") from None
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # no pool: each thread keeps its own connection (Database.connection), closed with the thread
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_connect)
     else:
         engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=16, pool_pre_ping=True)

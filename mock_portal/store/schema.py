@@ -148,7 +148,6 @@ requests = Table(
     Index("requests_page", "created_at", "numero"),
     Index("requests_statut_page", "statut", "created_at", "numero"),
     Index("requests_type_page", "type_demande", "created_at", "numero"),
-    Index("requests_deposit", "deposit_id"),
 )
 
 #: how many requests each editor has per type and status (schema 1), kept by the store with every
