@@ -49,12 +49,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import orjson
 from segur.generators.archive import write_zip
-from segur.generators.bundle import finess_with_key, replicate
+from segur.generators.bundle import finess_with_key, scaled
 from segur.generators.pdf import pdf_document
 from segur.mock_portal import create_app
 from segur.mock_portal.controls import IMPORT, check_deposit
 from segur.mock_portal.controls.answer import format_number
 from segur.mock_portal.controls.attachments import attachment_report
+from segur.mock_portal.controls.line import Line, read_values
+from segur.mock_portal.controls.spec import resolve
 from segur.mock_portal.services import Portal
 from segur.mock_portal.services.deposits import stored_answer
 from segur.mock_portal.store import Store, dumps
@@ -63,7 +65,20 @@ from sqlalchemy.engine import make_url
 
 ADMIN = "bench-scale-admin"
 LOGIN, PASSWORD = "demo", "demo-segur-2024"
-MS1 = "ANS-MS1-DUI-0042"
+
+
+def example(spec: Any) -> Any:
+    """The spec's example file of its first avance profile."""
+    profile = next(p.name for p in spec.profiles.values() if p.deposit_type == "avance")
+    return orjson.loads((spec.root / "examples" / f"{profile}.json").read_bytes())
+
+
+def choices(spec: Any) -> tuple[str, float]:
+    """The ANS number and the VAT rate of that example's requests (the deposit screen's)."""
+    first = read_values(resolve(example(spec), spec.document["requests"].path)[0], spec)
+    return str(first["ans_number"]), float(first["vat_rate"])
+
+
 BATCH = 200
 TARGET_MS = 200.0
 #: the issue's figures for the code before this change (SQLite), by size
@@ -133,10 +148,12 @@ class Filler:
         self.spec = app.extensions["segur_spec"]
         self.flows = app.extensions["segur_workflows"]
         self.batches = 0
-        bundle = replicate(
-            orjson.loads((self.spec.root / "examples" / "ms1-avance.json").read_bytes()), BATCH, prefix="TPL"
-        )
-        names = [p["nomFichier"] for line in bundle["demandes"] for p in line["piecesJointes"]]
+        bundle = scaled(example(self.spec), BATCH, self.spec, prefix="TPL")
+        names = [
+            p.name
+            for raw in resolve(bundle, self.spec.document["requests"].path)
+            for p in Line(0, raw, self.spec).pieces
+        ]
         archive = io.BytesIO()
         write_zip(archive, ((n, pdf_document("Bon de commande", ["banc d'essai"])) for n in names))
         self.data = orjson.dumps(bundle)
@@ -148,7 +165,8 @@ class Filler:
             self.other = portal.accounts.create_editor(
                 "autre", "x", "autre@x.example", "73282932000074", "Autre", portal.now()
             )
-        deposit = portal.deposits.deposit(editor, "avance", MS1, "20")
+        ans, vat = choices(self.spec)
+        deposit = portal.deposits.deposit(editor, "avance", ans, f"{vat:g}")
         report = attachment_report(self.data, io.BytesIO(archive.getvalue()), self.spec)
         numbers = iter(range(1, 10**6))
         answer = check_deposit(
@@ -197,8 +215,8 @@ class Filler:
         deposit_id = store.add_deposit(
             editor_id=editor,
             type_demande=self.profile.type_demande,  # type: ignore[union-attr]
-            numero_ans=MS1,
-            taux_tva=20.0,
+            numero_ans=choices(self.spec)[0],
+            taux_tva=choices(self.spec)[1],
             at=stamp,
             statut="OK",
             answer=self.answer,
@@ -251,9 +269,8 @@ class Measures:
         self.editor = {"Authorization": f"Bearer {api['token']}"}  # type: ignore[index]
         self.admin = {"Authorization": f"Bearer {ADMIN}"}
         spec = app.extensions["segur_spec"]
-        self.simulated = orjson.dumps(
-            replicate(orjson.loads((spec.root / "examples" / "ms1-avance.json").read_bytes()), BATCH, prefix="SIMU")
-        )
+        self.simulated = orjson.dumps(scaled(example(spec), BATCH, spec, prefix="SIMU"))
+        self.ans, self.vat = choices(spec)
         self.imports = 0
 
     def _median(self, call: Callable[[], Any]) -> tuple[float, int]:
@@ -335,8 +352,8 @@ class Measures:
     def simulate_once(self) -> float:
         form = {
             "typeDemande": "avance",
-            "tauxTva": "20",
-            "numeroAns": MS1,
+            "tauxTva": f"{self.vat:g}",
+            "numeroAns": self.ans,
             "fichier": (io.BytesIO(self.simulated), "d.json"),
         }
         started = time.perf_counter()
@@ -347,15 +364,17 @@ class Measures:
 
     def import_once(self) -> float:
         spec = self.app.extensions["segur_spec"]
-        base = orjson.loads((spec.root / "examples" / "ms1-avance.json").read_bytes())
+        base = example(spec)
 
         def send() -> Any:
-            self.imports += 1
-            bundle = replicate(base, BATCH, prefix=f"IMP{self.imports:04d}")
-            for i, line in enumerate(bundle["demandes"]):  # sites of their own (replicate reuses its 200)
-                line["etablissement"]["finessGeographique"] = finess_with_key(f"9{self.imports:03d}{i:04d}")
-            data = orjson.dumps(bundle)
-            form = {"typeDemande": "avance", "tauxTva": "20", "numeroAns": MS1, "fichier": (io.BytesIO(data), "d.json")}
+            self.imports += 1  # each import its own sites
+            data = orjson.dumps(scaled(base, BATCH, spec, prefix=f"IMP{self.imports:04d}", sites=self.imports * BATCH))
+            form = {
+                "typeDemande": "avance",
+                "tauxTva": f"{self.vat:g}",
+                "numeroAns": self.ans,
+                "fichier": (io.BytesIO(data), "d.json"),
+            }
             started = time.perf_counter()
             response = self.client.post("/api/imports", data=form, headers=self.editor)
             elapsed = (time.perf_counter() - started) * 1000

@@ -19,19 +19,27 @@ def finess_with_key(body8: str) -> str:
 
 
 def replicate(
-    first: dict[str, Any], count: int, *, prefix: str = "REP", words: dict[str, str] | None = None
+    first: dict[str, Any],
+    count: int,
+    *,
+    prefix: str = "REP",
+    words: dict[str, str] | None = None,
+    sites: int = 0,
 ) -> list[dict[str, Any]]:
     """``count`` distinct valid requests (logical values) made from ``first``: each gets its own
     line reference, order-form number, site (a FINESS géographique with a valid key, no SIRET)
     and attachment file names, so that no duplicate or beneficiary rule fires between them.
-    ``words`` (the spec's word of each piece role) names the files."""
+    ``words`` (the spec's word of each piece role) names the files; ``sites`` is where the
+    numbering of the sites starts (files meant to be deposited side by side need their own)."""
+    if not 0 <= sites <= 499_999 - count:
+        raise ValueError(f"sites must leave room for {count} sites below 500 000, not start at {sites}")
     lines = []
     for i in range(count):
         line = copy.deepcopy(first)
         line["line_reference"] = f"{prefix}-{i + 1:04d}"
         line["bdc_number"] = f"BDC-{prefix}-{i + 1:04d}"
         line.pop("site_siret", None)
-        line["site_finess"] = finess_with_key(f"75{500000 + i:06d}")
+        line["site_finess"] = finess_with_key(f"75{500000 + sites + i:06d}")
         line["pieces"] = [
             (role, f"{(words or {}).get(role, role)}-{prefix}-{i + 1:04d}.pdf")
             for role, _name in line.get("pieces", [])
@@ -40,7 +48,9 @@ def replicate(
     return lines
 
 
-def scaled(document: Any, count: int, spec: Spec, *, prefix: str = "REP", profile: str | None = None) -> dict[str, Any]:
+def scaled(
+    document: Any, count: int, spec: Spec, *, prefix: str = "REP", profile: str | None = None, sites: int = 0
+) -> dict[str, Any]:
     """A file of ``count`` distinct valid requests in the spec's format, made from the first
     request of ``document`` (a file in that format, e.g. one of the spec's examples): written
     from logical values, then completed with what the profile's schema requires and the kit does
@@ -49,7 +59,7 @@ def scaled(document: Any, count: int, spec: Spec, *, prefix: str = "REP", profil
     requests = resolve(document, spec.document["requests"].path)
     first = read_values(requests[0], spec)
     first["pieces"] = [(piece.role, piece.name) for piece in first.get("pieces") or []]
-    lines = replicate(first, count, prefix=prefix, words=spec.pieces.roles)
+    lines = replicate(first, count, prefix=prefix, words=spec.pieces.roles, sites=sites)
     version = spec.document.get("format_version")
     written = write_document(
         [write_request(values, spec) for values in lines],
