@@ -50,7 +50,7 @@ def test_the_gestionnaire_signs_in_with_the_admin_token(client: FlaskClient) -> 
 
 def test_the_page_offers_the_workflows_moves_and_the_portal_refuses_others(client: FlaskClient) -> None:
     sign_in(client)
-    numero = import_ok(client, zip_name=PIECES)[0]
+    numero, second, *_ = import_ok(client, zip_name=PIECES)
     sign_in_gestionnaire(client)
     page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
     assert re.findall(r'name="vers" value="(\w+)"', page) == ["enCours"]  # from « En attente d'instruction »
@@ -63,6 +63,13 @@ def test_the_page_offers_the_workflows_moves_and_the_portal_refuses_others(clien
     assert "demande un motif" in move(client, numero, "rejetee")
     assert status(client, numero) == SPEC.status("enCours")
     assert f"statut « {SPEC.status('rejetee')} »" in move(client, numero, "rejetee", "bon de commande non signé")
+    none = "Aucune action du gestionnaire n'est possible à ce statut"
+    rejected = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+    assert f"{none}." in rejected  # a rejection ends the workflow: nobody's move
+    move(client, second, "enCours")
+    move(client, second, "aModifier", "SIRET du BDC différent")  # the workflow's next move is the editor's
+    to_modify = client.get(f"/gestion/demandes/{second}").get_data(as_text=True)
+    assert f"{none} : la main est à l'éditeur." in to_modify
     mails = client.get("/gestion/courriels").get_data(as_text=True)
     assert "Motif : bon de commande non signé" in mails
     nowhere = format_number(SPEC, SPEC.profiles[AVANCE], STARTS.replace(year=2099), 0)
