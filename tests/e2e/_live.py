@@ -14,11 +14,13 @@ import pytest
 import requests
 from werkzeug.serving import BaseWSGIServer
 
+from tests._support.paths import SPEC
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "e2e-screenshots"
 ADMIN = "jeton-gestionnaire-e2e"
 #: the portal's clock in these tests (the calendar's default deposit time of an avance)
-FROZEN_AT = "2024-02-01T10:00"
+FROZEN_AT = f"{SPEC.default_deposit_time(None, SPEC.deposit_types['avance']):%Y-%m-%dT%H:%M}"
 TIMEOUT_MS = 10_000  # any one action or wait of the browser
 NAVIGATION_MS = 20_000
 HTTP_TIMEOUT_S = 20

@@ -11,10 +11,15 @@ from typing import Any
 
 from segur.generators.pdf import pdf_document
 
+from tests._support.logical import enrollable_ans, first_profile, workflow_label
+from tests._support.paths import SPEC
 from tests.e2e._live import Actor, Live, follow, screenshot
 from tests.e2e._pages import sign_in_gestionnaire
 
-NEW_ANS = "ANS-MS1-EDIT-0001"
+#: an ANS number of the référentiel's form that no solution has, its software type and DSR
+NEW_ANS = enrollable_ans()
+SOFTWARE = SPEC.profiles[first_profile()].type_logiciel
+DSR = next(e["dsr"] for e in SPEC.referencement()["patterns"] if re.fullmatch(e["pattern"], NEW_ANS))
 DEPOSITAIRE = "depositaire@centre-gestion.example"
 
 
@@ -55,7 +60,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     assert "inconnu du référentiel" in errors_of(visitor, "numeroAns")
     page.get_by_label("Numéro unique de référencement ANS").fill(NEW_ANS)
     follow(page.get_by_role("button", name="Rechercher"))
-    assert page.get_by_label("DSR").input_value() == "DSR MS1 DUI vague 1"
+    assert page.get_by_label("DSR").input_value() == DSR
     page.get_by_label(re.compile("^Certificat de référencement")).set_input_files(str(files["certificat"]))
     screenshot(visitor, "02a-enrolement-referencement")
     next_step(visitor, "Demandeur : personne morale")
@@ -145,13 +150,14 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
         "section", has=gestionnaire.page.get_by_role("heading", name=re.compile(f"^Enrôlement n° {enrolment} "))
     )
     assert (
-        "Déposée" in card.inner_text()
+        workflow_label("enrolment", "deposee") in card.inner_text()
         and "MANDAT" in card.inner_text()
         and "ATTESTATION_NON_ASSUJETTISSEMENT_TVA" in card.inner_text()
     )
     screenshot(gestionnaire, "12-gestionnaire-enrolements")
     follow(card.get_by_role("button", name=re.compile("^Valider l'enrôlement")))
-    assert "statut « Validée »" in gestionnaire.page.locator(".annonces").inner_text()
+    validated = workflow_label("enrolment", "validee")
+    assert f"statut « {validated} »" in gestionnaire.page.locator(".annonces").inner_text()
     follow(gestionnaire.page.get_by_role("link", name="Courriels envoyés"))
     outbox = gestionnaire.page.locator("main").inner_text()
     screenshot(gestionnaire, "13-gestionnaire-courriels")
@@ -170,7 +176,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     editor.page.keyboard.press("Enter")
     editor.page.wait_for_url(re.compile(r"/espace$"))
     row = editor.page.locator("table.tableau tbody tr", has_text=NEW_ANS)
-    assert "Validée" in row.inner_text() and "DUI" in row.inner_text()
+    assert validated in row.inner_text() and SOFTWARE in row.inner_text()
 
 
 def keyboard_to(actor: Actor, field: str, presses: int = 40) -> None:
