@@ -318,7 +318,7 @@ def _case_coverage(spec: Any) -> list[Problem]:
             continue  # already reported
         failing |= cases.case_rules(case)
         if any(variant.get("expect") == "accepted" for variant in case.get("variants", [])):
-            passing.add(case.get("rule"))
+            passing.add(str(case.get("rule")))
     codes_file = spec.root / str(spec.files.get("codes", "codes.json"))
     problems = []
     for rule, entry in bound:
@@ -384,8 +384,7 @@ def _generated(spec: Any, seeds: int, *, skip: frozenset[str] = frozenset()) -> 
         if not profiles:
             problems.append(Problem(where, f"the spec has no profile of the types the mutator breaks ({found.types})"))
             continue
-        profiles = [profile for profile in profiles if profile not in skip]
-        for profile in profiles:
+        for profile in [profile for profile in profiles if profile not in skip]:
             drawn = make_bundle(1, profile=profile, size=max(3, found.min_lines), spec=spec)
             scenario = Scenario.from_drawn(drawn, spec)
             lines = [1] if found.scope == "line" else []

@@ -232,8 +232,8 @@ def complete(document: Any, profile: str, spec: Spec, *, requests: bool = True) 
     items, items_base, _ = _request_schema(profile, spec)
     mapped = _KitPaths.of(field.path for field in spec.fields.values())
     listed = spec.document["requests"]
-    requests = resolve(document, listed.path)
-    for index, request in enumerate(requests if isinstance(requests, list) else []):
+    written = resolve(document, listed.path)
+    for index, request in enumerate(written if isinstance(written, list) else []):
         if isinstance(request, dict):
             _fill(request, items, items_base, schemas, f"{listed.pointer}/{index}", missing, 0, mapped)
     return missing
