@@ -73,7 +73,8 @@ def spec_of(config: pytest.Config) -> Spec:
 
         from segur import SPEC_ENV
 
-        folder = config.getoption("segur_spec", None) or os.environ.get(SPEC_ENV)
+        # an empty SEGUR_SPEC is unset, as for the controls (never the current folder)
+        folder = config.getoption("segur_spec", None) or os.environ.get(SPEC_ENV) or None
         config.stash[_SPEC_KEY] = load_spec(folder)
     return config.stash[_SPEC_KEY]
 

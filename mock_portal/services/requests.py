@@ -15,7 +15,7 @@ import orjson
 from segur.mock_portal.controls import REJECTED, Spec, check_deposit
 from segur.mock_portal.controls.attachments import pdf_problem
 from segur.mock_portal.controls.line import read_values
-from segur.mock_portal.controls.writer import write_document
+from segur.mock_portal.controls.writer import complete, write_document
 from segur.mock_portal.errors import PortalError, bad_request, conflict, not_found
 from segur.mock_portal.store import Excluding, Row, dumps, loads
 from segur.mock_portal.workflow import TransitionRefused
@@ -130,6 +130,7 @@ class Requests:
         if not isinstance(body, dict):
             raise bad_request("the corrected request is expected as a JSON object")
         document = write_document([body], ctx.spec)  # the line in the spec's own envelope
+        complete(document, row["profil"], ctx.spec, requests=False)  # what the profile's envelope requires
         deposits = Deposits(ctx)
         history = Excluding(deposits.history(editor), numero)
         deposit = deposits.deposit(
