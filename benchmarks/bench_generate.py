@@ -10,10 +10,10 @@ Measures:
    Ségur provider, the history soldes need) and the file's bytes (orjson), a new seed each
    time; in one process, for an avance and a solde profile, then the throughput of a pool of
    2 processes (the target machine has 2 cores): target ≥ 5 bundles/s;
-2. writing a full 200-request ms1-avance deposit with ``write_bundle``: 200 PDFs, the zip,
+2. writing a full 200-request avance deposit (the spec's first programme) with ``write_bundle``: 200 PDFs, the zip,
    the expected answer (the controls in import mode, zip included) and the manifest: target
    ≤ 5 s; with its two parts (PDFs + zip; the check) and, for information, the same for a
-   ms1-solde deposit (400 PDFs: a VA and an invoice per request).
+   solde deposit (400 PDFs: a VA and an invoice per request).
 
 Samples are taken after a warm-up, bounded by a count and a time budget; the table gives
 median and p95 (nearest rank), like ``bench_check.py``.
@@ -79,9 +79,17 @@ def require(condition: bool, message: str) -> None:
 def complete_bundle(seed: int, profile: str) -> int:
     """One complete bundle of REQUESTS requests: drawn, with its history, as bytes."""
     drawn = make_bundle(seed, profile=profile, size=REQUESTS)
-    data = orjson.dumps(drawn.bundle)
+    data = drawn.data()
     history = orjson.dumps(drawn.history_document())
     return len(data) + len(history)
+
+
+def _profiles(spec: Any) -> tuple[str, str]:
+    """The first programme's avance and solde profiles of the spec in force."""
+    program = spec.programs()[0]
+    avance, solde = spec.profile_of(program, "avance"), spec.profile_of(program, "solde")
+    assert avance is not None and solde is not None, f"the spec has no avance and solde profiles for {program}"
+    return avance.name, solde.name
 
 
 def _pool_worker(args: tuple[int, str]) -> int:
@@ -91,13 +99,13 @@ def _pool_worker(args: tuple[int, str]) -> int:
 def bench_generate(budgets: dict[str, Budget], pool_bundles: int) -> dict[str, Any]:
     spec = load_spec()
     results: dict[str, Any] = {}
-    for profile in ("ms1-avance", "ms1-solde"):
+    for profile in _profiles(spec):
         drawn = make_bundle(SEED, profile=profile, size=REQUESTS, spec=spec)
         answer = check_deposit(
             drawn.data(),
             Deposit(drawn.deposit_type, drawn.taux_tva),
             spec=spec,
-            history=history_from_json(drawn.history_document()),
+            history=history_from_json(drawn.history_document(), spec),
         )
         require(answer.all_accepted and len(answer.lines) == REQUESTS, f"{profile}: the drawn bundle is not accepted")
         seeds = itertools.count(SEED)
@@ -113,13 +121,15 @@ def bench_generate(budgets: dict[str, Budget], pool_bundles: int) -> dict[str, A
     walls = []
     context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
     with context.Pool(POOL_PROCESSES) as pool:
-        pool.map(_pool_worker, [(SEED + i, "ms1-avance") for i in range(2 * POOL_PROCESSES)], chunksize=1)  # warm-up
+        pool.map(
+            _pool_worker, [(SEED + i, _profiles(load_spec())[0]) for i in range(2 * POOL_PROCESSES)], chunksize=1
+        )  # warm-up
         budget = budgets["pool"]
         start = time.perf_counter()
         for round_ in range(budget.max_runs):
             if round_ >= budget.min_runs and time.perf_counter() - start > budget.max_seconds:
                 break
-            jobs = [(SEED + 1000 * (round_ + 1) + i, "ms1-avance") for i in range(pool_bundles)]
+            jobs = [(SEED + 1000 * (round_ + 1) + i, _profiles(load_spec())[0]) for i in range(pool_bundles)]
             t0 = time.perf_counter()
             pool.map(_pool_worker, jobs, chunksize=1)
             walls.append(time.perf_counter() - t0)
@@ -142,7 +152,7 @@ def bench_write(budget: Budget) -> dict[str, Any]:
     results: dict[str, Any] = {}
     scratch = Path(tempfile.mkdtemp(prefix="bench-generate-"))
     try:
-        for profile in ("ms1-avance", "ms1-solde"):
+        for profile in _profiles(spec):
             drawn = make_bundle(SEED, profile=profile, size=REQUESTS, spec=spec)
             pieces = piece_count(drawn, spec)
             manifest = write_bundle(drawn, scratch / "check-inputs", spec=spec)
@@ -155,15 +165,15 @@ def bench_write(budget: Budget) -> dict[str, Any]:
                 require(
                     len(archive.namelist()) == pieces, f"{profile}: {len(archive.namelist())} PDFs, {pieces} expected"
                 )
-            data = orjson.dumps(drawn.bundle)
-            history = history_from_json(drawn.history_document())
+            data = drawn.data()
+            history = history_from_json(drawn.history_document(), spec)
             deposit = Deposit(drawn.deposit_type, drawn.taux_tva)
 
             def full(d: Any = drawn) -> None:
                 write_bundle(d, scratch / "full", spec=spec)
 
             def pdfs_and_zip(d: Any = drawn) -> None:
-                write_zip(scratch / "only.zip", bundle_pieces(d.bundle, spec, seed=d.seed))
+                write_zip(scratch / "only.zip", bundle_pieces(d.requests, spec, seed=d.seed))
 
             def check(z: Path = zip_path, b: bytes = data, h: Any = history, dep: Deposit = deposit) -> None:
                 check_deposit(b, dep, spec=spec, history=h, attachments=z, mode=IMPORT)
@@ -187,9 +197,10 @@ def bench_write(budget: Budget) -> dict[str, Any]:
 
 def rows_of(results: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
+    avance, solde = _profiles(load_spec())
     g = results.get("generate")
     if g:
-        for profile in ("ms1-avance", "ms1-solde"):
+        for profile in (avance, solde):
             r = g[profile]
             rows.append(
                 Row(
@@ -204,7 +215,7 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
         p = g["pool"]
         rows.append(
             Row(
-                f"   ms1-avance bundles/s, pool of {p['processes']}",
+                f"   {avance} bundles/s, pool of {p['processes']}",
                 "/s",
                 p["bundles_per_s"],
                 None,
@@ -214,7 +225,7 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
         )
     w = results.get("write")
     if w:
-        for number, profile in (("2.", "ms1-avance"), ("  ", "ms1-solde")):
+        for number, profile in (("2.", avance), ("  ", solde)):
             r = w[profile]
             rows.append(
                 Row(
@@ -222,7 +233,7 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
                     "s",
                     r["full_s"]["median"],
                     r["full_s"]["p95"],
-                    FULL_WRITE_S if profile == "ms1-avance" else None,
+                    FULL_WRITE_S if profile == avance else None,
                 )
             )
             rows.append(Row("   of which PDFs + zip", "s", r["pdfs_zip_s"]["median"], r["pdfs_zip_s"]["p95"], None))

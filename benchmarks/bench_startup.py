@@ -66,7 +66,9 @@ def _time(argv: list[str], cwd: Path, expect: int = 0) -> float:
     done = subprocess.run(argv, cwd=cwd, env=ENV, capture_output=True, timeout=120, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != expect:
-        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}, expected {expect}:\n{done.stderr.decode()[-2000:]}")
+        raise SystemExit(
+            f"{' '.join(argv)} exited {done.returncode}, expected {expect}:\n{done.stderr.decode()[-2000:]}"
+        )
     return seconds * 1000
 
 
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from segur.mock_portal.controls import load_spec
 
     spec = load_spec()
-    profile = spec.profiles["ms1-avance"]
+    profile = next(p for p in spec.profiles.values() if p.deposit_type == "avance")  # the spec's first avance
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         folder = Path(tmp)
         bundle = folder / "bundle.json"
