@@ -75,6 +75,8 @@ def document_natures() -> dict[str, str]:
     """Every document kind the pages may show, with the spec's words for attachment roles."""
     words = current_app.extensions["segur_spec"].pieces.roles
     return {**DOCUMENT_NATURES, **{words[role]: label for role, label in ROLE_LABELS.items() if role in words}}
+
+
 #: pages that answer an over-large body themselves (the form again, with the error on its field)
 TOO_LARGE: dict[str, Callable[[], Page]] = {}
 
@@ -103,6 +105,8 @@ def _context() -> dict[str, Any]:
         "page_gestionnaire": is_gestionnaire,
         "portal_clock": lambda: portal().now(),
         "spec_label": lambda: current_app.extensions["segur_spec"].label,
+        # a status label by its key (the spec's words: « En attente PJ », « En attente d'instruction »…)
+        "statut": lambda key: current_app.extensions["segur_spec"].statuts.get(key, key),
         "natures": document_natures(),
     }
 

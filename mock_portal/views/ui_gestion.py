@@ -237,7 +237,8 @@ def gestion_demande(numero: str) -> Page:
                 ],
             )
         )
-    return render("gestion/demande.html", d=detail, transitions=moves, avenants=avenants)
+    editor_turn = bool(flow.allowed_from(key, "editor"))  # the editor corrects or sends pieces
+    return render("gestion/demande.html", d=detail, transitions=moves, avenants=avenants, editor_turn=editor_turn)
 
 
 @blueprint.post("/gestion/demandes/<numero>/transition")
