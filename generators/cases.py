@@ -386,15 +386,15 @@ def run(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) ->
 
 
 def find_case(spec: Spec, name: str) -> dict[str, Any]:
-    """A case by its name (the file name without .json), its rule, or its code (when only one
-    case has it)."""
+    """A case by its name (the file name without .json), its rule, or its code: when several
+    cases illustrate that rule (a code's own case and trainer cases), the first in name order."""
     paths = {path.stem: path for path in case_files(spec)}
     if name in paths:
         return {"name": name, **load_case(paths[name])}
-    matching = [
+    matching = sorted(
         stem for stem, path in paths.items() if name in (load_case(path)["rule"], case_code(load_case(path), spec))
-    ]
-    if len(matching) == 1:
+    )
+    if matching:
         return {"name": matching[0], **load_case(paths[matching[0]])}
     known = ", ".join(sorted(paths))
     raise LookupError(f"no rejection case named {name!r}; known cases: {known}")

@@ -470,7 +470,10 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
 )
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
 def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None) -> None:
-    """Write a case's deposit file, zip, stored requests and expected answer into OUT."""
+    """Write a case's deposit file, zip, stored requests and expected answer into OUT.
+
+    NAME is a case's name (as `segur cases list` shows it), a code or a rule name: the first case
+    of that code in name order (its own; the trainer cases of the same code have their names)."""
     from segur.generators.cases import find_case, write_case
 
     loaded = _spec(spec_dir)
