@@ -186,6 +186,8 @@ def replay_command(
         "--mode",
         "import" if mode == IMPORT else "simulate",
     ]
+    if deposit.corrected_at is not None:
+        command += ["--corrected-at", deposit.corrected_at.astimezone(spec.timezone).isoformat()]
     if zip_name is not None:
         command += ["--attachments", zip_name]
     if deposit.numero_ans:

@@ -40,12 +40,20 @@ Variant keys (all optional), applied in this order:
   "sparse": N, "raw_text": …, "extra": N, "duplicate": [names]}``;
 - ``history`` (replaces the base's stored requests) and ``history_add``: entries ``{"number",
   "type" ("avance"/"solde"), "status" (a status key), "reference", "bdc", "site_finess",
-  "site_siret", "avance", "avenants" (status keys), "other_editor", "profile"}``;
-- ``deposit``: ``{"type", "vat", "ans", "at", "enrolments": [{"ans", "profile"}], "mode"}``.
+  "site_siret", "avance", "avenants" (status keys), "other_editor", "profile", "amount" (the
+  amount it requested, in cents)}``; ``history_set``: ``{"MS1A2024000001": {"amount": 1199999}}``
+  changes entries of the base's stored requests, by number;
+- ``deposit``: ``{"type", "vat", "ans", "at", "corrected_at", "enrolments": [{"ans", "profile"}],
+  "mode"}`` (``corrected_at``: the request is a stored one, deposited at ``at`` and corrected by
+  its editor at that time).
+
+A case may name a ``programme`` (``"programme": "ms2"``): its base is then the example of that
+programme's profile of the base type instead of the first one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -130,6 +138,12 @@ class Built:
 
 def base_profile(case: dict[str, Any], spec: Spec) -> str:
     kind = case["base"]
+    programme = case.get("programme")
+    if programme is not None:
+        found = spec.profile_of(programme, kind)
+        if found is None:
+            raise CaseError(f"programme {programme!r}: the spec has no {kind} profile of that programme")
+        return found.name
     found = next((p for p in spec.profiles.values() if p.deposit_type == kind), None)
     if found is None:
         raise CaseError(f"base {kind!r}: the spec has no profile of that deposit type")
@@ -266,6 +280,7 @@ def _stored(entry: dict[str, Any], spec: Spec, profile: str) -> dict[str, Any]:
         numero_demande_avance=entry.get("avance"),
         avenants=tuple(spec.statuts[key] for key in entry.get("avenants", [])),
         own=not entry.get("other_editor", False),
+        montant_demande=entry.get("amount"),
     ).to_json()
 
 
@@ -288,7 +303,15 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
     document = _document(case, variant, spec, profile)
     data = _file_bytes(document, variant.get("bytes", {}))
     _, _, base_history = _base_requests(profile, spec)
-    entries = base_history
+    entries = [dict(entry) for entry in base_history]
+    for number, changes in variant.get("history_set", {}).items():
+        entry = next((e for e in entries if e.get("numeroDemande") == number), None)
+        if entry is None:
+            raise CaseError(f"history_set: the base stores no request {number!r}")
+        stored = history_from_json({"demandes": [entry]}, spec).requests[0]
+        replaced = dataclasses.replace(stored, montant_demande=changes.get("amount", stored.montant_demande)).to_json()
+        entry.clear()
+        entry.update(replaced)
     if "history" in variant:
         entries = [_stored(entry, spec, profile) for entry in variant["history"]]
     entries = entries + [_stored(entry, spec, profile) for entry in variant.get("history_add", [])]
@@ -308,6 +331,7 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
         at=spec.local_time(chosen["at"]) if "at" in chosen else None,
         numero_ans=chosen.get("ans"),
         enrolments=tuple(enrolments) if enrolments is not None else None,
+        corrected_at=spec.local_time(chosen["corrected_at"]) if "corrected_at" in chosen else None,
     )
     requests = _requests(case, variant, spec, profile)
     names = [name for values in requests for _role, name in values.get("pieces") or []]
@@ -362,13 +386,15 @@ def run(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) ->
 
 
 def find_case(spec: Spec, name: str) -> dict[str, Any]:
-    """A case by its name (the file name without .json), its rule, or its code (when only one
-    case has it)."""
+    """A case by its name (the file name without .json), its rule, or its code: when several
+    cases illustrate that rule (a code's own case and trainer cases), the first in name order."""
     paths = {path.stem: path for path in case_files(spec)}
     if name in paths:
         return {"name": name, **load_case(paths[name])}
-    matching = [stem for stem, path in paths.items() if name in (load_case(path)["rule"], case_code(load_case(path), spec))]
-    if len(matching) == 1:
+    matching = sorted(
+        stem for stem, path in paths.items() if name in (load_case(path)["rule"], case_code(load_case(path), spec))
+    )
+    if matching:
         return {"name": matching[0], **load_case(paths[matching[0]])}
     known = ", ".join(sorted(paths))
     raise LookupError(f"no rejection case named {name!r}; known cases: {known}")

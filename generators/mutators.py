@@ -235,8 +235,25 @@ def _need(spec: Spec, rule: str, *names: str) -> None:
 
 
 def _ceiling_cents(scenario: Scenario, spec: Spec, line: dict[str, Any]) -> int | None:
+    """The line's ceiling at the VAT rate chosen at deposit (HT × (1 + rate)), in cents."""
     ceiling = spec.ceilings.get(_profile_of(scenario, spec).type_logiciel, {}).get(str(line.get("site_category")))
-    return None if ceiling is None else round(ceiling * 100)
+    return None if ceiling is None else ceiling.at_rate(float(scenario.deposit["vat"]))
+
+
+def _avance_covers(scenario: Scenario, index: int) -> None:
+    """The stored avance a solde line closes declared at least what the line now requests (a
+    mutator that raises a solde's amount breaks its own rule, not solde-over-avance)."""
+    line = scenario.requests[index]
+    numero, requested = line.get("avance_number"), line.get("amount_requested")
+    if numero is None or not isinstance(requested, int):
+        return
+    for position, stored in enumerate(scenario.history):
+        if (
+            stored.numero_demande == numero
+            and stored.montant_demande is not None
+            and stored.montant_demande < requested
+        ):
+            scenario.history[position] = dataclasses.replace(stored, montant_demande=requested)
 
 
 def _set_amounts(line: dict[str, Any], ht: int, requested: int | None = None) -> None:
@@ -388,6 +405,7 @@ def materialise(scenario: Scenario, out_dir: Path) -> tuple[bytes, Deposit, InMe
         at=deposit.get("at"),
         numero_ans=deposit.get("ans"),
         enrolments=tuple(Enrolment(*enrolment) for enrolment in enrolments) if enrolments is not None else None,
+        corrected_at=deposit.get("corrected_at"),
     )
     history = InMemoryHistory(scenario.history, rejected_status=scenario.spec.statuts.get("rejetee"))
     return scenario.data(), built, history, _write_zip(scenario.zip, out_dir), deposit["mode"]
@@ -631,7 +649,9 @@ def _finess_key(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A typo in the last digit of the site's FINESS (the legal entity's when the site has none)."""
     for i in lines:
         line = scenario.requests[i]
-        name = "site_finess" if line.get("site_finess") is not None and "site_finess" in spec.fields else "manager_finess"
+        name = (
+            "site_finess" if line.get("site_finess") is not None and "site_finess" in spec.fields else "manager_finess"
+        )
         _need(spec, "finess-key", name)
         line[name] = _other_digit(line[name])
 
@@ -660,12 +680,73 @@ def _date_future(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
 
 @mutator("bdc-before-af")
 def _bdc_before_af(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    """The order form signed the day before the appel à financement opened."""
+    """The order form signed the day before the appel à financement opened (the eve of its
+    arrêté's publication)."""
     _need(spec, "bdc-before-af", "bdc_date")
     window = spec.windows[scenario.profile]
     opening = spec.af_openings[window.af].astimezone(spec.timezone).date()
     for i in lines:
         scenario.requests[i]["bdc_date"] = opening - timedelta(days=1)
+
+
+@mutator("bdc-after-window", types=SOLDES)
+def _bdc_after_window(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """The solde's order form dated the day after its avance window closed (its VA and invoice
+    follow it): an order signed too late for the programme."""
+    _need(spec, "bdc-after-window", "bdc_date")
+    profile = _profile_of(scenario, spec)
+    avance = spec.sibling(profile, "avance") or profile
+    closes = spec.windows[avance.name].closes.astimezone(spec.timezone).date()
+    late = closes + timedelta(days=1)
+    if scenario.deposit_time(spec).astimezone(spec.timezone).date() < late:
+        raise ValueError(f"bdc-after-window: a solde deposited after {late:%d/%m/%Y} is needed")
+    for i in lines:
+        line = scenario.requests[i]
+        line["bdc_date"] = late
+        for name in ("va_date", "invoice_date"):
+            if line.get(name) is not None and line[name] < late:
+                line[name] = late
+
+
+def _late_solution(scenario: Scenario, spec: Spec) -> tuple[str, Any, Any]:
+    """An ANS number of the référentiel for the scenario's software whose dossier dates leave
+    room for an order form refused by bdc-before-referencement: (number, earliest day allowed,
+    the AF's opening day)."""
+    profile = _profile_of(scenario, spec)
+    af = spec.af_of(profile.name)
+    if af is None or af.bdc_days_before_dossier is None:
+        raise NotApplicable(f"bdc-before-referencement: the AF of {profile.name} sets no limit in days")
+    opening = af.opens.astimezone(spec.timezone).date()
+    for numero, solution in spec.referencement().get("solutions", {}).items():
+        if (solution.get("couloir"), solution.get("typeLogiciel")) != (profile.couloir, profile.type_logiciel):
+            continue
+        dossier, referenced = spec.solution_dates(numero)
+        if dossier is None:
+            continue
+        earliest = dossier - timedelta(days=af.bdc_days_before_dossier)
+        too_early = earliest - timedelta(days=1)
+        if too_early >= opening and (referenced is None or too_early < referenced):
+            return numero, earliest, opening
+    raise NotApplicable(
+        f"bdc-before-referencement: no solution of the référentiel for {profile.type_logiciel} has a dossier date "
+        "leaving room for an order form signed too early after the AF opened"
+    )
+
+
+@mutator("bdc-before-referencement", types=AVANCES)
+def _bdc_before_referencement(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """A software referenced late: the file is deposited under its ANS number, and the order form
+    is signed the day before the earliest day its complete proof dossier allows (the other lines
+    signed no earlier than that day)."""
+    _need(spec, "bdc-before-referencement", "bdc_date", "ans_number")
+    numero, earliest, _opening = _late_solution(scenario, spec)
+    if scenario.deposit_time(spec).astimezone(spec.timezone).date() < earliest:
+        raise ValueError(f"bdc-before-referencement: a deposit after {earliest:%d/%m/%Y} is needed")
+    scenario.deposit["ans"] = numero
+    chosen = set(lines)
+    for i, line in enumerate(scenario.requests):
+        line["ans_number"] = numero
+        line["bdc_date"] = earliest - timedelta(days=1) if i in chosen else max(line["bdc_date"], earliest)
 
 
 @mutator("va-before-bdc", types=SOLDES)
@@ -719,6 +800,7 @@ def _amount_ceiling(scenario: Scenario, lines: Sequence[int], spec: Spec) -> Non
         while ttc_cents(ht, rate) < ceiling + 1:
             ht += 1
         _set_amounts(line, ht, ceiling + 1)
+        _avance_covers(scenario, i)
 
 
 @mutator("bdc-segur-amount")
@@ -741,6 +823,7 @@ def _amount_requested_over_ttc(scenario: Scenario, lines: Sequence[int], spec: S
             while ht > 1 and ttc_cents(ht, rate) + 1 > ceiling:
                 ht = min(ht - 1, (ceiling - 1) * 10000 // (10000 + round(rate * 100)))
         _set_amounts(line, ht, ttc_cents(ht, rate) + 1)
+        _avance_covers(scenario, i)
 
 
 @mutator("vat-deposit")
@@ -934,6 +1017,15 @@ def _solde_avance_mismatch(scenario: Scenario, lines: Sequence[int], spec: Spec)
             numero += "B"
         used.add(numero)
         line["bdc_number"] = numero
+
+
+@mutator("solde-over-avance", types=SOLDES)
+def _solde_over_avance(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """The avance declared one cent less than the solde now reports (the prestation grew between
+    the order and the invoice)."""
+    for i in lines:
+        requested = scenario.requests[i]["amount_requested"]
+        _replace_avance(scenario, i, montant_demande=requested - 1)
 
 
 @mutator("solde-duplicate", types=SOLDES)

@@ -345,11 +345,10 @@ class SegurProvider(BaseProvider):
         p = self._profile(profile)
         if index < 0:
             raise ValueError(f"index is 0-based, not {index}")
-        window = spec.windows.get(p.name)
         moment = at if at is not None else spec.default_deposit_time(p.name, p.type_demande)
         deposit_day = moment.astimezone(spec.timezone).date()
-        opening = spec.af_openings.get(window.af) if window else None
-        first_day = opening.astimezone(spec.timezone).date() if opening else deposit_day - timedelta(days=365)
+        af = spec.af_of(p.name)
+        first_day = af.opens.astimezone(spec.timezone).date() if af else deposit_day - timedelta(days=365)
         solde = self._is_solde(p)
 
         rate = float(taux_tva) if taux_tva is not None else float(self.random_element(spec.vat_rates))
@@ -361,6 +360,11 @@ class SegurProvider(BaseProvider):
         ceiling = spec.ceilings.get(p.type_logiciel, {}).get(category)
         if ceiling is None:
             raise ValueError(f"category {category!r} has no ceiling for {p.type_logiciel}")
+        # an order form signed before the software's référencement is at most the AF's limit in
+        # days before its complete proof dossier reached the ANS: signed from then on, it passes
+        dossier, _referenced = spec.solution_dates(str(software.get("ans_number", "")))
+        if af is not None and af.bdc_days_before_dossier is not None and dossier is not None:
+            first_day = max(first_day, dossier - timedelta(days=af.bdc_days_before_dossier))
 
         # dates
         last_bdc_day = deposit_day
@@ -369,8 +373,8 @@ class SegurProvider(BaseProvider):
             last_bdc_day = min(last_bdc_day, avance_window.closes.astimezone(spec.timezone).date())
         bdc_day = self._day_between(first_day, last_bdc_day)
 
-        # amounts, in cents
-        ceiling_cents = round(ceiling * 100)
+        # amounts, in cents; the ceiling at the file's VAT rate (HT × (1 + rate))
+        ceiling_cents = ceiling.at_rate(rate)
         max_ht = max(1, ceiling_cents * 3 // 2 * 10000 // (10000 + round(rate * 100)))
         ht = self.random_int(max(1, max_ht // 10), max_ht)
         ttc = ttc_cents(ht, rate)
@@ -442,7 +446,8 @@ class SegurProvider(BaseProvider):
     def avance_stockee(self, solde: Mapping[str, Any]) -> dict[str, Any]:
         """The stored avance a solde request (logical values) closes, in the JSON form of the
         kit's history file (``schemas/history.schema.json``): same software, order form and site,
-        status « Décidée et payée », and no avenant or avenants whose last is « Décidé et payé »."""
+        status « Décidée et payée », no avenant or avenants whose last is « Décidé et payé », and the
+        amount the solde requests as the amount it declared."""
         spec = self._the_spec()
         numero = str(solde["avance_number"])
         paid_avenant = spec.statuts["avenantPaye"]
@@ -460,6 +465,7 @@ class SegurProvider(BaseProvider):
             finess_geographique=solde.get("site_finess"),
             siret=solde.get("site_siret"),
             avenants=tuple(avenants),
+            montant_demande=solde.get("amount_requested"),
         )
         return stored.to_json()
 

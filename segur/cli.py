@@ -113,6 +113,13 @@ def main() -> None:
     help="Deposit time, ISO 8601, Europe/Paris if no offset (default: the profile's default in the calendar).",
 )
 @click.option(
+    "--corrected-at",
+    "corrected_text",
+    metavar="TIME",
+    help="For a stored request the gestionnaire sent back for modification: the time its editor corrects it (--at "
+    "being its deposit time); the rules judged at the correction time (the MSS indicator) use it.",
+)
+@click.option(
     "--mode",
     type=click.Choice(_MODES),
     default="simulate",
@@ -146,6 +153,7 @@ def check(
     vat: float,
     ans: str | None,
     at_text: str | None,
+    corrected_text: str | None,
     mode: str,
     output: str,
     history: Path | None,
@@ -177,6 +185,14 @@ def check(
             raise click.BadParameter(
                 f"{at_text!r}: expected an ISO 8601 time such as 2024-02-01T10:00", param_hint="--at"
             ) from None
+    corrected_at = None
+    if corrected_text is not None:
+        try:
+            corrected_at = spec.local_time(corrected_text)
+        except ValueError:
+            raise click.BadParameter(
+                f"{corrected_text!r}: expected an ISO 8601 time such as 2024-10-01T10:00", param_hint="--corrected-at"
+            ) from None
     stored = None
     if history is not None:
         try:
@@ -189,7 +205,7 @@ def check(
             "is unknown. Pass the stored avances with --history FILE.",
             err=True,
         )
-    deposit = Deposit(type_demande, vat, at, ans, _enrolments(enrolment_values))
+    deposit = Deposit(type_demande, vat, at, ans, _enrolments(enrolment_values), corrected_at)
     kwargs: dict[str, Any] = {"spec": spec, "mode": modes[mode]}
     if stored is not None:
         kwargs["history"] = stored
@@ -199,7 +215,7 @@ def check(
     if output == "json":
         click.echo(orjson.dumps(answer.to_json(), option=orjson.OPT_INDENT_2).decode())
     else:
-        render.answer_table(answer, bundle, attachments)
+        render.answer_table(answer, bundle, attachments, corrected_at=corrected_at)
     sys.exit(0 if answer.all_accepted else 1)
 
 
@@ -454,7 +470,10 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
 )
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
 def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None) -> None:
-    """Write a case's deposit file, zip, stored requests and expected answer into OUT."""
+    """Write a case's deposit file, zip, stored requests and expected answer into OUT.
+
+    NAME is a case's name (as `segur cases list` shows it), a code or a rule name: the first case
+    of that code in name order (its own; the trainer cases of the same code have their names)."""
     from segur.generators.cases import find_case, write_case
 
     loaded = _spec(spec_dir)

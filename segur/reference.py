@@ -101,9 +101,9 @@ def values_markdown(spec: Spec) -> list[str]:
             f"| `{name}` | {window.af} | {window.opens.strftime(fmt)} | {window.closes.strftime(fmt)} | "
             f"{window.default_deposit.strftime(fmt)} |"
         )
-    if spec.af_openings:
+    if spec.afs:
         out += ["", "Appels à financement (un bon de commande signé avant l'ouverture est refusé) :", ""]
-        out += [f"- {af} : ouverture le {opening.strftime(fmt)}" for af, opening in spec.af_openings.items()]
+        out += [f"- {name} : {_af_text(af, fmt)}" for name, af in spec.afs.items()]
     if spec.mss_from is not None:
         out += [
             "",
@@ -120,13 +120,41 @@ def values_markdown(spec: Spec) -> list[str]:
         out.append(f"- {kind} ({spec.deposit_types[kind]}) : {words}")
     out += ["", "### Catégories ESMS éligibles et plafonds" + (" (MODÈLE)" if spec.ceilings_model else ""), ""]
     labels = _category_labels(spec)
+    out += [
+        "Plafonds publiés HT et TTC (TTC à la TVA de référence) ; le montant demandé est comparé au plafond HT × "
+        "(1 + taux de TVA choisi au dépôt), arrondi au centime (demi-centime au supérieur).",
+        "",
+    ]
     for software, table in spec.ceilings.items():
-        out += [f"Type de logiciel `{software}` :", "", "| Catégorie | Libellé | Plafond |", "|---|---|---|"]
-        out += [f"| {cat} | {labels.get(cat, '')} | {_euros(amount)} |" for cat, amount in table.items()]
+        out += [
+            f"Type de logiciel `{software}` :",
+            "",
+            "| Catégorie | Libellé | Plafond HT | Plafond TTC |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {cat} | {labels.get(cat, '')} | {_euros(ceiling.ht / 100)} | {_euros(ceiling.ttc / 100)} "
+            f"(à {ceiling.reference_rate:g} %) |"
+            for cat, ceiling in table.items()
+        ]
         out.append("")
     out += ["### Statuts", "", "| Clé | Libellé |", "|---|---|"]
     out += [f"| `{key}` | {label} |" for key, label in spec.statuts.items()]
     return [*out, ""]
+
+
+def _af_text(af: Any, fmt: str) -> str:
+    """An appel à financement in a sentence: its label, arrêté, opening and order-form limit."""
+    text = f"{af.libelle} ; ouverture le {af.opens.strftime(fmt)}"
+    if af.arrete is not None:
+        text += f" (arrêté du {af.arrete:%d/%m/%Y}"
+        text += f", publié au JO du {af.publication:%d/%m/%Y})" if af.publication is not None else ")"
+    if af.bdc_days_before_dossier is not None:
+        text += (
+            f" ; un bon de commande signé avant le référencement du logiciel l'est au plus "
+            f"{af.bdc_days_before_dossier} jours avant la réception de son dossier complet par l'ANS"
+        )
+    return text
 
 
 def _category_labels(spec: Spec) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -18,7 +19,9 @@ def _when(answer: Answer) -> str:
     return answer.at.astimezone(answer.spec.timezone).strftime("%d/%m/%Y %H:%M")
 
 
-def answer_table(answer: Answer, bundle: Path, attachments: Path | None) -> None:
+def answer_table(
+    answer: Answer, bundle: Path, attachments: Path | None, *, corrected_at: datetime | None = None
+) -> None:
     spec = answer.spec
     echo = click.echo
     source = f"{bundle}" + (f" + {attachments}" if attachments else "")
@@ -31,6 +34,9 @@ def answer_table(answer: Answer, bundle: Path, attachments: Path | None) -> None
         f"  Dépôt : {answer.type_demande}, ANS {answer.numero_ans or '(aucun)'}, TVA {answer.taux_tva:g} %, "
         f"le {_when(answer)} ({spec.timezone.key}), mode {answer.mode}"
     )
+    if corrected_at is not None:
+        status = spec.statuts.get("aModifier", "")
+        echo(f"  Correction d'une demande « {status} » le {corrected_at.astimezone(spec.timezone):%d/%m/%Y %H:%M}")
     echo("")
     if answer.file_rejected:
         first = answer.file_findings[0]
@@ -89,8 +95,21 @@ def spec_summary(spec: Spec) -> None:
             )
         echo(f"  {name:<12} {profile.libelle:<38} {dates}")
     fmt = "%d/%m/%Y %H:%M"
-    for af, opening in spec.af_openings.items():
-        echo(f"Appel à financement {af} : ouvert le {opening.strftime(fmt)} (bon de commande signé avant : refusé)")
+    for name, af in spec.afs.items():
+        arrete = ""
+        if af.arrete is not None:
+            arrete = f", arrêté du {af.arrete:%d/%m/%Y}"
+            arrete += f" publié au JO du {af.publication:%d/%m/%Y}" if af.publication is not None else ""
+        limit = (
+            f" ; signé avant le référencement du logiciel : au plus {af.bdc_days_before_dossier} jours avant son "
+            "dossier complet"
+            if af.bdc_days_before_dossier is not None
+            else ""
+        )
+        echo(
+            f"Appel à financement {name} ({af.libelle}{arrete}) : ouvert le {af.opens.strftime(fmt)} "
+            f"(bon de commande signé avant : refusé{limit})"
+        )
     if spec.mss_from:
         echo(f"Indicateur Déploiement MSS obligatoire à partir du {spec.mss_from.strftime(fmt)}")
     echo("Limites : " + ", ".join(f"{k} = {v}" for k, v in spec.limits.items()))
@@ -99,8 +118,11 @@ def spec_summary(spec: Spec) -> None:
         echo(f"Pièces exigées ({kind}) : " + ", ".join(spec.pieces.roles[role] for role in roles))
     echo("Catégories ESMS éligibles et plafonds" + (" (valeurs du modèle)" if spec.ceilings_model else "") + " :")
     for software, table in spec.ceilings.items():
-        listed = ", ".join(f"{category} {euros(round(amount * 100))} €" for category, amount in table.items())
+        listed = ", ".join(
+            f"{category} {euros(ceiling.ht)} € HT / {euros(ceiling.ttc)} € TTC" for category, ceiling in table.items()
+        )
         echo(f"  {software} : {listed}")
+    echo("  (montant demandé comparé au plafond HT × (1 + taux de TVA du dépôt), arrondi au centime)")
     echo("Statuts : " + " ; ".join(f"{key} « {label} »" for key, label in spec.statuts.items()))
     echo(f"Codes : {len(spec.codes)} (motif {spec.code_pattern}) ; exigences : {len(spec.requirements)}")
     if spec.unenforced:

@@ -11,7 +11,9 @@ order (a folder that does not load stops at the first):
    ``enum``);
 3. every rule bound to a code is one the controls raise; every rule the controls raise is bound
    to a code or declared in codes.json ``unenforced``; every label placeholder is one its rule
-   gives (or ``{champ}``); every status key the workflow uses has a label;
+   gives (or ``{champ}``); every status key the workflow uses has a label; every window names an
+   appel à financement of the calendar, which opens on its arrêté's publication day when it gives
+   one; every ceiling's TTC is its HT at the reference VAT rate, rounded as the controls round;
 4. the examples (``examples/<profile>.json``, with ``.zip`` and ``.history.json`` when given)
    are accepted on every line;
 5. every golden case (``cases/*.json``) gets the answer it states, and every rule bound to a code
@@ -62,12 +64,54 @@ def check_spec(root: Path, progress: Progress | None = None, *, seeds: int = 1) 
     problems += [problem for problems_of in unwritable.values() for problem in problems_of]
     step("règles et libellés")
     problems += _rules(spec)
+    problems += _calendar_and_ceilings(spec)
     step("exemples")
     problems += _examples(spec)
     step("cas de rejet")
     problems += _cases(spec)
     step("générateurs et mutateurs")
     problems += _generated(spec, seeds, skip=frozenset(name for name, found in unwritable.items() if found))
+    return problems
+
+
+# ---------------------------------------------------------------------- calendar and ceilings
+
+
+def _calendar_and_ceilings(spec: Any) -> list[Problem]:
+    from segur.mock_portal.controls.money import euros
+
+    calendar_file = spec.root / str(spec.files.get("calendar", "calendar.json"))
+    ceilings_file = spec.root / str(spec.files.get("ceilings", "ceilings.json"))
+    problems = []
+    for name, window in spec.windows.items():
+        if window.af and window.af not in spec.afs:
+            problems.append(
+                Problem(
+                    f"{calendar_file} windows.{name}.af",
+                    f"{window.af!r} is not an appel à financement of appelsAFinancement ({', '.join(spec.afs)})",
+                )
+            )
+    for name, af in spec.afs.items():
+        opens = af.opens.astimezone(spec.timezone).date()
+        if af.publication is not None and opens != af.publication:
+            problems.append(
+                Problem(
+                    f"{calendar_file} appelsAFinancement.{name}",
+                    f"ouverture ({opens:%d/%m/%Y}) is not the arrêté's publication day ({af.publication:%d/%m/%Y}): "
+                    "order forms are judged from 'ouverture'",
+                )
+            )
+    for software, table in spec.ceilings.items():
+        for category, ceiling in table.items():
+            expected = ceiling.at_rate(ceiling.reference_rate)
+            if ceiling.ttc != expected:
+                problems.append(
+                    Problem(
+                        f"{ceilings_file} plafonds.{software}.{category}",
+                        f"ttc {euros(ceiling.ttc)} € is not ht {euros(ceiling.ht)} € × (1 + {ceiling.reference_rate:g} %) "
+                        f"= {euros(expected)} € (half a cent rounded up); the controls compare on the HT basis",
+                    )
+                )
     return problems
 
 

@@ -33,7 +33,10 @@ copié à côté : `GUIDE.md`.
    `examples` (ou `default`, `const`, `enum`) : les générateurs l'écrivent tel quel.
 3. `codes.json` : le motif des codes (`codePattern`), le code d'acceptation, et pour chaque règle
    du kit le code et le libellé officiels ; une règle absente du format va dans `unenforced`.
-4. `calendar.json`, `ceilings.json`, `referencement.json`, `workflow.json`, `requirements.csv`.
+4. `calendar.json` (un appel à financement par programme : arrêté, publication, délai d'un
+   bon de commande signé avant le référencement), `ceilings.json` (les plafonds de l'AF, HT et
+   TTC, par type de logiciel et catégorie FINESS), `referencement.json` (les numéros ANS, avec
+   les dates de dossier complet et de référencement), `workflow.json`, `requirements.csv`.
 5. `examples/` (un fichier par profil, `<profil>.json`, avec son `.zip` et son `.history.json`)
    et `cases/` (les cas de rejet, écrits en champs logiques et noms de règles : ils suivent le
    format ; ajustez les valeurs qui dépendent de vos exemples).
@@ -144,6 +147,18 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
         opened, opens = old.af_openings.get(af), new.af_openings.get(af)
         if opened != opens:
             add("dates", _change(f"appel à financement {af}", opened and _fmt(opened), opens and _fmt(opens)))
+        was_af, now_af = old.afs.get(af), new.afs.get(af)
+        if was_af is not None and now_af is not None:
+            for what, before_value, after_value in (
+                ("arrêté", was_af.arrete, now_af.arrete),
+                ("publication", was_af.publication, now_af.publication),
+                ("jours avant le dossier complet", was_af.bdc_days_before_dossier, now_af.bdc_days_before_dossier),
+            ):
+                if before_value != after_value:
+                    add("dates", f"~ appel à financement {af}, {what} : {before_value or '—'} → {after_value or '—'}")
+    for name in sorted(set(old.windows) & set(new.windows)):
+        if old.windows[name].af != new.windows[name].af:
+            add("dates", f"~ guichet {name} : appel à financement {old.windows[name].af} → {new.windows[name].af}")
     if old.mss_from != new.mss_from:
         add("dates", f"~ indicateur MSS obligatoire : {_fmt(old.mss_from)} → {_fmt(new.mss_from)}")
     for key in sorted(set(old.statuts) | set(new.statuts)):
@@ -189,12 +204,18 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
         for category in sorted(set(before) | set(after)):
             if before.get(category) != after.get(category):
                 was, now = before.get(category), after.get(category)
-                add("plafonds", _change(f"{software} / {category}", was and f"{was:g} €", now and f"{now:g} €"))
+                add("plafonds", _change(f"{software} / {category}", was and _ceiling(was), now and _ceiling(now)))
     # one heading per section: the changes of a section together, sections in their first order
     order: dict[str, int] = {}
     for section, _ in changes:
         order.setdefault(section, len(order))
     return sorted(changes, key=lambda change: order[change[0]])
+
+
+def _ceiling(ceiling: Any) -> str:
+    from segur.mock_portal.controls.money import euros
+
+    return f"{euros(ceiling.ht)} € HT / {euros(ceiling.ttc)} € TTC à {ceiling.reference_rate:g} %"
 
 
 def _unknown_required(spec: Any) -> dict[tuple[str, str], tuple[list[str], str]]:

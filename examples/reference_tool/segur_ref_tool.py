@@ -42,7 +42,7 @@ import requests
 
 DATA = Path(__file__).resolve().parent / "data"
 ACCEPTED = "0000"
-INCOMPLETE = "Incomplète"
+INCOMPLETE = "En attente PJ"
 REJECTED = "Rejetée"
 PAID = "Décidée et payée"
 #: pauses before each new attempt at a call the portal could not serve (seconds)

@@ -8,7 +8,8 @@ opened with a PDF reader. A problem with the zip as a whole is reported on every
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePosixPath
@@ -142,16 +143,71 @@ def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Ite
     members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
     pieces_pointer = spec.pointer("pieces")
     verdicts: dict[str, tuple[str, dict[str, object]] | None] = {}
+    near: NearNames | None = None
     for line in lines:
         for piece in line.pieces:
             if piece.name not in verdicts:
-                verdicts[piece.name] = _member_verdict(archive, members.get(piece.name), piece.name, spec)
+                verdict = _member_verdict(archive, members.get(piece.name), piece.name, spec)
+                if verdict is not None and verdict[0] == "attachment-missing":
+                    near = near if near is not None else NearNames(members)
+                    verdict = ("attachment-missing", {**verdict[1], **near.hint(piece.name)})
+                verdicts[piece.name] = verdict
             verdict = verdicts[piece.name]
             if verdict is None:
                 continue
             rule, params = verdict
             pointer = f"{pieces_pointer}/{piece.position}"
             yield Violation(rule, pointer, {**params, "typePiece": piece.word}, line.index)
+
+
+class NearNames:
+    """The members of a zip by a loose form of their names, to say which member a missing piece
+    probably is. MODEL: the portal matches names exactly (the piece is still missing); a name
+    differing only by letter case, by a folder in front, or by its Unicode normalisation (macOS
+    writes accented names decomposed, NFD) is named in the answer to help the editor."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_key: dict[str, list[str]] = {}
+        for name in sorted(names):
+            self.by_key.setdefault(_loose(name), []).append(name)
+
+    def hint(self, wanted: str) -> dict[str, str]:
+        """``fichierProche`` (the member, or "") and ``indice`` (a sentence naming it and how it
+        differs, starting with a space, or "")."""
+        found = self.by_key.get(_loose(wanted))
+        if not found:
+            return {"fichierProche": "", "indice": ""}
+        member = found[0]
+        differences = []
+        if _folder(member) != _folder(wanted):
+            differences.append(f"le dossier « {_folder(member) or '(racine)'} »")
+        wanted_base, member_base = _base(wanted), _base(member)
+        if unicodedata.normalize("NFC", wanted_base) != unicodedata.normalize("NFC", member_base):
+            differences.append("les majuscules et minuscules")
+        if wanted_base.casefold() != member_base.casefold() and _nfc_fold(wanted_base) == _nfc_fold(member_base):
+            differences.append("la forme Unicode des accents (composée NFC ou décomposée NFD)")
+        return {
+            "fichierProche": member,
+            "indice": f" L'archive contient « {member} », qui ne s'en distingue que par : {', '.join(differences)}.",
+        }
+
+
+def _base(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _folder(name: str) -> str:
+    text = name.replace("\\", "/")
+    return text.rsplit("/", 1)[0] + "/" if "/" in text else ""
+
+
+def _nfc_fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _loose(name: str) -> str:
+    """A name without its folder, composed (NFC) and case-folded."""
+    return _nfc_fold(_base(name))
 
 
 def _member_verdict(

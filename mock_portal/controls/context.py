@@ -35,6 +35,9 @@ class Deposit:
     ``numero_ans`` None means: the ANS number the first request carries.
     ``at`` None means: the profile's default deposit time in the spec's calendar.
     ``type_demande`` is a key of the spec's ``depositTypes`` ("avance", "solde").
+    ``corrected_at``: for a stored request sent back « À modifier » and corrected by its editor,
+    the time of the correction (``at`` is then its deposit time): the rules judged at the
+    correction time (the MSS indicator) use it; None for a deposit.
     """
 
     type_demande: str
@@ -42,6 +45,7 @@ class Deposit:
     at: datetime | None = None
     numero_ans: str | None = None
     enrolments: tuple[Enrolment, ...] | None = None
+    corrected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class StoredRequest:
     numero_demande_avance: str | None = None
     avenants: tuple[str, ...] = ()
     own: bool = True
+    #: the amount requested, in cents (None when not known): an avance's is the most its solde may report
+    montant_demande: int | None = None
 
     @property
     def beneficiaries(self) -> tuple[str, ...]:
@@ -73,6 +79,8 @@ class StoredRequest:
             if value is not None:
                 document[key] = value
         document["avenants"] = list(self.avenants)
+        if self.montant_demande is not None:
+            document["montantDemande"] = self.montant_demande / 100
         if not self.own:
             document["autreEditeur"] = True
         return document
@@ -184,11 +192,26 @@ def history_document(entries: Iterable[Any]) -> dict[str, Any]:
 def history_from_json(document: Any, spec: Spec | None = None) -> InMemoryHistory:
     """An :class:`InMemoryHistory` from the JSON form (``schemas/history.schema.json``),
     already validated by the caller; ``spec`` says which status is a rejection."""
+    from .money import cents
+
     requests = []
     for item in document.get(HISTORY_LIST, []):
         values = {attr: item[key] for key, attr in _HISTORY_KEYS.items() if key in item}
+        amount = None
+        if "montantDemande" in item:
+            amount = cents(item["montantDemande"])
+            if amount is None:
+                raise HistoryFileError(
+                    f"request {item.get('numeroDemande')}: montantDemande {item['montantDemande']!r} is not an amount "
+                    "in euros with two decimals at most"
+                )
         requests.append(
-            StoredRequest(**values, avenants=tuple(item.get("avenants", ())), own=not item.get("autreEditeur", False))
+            StoredRequest(
+                **values,
+                avenants=tuple(item.get("avenants", ())),
+                own=not item.get("autreEditeur", False),
+                montant_demande=amount,
+            )
         )
     return InMemoryHistory(requests, rejected_status=spec.statuts.get("rejetee") if spec is not None else None)
 
@@ -209,4 +232,7 @@ def read_history(data: bytes, spec: Spec, source: str) -> InMemoryHistory:
             raise HistoryFileError(
                 f"{source}: {where}: {error.message} (expected the form of {spec.root}/schemas/history.schema.json)"
             )
-    return history_from_json(document, spec)
+    try:
+        return history_from_json(document, spec)
+    except HistoryFileError as exc:
+        raise HistoryFileError(f"{source}: {exc}") from None

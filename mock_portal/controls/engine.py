@@ -86,7 +86,14 @@ def check_deposit(
             avances={v for line in lines if isinstance(v := line.avance_number, str)},
         )
     ctx = CheckContext(
-        spec, profile, stage.at, float(deposit.taux_tva), stage.numero_ans or "", history, matched is not False
+        spec,
+        profile,
+        stage.at,
+        float(deposit.taux_tva),
+        stage.numero_ans or "",
+        history,
+        matched is not False,
+        deposit.corrected_at,
     )
     enforced = spec.rule_codes
     for registered in LINE_CONTROLS:

@@ -90,6 +90,7 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
     "solde-avenant-not-paid",
     "solde-avance-mismatch",
     "solde-duplicate",
+    "solde-over-avance",
 )
 def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     spec = ctx.spec
@@ -142,12 +143,23 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
         solde = ctx.history.solde_of(numero)
         if solde is not None:
             yield Violation("solde-duplicate", pointer, {"valeur": numero, "numeroDemande": solde.numero_demande}, i)
+        requested, declared = line.amount_requested, avance.montant_demande
+        if requested is not None and declared is not None and requested > declared:
+            yield Violation(
+                "solde-over-avance",
+                ctx.pointer("amount_requested"),
+                {"valeur": euros(requested), "montantAvance": euros(declared), "numeroAvance": numero},
+                i,
+            )
 
 
 @line_control("invoice-zero", "mss-missing", "mss-address")
 def solde_content(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     spec = ctx.spec
-    mss_due = spec.mss_from is not None and ctx.profile.name in spec.mss_profiles and ctx.at >= spec.mss_from
+    # due on a solde deposited from the date, and on one deposited before it and corrected from it
+    # (« À modifier »): the correction is judged at its own time
+    judged = ctx.at if ctx.corrected_at is None else max(ctx.at, ctx.corrected_at)
+    mss_due = spec.mss_from is not None and ctx.profile.name in spec.mss_profiles and judged >= spec.mss_from
     due_label = spec.mss_from.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M") if spec.mss_from else ""
     for line in lines:
         amount = line.invoice_amount

@@ -178,6 +178,8 @@ class CheckContext:
     history: History
     #: False when the history said that nothing it stores matches the file's values
     stored_matches: bool = True
+    #: the time a stored request is corrected (``Deposit.corrected_at``), None for a deposit
+    corrected_at: datetime | None = None
 
     @property
     def day(self) -> date:

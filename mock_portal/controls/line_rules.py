@@ -5,6 +5,7 @@ number, pieces. They read logical values (amounts in cents, dates as dates, see
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -96,14 +97,23 @@ def identifiers(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]
             yield Violation("site-identifier", where, {}, i)
 
 
-@line_control("date-future", "bdc-before-af", "va-before-bdc")
+@line_control("date-future", "bdc-before-af", "bdc-after-window", "bdc-before-referencement", "va-before-bdc")
 def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
+    """The order form's date against its programme's appel à financement: not before the
+    publication of its arrêté (the AF's opening), not after the end of the avance window, and,
+    when signed (on or after that publication) before the software's référencement, not more
+    than the AF's limit in days before the complete proof dossier reached the ANS (the dates the
+    référentiel gives the ANS number)."""
     spec = ctx.spec
     today = ctx.day
-    window = spec.windows.get(ctx.profile.name)
-    opening = spec.af_openings.get(window.af) if window else None
-    af_day = opening.astimezone(spec.timezone).date() if opening else None
-    written = {name: spec.fields[name].codec.write for name in ("bdc_date", "va_date", "invoice_date") if name in spec.fields}
+    af = spec.af_of(ctx.profile.name)
+    af_day = af.opens.astimezone(spec.timezone).date() if af is not None else None
+    avance = spec.sibling(ctx.profile, "avance") or ctx.profile
+    avance_window = spec.windows.get(avance.name)
+    closes = avance_window.closes.astimezone(spec.timezone) if avance_window is not None else None
+    written = {
+        name: spec.fields[name].codec.write for name in ("bdc_date", "va_date", "invoice_date") if name in spec.fields
+    }
 
     def shown(name: str, value: Any) -> Any:
         return written[name](value) if name in written else value.isoformat()
@@ -122,9 +132,47 @@ def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
             yield Violation(
                 "bdc-before-af",
                 ctx.pointer("bdc_date"),
-                {"valeur": shown("bdc_date", bdc), "ouverture": af_day.strftime("%d/%m/%Y")},
+                {
+                    "valeur": shown("bdc_date", bdc),
+                    "ouverture": af_day.strftime("%d/%m/%Y"),
+                    "af": af.libelle if af is not None else "",
+                    "arrete": _day(af.arrete if af is not None else None),
+                    "publication": _day(af.publication if af is not None else None) or af_day.strftime("%d/%m/%Y"),
+                },
                 line.index,
             )
+        if bdc is not None and closes is not None and bdc > closes.date():
+            yield Violation(
+                "bdc-after-window",
+                ctx.pointer("bdc_date"),
+                {
+                    "valeur": shown("bdc_date", bdc),
+                    "fermeture": closes.strftime("%d/%m/%Y %H:%M"),
+                    "profil": avance.name,
+                },
+                line.index,
+            )
+        # the limit before the référencement judges the order forms the arrêté makes eligible
+        limit = af.bdc_days_before_dossier if af is not None else None
+        if bdc is not None and limit is not None and af_day is not None and bdc >= af_day:
+            numero = line.ans_number if isinstance(line.ans_number, str) else ctx.numero_ans
+            dossier, referenced = spec.solution_dates(numero)
+            if dossier is not None and (referenced is None or bdc < referenced):
+                earliest = dossier - timedelta(days=limit)
+                if bdc < earliest:
+                    yield Violation(
+                        "bdc-before-referencement",
+                        ctx.pointer("bdc_date"),
+                        {
+                            "valeur": shown("bdc_date", bdc),
+                            "numeroAns": numero,
+                            "dateDossier": dossier.strftime("%d/%m/%Y"),
+                            "dateReferencement": _day(referenced),
+                            "jours": limit,
+                            "limite": earliest.strftime("%d/%m/%Y"),
+                        },
+                        line.index,
+                    )
         if va is not None and bdc is not None and va < bdc:
             yield Violation(
                 "va-before-bdc",
@@ -132,6 +180,10 @@ def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
                 {"valeur": shown("va_date", va), "dateCommande": shown("bdc_date", bdc)},
                 line.index,
             )
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value is not None else ""
 
 
 @line_control(
@@ -144,11 +196,10 @@ def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     "esms-category",
 )
 def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
-    ceilings = {
-        category: round(ceiling * 100)
-        for category, ceiling in ctx.spec.ceilings.get(ctx.profile.type_logiciel, {}).items()
-    }
     deposit_rate = ctx.taux_tva
+    published = ctx.spec.ceilings.get(ctx.profile.type_logiciel, {})
+    # the ceiling at the VAT rate chosen at deposit: HT × (1 + rate), the published TTC at its own rate
+    ceilings = {category: ceiling.at_rate(deposit_rate) for category, ceiling in published.items()}
     for line in lines:
         i = line.index
         ht, ttc, requested, segur = line.amount_ht, line.amount_ttc, line.amount_requested, line.bdc_segur_amount
@@ -187,10 +238,19 @@ def amounts(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
                 i,
             )
         if ceiling is not None and requested > ceiling:
+            figures = published[category]
             yield Violation(
                 "amount-ceiling",
                 ctx.pointer("amount_requested"),
-                {"valeur": euros(requested), "categorie": category, "plafond": euros(ceiling)},
+                {
+                    "valeur": euros(requested),
+                    "categorie": category,
+                    "plafond": euros(ceiling),
+                    "plafondHt": euros(figures.ht),
+                    "plafondTtc": euros(figures.ttc),
+                    "taux": _rate(deposit_rate),
+                    "tauxReference": _rate(figures.reference_rate),
+                },
                 i,
             )
 
@@ -213,7 +273,4 @@ def deposit_consistency(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
             continue
         for role in required:
             if not line.names_role(role):
-                yield Violation(
-                    "required-attachment", ctx.pointer("pieces"), {"typePiece": words[role]}, line.index
-                )
-
+                yield Violation("required-attachment", ctx.pointer("pieces"), {"typePiece": words[role]}, line.index)

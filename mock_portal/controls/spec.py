@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,39 @@ class Window:
 
 
 @dataclass(frozen=True)
+class AppelAFinancement:
+    """An appel à financement (``calendar.json`` ``appelsAFinancement``): the order forms it
+    finances are signed from ``opens`` (the publication of its arrêté), and, when signed before
+    the software's référencement, at most ``bdc_days_before_dossier`` days before the complete
+    proof dossier reached the ANS (None: no such limit)."""
+
+    name: str
+    libelle: str
+    opens: datetime
+    #: the arrêté's date and its publication in the Journal officiel (None when not given)
+    arrete: date | None = None
+    publication: date | None = None
+    bdc_days_before_dossier: int | None = None
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The ceiling of the Prestation Ségur for a software type and an ESMS category, in cents,
+    as the AF publishes it: HT, and TTC at the AF's reference VAT rate (``reference_rate``,
+    percent). The requested amount is compared with :meth:`at_rate` of the VAT rate chosen at
+    deposit: a basis (HT) that does not move with the editor's VAT rate."""
+
+    ht: int
+    ttc: int
+    reference_rate: float
+
+    def at_rate(self, rate: float) -> int:
+        """The ceiling TTC at ``rate`` percent: HT × (1 + rate), half a cent rounded up (the
+        rounding of rule amount-ttc); at the reference rate, the published TTC."""
+        return (self.ht * (10000 + round(rate * 100)) + 5000) // 10000
+
+
+@dataclass(frozen=True)
 class Pieces:
     """How a request lists its attachments: the list's place (``path``), where an item gives
     its role word and its file name, the kit's roles mapped to the spec's words, and the roles
@@ -137,6 +170,9 @@ class Spec:
     pieces: Pieces
     statuts: dict[str, str]
     financed_statuses: frozenset[str]
+    #: labels a status key had in earlier versions of the spec (``statutsPrecedents``): the mock
+    #: portal renames the requests it stored under them
+    previous_statuses: dict[str, tuple[str, ...]]
     numbering: str
     #: every logical field the spec maps, by kit name: where it sits and how it is written
     fields: dict[str, FieldDef]
@@ -154,10 +190,13 @@ class Spec:
     incomplete_label: str
     timezone: ZoneInfo
     af_openings: dict[str, datetime]
+    #: the appels à financement by name, with their arrêtés and order-form limits
+    afs: dict[str, AppelAFinancement]
     windows: dict[str, Window]
     mss_from: datetime | None
     mss_profiles: frozenset[str]
-    ceilings: dict[str, dict[str, float]]
+    #: the AF ceilings by software type then ESMS category (FINESS category code)
+    ceilings: dict[str, dict[str, Ceiling]]
     ceilings_model: bool
     requirements: dict[str, dict[str, str]]
     #: the instruction workflow as data (workflow.json), read by segur.mock_portal.workflow
@@ -171,6 +210,7 @@ class Spec:
     #: the manifest as read (spec.json)
     manifest: dict[str, Any] = field(repr=False)
     _referencement: dict[str, Any] | None = field(default=None, repr=False)
+    _solution_dates: dict[str, tuple[date | None, date | None]] = field(default_factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -259,6 +299,29 @@ class Spec:
                     raise SpecError(f"{self.root / relative}: unreadable référentiel ({exc})") from None
             self._referencement = found
         return self._referencement
+
+    def af_of(self, profile: str) -> AppelAFinancement | None:
+        """The appel à financement of ``profile``'s window (None when it names none)."""
+        window = self.windows.get(profile)
+        return self.afs.get(window.af) if window is not None else None
+
+    def solution_dates(self, numero_ans: str) -> tuple[date | None, date | None]:
+        """When the complete proof dossier of the référentiel's solution ``numero_ans`` reached
+        the ANS and when it was referenced (``dateDossierComplet``, ``dateReferencement`` of its
+        entry in ``referencement.json``): None for a date not given, or a number not listed."""
+        found = self._solution_dates.get(numero_ans)
+        if found is None:
+            solution = self.referencement().get("solutions", {}).get(numero_ans) or {}
+            found = (_iso_day(solution.get("dateDossierComplet")), _iso_day(solution.get("dateReferencement")))
+            self._solution_dates[numero_ans] = found
+        return found
+
+
+def _iso_day(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 class _Params(dict[str, Any]):
@@ -479,10 +542,10 @@ class _Loader:
             tz = ZoneInfo(self._need(calendar, "timezone", calendar_file))
         except ZoneInfoNotFoundError:
             raise SpecError(f"{self.root / calendar_file}: unknown time zone {calendar['timezone']!r}") from None
-        af_openings = {
-            name: self._time(tz, self._need(af, "ouverture", calendar_file), calendar_file)
-            for name, af in calendar.get("appelsAFinancement", {}).items()
+        afs = {
+            name: self._af(name, af, tz, calendar_file) for name, af in calendar.get("appelsAFinancement", {}).items()
         }
+        af_openings = {name: af.opens for name, af in afs.items()}
         windows = {}
         for name, window in self._need(calendar, "windows", calendar_file).items():
             windows[name] = Window(
@@ -521,6 +584,20 @@ class _Loader:
                 f"{self.root / 'spec.json'}: statuts lacks the key(s) {', '.join(missing)}; the kit needs a label "
                 f"for each of {', '.join(STATUS_KEYS)}"
             )
+        previous = manifest.get("statutsPrecedents", {})
+        if not isinstance(previous, Mapping) or any(
+            key not in statuts or not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)
+            for key, labels in previous.items()
+            if not key.startswith("$")
+        ):
+            raise SpecError(
+                f"{self.root / 'spec.json'}: statutsPrecedents maps status keys of 'statuts' to the lists of "
+                'labels they had before (e.g. {"incomplete": ["Incomplète"]})'
+            )
+        previous_statuses = {k: tuple(v) for k, v in previous.items() if not k.startswith("$")}
+        clash = sorted({x for v in previous_statuses.values() for x in v} & set(statuts.values()))
+        if clash:
+            raise SpecError(f"{self.root / 'spec.json'}: statutsPrecedents names current labels {clash}")
         financed = self._need(manifest, "statutsFinances", "spec.json")
         unknown_status = [key for key in financed if key not in statuts]
         if unknown_status:
@@ -539,6 +616,7 @@ class _Loader:
             pieces=self._pieces(manifest, fields, deposit_types),
             statuts=statuts,
             financed_statuses=frozenset(statuts[s] for s in financed),
+            previous_statuses=previous_statuses,
             numbering=str(self._need(manifest, "numerotation", "spec.json")),
             fields=fields,
             document=document,
@@ -552,10 +630,11 @@ class _Loader:
             incomplete_label=str(codes_doc.get("incompleteLabel", "")),
             timezone=tz,
             af_openings=af_openings,
+            afs=afs,
             windows=windows,
             mss_from=self._time(tz, mss["obligatoireA"], calendar_file) if "obligatoireA" in mss else None,
             mss_profiles=frozenset(mss.get("profiles", [])),
-            ceilings={k: {c: float(a) for c, a in v.items()} for k, v in ceilings_doc.get("plafonds", {}).items()},
+            ceilings=self._ceilings(ceilings_doc, ceilings_file),
             ceilings_model=bool(ceilings_doc.get("model", False)),
             requirements=self._requirements(files.get("requirements")),
             workflow=self._read_json(files["workflow"]) if files.get("workflow") else {},
@@ -566,6 +645,55 @@ class _Loader:
             files=dict(files),
             manifest=manifest,
         )
+
+    def _af(self, name: str, raw: Any, tz: ZoneInfo, where: str) -> AppelAFinancement:
+        place = f"{self.root / where}: appelsAFinancement.{name}"
+        if not isinstance(raw, Mapping):
+            raise SpecError(f"{place}: expected an object with 'ouverture'")
+        days: dict[str, date | None] = {}
+        for key in ("arrete", "publication"):
+            text = raw.get(key)
+            try:
+                days[key] = date.fromisoformat(text) if text is not None else None
+            except (TypeError, ValueError):
+                raise SpecError(f"{place}.{key}: {text!r} is not an ISO date (expected e.g. 2022-02-12)") from None
+        limit = raw.get("delaiBdcAvantDossierJours")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+            raise SpecError(f"{place}.delaiBdcAvantDossierJours: {limit!r} is not a whole number of days")
+        return AppelAFinancement(
+            name=name,
+            libelle=str(raw.get("libelle", name)),
+            opens=self._time(tz, self._need(raw, "ouverture", where), where),
+            arrete=days["arrete"],
+            publication=days["publication"],
+            bdc_days_before_dossier=limit,
+        )
+
+    def _ceilings(self, doc: Any, where: str) -> dict[str, dict[str, Ceiling]]:
+        """``plafonds``: software type → ESMS category → ``{"ht": euros, "ttc": euros}``, the AF's
+        figures with two decimals; ``tvaReference`` (percent, default 20): the VAT rate of the TTC."""
+        from .money import cents
+
+        reference = doc.get("tvaReference", 20) if isinstance(doc, Mapping) else 20
+        if not isinstance(reference, (int, float)) or isinstance(reference, bool) or not 0 <= reference < 100:
+            raise SpecError(f"{self.root / where}: tvaReference {reference!r} is not a VAT rate in percent (e.g. 20)")
+        out: dict[str, dict[str, Ceiling]] = {}
+        for software, table in (doc.get("plafonds", {}) if isinstance(doc, Mapping) else {}).items():
+            if not isinstance(table, Mapping):
+                raise SpecError(f"{self.root / where}: plafonds.{software}: expected an object of ESMS categories")
+            out[software] = {}
+            for category, figures in table.items():
+                place = f"{self.root / where}: plafonds.{software}.{category}"
+                if not isinstance(figures, Mapping) or "ht" not in figures or "ttc" not in figures:
+                    raise SpecError(
+                        f'{place}: expected {{"ht": euros, "ttc": euros}}, the AF\'s ceiling HT and TTC '
+                        f"(at {reference:g} % VAT) with two decimals, not {figures!r}"
+                    )
+                ht, ttc = cents(figures["ht"]), cents(figures["ttc"])
+                if ht is None or ttc is None or ht <= 0 or ttc <= 0:
+                    raise SpecError(f"{place}: ht and ttc must be positive amounts in euros with two decimals at most")
+                out[software][str(category)] = Ceiling(ht, ttc, float(reference))
+        return out
 
     def _schemas(
         self, files: Mapping[str, Any], manifest: Mapping[str, Any]

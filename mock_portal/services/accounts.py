@@ -25,9 +25,15 @@ class Accounts:
         self, demo_login: str, demo_password: str, admin_token: str | None, solutions: dict[str, dict[str, Any]]
     ) -> dict[str, str]:
         """First start (or after a reset): the clock, the admin token and one enrolled demo editor
-        (``solutions``: the référencement of the demo's ANS numbers)."""
+        (``solutions``: the référencement of the demo's ANS numbers). At every start, the requests
+        stored under a status label the spec has renamed take the new one."""
         ctx, store = self.ctx, self.ctx.store
         with store.transaction():
+            # labels the spec gave its statuses before (spec.json statutsPrecedents): the requests
+            # stored under them take today's label
+            for key, labels in ctx.spec.previous_statuses.items():
+                for label in labels:
+                    store.rename_status(label, ctx.spec.statuts[key])
             if store.meta("clock") is None:
                 start = ctx.spec.default_deposit_time(None, ctx.spec.deposit_types["avance"])
                 store.set_meta("clock", {"frozen": start.isoformat()})

@@ -40,6 +40,10 @@ def _validator(path: Path) -> Any:
     return jsonschema_rs.validator_for(_json_file(path), validate_formats=True)
 
 
+#: the keys of a référentiel entry that the controls read and « Rechercher » does not show
+_CONTROL_DATES = frozenset({"dateDossierComplet", "dateReferencement"})
+
+
 class Enrolment:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -61,7 +65,9 @@ class Enrolment:
         """The portal's « Rechercher »: corridor, software type and DSR of an ANS number."""
         referentiel = self._referentiel()
         if numero in referentiel["solutions"]:
-            return {"numeroAns": numero, **referentiel["solutions"][numero]}
+            # what « Rechercher » fills in; the référencement dates are the controls' (order-form dates)
+            shown = {k: v for k, v in referentiel["solutions"][numero].items() if k not in _CONTROL_DATES}
+            return {"numeroAns": numero, **shown}
         for rule in referentiel["patterns"]:
             if re.fullmatch(rule["pattern"], numero):
                 return {"numeroAns": numero, **{k: v for k, v in rule.items() if k != "pattern"}}

@@ -137,8 +137,9 @@ class Requests:
             editor, _type_key(ctx.spec, row["type_demande"]), row["numero_ans"], _rate(body, ctx.spec)
         )
         # A deposited request may be modified after its window closed (seed, slide 4): it is
-        # checked as of its deposit time.
-        deposit = replace(deposit, at=datetime.fromisoformat(row["created_at"]))
+        # checked as of its deposit time, except for the rules judged at the correction time (the
+        # MSS indicator of a solde corrected from its obligation date, ASP FAQ).
+        deposit = replace(deposit, at=datetime.fromisoformat(row["created_at"]), corrected_at=ctx.now())
         answer = check_deposit(orjson.dumps(document), deposit, spec=ctx.spec, history=history)
         result = answer.to_json()
         if answer.file_rejected or answer.lines[0].status == REJECTED:

@@ -102,6 +102,7 @@ class StoredHistory:
             numero_demande_avance=row["numero_avance"],
             avenants=self.store.avenant_statuses(row["numero"]),
             own=row["editor_id"] == self.editor_id,
+            montant_demande=row["montant_cents"],
         )
 
     def by_reference(self, reference: str) -> StoredRequest | None:

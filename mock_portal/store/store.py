@@ -274,6 +274,20 @@ class Store:
         self.set_meta(f"seq:{name}", current + 1)
         return int(current) + 1
 
+    def rename_status(self, old: str, new: str) -> int:
+        """The requests stored under the status label ``old`` take ``new`` (the spec renamed the
+        label of one of its status keys): their status, their counts and their history (inside the
+        caller's transaction). Returns how many requests were renamed."""
+        r, c, e = t.requests, t.request_counts, t.request_events
+        renamed = self.connection.execute(r.update().where(r.c.statut == old).values(statut=new)).rowcount
+        counted = self.connection.execute(select(c).where(c.c.statut == old)).mappings().all()
+        for row in counted:
+            self._count(row["editor_id"], row["type_demande"], new, row["n"])
+        self.connection.execute(c.delete().where(c.c.statut == old))
+        self.connection.execute(e.update().where(e.c.from_statut == old).values(from_statut=new))
+        self.connection.execute(e.update().where(e.c.to_statut == old).values(to_statut=new))
+        return int(renamed or 0)
+
     def reset(self) -> None:
         """Forget everything (the admin's reset); the caller seeds again."""
         with self.transaction():

@@ -75,6 +75,8 @@ def document_natures() -> dict[str, str]:
     """Every document kind the pages may show, with the spec's words for attachment roles."""
     words = current_app.extensions["segur_spec"].pieces.roles
     return {**DOCUMENT_NATURES, **{words[role]: label for role, label in ROLE_LABELS.items() if role in words}}
+
+
 #: pages that answer an over-large body themselves (the form again, with the error on its field)
 TOO_LARGE: dict[str, Callable[[], Page]] = {}
 
@@ -103,8 +105,22 @@ def _context() -> dict[str, Any]:
         "page_gestionnaire": is_gestionnaire,
         "portal_clock": lambda: portal().now(),
         "spec_label": lambda: current_app.extensions["segur_spec"].label,
+        # a status label by its key (the spec's words: « En attente PJ », « En attente d'instruction »…)
+        "statut": lambda key: current_app.extensions["segur_spec"].statuts.get(key, key),
         "natures": document_natures(),
+        "closings": closings,
     }
+
+
+def closings() -> list[tuple[str, Any]]:
+    """When each request type's deposit window closes (the latest of its profiles), by the spec's calendar."""
+    spec = current_app.extensions["segur_spec"]
+    latest: dict[str, Any] = {}
+    for profile in spec.profiles.values():
+        window = spec.windows.get(profile.name)
+        if window is not None and (profile.deposit_type not in latest or window.closes > latest[profile.deposit_type]):
+            latest[profile.deposit_type] = window.closes
+    return [(f"{kind}s", closes) for kind, closes in latest.items()]
 
 
 @blueprint.app_template_filter("euros")

@@ -51,7 +51,7 @@ def test_a_case_is_one_click_from_simuler(live: Live, actors: Any) -> None:
 
 
 def test_incomplete_requests_are_announced_then_completed(live: Live, actors: Any, tmp_path: Path) -> None:
-    """Imported without its zip, every line is stored « Incomplète » (code 3008); the home page says
+    """Imported without its zip, every line is stored « En attente PJ », incomplete (code 3008); the home page says
     so; the missing order forms sent from « Suivi demandes incomplètes » send it to instruction."""
     editor: Actor = actors()
     sign_in(editor)

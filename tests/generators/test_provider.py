@@ -139,7 +139,7 @@ def test_a_request_is_valid_for_the_schema_and_coherent(profile: str) -> None:
         assert spec.profile_validators[profile].is_valid(document), document
         ht, ttc, asked = line["amount_ht"], line["amount_ttc"], line["amount_requested"]
         assert ttc == ttc_cents(ht, line["vat_rate"])
-        ceiling = round(spec.ceilings[p.type_logiciel][line["site_category"]] * 100)
+        ceiling = spec.ceilings[p.type_logiciel][line["site_category"]].at_rate(line["vat_rate"])
         assert 0 < asked <= min(ttc, ceiling)
         assert line["bdc_segur_amount"] > 0
         bdc_day = line["bdc_date"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 from flask.testing import FlaskClient
+from segur.generators.provider import ttc_cents
 from segur.mock_portal.controls.spec import resolve
 from segur.mock_portal.controls.writer import put
 
@@ -459,3 +460,82 @@ def test_the_imports_list_pages_and_finds_a_file_by_its_digest(client: FlaskClie
     found = client.get(f"/api/imports?sha256={digest}", headers=headers).json["depots"]
     assert [(d["depot"], d["sha256"]) for d in found] == [(2, digest)]
     assert found[0]["numeroAns"] == ans and found[0]["typeDemande"] == "avance" and found[0]["nombreLignes"] == 1
+
+
+def _paid_avance(client: FlaskClient, headers: dict[str, str]) -> str:
+    """The avance example's first line imported, then decided and paid: its ASP number."""
+    imported = client.post(
+        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
+    ).json
+    numero = str(imported["lignes"][0]["numeroDemande"])
+    for target in ("enCours", "validee", "decidee", "payee"):
+        transition(client, numero, target)
+    return numero
+
+
+@pytest.mark.skipif(
+    SPEC.mss_from is None or SOLDE not in SPEC.mss_profiles or not SPEC.has("mss_indicator"),
+    reason=f"the spec in force ({SPEC.label}) has no MSS indicator date for {SOLDE} in calendar.json deploiementMss",
+)
+def test_a_solde_deposited_before_the_mss_date_and_corrected_after_it_needs_the_indicator(client: FlaskClient) -> None:
+    """ASP FAQ: a solde deposited before the MSS date needs no indicator; sent back to be modified,
+    it must carry it when corrected from that date: the correction is judged at its own time."""
+    headers = login(client)
+    numero = _paid_avance(client, headers)
+    before = SPEC.mss_from - timedelta(days=30)
+    client.post("/admin/clock", json={"at": at(before)}, headers=admin_headers())
+    solde = example_requests(SOLDE)[0]
+    avance = example_requests(AVANCE)[0]
+    solde |= {
+        "avance_number": numero,
+        **{name: avance.get(name) for name in ("bdc_number", "site_finess", "site_siret")},
+    }
+    without = {name: value for name, value in solde.items() if name not in ("mss_indicator", "mss_address")}
+    form = deposit_form(SOLDE, type_demande="solde", data=written([without], SOLDE), ans=ANS)
+    line = client.post("/api/imports", data=form, headers=headers).json["lignes"][0]
+    assert line["codetraitement"] == SPEC.accepted_code, line  # before the date: no indicator needed
+    solde_numero = line["numeroDemande"]
+    transition(client, solde_numero, "enCours")
+    transition(client, solde_numero, "aModifier", "indicateur MSS à renseigner")
+    client.post("/admin/clock", json={"at": at(SPEC.mss_from + timedelta(days=1))}, headers=admin_headers())
+    body = client.get(f"/api/requests/{solde_numero}", headers=headers).json["demande"]
+    refused = client.put(f"/api/requests/{solde_numero}", json=body, headers=headers)
+    assert refused.status_code == 422, refused.json
+    assert refused.json["details"]["lignes"][0]["codetraitement"] == code("mss-missing")
+    corrected = resolve(orjson.loads(written([solde], SOLDE)), SPEC.document["requests"].path)[0]
+    accepted = client.put(f"/api/requests/{solde_numero}", json=corrected, headers=headers)
+    assert accepted.status_code == 200, accepted.json
+    assert accepted.json["statut"] == SPEC.status("enCours")
+
+
+def test_a_solde_over_the_amount_its_avance_requested_is_refused(client: FlaskClient) -> None:
+    """ANS FAQ: the amount a solde reports is at most the one declared at the avance, as stored."""
+    headers = login(client)
+    numero = _paid_avance(client, headers)
+    client.post("/admin/clock", json={"at": at(SPEC.windows[SOLDE].default_deposit)}, headers=admin_headers())
+    solde = example_requests(SOLDE)[0]
+    avance = example_requests(AVANCE)[0]
+    solde |= {
+        "avance_number": numero,
+        **{name: avance.get(name) for name in ("bdc_number", "site_finess", "site_siret")},
+    }
+
+    def simulate(values: dict[str, object]) -> str:
+        form = deposit_form(SOLDE, type_demande="solde", data=written([values], SOLDE), ans=ANS, with_zip=False)
+        return str(client.post("/api/simulations", data=form, headers=headers).json["lignes"][0]["codetraitement"])
+
+    assert avance["amount_requested"] == solde["amount_requested"]
+    assert simulate(solde) == SPEC.accepted_code
+    ht = solde["amount_ht"] + 100
+    more = dict(solde, amount_ht=ht, amount_ttc=ttc_cents(ht, solde["vat_rate"]))
+    more["amount_requested"] = avance["amount_requested"] + 1
+    assert simulate(more) == code("solde-over-avance")
+
+
+def test_the_referentiel_lookup_fills_in_what_rechercher_shows_not_the_controls_dates(client: FlaskClient) -> None:
+    """« Rechercher » answers the corridor, software type, name and DSR of an ANS number; the
+    dossier and référencement dates of referencement.json are the controls' (order-form dates)."""
+    for numero in SPEC.referencement()["solutions"]:
+        found = client.get(f"/api/referencement/{numero}")
+        assert found.status_code == 200, found.json
+        assert set(found.json) <= {"numeroAns", "couloir", "typeLogiciel", "nom", "dsr"}, found.json

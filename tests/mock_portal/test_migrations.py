@@ -57,21 +57,28 @@ def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) ->
 
     app = create_app({"DATABASE": str(path), "ADMIN_TOKEN": ADMIN, "TESTING": True})
     after = rows(path)
-    # every row kept as it was; only the sessions gained their (empty) expiry and revocation
+    # every row kept as it was, the statuses the spec has renamed since (statutsPrecedents) under
+    # their new label; only the sessions gained their (empty) expiry and revocation
+    renamed = {old: SPEC.statuts[key] for key, olds in SPEC.previous_statuses.items() for old in olds}
+    assert renamed, "the model renamed a status since 0.2.0 (incomplete: « Incomplète »)"
     for table, found in before.items():
         if table == "sessions":
             assert [r[:3] for r in after[table]] == found and all(r[3:] == (None, None) for r in after[table])
         elif table == "meta":
             assert set(found) <= set(after[table])
+        elif table in ("requests", "request_events"):
+            relabelled = sorted((tuple(renamed.get(v, v) for v in row) for row in found), key=repr)
+            assert after[table] == relabelled, table
         else:
             assert after[table] == found, table
     assert ("schema_version", str(VERSION)) in after["meta"]
+    incomplete = SPEC.statuts["incomplete"]
     counts = {(e, t, s): n for e, t, s, n in after["request_counts"]}
     assert sum(counts.values()) == 5 and counts == {
         (1, "AVANCE", "Décidée et payée"): 1,
         (1, "AVANCE", "À modifier"): 1,
         (1, "AVANCE", "En attente d'instruction"): 1,
-        (1, "AVANCE", "Incomplète"): 2,
+        (1, "AVANCE", incomplete): 2,
     }
     database = open_database(path)
     indexes = {i["name"] for i in inspect(database.engine).get_indexes("requests")}
@@ -85,8 +92,8 @@ def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) ->
         ("MS1A2024000001", "Décidée et payée"),
         ("MS1A2024000002", "À modifier"),
         ("MS1A2024000003", "En attente d'instruction"),
-        ("MS1A2024000004", "Incomplète"),
-        ("MS1A2024000005", "Incomplète"),
+        ("MS1A2024000004", incomplete),
+        ("MS1A2024000005", incomplete),
     ]
     detail = client.get("/api/requests/MS1A2024000001", headers=headers).json
     assert [d["nature"] for d in detail["piecesJustificatives"]] == ["DECISION_ATTRIBUTION", "AVIS_PAIEMENT"]

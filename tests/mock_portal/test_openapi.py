@@ -48,6 +48,8 @@ STARTS = SPEC.default_deposit_time(None, SPEC.deposit_types["avance"])
 START = f"{STARTS:%Y-%m-%dT%H:%M}"
 #: the requests the seeding makes: the first decided and paid, the second left « À modifier »
 FIRST, TO_MODIFY = (format_number(SPEC, AVANCE, STARTS, sequence) for sequence in (1, 2))
+#: the first enrolment deposited: the demo editor's, one per solution of the référentiel, come before
+NEW_ENROLMENT = len(SPEC.referencement()["solutions"]) + 1
 BIGGER_THAN_SQLITE = str(2**63)
 
 
@@ -106,7 +108,7 @@ def editor_token(app: Flask) -> str:
         headers=headers,
     )
     assert (rejected.json["depot"], rejected.json["statut"]) == (3, "KO")
-    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == 3
+    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == NEW_ENROLMENT
     return headers["Authorization"].split()[1]
 
 
@@ -363,7 +365,7 @@ def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
         ("post", "/admin/faults", {"type": "unavailable", "route": "/api/*", "fois": 2**63}, 400, "'fois'"),
         ("post", f"/admin/requests/{FIRST}/avenants", b'{"montant": NaN}', 400, None),
         # an enrolment's rejection reason that is not text (500)
-        ("post", "/admin/enrolments/3/decision", {"vers": "rejetee", "motif": ["non"]}, 400, "'motif'"),
+        ("post", f"/admin/enrolments/{NEW_ENROLMENT}/decision", {"vers": "rejetee", "motif": ["non"]}, 400, "'motif'"),
         # a clock beyond what datetime holds, or that later computations overflow (500)
         ("post", "/admin/clock", {"at": "9999-12-31T23:59"}, 400, "'at'"),
         ("post", "/admin/clock", {"at": "0001-01-01T00:00+14:00"}, 400, "'at'"),
@@ -375,7 +377,7 @@ def test_bad_input_gets_a_4xx_naming_what_is_wrong_never_a_500(
 ) -> None:
     headers = login(client)
     client.post("/api/imports", data=deposit_form(AVANCE.name, type_demande="avance", ans=ANS), headers=headers)
-    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == 3
+    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == NEW_ENROLMENT
     if path.startswith("/admin/"):
         headers = admin_headers()
     # Python's json writes (and Flask's read) what orjson refuses: NaN, lone surrogates, big integers

@@ -247,3 +247,22 @@ def test_a_session_past_its_expiry_opens_nothing(store: Store) -> None:
     assert store.editor_by_token(expired, AT) is None
     assert store.editor_by_token(plain, AT + timedelta(days=365)) is not None
     assert store.editor_by_token(lasting, AT + timedelta(hours=2)) is None
+
+
+def test_a_renamed_status_label_moves_the_requests_their_counts_and_history(store: Store) -> None:
+    """A spec that renames a status (spec.json statutsPrecedents): the requests stored under the old
+    label take the new one, their counts merge into the new label's and their history follows."""
+    renamed = f"{IN_PROGRESS} (renommé)"
+    with store.transaction():
+        store.add_event(AT, "A1", PAID, IN_PROGRESS, "gestionnaire", None)
+        store.set_status(AT, "A4", IN_PROGRESS, None)
+    before = store.status_counts(1)
+    with store.transaction():
+        assert store.rename_status(IN_PROGRESS, renamed) == 2
+    after = store.status_counts(1)
+    assert IN_PROGRESS not in after and after[renamed] == before[IN_PROGRESS] == 2
+    assert store.count_requests(1, statut=renamed) == 2
+    moves = {event["to_statut"] for event in store.events_of("A1")}
+    assert renamed in moves and IN_PROGRESS not in moves
+    with store.transaction():
+        assert store.rename_status(IN_PROGRESS, renamed) == 0  # a second start: nothing left to rename

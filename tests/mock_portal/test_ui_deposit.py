@@ -193,6 +193,11 @@ def test_the_table_filters_and_pages_and_leaves_out_incomplete_requests(client: 
     assert f"{incomplete_count} demandes incomplètes" in incomplete and first_piece in incomplete
     home = client.get("/espace").get_data(as_text=True)
     assert 'id="notice-incompletes"' in home and f"<strong>{incomplete_count}</strong> demandes incomplètes" in home
+    # the portal's own words (ASP FAQ), the link to the list, the spec's label of the stage
+    notice = home[home.index('id="notice-incompletes"') :]
+    assert "Attention : des demandes d'avance et/ou de solde n'ont pas été complétées." in notice
+    assert 'href="/espace/demandes-incompletes">Suivi demandes incomplètes</a>' in notice
+    assert f"« {SPEC.statuts['incomplete']} »" in notice and f"« {SPEC.statuts['incomplete']} »" in incomplete
 
 
 def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) -> None:

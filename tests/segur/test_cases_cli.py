@@ -49,3 +49,18 @@ def test_built_case_replays_to_its_expected_answer(name: str, tmp_path: Path) ->
 def test_unknown_case_is_a_usage_error_listing_the_known_ones(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["cases", "build", "9999", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "known cases" in result.stderr
+
+
+def test_a_code_with_several_cases_builds_the_first_in_name_order(tmp_path: Path) -> None:
+    """A code's own case and its trainer cases share the code: `build CODE` takes the first name."""
+    by_code: dict[str, list[str]] = {}
+    for name in NAMES:
+        by_code.setdefault(cases.case_code(cases.load_case(SPEC.root / "cases" / f"{name}.json"), SPEC), []).append(
+            name
+        )
+    shared = {code: names for code, names in by_code.items() if len(names) > 1}
+    assert shared, "some codes have trainer cases besides their own"
+    code, names = sorted(shared.items())[0]
+    built = CliRunner().invoke(main, ["cases", "build", code, "--out", str(tmp_path)])
+    assert built.exit_code == 0, built.output
+    assert orjson.loads((tmp_path / "attendu.json").read_bytes())["cas"] == sorted(names)[0]

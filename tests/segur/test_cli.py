@@ -13,7 +13,7 @@ from segur.mock_portal.controls import Deposit, check_deposit, load_spec
 from segur.mock_portal.controls.writer import required_unknown
 
 from segur.cli import main
-from tests._support.logical import code, example_document, example_requests, first_profile, set_raw
+from tests._support.logical import code, data, example_document, example_requests, first_profile, set_raw
 from tests._support.paths import EXAMPLES, ROOT, SPEC, example
 
 AVANCE = ["--type", "avance", "--vat", "20"]
@@ -114,6 +114,8 @@ def test_solde_with_history_is_accepted_and_without_it_a_note_explains() -> None
         (["check", "{bundle}", "--type", "acompte", "--vat", "20"], "expected one of avance, solde"),
         (["check", "{bundle}", "--type", "avance", "--vat", "19.6"], "expected one of {rates}"),
         (["check", "{bundle}", *AVANCE, "--at", "demain"], "expected an ISO 8601 time"),
+        (["check", "{bundle}", *AVANCE, "--corrected-at", "demain"], "expected an ISO 8601 time"),
+        (["check", "{bundle}", *AVANCE, "--history", "{odd_amount}"], "montantDemande 12.345"),
         (["check", "{bundle}", *AVANCE, "--enrolment", "ANS-1"], "expected ANS=COULOIR/TYPE_LOGICIEL"),
         (["check", "{bundle}", *AVANCE, "--history", "{bad_history}"], "/demandes/0"),
         (["check", "{bundle}", *AVANCE, "--spec", "{empty_dir}"], "not a spec folder"),
@@ -125,7 +127,15 @@ def test_usage_errors_exit_2_with_a_message_naming_the_problem(args: list[str], 
     bad_history.write_text('{"demandes": [{"numeroDemande": "X"}]}')
     empty_dir = tmp_path / "empty"
     empty_dir.mkdir()
-    values = {"bundle": str(example(AVANCE_PROFILE)), "bad_history": str(bad_history), "empty_dir": str(empty_dir)}
+    odd_amount = tmp_path / "odd.json"
+    entry = {"numeroDemande": "X", "typeDemande": "T", "couloir": "C", "typeLogiciel": "L", "statut": "S"}
+    odd_amount.write_bytes(orjson.dumps({"demandes": [{**entry, "montantDemande": 12.345}]}))
+    values = {
+        "bundle": str(example(AVANCE_PROFILE)),
+        "bad_history": str(bad_history),
+        "empty_dir": str(empty_dir),
+        "odd_amount": str(odd_amount),
+    }
     exit_code, out, err = run(*[a.format(**values) for a in args])
     assert exit_code == 2, out
     assert message.format(rates=", ".join(f"{rate:g}" for rate in SPEC.vat_rates)) in err
@@ -180,3 +190,27 @@ def test_demo_checks_every_shipped_example_and_exits_0() -> None:
     bundles = [path for path in EXAMPLES.glob("*.json") if not path.name.endswith(".history.json")]
     assert exit_code == 0, out
     assert bundles and out.count(f"Fichier : {SPEC.accepted_code} ") == len(bundles)
+
+
+@pytest.mark.skipif(
+    SPEC.mss_from is None or SOLDE_PROFILE not in SPEC.mss_profiles or not SPEC.has("mss_indicator"),
+    reason=f"the spec in force ({SPEC.label}) has no MSS indicator date for {SOLDE_PROFILE} in calendar.json",
+)
+def test_a_correction_is_checked_at_its_own_time_for_the_mss_indicator(tmp_path: Path) -> None:
+    """--corrected-at: a solde deposited before the MSS date without the indicator and corrected
+    after it is refused for the missing indicator; corrected before it, accepted."""
+    solde = [
+        {k: v for k, v in values.items() if k not in ("mss_indicator", "mss_address")}
+        for values in example_requests(SOLDE_PROFILE)
+    ]
+    path = tmp_path / "solde.json"
+    path.write_bytes(data(solde, SOLDE_PROFILE))
+    deposited = (SPEC.mss_from - timedelta(days=30)).isoformat()
+    checked = ["check", path, "--type", "solde", "--vat", "20", "--at", deposited]
+    checked += ["--history", EXAMPLES / f"{SOLDE_PROFILE}.history.json"]
+    exit_code, out, _ = run(*checked)
+    assert exit_code == 0, out
+    exit_code, out, _ = run(*checked, "--corrected-at", (SPEC.mss_from + timedelta(days=1)).isoformat())
+    assert exit_code == 1 and code("mss-missing") in out and "Correction d'une demande" in out
+    exit_code, out, _ = run(*checked, "--corrected-at", (SPEC.mss_from - timedelta(minutes=1)).isoformat())
+    assert exit_code == 0, out

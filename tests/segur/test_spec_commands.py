@@ -177,3 +177,22 @@ def test_spec_diff_lists_each_section_once_with_what_was_added(tmp_path: Path) -
         assert f"  {line}\n" in result.output, result.output
     headings = [line for line in result.output.splitlines() if not line.startswith(" ")]
     assert len(headings) == len(set(headings)), headings
+
+
+def test_spec_check_says_when_a_ttc_ceiling_is_not_its_ht_at_the_reference_rate(tmp_path: Path) -> None:
+    target = tmp_path / "plafonds"
+    assert run("spec", "new", str(target)).exit_code == 0
+    software = next(iter(SPEC.ceilings))
+    category = next(iter(SPEC.ceilings[software]))
+    ceiling = SPEC.ceilings[software][category]
+
+    def off_by_a_cent(doc: dict[str, Any]) -> None:
+        doc["plafonds"][software][category]["ttc"] = (ceiling.ttc + 1) / 100
+
+    edit(target / str(SPEC.files["ceilings"]), off_by_a_cent)
+    result = run("spec", "check", str(target))
+    assert result.exit_code == 1
+    assert (
+        f"plafonds.{software}.{category}: ttc" in result.output
+        and "the controls compare on the HT basis" in result.output
+    )

@@ -113,3 +113,52 @@ def test_a_report_made_ahead_drops_piece_findings_of_a_line_whose_piece_list_fai
     found = codes(attachment_report(body, path, SPEC))
     assert found == codes(path)
     assert found[0] == [code("line-format")] and all(not line for line in found[1:])
+
+
+@pytest.mark.parametrize(
+    ("member", "named"),
+    [
+        ("{stem}.PDF", "les majuscules et minuscules"),
+        ("pieces/{name}", "le dossier « pieces/ »"),
+        ("Pie\u0300ces/{name}", "le dossier « Pie\u0300ces/ »"),
+        ("{nfd}", "la forme Unicode des accents"),
+        ("pieces/{nfd_upper}", "le dossier « pieces/ », les majuscules et minuscules, la forme Unicode des accents"),
+    ],
+)
+def test_a_missing_piece_names_the_member_it_probably_is_and_keeps_its_code(
+    tmp_path: Path, member: str, named: str
+) -> None:
+    """A member differing from the referenced name only by letter case, a folder in front or its
+    Unicode normalisation (macOS writes NFD) does not stand for the piece: the line keeps the
+    code of a missing piece, and the answer says which member was probably meant."""
+    import unicodedata
+
+    requests = example_requests()[:1]
+    role = requests[0]["pieces"][0][0]
+    name = "BDC-Pâquerettes-0001.pdf"
+    requests[0]["pieces"] = [(role, name)]
+    stem = name[:-4]
+    nfd = unicodedata.normalize("NFD", name)
+    written_member = member.format(name=name, stem=stem, nfd=nfd, nfd_upper=nfd.upper())
+    path = tmp_path / "pieces.zip"
+    write_zip(path, [(written_member, pdf_document(name))])
+    answer = check_deposit(data(requests), Deposit("avance", VAT), spec=SPEC, mode="import", attachments=path)
+    finding = answer.lines[0].findings[0]
+    assert [f.code for f in answer.lines[0].findings] == [code("attachment-missing")]
+    assert answer.lines[0].status == "incomplete"
+    assert finding.params["fichierProche"] == written_member, finding.params
+    assert finding.params["indice"].startswith(" ") and named in finding.params["indice"], finding.params
+    assert written_member in finding.params["indice"]
+    shape = answer.to_json()["lignes"][0]["erreurs"][0]
+    assert set(shape) == {"code", "libelle", "champ"}  # the answer's JSON keeps its shape
+
+
+def test_a_missing_piece_with_no_near_member_says_nothing_more(tmp_path: Path) -> None:
+    requests = example_requests()[:1]
+    path = tmp_path / "pieces.zip"
+    write_zip(path, [("autre-chose.pdf", pdf_document("autre"))])
+    answer = check_deposit(data(requests), Deposit("avance", VAT), spec=SPEC, mode="import", attachments=path)
+    finding = answer.lines[0].findings[0]
+    assert finding.code == code("attachment-missing")
+    assert finding.params["fichierProche"] == "" and finding.params["indice"] == ""
+    assert "{" not in finding.label

@@ -141,6 +141,32 @@ def test_spec_env_variable_selects_the_folder(tmp_path: Path, monkeypatch: pytes
         ("spec.json", lambda d: d["pieces"]["required"].update(avance=["bon"]), "roles .'bon'. have no word"),
         ("spec.json", lambda d: d.update(specFormat=1), "specFormat 1"),
         ("spec.json", lambda d: d.pop("profiles"), "missing key 'profiles'"),
+        ("spec.json", lambda d: d.update(statutsPrecedents={"nonStatut": ["x"]}), "statutsPrecedents maps status keys"),
+        (
+            "spec.json",
+            lambda d: d.update(statutsPrecedents={"incomplete": [d["statuts"]["enAttente"]]}),
+            "statutsPrecedents names current labels",
+        ),
+        (
+            str(SPEC.files["ceilings"]),
+            lambda d: d["plafonds"][next(iter(d["plafonds"]))].update({"999": 20000.0}),
+            r"plafonds\..*\.999: expected \{\"ht\": euros, \"ttc\": euros\}",
+        ),
+        (
+            str(SPEC.files["ceilings"]),
+            lambda d: d["plafonds"][next(iter(d["plafonds"]))].update({"999": {"ht": 100.001, "ttc": 120.0}}),
+            "ht and ttc must be positive amounts in euros with two decimals",
+        ),
+        (
+            CALENDAR,
+            lambda d: next(iter(d["appelsAFinancement"].values())).update(publication="12/02/2022"),
+            "not an ISO date",
+        ),
+        (
+            CALENDAR,
+            lambda d: next(iter(d["appelsAFinancement"].values())).update(delaiBdcAvantDossierJours="120"),
+            "delaiBdcAvantDossierJours",
+        ),
     ],
 )
 def test_a_broken_spec_folder_is_refused_with_the_file_and_the_reason(
@@ -166,3 +192,26 @@ def test_a_schema_that_is_not_json_is_refused(tmp_path: Path) -> None:
     (root / schema.relative_to(SPEC.root)).write_text("{not json")
     with pytest.raises(SpecError, match=re.escape(f"{schema.name}: not valid JSON")):
         load_spec(root)
+
+
+def test_each_programme_has_its_own_af_and_its_own_ceilings_ht_and_ttc() -> None:
+    """Every window names an appel à financement of the calendar; ceilings are read HT and TTC in
+    cents, the TTC being the HT at the reference rate, and are compared at the deposit's rate."""
+    for name, window in SPEC.windows.items():
+        assert window.af in SPEC.afs, name
+        assert SPEC.af_of(name) is SPEC.afs[window.af]
+    for table in SPEC.ceilings.values():
+        for ceiling in table.values():
+            assert ceiling.ttc == ceiling.at_rate(ceiling.reference_rate)
+            assert ceiling.at_rate(0) == ceiling.ht
+            assert ceiling.at_rate(5.5) <= ceiling.ttc or ceiling.reference_rate < 5.5
+
+
+def test_the_referentiel_dates_of_an_ans_number() -> None:
+    listed = SPEC.referencement()["solutions"]
+    dated = [numero for numero, entry in listed.items() if "dateDossierComplet" in entry]
+    assert dated, "the référentiel gives dossier dates to some of its solutions"
+    dossier, referenced = SPEC.solution_dates(dated[0])
+    assert dossier is not None and dossier.isoformat() == listed[dated[0]]["dateDossierComplet"]
+    assert referenced is None or referenced >= dossier
+    assert SPEC.solution_dates("not-a-number") == (None, None)
