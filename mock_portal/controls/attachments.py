@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Union
 import orjson
 
 from .line import Line
+from .reasons import pdf_reason, zip_reason
 from .registry import engine_rules
 from .spec import Spec, resolve
 from .violation import Violation
@@ -90,13 +91,13 @@ def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFi
     try:
         size = _size(source)
     except OSError as exc:
-        return [Violation("zip-unreadable", "", {"detail": exc.strerror or str(exc)})], None
+        return [Violation("zip-unreadable", "", {"detail": zip_reason(exc)})], None
     if size > limit:
         return [Violation("zip-too-large", "", {"taille": size, "maximum": limit})], None
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        return [Violation("zip-unreadable", "", {"detail": str(exc) or type(exc).__name__})], None
+        return [Violation("zip-unreadable", "", {"detail": zip_reason(exc)})], None
     problems = list(_directory_problems(archive.infolist(), spec))
     if problems:
         archive.close()
@@ -175,7 +176,7 @@ def _member_verdict(
                     if buffer.tell() > limit:
                         return "attachment-too-large", {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-            return "attachment-unreadable", {"fichier": name, "detail": f"membre du zip illisible : {exc}"}
+            return "attachment-unreadable", {"fichier": name, "detail": f"membre du zip illisible : {zip_reason(exc)}"}
         problem = pdf_problem(buffer)
     return None if problem is None else ("attachment-unreadable", {"fichier": name, "detail": problem})
 
@@ -199,5 +200,5 @@ def pdf_problem(stream: BytesIO) -> str | None:
         if len(reader.pages) == 0:
             return "PDF sans aucune page"
     except Exception as exc:  # pypdf raises many types on damaged files; all mean unreadable
-        return f"PDF endommagé ({type(exc).__name__}: {exc})"
+        return pdf_reason(exc)
     return None

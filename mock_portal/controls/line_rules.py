@@ -103,7 +103,9 @@ def dates(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     window = spec.windows.get(ctx.profile.name)
     opening = spec.af_openings.get(window.af) if window else None
     af_day = opening.astimezone(spec.timezone).date() if opening else None
-    written = {name: spec.fields[name].codec.write for name in ("bdc_date", "va_date", "invoice_date") if name in spec.fields}
+    written = {
+        name: spec.fields[name].codec.write for name in ("bdc_date", "va_date", "invoice_date") if name in spec.fields
+    }
 
     def shown(name: str, value: Any) -> Any:
         return written[name](value) if name in written else value.isoformat()
@@ -213,7 +215,4 @@ def deposit_consistency(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
             continue
         for role in required:
             if not line.names_role(role):
-                yield Violation(
-                    "required-attachment", ctx.pointer("pieces"), {"typePiece": words[role]}, line.index
-                )
-
+                yield Violation("required-attachment", ctx.pointer("pieces"), {"typePiece": words[role]}, line.index)

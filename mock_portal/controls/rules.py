@@ -26,7 +26,9 @@ RULES: dict[str, RuleDoc] = {
     "file-bom": RuleDoc("file", "the file starts with a byte order mark"),
     "file-json": RuleDoc("file", "the file is not JSON", ("detail",)),
     "file-structure": RuleDoc("file", "the envelope schema refuses the file", ("detail",)),
-    "file-format-version": RuleDoc("file", "the file's format version is not one of the spec's", ("version", "attendu")),
+    "file-format-version": RuleDoc(
+        "file", "the file's format version is not one of the spec's", ("version", "attendu")
+    ),
     "file-empty": RuleDoc("file", "the file lists no request"),
     "file-too-many": RuleDoc("file", "more requests than the spec's maxDemandes", ("nombre", "maximum")),
     "file-mixed-profile": RuleDoc("file", "requests of several corridors or software types", ("trouves",)),
@@ -34,7 +36,9 @@ RULES: dict[str, RuleDoc] = {
         "file", "a request's type differs from the type chosen at deposit", ("typeDepot", "typeContenu")
     ),
     "file-unknown-profile": RuleDoc(
-        "file", "no profile of the spec has the file's corridor and software type", ("couloirFichier", "logicielFichier")
+        "file",
+        "no profile of the spec has the file's corridor and software type",
+        ("couloirFichier", "logicielFichier"),
     ),
     "file-ans-not-enrolled": RuleDoc("file", "the depositor is enrolled for no such ANS number", ("numeroAns",)),
     "file-ans-profile": RuleDoc(
@@ -43,11 +47,13 @@ RULES: dict[str, RuleDoc] = {
     "file-window": RuleDoc(
         "file",
         "the deposit window of the profile is closed at the deposit time",
-        ("typeDemande", "profil", "ouverture", "fermeture", "dateDepot"),
+        ("typeDemande", "profil", "ouverture", "fermeture", "dateDepot", "etatGuichet"),
     ),
     # one request: the schema and the values
     "line-required": RuleDoc("line", "a field the schema requires is absent"),
-    "line-format": RuleDoc("line", "a value of the wrong form (schema, or a date that does not exist)", ("detail", "valeur")),
+    "line-format": RuleDoc(
+        "line", "a value of the wrong form (schema, or a date that does not exist)", ("detail", "valeur")
+    ),
     "line-unknown-field": RuleDoc("line", "a field the schema does not list"),
     "amount-decimals": RuleDoc("line", "an amount with more than two decimals", ("valeur", "detail")),
     "siren-key": RuleDoc("line", "the SIREN's Luhn key is wrong", ("valeur",)),
@@ -58,14 +64,18 @@ RULES: dict[str, RuleDoc] = {
     "date-future": RuleDoc("line", "a date after the deposit day", ("valeur", "dateDepot")),
     "bdc-before-af": RuleDoc("line", "the order form was signed before the AF opened", ("valeur", "ouverture")),
     "va-before-bdc": RuleDoc("line", "the VA is dated before the order form", ("valeur", "dateCommande")),
-    "amount-ttc": RuleDoc("line", "TTC ≠ HT × (1 + VAT), rounded half up to the cent", ("valeur", "ht", "taux", "attendu")),
+    "amount-ttc": RuleDoc(
+        "line", "TTC ≠ HT × (1 + VAT), rounded half up to the cent", ("valeur", "ht", "taux", "attendu")
+    ),
     "amount-requested-positive": RuleDoc("line", "the requested amount is zero or negative", ("valeur",)),
     "amount-ceiling": RuleDoc(
         "line", "the requested amount exceeds the AF ceiling of the category", ("valeur", "categorie", "plafond")
     ),
     "bdc-segur-amount": RuleDoc("line", "the order form shows no real, non-zero Ségur amount", ("valeur",)),
     "amount-requested-over-ttc": RuleDoc("line", "the requested amount exceeds the TTC", ("valeur", "ttc")),
-    "vat-deposit": RuleDoc("line", "the request's VAT rate differs from the one chosen at deposit", ("valeur", "tauxDepot")),
+    "vat-deposit": RuleDoc(
+        "line", "the request's VAT rate differs from the one chosen at deposit", ("valeur", "tauxDepot")
+    ),
     "esms-category": RuleDoc("line", "the ESMS category has no ceiling for the software type", ("valeur",)),
     "dup-ref-file": RuleDoc("line", "a line reference given twice in the file", ("valeur", "lignes")),
     "dup-bdc-file": RuleDoc("line", "an order form given twice in the file", ("valeur", "lignes")),
@@ -77,7 +87,9 @@ RULES: dict[str, RuleDoc] = {
         "line", "the site already has a financed request for this software type", ("valeur", "numeroDemande", "statut")
     ),
     "beneficiary-dup-file": RuleDoc("line", "a site requested twice in the file", ("valeur", "lignes")),
-    "ans-line": RuleDoc("line", "a request's ANS number differs from the one chosen at deposit", ("valeur", "numeroAns")),
+    "ans-line": RuleDoc(
+        "line", "a request's ANS number differs from the one chosen at deposit", ("valeur", "numeroAns")
+    ),
     "required-attachment": RuleDoc("line", "a piece the request type requires is not referenced", ("typePiece",)),
     "solde-avance-unknown": RuleDoc("line", "the avance a solde names is not among the editor's", ("valeur",)),
     "solde-avance-not-paid": RuleDoc("line", "the avance is not « Décidée et payée »", ("valeur", "statut", "attendu")),
@@ -85,7 +97,9 @@ RULES: dict[str, RuleDoc] = {
         "line", "the avance's last avenant is not « Décidé et payé »", ("valeur", "statut", "attendu")
     ),
     "solde-avance-mismatch": RuleDoc(
-        "line", "the solde's software, order form or site differs from its avance's", ("numeroAvance", "valeur", "attendu")
+        "line",
+        "the solde's software, order form or site differs from its avance's",
+        ("numeroAvance", "valeur", "attendu"),
     ),
     "solde-duplicate": RuleDoc("line", "a solde already deposited for the avance", ("valeur", "numeroDemande")),
     "invoice-zero": RuleDoc("line", "an invoice of zero or less", ("valeur",)),
@@ -96,10 +110,14 @@ RULES: dict[str, RuleDoc] = {
     "attachment-too-large": RuleDoc(
         "attachment", "a piece over maxPieceOctets", ("fichier", "taille", "maximum", "typePiece")
     ),
-    "attachment-unreadable": RuleDoc("attachment", "a piece that is not a readable PDF", ("fichier", "detail", "typePiece")),
+    "attachment-unreadable": RuleDoc(
+        "attachment", "a piece that is not a readable PDF", ("fichier", "detail", "typePiece")
+    ),
     "zip-too-large": RuleDoc("attachment", "the zip over maxZipOctets", ("taille", "maximum")),
     "zip-unreadable": RuleDoc("attachment", "the zip cannot be read", ("detail",)),
-    "zip-unsafe-name": RuleDoc("attachment", "a member name that climbs out of its folder or is absolute", ("fichier",)),
+    "zip-unsafe-name": RuleDoc(
+        "attachment", "a member name that climbs out of its folder or is absolute", ("fichier",)
+    ),
     "zip-bomb": RuleDoc("attachment", "too many members or a compression ratio beyond the limit", ("detail",)),
     "zip-absent": RuleDoc("attachment", "no zip given on import"),
     "zip-duplicate-name": RuleDoc("attachment", "a member name twice in the zip", ("fichier",)),
