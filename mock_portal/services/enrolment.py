@@ -89,7 +89,9 @@ class Enrolment:
         domiciliation = None
         if not problems:
             compact = bic.compact(bic_text)
-            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, agence {compact[8:11] or 'XXX'}"
+            branch = compact[8:11]
+            office = "agence principale" if branch in ("", "XXX") else f"agence {branch}"
+            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, {office}"
         return {"problemes": problems, "domiciliation": domiciliation}
 
     # ------------------------------------------------------------------ deposit of an enrolment

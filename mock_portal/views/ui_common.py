@@ -71,10 +71,43 @@ ROLE_LABELS = {
 }
 
 
+#: who made a move in a request's history (the store's actor names), as the pages say it
+ACTOR_LABELS = {"editeur": "éditeur", "gestionnaire": "gestionnaire ASP", "import": "import du fichier"}
+#: the enrolment pieces (the kit's enrolment contract, the same for every spec), as the pages say them
+ENROLMENT_PIECES = {
+    "CERTIFICAT_ANS": "Certificat de référencement ANS",
+    "KBIS": "Kbis",
+    "PIECE_IDENTITE_REPRESENTANT": "Pièce d'identité du représentant légal",
+    "PIECE_IDENTITE_DEPOSITAIRE": "Pièce d'identité du dépositaire",
+    "MANDAT": "Mandat du représentant légal",
+    "CONTRAT_PRESTATION": "Contrat de prestation",
+    "RIB": "RIB",
+    "ATTESTATION_NON_ASSUJETTISSEMENT_TVA": "Attestation de non-assujettissement à la TVA",
+}
+#: the kit's deposit type keys, as a table or a summary says them
+TYPE_WORDS = {"avance": "Avance", "solde": "Solde"}
+#: the types of street of the enrolment form (the values kept, the words shown)
+STREET_TYPES = {
+    "RUE": "Rue",
+    "AVENUE": "Avenue",
+    "BOULEVARD": "Boulevard",
+    "PLACE": "Place",
+    "CHEMIN": "Chemin",
+    "ALLEE": "Allée",
+    "IMPASSE": "Impasse",
+    "QUAI": "Quai",
+    "ROUTE": "Route",
+    "COURS": "Cours",
+    "CHAUSSEE": "Chaussée",
+}
+
+
 def document_natures() -> dict[str, str]:
     """Every document kind the pages may show, with the spec's words for attachment roles."""
     words = current_app.extensions["segur_spec"].pieces.roles
     return {**DOCUMENT_NATURES, **{words[role]: label for role, label in ROLE_LABELS.items() if role in words}}
+
+
 #: pages that answer an over-large body themselves (the form again, with the error on its field)
 TOO_LARGE: dict[str, Callable[[], Page]] = {}
 
@@ -104,7 +137,40 @@ def _context() -> dict[str, Any]:
         "portal_clock": lambda: portal().now(),
         "spec_label": lambda: current_app.extensions["segur_spec"].label,
         "natures": document_natures(),
+        "accepted_code": current_app.extensions["segur_spec"].accepted_code,
     }
+
+
+@blueprint.app_template_filter("profil")
+def profile_label(name: Any) -> str:
+    """A profile's name (« ms1-avance ») → its label in the spec (« MS1 (DUI) — demande d'avance »)."""
+    found = current_app.extensions["segur_spec"].profiles.get(str(name))
+    return found.libelle if found is not None else str(name or "—")
+
+
+@blueprint.app_template_filter("type_demande")
+def type_label(value: Any) -> str:
+    """A request type, by the kit's key or written the spec's way (« AVANCE »), → « Avance »."""
+    spec = current_app.extensions["segur_spec"]
+    key = value if value in spec.deposit_types else spec.type_key(str(value))
+    return TYPE_WORDS.get(str(key), str(value or "—"))
+
+
+@blueprint.app_template_filter("acteur")
+def actor_label(value: Any) -> str:
+    return ACTOR_LABELS.get(str(value), str(value))
+
+
+@blueprint.app_template_filter("piece_enrolement")
+def enrolment_piece_label(value: Any) -> str:
+    return ENROLMENT_PIECES.get(str(value), str(value))
+
+
+@blueprint.app_template_filter("voie")
+def street_type(value: Any) -> str:
+    """A type of street kept as a code (« ALLEE ») → as written in an address (« allée »)."""
+    text = str(value or "")
+    return STREET_TYPES.get(text.upper(), text).lower() if text.isupper() else text
 
 
 @blueprint.app_template_filter("euros")

@@ -19,7 +19,7 @@ import orjson
 from flask import Response, flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
-from segur.mock_portal.services import Row
+from segur.mock_portal.services import Row, Sandbox
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -144,6 +144,9 @@ def _enrolled(editor: Row) -> list[Row]:
 def _choices(editor: Row) -> dict[str, Any]:
     spec = portal().spec
     return {
+        "guichets": portal().deposits.windows(editor),
+        "code_guichet": spec.code_of("file-window"),
+        "statut_incomplet": spec.statuts["incomplete"],
         "taux": [(f"{rate:g}", f"{rate:g}".replace(".", ",") + " %") for rate in spec.vat_rates],
         "types": [(key, TYPE_LABELS.get(key, key)) for key in spec.deposit_types],
         "numeros": [
@@ -182,6 +185,15 @@ def _attachments(staged: dict[str, Any] | None) -> Iterator[tuple[str | None, IO
                 yield staged["pieces"], stream
             return
     yield None, None
+
+
+def _zip_chosen(staged: dict[str, Any] | None) -> bool:
+    """A zip sent with the form, or one a prepared case keeps; a case built without one (its
+    point is the missing zip) counts as chosen."""
+    upload: FileStorage | None = request.files.get("pieces")
+    if upload is not None and upload.filename:
+        return True
+    return staged is not None
 
 
 def _deposit_errors(error: PortalError) -> dict[str, list[str]]:
@@ -240,9 +252,11 @@ def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any]
     data: bytes | None = json_file[1] if json_file else None
     filename = json_file[0] if json_file else None
     folder = session_folder(create=False)
+    sandbox = None
     if data is None and staged is not None and folder is not None:
         data = (folder / "cas" / "depot.json").read_bytes()
         filename = f"depot.json (cas {staged['cas']})"
+        sandbox = _sandbox(staged, folder)
     if data is None:
         errors["fichier"] = ["Sélectionnez votre fichier JSON."]
     if action not in ("simuler", "importer"):
@@ -251,25 +265,72 @@ def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any]
         return render("espace/depot.html", 422, errors=errors, values=values, prepare=staged, **choices)
     assert data is not None
     args = (values["typeDemande"], values["numeroAns"] or None, values["tauxTva"])
+    if action == "importer" and not _zip_chosen(staged) and form.get("sansPieces") != "oui":
+        # announced before anything is stored: without its zip, every accepted line would be
+        # stored « Incomplète »
+        errors["pieces"] = [
+            "Aucune archive de pièces choisie : sans elle, chaque ligne acceptée serait enregistrée "
+            f"« {portal().spec.statuts['incomplete']} », en attente de ses pièces. Choisissez l'archive zip, "
+            "ou cochez « Importer sans archive de pièces » pour confirmer."
+        ]
+        return render(
+            "espace/depot.html", 422, errors=errors, values=values, prepare=staged, sans_pieces=True, **choices
+        )
+    from .ui_cases import compare
+
+    comparison = None
     try:
         if action == "simuler":
-            answer = portal().deposits.simulate(editor, data, *args)
+            answer = portal().deposits.simulate(editor, data, *args, sandbox=sandbox)
+            if sandbox is not None and staged is not None:
+                comparison = compare(staged, answer, "simulation")
         else:
             with _attachments(staged) as (zip_name, stream):
-                result = portal().deposits.import_deposit(editor, data, stream, *args)
+                result = portal().deposits.import_deposit(editor, data, stream, *args, sandbox=sandbox)
             session.pop("depot_prepare", None)
+            if sandbox is not None and staged is not None:
+                found = compare(staged, result, "import")
+                flash(
+                    f"Cas {staged['cas']} (variante {staged['variante']}) : réponse obtenue « {found['obtenu']} », "
+                    + (
+                        "identique à la réponse attendue."
+                        if found["conforme"]
+                        else f"différente de la réponse attendue « {found['attendu']} » : "
+                        + " ; ".join(found["raisons"])
+                        + "."
+                    ),
+                    "succes" if found["conforme"] else "attention",
+                )
             flash(
                 f"Import du fichier {filename}"
-                + (f" avec les pièces {zip_name}" if zip_name else " sans archive de pièces")
-                + f" : statut « {result['statut']} ».",
-                "succes" if result["statut"] == "OK" else "erreur",
+                + (f" avec les pièces {zip_name}." if zip_name else " sans archive de pièces."),
+                "info",
             )
             return redirect(url_for("pages.depot_resultat", deposit_id=result["depot"]))
     except PortalError as error:
         errors = _deposit_errors(error)
         return render("espace/depot.html", 422, errors=errors, values=values, prepare=staged, **choices)
     return render(
-        "espace/depot.html", errors={}, values=values, prepare=staged, resultat=answer, fichier=filename, **choices
+        "espace/depot.html",
+        errors={},
+        values=values,
+        prepare=staged,
+        resultat=answer,
+        fichier=filename,
+        comparaison=comparison,
+        **choices,
+    )
+
+
+def _sandbox(staged: dict[str, Any], folder: Path) -> Sandbox:
+    """A prepared case's own world: its stored requests, its enrolments, its date when chosen."""
+    history_path = folder / "cas" / "historique.json"
+    history = orjson.loads(history_path.read_bytes()) if history_path.is_file() else None
+    enrolments = staged.get("enrolements")
+    return Sandbox(
+        history=history,
+        enrolments=tuple((str(a), str(c), str(t)) for a, c, t in enrolments) if enrolments is not None else None,
+        at=staged.get("date") if staged.get("dateCas") else None,
     )
 
 
@@ -281,11 +342,60 @@ def depot_abandon() -> Page:
     return redirect(url_for("pages.depot"))
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """« 1 demande », « 3 demandes », « 0 demande » (French: 0 and 1 take the singular)."""
+    return f"{count} {one if count <= 1 else (many or one + 's')}"
+
+
+def outcome(answer: dict[str, Any]) -> dict[str, Any]:
+    """What an import did, said with its counts: the tone of the summary (``succes`` when every
+    line was accepted, ``attention`` when some are incomplete or rejected, ``erreur`` when nothing
+    went to instruction and nothing waits for pieces) and its sentences."""
+    spec = portal().spec
+    if answer.get("statut") != "OK":
+        return {
+            "ton": "erreur",
+            "titre": "Fichier rejeté en entier : rien n'a été enregistré.",
+            "phrases": ["Corrigez le fichier puis importez-le de nouveau."],
+        }
+    recap = answer.get("recapitulatif", {})
+    total, accepted = recap.get("nombreDemandes", 0), recap.get("acceptees", 0)
+    rejected, incomplete = recap.get("rejetees", 0), recap.get("incompletes", 0)
+    sentences = []
+    if accepted:
+        sentences.append(
+            f"{plural(accepted, 'ligne acceptée', 'lignes acceptées')} : "
+            f"{'enregistrée' if accepted == 1 else 'enregistrées'} au statut « {spec.statuts['enAttente']} »."
+        )
+    if incomplete:
+        sentences.append(
+            f"{plural(incomplete, 'ligne incomplète', 'lignes incomplètes')} : "
+            f"{'enregistrée' if incomplete == 1 else 'enregistrées'} au statut « {spec.statuts['incomplete']} », "
+            "en attente des pièces justificatives à envoyer depuis « Suivi demandes incomplètes »."
+        )
+    if rejected:
+        sentences.append(
+            f"{plural(rejected, 'ligne rejetée', 'lignes rejetées')} : "
+            f"{'non enregistrée' if rejected == 1 else 'non enregistrées'} ; corrigez-les et déposez-les de nouveau."
+        )
+    if accepted == total:
+        tone = "succes"
+    elif accepted == 0 and incomplete == 0:
+        tone = "erreur"
+    else:
+        tone = "attention"
+    counts = (
+        f"{plural(total, 'ligne')} : {plural(accepted, 'acceptée', 'acceptées')}, "
+        f"{plural(rejected, 'rejetée', 'rejetées')}, {plural(incomplete, 'incomplète', 'incomplètes')}."
+    )
+    return {"ton": tone, "titre": counts, "phrases": sentences, "acceptees": accepted, "incompletes": incomplete}
+
+
 @blueprint.get("/espace/depots/<id:deposit_id>")
 def depot_resultat(deposit_id: int) -> Page:
     editor = require_editor()
     deposit = portal().deposits.deposit_json(editor, deposit_id)
-    return render("espace/import.html", depot=deposit)
+    return render("espace/import.html", depot=deposit, bilan=outcome(deposit))
 
 
 @blueprint.post("/espace/depots/<id:deposit_id>/terminer")
@@ -298,12 +408,23 @@ def depot_terminer(deposit_id: int) -> Page:
             raise
         flash(french(error.message), "erreur")
         return redirect(url_for("pages.depot_resultat", deposit_id=deposit_id))
-    created = [line for line in deposit["lignes"] if line.get("numeroDemande")]
+    summary = outcome(deposit)
+    accepted, incomplete = summary["acceptees"], summary["incompletes"]
+    parts = []
+    if accepted:
+        parts.append(f"{plural(accepted, 'demande transmise', 'demandes transmises')} à l'ASP pour instruction")
+    else:
+        parts.append("aucune demande transmise à l'instruction")
+    if incomplete:
+        parts.append(
+            f"{plural(incomplete, 'demande incomplète attend', 'demandes incomplètes attendent')} "
+            "leurs pièces (« Suivi demandes incomplètes »)"
+        )
     flash(
-        f"Dépôt n° {deposit_id} terminé : {len(created)} demande(s) enregistrée(s), transmise(s) à l'ASP pour instruction.",
-        "succes",
+        f"Dépôt n° {deposit_id} terminé : " + " ; ".join(parts) + ".",
+        "succes" if summary["ton"] == "succes" else "attention",
     )
-    return redirect(url_for("pages.demandes"))
+    return redirect(url_for("pages.demandes" if accepted else "pages.incompletes"))
 
 
 # --------------------------------------------------------------------------- requests

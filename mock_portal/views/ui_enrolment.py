@@ -26,7 +26,7 @@ from flask import redirect, request, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
 
-from .ui_common import Page, blueprint, french_schema, render, session_folder
+from .ui_common import STREET_TYPES, Page, blueprint, french_schema, render, session_folder, street_type
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("referencement", "Référencement"),
@@ -119,7 +119,6 @@ for _who, _title in (("representant", "représentant"), ("tiersDeclarant", "dép
     ):
         LABELS[f"{_who}-{_key}"] = f"{_text} du {_title}"
 
-VOIES = ("RUE", "AVENUE", "BOULEVARD", "PLACE", "CHEMIN", "ALLEE", "IMPASSE", "QUAI", "ROUTE", "COURS", "CHAUSSEE")
 QUALITES = (
     ("centreDeGestion", "Centre de gestion, cabinet comptable ou prestataire (contrat de prestation)"),
     ("employe", "Employé du fournisseur (mandat du représentant légal)"),
@@ -398,7 +397,7 @@ def enrolement_etape(etape: str) -> Page:
         captcha=draft["captcha"],
         errors=errors,
         labels=LABELS,
-        voies=[(v, v.capitalize()) for v in VOIES],
+        voies=list(STREET_TYPES.items()),
         qualites=QUALITES,
         notes=notes,
         **context,
@@ -526,7 +525,10 @@ def _recap(draft: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]
         ]
     rows.append(("Certificat de référencement", pieces.get("CERTIFICAT_ANS", "—")))
     sections.append(("referencement", "Référencement", rows))
-    address = " ".join(str(data.get(f"adresse-{k}", "")) for k in ("numeroVoie", "typeVoie", "libelleVoie"))
+    address = " ".join(
+        (street_type if k == "typeVoie" else str)(data.get(f"adresse-{k}", ""))
+        for k in ("numeroVoie", "typeVoie", "libelleVoie")
+    )
     rows = [
         ("SIRET", str(data.get("siret", ""))),
         ("Dénomination sociale", str(data.get("raisonSociale", ""))),

@@ -57,8 +57,10 @@ def deposit(
     vat: str = "20",
     kind: str = "avance",
     ans: str | None = ANS,
+    confirm_without_zip: bool = True,
 ) -> TestResponse:
-    """POST the « Demande de financement » form (``action``: simuler or importer)."""
+    """POST the « Demande de financement » form (``action``: simuler or importer); an import
+    without a zip confirms it is meant unless ``confirm_without_zip`` is False."""
     form: dict[str, Any] = {"_csrf": csrf(client), "action": action, "tauxTva": vat, "typeDemande": kind}
     if ans is not None:
         form["numeroAns"] = ans
@@ -68,6 +70,8 @@ def deposit(
         form["pieces"] = (io.BytesIO((EXAMPLES / zip_name).read_bytes()), zip_name)
     elif pieces is not None:
         form["pieces"] = (io.BytesIO(pieces), "pieces.zip")
+    elif action == "importer" and confirm_without_zip:
+        form["sansPieces"] = "oui"  # « Importer sans archive de pièces », ticked once the form asked
     return client.post("/espace/demande-de-financement", data=form)
 
 

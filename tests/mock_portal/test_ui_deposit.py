@@ -29,6 +29,7 @@ from tests._support.pages import (
     deposit,
     field_error,
     flashes,
+    html_text,
     import_ok,
     line_codes,
     sign_in,
@@ -150,7 +151,7 @@ def test_importer_shows_ok_then_terminer_lists_the_requests(client: FlaskClient)
     done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
     assert done.headers["Location"] == "/espace/demandes"
     listing = client.get("/espace/demandes").get_data(as_text=True)
-    assert f"Dépôt n° 1 terminé : {COUNT} demande(s) enregistrée(s)" in flashes(listing)
+    assert f"Dépôt n° 1 terminé : {COUNT} demandes transmises à l'ASP pour instruction." in flashes(listing)
     assert sorted(re.findall(rf">({number_pattern(AVANCE)})</a>", listing)) == sorted(numbers)
     again = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ">Terminer</button>" not in again and "dépôt terminé" in again
@@ -249,6 +250,27 @@ def test_a_request_to_modify_is_corrected_on_its_page(client: FlaskClient) -> No
 def _editor_headers(client: FlaskClient) -> dict[str, str]:
     token = client.post("/api/login", json={"login": "demo", "password": "demo-segur-2024"}).json["token"]  # type: ignore[index]
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_import_without_its_zip_is_announced_before_anything_is_stored(client: FlaskClient) -> None:
+    """« Importer » without the zip: the form says the lines would be stored incomplete, and asks
+    for the zip or a confirmation; nothing is stored until then."""
+    asked = deposit(client, "importer", confirm_without_zip=False)
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and stored(client) == []
+    assert "Aucune archive de pièces choisie" in field_error(html, "pieces")
+    assert SPEC.status("incomplete") in field_error(html, "pieces") and 'id="sansPieces"' in html
+    confirmed = deposit(client, "importer")
+    page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    count = len(example_requests(AVANCE))
+    assert f"{count} lignes : 0 acceptée, 0 rejetée, {count} incomplètes." in html_text(page)
+    assert 'class="bilan bilan-attention"' in page and "bilan-succes" not in page  # not a green success
+    assert "Aucune ligne n'est transmise à l'instruction" in html_text(page)
+    done = client.post(confirmed.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
+    assert done.headers["Location"] == "/espace/demandes-incompletes"
+    said = flashes(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert said.startswith("Dépôt n° 1 terminé : aucune demande transmise à l'instruction ;"), said
+    assert f"{count} demandes incomplètes attendent leurs pièces" in said
 
 
 def test_missing_pieces_are_sent_from_the_incomplete_list(client: FlaskClient) -> None:

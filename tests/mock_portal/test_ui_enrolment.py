@@ -142,7 +142,7 @@ def test_person_bank_and_vat_steps_check_what_the_portal_checks(client: FlaskCli
     assert where == "/enrolement/banque", page
     status, page, _ = step(client, "banque", **{"banque-iban": "FR7630006000011234567890189", "banque-bic": "BNPAFRPP"})
     assert status == 422 and "Pièce obligatoire" in field_error(page, "rib")
-    assert 'value="Établissement BNPA, pays FR, agence XXX"' in page
+    assert 'value="Établissement BNPA, pays FR, agence principale"' in page  # BIC branch XXX: the main office
     status, page, where = step(client, "banque", rib=PDF)
     assert where == "/enrolement/tva"
     status, page, where = step(client, "tva", regimeTva="TTC")
