@@ -30,7 +30,7 @@ from segur.mock_portal.controls import (
     history_from_json,
 )
 from segur.mock_portal.controls.answer import format_number
-from segur.mock_portal.controls.attachments import attachment_report
+from segur.mock_portal.controls.attachments import PieceArchive, attachment_report
 from segur.mock_portal.controls.file_rules import window_state
 from segur.mock_portal.controls.line import Line, read_values
 from segur.mock_portal.controls.spec import Profile, resolve
@@ -192,6 +192,7 @@ class Deposits:
             if not answer.file_rejected:
                 rows = self.request_rows(editor["id"], deposit_id, answer, data, now)
                 store.add_requests(rows, "import")
+                self._keep_pieces(rows, answer, attachments, now)
                 ctx.events.publish(IMPORTED, numeros=[row["numero"] for row in rows])
         return {"depot": deposit_id, **body}
 
@@ -242,6 +243,31 @@ class Deposits:
                 }
             )
         return rows
+
+    def _keep_pieces(
+        self, rows: list[dict[str, Any]], answer: Answer, attachments: IO[bytes] | None, at: datetime
+    ) -> None:
+        """The pieces each stored request names that came readable in the zip, kept with it (its
+        « Pièces justificatives », where the editor and the gestionnaire find them): read one at
+        a time from the zip the controls judged, inside the import's transaction."""
+        if attachments is None or not rows:
+            return
+        spec, store = self.ctx.spec, self.ctx.store
+        refused = {line.number: {f.params.get("fichier") for f in line.findings} for line in answer.lines}
+        try:
+            attachments.seek(0)
+        except (AttributeError, OSError):
+            return
+        with PieceArchive(attachments, spec) as archive:
+            if archive.problems:
+                return
+            for row in rows:
+                for piece in Line(0, orjson.loads(row["data"]), spec).pieces:
+                    if piece.name in refused.get(row["num_ligne"], set()):
+                        continue
+                    content = archive.content(piece.name)
+                    if content is not None:
+                        store.add_document(at, row["numero"], piece.word or "PIECE", piece.name, content)
 
     def _missing_pieces(self, result: Any, raw: Any) -> list[str]:
         """The files an incomplete request still needs: those named by its attachment codes, or all

@@ -467,7 +467,12 @@ def demandes() -> Page:
 
 @blueprint.get("/espace/demandes-incompletes")
 def incompletes() -> Page:
-    editor = require_editor()
+    return _incompletes_page(require_editor())
+
+
+def _incompletes_page(editor: Row, errors: dict[str, list[str]] | None = None, status: int = 200) -> Page:
+    """« Suivi demandes incomplètes »: a page of them (50, 100 or 200), each with its missing
+    pieces and why the import refused them, its own form, and one zip for many at the top."""
     page, size = page_number(), page_size()
     rows, total = portal().requests.page(
         editor["id"],
@@ -477,7 +482,77 @@ def incompletes() -> Page:
         after=request.args.get("apres") or None,
         before=request.args.get("avant") or None,
     )
-    return render("espace/incompletes.html", demandes=rows, total=total, page=page, pages=max(1, -(-total // size)))
+    reasons = portal().requests.incomplete_reasons(editor["id"], [r["numeroDemande"] for r in rows])
+    return render(
+        "espace/incompletes.html",
+        status,
+        demandes=rows,
+        raisons=reasons,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // size)),
+        filtres={"taille": size},
+        tailles=[(str(n), str(n)) for n in PAGE_SIZES],
+        errors=errors or {},
+        labels_erreurs={"archive": "Archive zip", **{f"pieces-{r['numeroDemande']}": r["numeroDemande"] for r in rows}},
+        statut_attente=portal().spec.statuts["enAttente"],
+    )
+
+
+#: at most this many requests are named one by one in the announcements of a zip sent for many
+ZIP_REPORT_MAX = 20
+
+
+@blueprint.post("/espace/demandes-incompletes/archive")
+def incompletes_archive() -> Page:
+    """One zip for many incomplete requests: each gets the pieces it misses, found by their names."""
+    editor = require_editor()
+    try:
+        upload: FileStorage | None = request.files.get("archive")
+        if upload is None or not upload.filename:
+            return _incompletes_page(editor, {"archive": ["Choisissez l'archive zip des pièces manquantes."]}, 422)
+        result = portal().requests.send_pieces_zip(editor, upload.stream)
+    except RequestEntityTooLarge:
+        message = "Envoi trop volumineux : l'archive ne doit pas dépasser 200 Mo. Rien n'a été enregistré."
+        return _incompletes_page(editor, {"archive": [message]}, 413)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        return _incompletes_page(
+            editor, {"archive": [f"Archive refusée, rien n'a été enregistré : {error.message}"]}, 422
+        )
+    name = upload.filename
+    done, partial, unused = result["completees"], result["incompletes"], result["fichiersInutilises"]
+    waiting = portal().spec.statuts["enAttente"]
+    if done:
+        listed = ", ".join(done[:ZIP_REPORT_MAX]) + (
+            f" et {len(done) - ZIP_REPORT_MAX} autres" if len(done) > ZIP_REPORT_MAX else ""
+        )
+        flash(
+            f"Archive {name} : {plural(len(done), 'demande complétée', 'demandes complétées')}, "
+            f"passée{'s' if len(done) > 1 else ''} au statut « {waiting} » : {listed}.",
+            "succes",
+        )
+    for item in partial[:ZIP_REPORT_MAX]:
+        parts = [f"pièce {r['fichier']} refusée : {r['motif']}" for r in item["refusees"]]
+        if item["manquantes"]:
+            parts.append("encore manquantes : " + ", ".join(item["manquantes"]))
+        flash(f"Demande {item['numeroDemande']} toujours incomplète : " + " ; ".join(parts) + ".", "attention")
+    if len(partial) > ZIP_REPORT_MAX:
+        flash(f"Et {len(partial) - ZIP_REPORT_MAX} autres demandes toujours incomplètes.", "attention")
+    if not done and not partial:
+        flash(
+            f"Archive {name} : aucune de ses pièces n'est attendue par une demande incomplète ; rien n'a changé.",
+            "erreur",
+        )
+    if unused:
+        shown = ", ".join(unused[:ZIP_REPORT_MAX]) + (" …" if len(unused) > ZIP_REPORT_MAX else "")
+        flash(
+            f"{plural(len(unused), 'fichier')} de l'archive ne {'correspond' if len(unused) == 1 else 'correspondent'} "
+            f"à aucune pièce manquante : {shown}.",
+            "info",
+        )
+    return redirect(url_for("pages.incompletes"))
 
 
 @blueprint.get("/espace/demandes/<numero>")
@@ -530,25 +605,29 @@ def demande_pieces(numero: str) -> Page:
     """Missing pieces sent (incomplete request, or « En attente de pièces complémentaires »)."""
     editor = require_editor()
     back = safe_next(request.form.get("retour"), url_for("pages.demande", numero=numero))
+    field = f"pieces-{numero}" if back.startswith(url_for("pages.incompletes")) else "pieces"
+    messages: list[str] = []
     try:
         files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces") if f.filename]
         if not files:
-            flash(f"Demande {numero} : joignez au moins une pièce (PDF).", "erreur")
-            return redirect(back)
-        result = portal().requests.send_pieces(editor, numero, files)
+            messages = ["Joignez au moins une pièce (PDF)."]
+        else:
+            result = portal().requests.send_pieces(editor, numero, files)
     except RequestEntityTooLarge:
-        flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
-        return redirect(back)
+        messages = ["Envoi trop volumineux (3 Mo par pièce) : rien n'a été enregistré."]
     except PortalError as error:
         if error.status == 404:
             raise
         details = error.details if isinstance(error.details, dict) else {}
-        parts = [french(error.message)]
-        parts += [f"{p['fichier']} : {p['message']}" for p in details.get("pieces", [])]
+        messages = [f"{p['fichier']} refusée : {p['message']}." for p in details.get("pieces", [])]
         if details.get("piecesManquantes"):
-            parts.append("encore manquantes : " + ", ".join(details["piecesManquantes"]))
-        flash(f"Demande {numero} : " + " ; ".join(parts) + ".", "erreur")
-        return redirect(back)
+            messages.append("Encore manquantes : " + ", ".join(details["piecesManquantes"]) + ".")
+        messages = (messages or [french(error.message)]) + ["Rien n'a été enregistré."]
+    if messages:
+        if field != "pieces":
+            return _incompletes_page(editor, {field: messages}, 422)
+        detail = portal().requests.detail(numero, editor["id"])
+        return _request_page(detail, 422, errors={"pieces": messages})
     flash(f"Demande {numero} : pièces reçues, statut « {result['statut']} ».", "succes")
     return redirect(back)
 

@@ -199,7 +199,15 @@ def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) ->
     before = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
     assert "Pièces justificatives" in before and "Courriels automatiquement envoyés" in before
     assert 'id="suivi-financier"' not in before  # it appears with the first payment (seed, slide 20)
+    received = {name for _role, name in example_requests(AVANCE)[0]["pieces"]}
+    for name in received:  # the pieces that came with the import are kept with their request
+        assert f"<td>{escape(name)}</td>" in before, name
     sign_in_gestionnaire(client)
+    instruction = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+    for name in received:
+        assert re.search(
+            rf'href="/gestion/demandes/{numero}/documents/\d+" download>{re.escape(escape(name))}</a>', instruction
+        )
     for target in ("enCours", "validee", "decidee", "payee"):
         client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": target})
     page = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
@@ -209,7 +217,7 @@ def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) ->
     assert money(granted * avance_share // 100) in page and money(granted) in page
     assert f"Demande {numero} : décision d&#39;attribution" in page
     links = re.findall(rf'href="(/espace/demandes/{numero}/documents/\d+)"', page)
-    assert len(set(links)) == 2
+    assert len(set(links)) == len(received) + 2  # the pieces, the décision and the avis de paiement
     for link in set(links):
         document = client.get(link)
         assert document.status_code == 200 and document.mimetype == "application/pdf"
@@ -274,24 +282,63 @@ def test_an_import_without_its_zip_is_announced_before_anything_is_stored(client
 
 
 def test_missing_pieces_are_sent_from_the_incomplete_list(client: FlaskClient) -> None:
+    """A refused piece is said next to the request's field, in French, and nothing is kept; the
+    right one sends the request to instruction."""
     deposit(client, "importer")  # no zip
     numero = stored(client)[0]["numeroDemande"]
     piece = example_requests(AVANCE)[0]["pieces"][0][1]
     back = "/espace/demandes-incompletes"
+    page = client.get(back).get_data(as_text=True)
+    assert code("zip-absent") in html_text(page)  # why the import left it incomplete
     bad = client.post(
         f"/espace/demandes/{numero}/pieces",
         data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(b"pas un pdf"), piece)},
     )
-    assert bad.headers["Location"] == back
-    assert "PDF illisible" in flashes(client.get(back).get_data(as_text=True))
+    said = field_error(bad.get_data(as_text=True), f"pieces-{numero}")
+    assert bad.status_code == 422 and f"{piece} refusée : PDF illisible" in said and "Rien n'a été enregistré" in said
     none = client.post(f"/espace/demandes/{numero}/pieces", data={"_csrf": csrf(client), "retour": back})
-    assert "joignez au moins une pièce" in flashes(client.get(none.headers["Location"]).get_data(as_text=True))
+    assert field_error(none.get_data(as_text=True), f"pieces-{numero}") == "Joignez au moins une pièce (PDF)."
     good = client.post(
         f"/espace/demandes/{numero}/pieces",
         data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(pdf_document("BDC")), piece)},
     )
     waiting = SPEC.status("enAttente")
     assert f"statut « {waiting} »" in flashes(client.get(good.headers["Location"]).get_data(as_text=True))
+
+
+def test_one_zip_completes_many_incomplete_requests_and_says_why_a_piece_is_refused(client: FlaskClient) -> None:
+    deposit(client, "importer")  # no zip: every line incomplete
+    requests = example_requests(AVANCE)
+    numeros = [r["numeroDemande"] for r in stored(client)]
+    names = sorted({name for request in requests for _role, name in request["pieces"]})
+    broken = requests[-1]["pieces"][0][1]
+    archive = io.BytesIO()
+    from segur.generators.archive import write_zip
+
+    members = [(name, b"%PDF-1.4 tronque" if name == broken else pdf_document(name)) for name in names]
+    write_zip(archive, [*members, ("sans-rapport.pdf", pdf_document("autre"))])
+    sent = client.post(
+        "/espace/demandes-incompletes/archive",
+        data={"_csrf": csrf(client), "archive": (io.BytesIO(archive.getvalue()), "pieces.zip")},
+    )
+    said = flashes(client.get(sent.headers["Location"]).get_data(as_text=True))
+    assert "demandes complétées" in said or "demande complétée" in said, said
+    assert f"pièce {broken} refusée : {code('attachment-unreadable')}" in said, said
+    assert "1 fichier de l'archive ne correspond à aucune pièce manquante : sans-rapport.pdf." in said
+    left = client.get("/espace/demandes-incompletes").get_data(as_text=True)
+    waiting = [r for r in stored(client) if r["statut"] == SPEC.status("enAttente")]
+    assert len(waiting) == sum(1 for r in requests if broken not in {n for _, n in r["pieces"]})
+    assert {r["numeroDemande"] for r in waiting} <= set(numeros)
+    assert f"{len(requests) - len(waiting)} demande" in html_text(left)
+    empty = client.post("/espace/demandes-incompletes/archive", data={"_csrf": csrf(client)})
+    assert field_error(empty.get_data(as_text=True), "archive") == "Choisissez l'archive zip des pièces manquantes."
+    junk = client.post(
+        "/espace/demandes-incompletes/archive",
+        data={"_csrf": csrf(client), "archive": (io.BytesIO(b"pas un zip"), "pieces.zip")},
+    )
+    assert junk.status_code == 422 and "Archive refusée, rien n'a été enregistré" in field_error(
+        junk.get_data(as_text=True), "archive"
+    )
 
 
 def test_another_editors_request_answers_404(app: Flask, client: FlaskClient) -> None:
