@@ -23,7 +23,8 @@ from stdnum.fr import siret as siret_number
 
 from .accounts import Accounts
 from .context import Context
-from .records import enrolment_json
+from .mails import letter
+from .records import enrolment_json, enrolment_number
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -132,8 +133,12 @@ class Enrolment:
                 at,
                 email,
                 "Accusé de réception de votre demande d'enrôlement",
-                f"Votre demande d'enrôlement n° {enrolment_id} pour la solution {form['numeroAns']} "
-                "a bien été reçue. Elle va être instruite par l'ASP.",
+                letter(
+                    ctx,
+                    f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} pour la solution "
+                    f"{form['numeroAns']} a bien été reçue le {at:%d/%m/%Y à %H:%M}. Elle va être instruite par "
+                    "le service gestion de l'ASP ; vous recevrez un courriel à chaque étape.",
+                ),
                 editor["id"] if editor is not None else None,
             )
         return enrolment_json(ctx, enrolment_id)
@@ -243,7 +248,12 @@ class Enrolment:
                     at,
                     row["email"],
                     "Validation de votre enrôlement complémentaire",
-                    f"La solution {row['numero_ans']} est ajoutée à votre espace.",
+                    letter(
+                        ctx,
+                        f"Votre demande d'enrôlement complémentaire n° {enrolment_number(enrolment_id)} est validée : "
+                        f"la solution {row['numero_ans']} est ajoutée à votre espace. Vous pouvez déposer ses "
+                        "demandes de financement.",
+                    ),
                     editor_id,
                 )
             elif target == "rejetee":
@@ -251,7 +261,12 @@ class Enrolment:
                     at,
                     row["email"],
                     "Rejet de votre demande d'enrôlement",
-                    f"Votre demande d'enrôlement est rejetée. Motif : {motif}",
+                    letter(
+                        ctx,
+                        f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} pour la solution "
+                        f"{row['numero_ans']} est rejetée. Motif : {motif}",
+                        "Vous pouvez déposer une nouvelle demande d'enrôlement une fois le motif levé.",
+                    ),
                     editor_id,
                 )
             store.decide_enrolment(enrolment_id, flow.label(target), motif, editor_id, at)
@@ -267,7 +282,11 @@ class Enrolment:
                 at,
                 row["email"],
                 "Extension de votre habilitation au portail Ségur numérique",
-                f"Votre compte ASP existant donne désormais accès à la solution {row['numero_ans']}.",
+                letter(
+                    self.ctx,
+                    f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} est validée : votre compte ASP "
+                    f"existant donne désormais accès à la solution {row['numero_ans']}.",
+                ),
                 existing["id"],
             )
             return int(existing["id"])
@@ -275,7 +294,13 @@ class Enrolment:
         login = f"ed{store.meta('seq:enrolement') or 0:05d}{enrolment_id}"
         password = new_token()[:16]
         editor_id = Accounts(self.ctx).create_editor(
-            login, password, row["email"], row["siret"], data.get("raisonSociale", ""), at
+            login,
+            password,
+            row["email"],
+            row["siret"],
+            data.get("raisonSociale", ""),
+            at,
+            enrolment_number(enrolment_id),
         )
         editor = store.editor(editor_id)
         assert editor is not None
@@ -283,12 +308,74 @@ class Enrolment:
             at,
             row["email"],
             "Validation de votre demande d'enrôlement",
-            f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, associé au SIRET {row['siret']}.",
+            letter(
+                self.ctx,
+                f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, associé au SIRET "
+                f"{row['siret']}, pour la solution {row['numero_ans']}.",
+                "Votre identifiant et votre mot de passe vous parviennent dans deux courriels séparés.",
+            ),
             editor_id,
         )
-        store.send_mail(at, row["email"], "Votre identifiant", f"Identifiant : {login}", editor_id)
-        store.send_mail(at, row["email"], "Votre mot de passe", f"Mot de passe : {password}", editor_id)
+        store.send_mail(
+            at,
+            row["email"],
+            "Votre identifiant",
+            letter(self.ctx, f"Identifiant : {login}", "Le mot de passe vous parvient dans un autre courriel."),
+            editor_id,
+        )
+        store.send_mail(
+            at,
+            row["email"],
+            "Votre mot de passe",
+            letter(
+                self.ctx,
+                f"Mot de passe : {password}",
+                "Connectez-vous avec l'identifiant reçu dans un autre courriel.",
+            ),
+            editor_id,
+        )
         return editor_id
+
+    # ------------------------------------------------------------------ the gestionnaire's card
+
+    def dossier(self, enrolment_id: int) -> dict[str, Any]:
+        """What the gestionnaire instructs: the enrolment with its number, the form as deposited
+        (the company, its address, the people, the bank details, the VAT regime; a complementary
+        enrolment shows its account's company) and its pieces, each with its id to download it."""
+        store = self.ctx.store
+        row = store.enrolment(enrolment_id)
+        if row is None:
+            raise not_found(f"demande d'enrôlement {enrolment_id}")
+        data = loads(row["data"]) or {}
+        if not data.get("raisonSociale") and row["editor_id"] is not None:
+            editor = store.editor(row["editor_id"])
+            first = store.latest_enrolment_data(row["siret"]) or {}
+            data = {
+                **first,
+                **data,
+                "raisonSociale": first.get("raisonSociale") or (editor or {}).get("raison_sociale"),
+            }
+        bank = data.get("banque") or {}
+        return {
+            **enrolment_json(self.ctx, enrolment_id, row),
+            "numero": enrolment_number(enrolment_id),
+            "email": row["email"],
+            "dossier": data,
+            "domiciliation": self.lookup_bank(bank["iban"], bank["bic"])["domiciliation"]
+            if bank.get("iban") and bank.get("bic")
+            else None,
+            "pieces": [
+                {"id": p["id"], "nature": p["nature"], "nomFichier": p["filename"], "taille": p["size"]}
+                for p in store.enrolment_pieces(enrolment_id)
+            ],
+        }
+
+    def piece(self, enrolment_id: int, piece_id: int) -> tuple[str, bytes]:
+        """An enrolment piece's file name and content (the gestionnaire opens it from the card)."""
+        found = self.ctx.store.enrolment_piece(enrolment_id, piece_id)
+        if found is None:
+            raise not_found(f"pièce {piece_id} de la demande d'enrôlement {enrolment_id}")
+        return found["filename"], bytes(found["content"])
 
     # ------------------------------------------------------------------ lists
 

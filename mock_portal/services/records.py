@@ -11,6 +11,11 @@ from segur.mock_portal.store import Row, loads
 from .context import Context
 
 
+def enrolment_number(enrolment_id: int) -> str:
+    """The number an enrolment is known by everywhere (pages, mails, the account it opens)."""
+    return f"ENR-{enrolment_id:06d}"
+
+
 def enrolment_json(ctx: Context, enrolment_id: int, row: Row | None = None) -> dict[str, Any]:
     if row is None:
         row = ctx.store.enrolment(enrolment_id)

@@ -348,12 +348,23 @@ class Store:
         statement = _q(
             "enrolment_pieces",
             lambda: (
-                select(pieces.c.nature, pieces.c.filename, pieces.c.size)
+                select(pieces.c.id, pieces.c.nature, pieces.c.filename, pieces.c.size)
                 .where(pieces.c.enrolment_id == bindparam("enrolment_id"))
                 .order_by(pieces.c.id)
             ),
         )
         return self._run(statement, {"enrolment_id": enrolment_id}).all()
+
+    def enrolment_piece(self, enrolment_id: int, piece_id: int) -> Row | None:
+        """One piece of an enrolment, with its content."""
+        pieces = t.enrolment_pieces
+        statement = _q(
+            "enrolment_piece",
+            lambda: select(pieces.c.nature, pieces.c.filename, pieces.c.content).where(
+                pieces.c.enrolment_id == bindparam("enrolment_id"), pieces.c.id == bindparam("piece_id")
+            ),
+        )
+        return self._run(statement, {"enrolment_id": enrolment_id, "piece_id": piece_id}).first()
 
     def add_enrolment(self, **values: Any) -> int:
         return self._insert(t.enrolments, **values)

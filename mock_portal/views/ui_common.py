@@ -166,6 +166,23 @@ def enrolment_piece_label(value: Any) -> str:
     return ENROLMENT_PIECES.get(str(value), str(value))
 
 
+@blueprint.app_template_filter("enrolement")
+def enrolment_label(value: Any) -> str:
+    """An enrolment's id → the number it is known by everywhere (« ENR-000003 »)."""
+    from segur.mock_portal.services.records import enrolment_number
+
+    return enrolment_number(int(value))
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The headers of a download named ``filename`` (a name an editor chose: quoted safely, with
+    its UTF-8 form for the browsers that read it)."""
+    from urllib.parse import quote
+
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename) or "piece.pdf"
+    return {"Content-Disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"}
+
+
 @blueprint.app_template_filter("voie")
 def street_type(value: Any) -> str:
     """A type of street kept as a code (« ALLEE ») → as written in an address (« allée »)."""
@@ -422,6 +439,9 @@ def _unexpected(error: Exception) -> Page:
 
 #: messages of the portal's services (some in English, for the API's users) as the pages say them
 _MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"^(.*) demande un motif \(field 'motif' is required for this move\)$", r"\1 demande un motif : saisissez-le."),
+    (r"^(.*) refusé pour editor ; (.*)$", r"\1 refusé pour l'éditeur ; \2"),
+    (r"^(.*) refusé pour gestionnaire ; (.*)$", r"\1 refusé pour le gestionnaire ; \2"),
     (r"^'typeDemande' must be one of .*", "Choisissez le type de demande : avance ou solde."),
     (r"^'tauxTva' must be one of (.*)", "Choisissez l'un des taux de TVA proposés."),
     (
@@ -446,6 +466,9 @@ _MESSAGES: tuple[tuple[str, str], ...] = (
 )
 
 _SCHEMA_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"^(.*) demande un motif \(field 'motif' is required for this move\)$", r"\1 demande un motif : saisissez-le."),
+    (r"^(.*) refusé pour editor ; (.*)$", r"\1 refusé pour l'éditeur ; \2"),
+    (r"^(.*) refusé pour gestionnaire ; (.*)$", r"\1 refusé pour le gestionnaire ; \2"),
     (r'^".*" is a required property$', "Ce champ est obligatoire."),
     (r"^.* is shorter than 1 character$", "Ce champ est obligatoire."),
     (r"^.* is shorter than (\d+) characters$", r"Au moins \1 caractères."),

@@ -28,6 +28,7 @@ from .ui_common import (
     TOO_LARGE,
     Page,
     blueprint,
+    enrolment_label,
     french,
     page_number,
     page_size,
@@ -120,7 +121,7 @@ def enrolement_complementaire() -> Page:
                 errors.setdefault(field, []).append(french(message[:1].upper() + message[1:]))
         else:
             flash(
-                f"Demande d'enrôlement complémentaire n° {result['id']} déposée pour {result['numeroAns']} : "
+                f"Demande d'enrôlement complémentaire n° {enrolment_label(result['id'])} déposée pour {result['numeroAns']} : "
                 "un accusé de réception vous est envoyé ; l'ASP va l'instruire.",
                 "succes",
             )

@@ -21,7 +21,9 @@ from .ui_common import (
     PAGE_SIZE,
     PAGE_SIZES,
     Page,
+    attachment,
     blueprint,
+    enrolment_label,
     french,
     open_gestionnaire,
     page_number,
@@ -31,6 +33,15 @@ from .ui_common import (
     safe_next,
 )
 from .ui_editor import TYPE_LABELS
+from .ui_enrolment import QUALITES
+
+
+def motif_message(message: str) -> str:
+    """The portal's refusal of a move without its motif, as said next to the motif field."""
+    moved = re.match(r"^(.*?) demande un motif", message)
+    what = f" : le passage {moved.group(1)} en demande un" if moved else ""
+    return f"Saisissez le motif{what} ; il est envoyé à l'éditeur."
+
 
 #: what each move is called on its button (the move itself and its rules come from workflow.json)
 VERBS = {
@@ -41,6 +52,12 @@ VERBS = {
     "rejetee": "Rejeter la demande",
     "decidee": "Décider (décision d'attribution)",
     "payee": "Payer (avis de paiement)",
+}
+#: what each motif field is called, by the move it belongs to
+MOTIF_LABELS = {
+    "aModifier": "Motif de la demande de modification",
+    "attentePieces": "Motif de la demande de pièces complémentaires",
+    "rejetee": "Motif du rejet",
 }
 ENROLMENT_VERBS = {"enInstruction": "Passer en instruction", "validee": "Valider l'enrôlement", "rejetee": "Rejeter"}
 AVENANT_VERBS = {"decide": "Décider", "paye": "Payer", "rejete": "Rejeter"}
@@ -143,13 +160,20 @@ def gestion_reinitialiser() -> Page:
 @blueprint.get("/gestion/enrolements")
 def gestion_enrolements() -> Page:
     require_gestionnaire()
+    return _enrolments_page()
+
+
+def _enrolments_page(errors: dict[str, list[str]] | None = None, typed: dict[str, str] | None = None) -> Page:
+    """The enrolments, newest first, each card with the company, the people, the pieces and the
+    gestionnaire's decisions (a motif field of its own where the decision needs one)."""
     found = portal()
     flow = found.flows.enrolment
     page = page_number()
     total = found.enrolment.count()
     rows = []
     listed = found.enrolment.listing(None, newest_first=True, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    for enrolment in listed:
+    for listed_one in listed:
+        enrolment = found.enrolment.dossier(listed_one["id"])
         key = flow.key(enrolment["statut"]) or ""
         moves = [
             (t.target, ENROLMENT_VERBS.get(t.target, flow.label(t.target)), t.needs_reason)
@@ -157,7 +181,25 @@ def gestion_enrolements() -> Page:
         ]
         rows.append((enrolment, moves))
     pages = max(1, -(-total // PAGE_SIZE))
-    return render("gestion/enrolements.html", enrolements=rows, total=total, page=page, pages=pages)
+    return render(
+        "gestion/enrolements.html",
+        422 if errors else 200,
+        enrolements=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        errors=errors or {},
+        saisies=typed or {},
+        qualites=dict(QUALITES),
+        regimes={"TTC": "Assujetti à la TVA (montants TTC)", "HT": "Non assujetti à la TVA (régime HT)"},
+    )
+
+
+@blueprint.get("/gestion/enrolements/<id:enrolment_id>/pieces/<id:piece_id>")
+def gestion_enrolement_piece(enrolment_id: int, piece_id: int) -> Page:
+    require_gestionnaire()
+    filename, content = portal().enrolment.piece(enrolment_id, piece_id)
+    return Response(content, mimetype="application/pdf", headers=attachment(filename))
 
 
 @blueprint.post("/gestion/enrolements/<id:enrolment_id>/decision")
@@ -171,9 +213,17 @@ def gestion_enrolement_decision(enrolment_id: int) -> Page:
             raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une décision proposée.")
         result = found.enrolment.decide(enrolment_id, target, motif)
     except PortalError as error:
-        flash(f"Enrôlement n° {enrolment_id} : {french(error.message)}", "erreur")
+        if error.status == 404:
+            raise
+        if "motif" in error.message:  # said next to the motif field of this decision
+            field = f"motif-{enrolment_id}-{target}"
+            return _enrolments_page({field: [motif_message(error.message)]}, {field: motif or ""})
+        flash(f"Enrôlement n° {enrolment_label(enrolment_id)} : {french(error.message)}", "erreur")
     else:
-        flash(f"Enrôlement n° {enrolment_id} : statut « {result['statut']} » ; les courriels sont partis.", "succes")
+        flash(
+            f"Enrôlement n° {enrolment_label(enrolment_id)} : statut « {result['statut']} » ; les courriels sont partis.",
+            "succes",
+        )
     return redirect(url_for("pages.gestion_enrolements"))
 
 
@@ -212,6 +262,12 @@ def gestion_demandes() -> Page:
 @blueprint.get("/gestion/demandes/<numero>")
 def gestion_demande(numero: str) -> Page:
     require_gestionnaire()
+    return _request_page(numero)
+
+
+def _request_page(
+    numero: str, errors: dict[str, list[str]] | None = None, typed: dict[str, str] | None = None, status: int = 200
+) -> Page:
     found = portal()
     detail = found.requests.detail(numero, None)
     flow = found.flows.request
@@ -222,6 +278,7 @@ def gestion_demande(numero: str) -> Page:
             "verbe": VERBS.get(t.target, t.target),
             "statut": flow.label(t.target),
             "motif": t.needs_reason,
+            "libelle_motif": MOTIF_LABELS.get(t.target, f"Motif pour « {VERBS.get(t.target, t.target)} »"),
         }
         for t in flow.allowed_from(key, "gestionnaire")
     ]
@@ -237,7 +294,16 @@ def gestion_demande(numero: str) -> Page:
                 ],
             )
         )
-    return render("gestion/demande.html", d=detail, transitions=moves, avenants=avenants)
+    return render(
+        "gestion/demande.html",
+        status,
+        d=detail,
+        transitions=moves,
+        avenants=avenants,
+        errors=errors or {},
+        saisies=typed or {},
+        resume_libelles={f"motif-{m['vers']}": m["libelle_motif"] for m in moves},
+    )
 
 
 @blueprint.post("/gestion/demandes/<numero>/transition")
@@ -250,6 +316,9 @@ def gestion_transition(numero: str) -> Page:
     except PortalError as error:
         if error.status == 404:
             raise
+        if "motif" in error.message:  # said next to the motif field of this move
+            field = f"motif-{target}"
+            return _request_page(numero, {field: [motif_message(error.message)]}, {field: motif or ""}, 422)
         flash(f"Demande {numero} : {french(error.message)}", "erreur")
     else:
         flash(f"Demande {numero} : statut « {result['statut']} ».", "succes")

@@ -36,7 +36,7 @@ from tests._support.pages import (
     sign_in_gestionnaire,
 )
 from tests._support.paths import SPEC
-from tests._support.portal import admin_headers, enrolment_form, make_app
+from tests._support.portal import admin_headers, credentials, enrolment_form, make_app
 
 ACCEPTED = SPEC.accepted_code
 COUNT = len(example_requests(AVANCE))
@@ -348,7 +348,7 @@ def test_another_editors_request_answers_404(app: Flask, client: FlaskClient) ->
     api.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())  # type: ignore[index]
     mails = {m["objet"]: m["corps"] for m in api.get("/admin/mails", headers=admin_headers()).json["courriels"]}  # type: ignore[index]
     other = app.test_client()
-    sign_in(other, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
+    sign_in(other, *credentials(mails))
     assert other.get(f"/espace/demandes/{numero}").status_code == 404
     assert other.get(f"/espace/demandes/{numero}/documents/1").status_code == 404
     assert other.get("/espace/depots/1").status_code == 404
