@@ -167,34 +167,45 @@ class Enrolment:
             for error in _validator(self.ctx.spec.root / relative).iter_errors(form):
                 where = "".join(f"/{p}" for p in error.instance_path) or "/"
                 bad(where, error.message)
-            if problems:
-                return problems
-        if self.lookup_ans(form["numeroAns"]) is None:
-            bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
-        if not siret_number.is_valid(form["siret"]):
+        # the portal's own checks run in the same round, on the fields the schema let through: an
+        # editor reads every problem of the form at once (a field the schema refused is not judged
+        # twice)
+        flagged = {p["champ"] for p in problems}
+
+        def text(*path: str) -> str | None:
+            value: Any = form
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            return value if isinstance(value, str) and "/" + "/".join(path) not in flagged else None
+
+        numero = text("numeroAns")
+        if numero is not None and self.lookup_ans(numero) is None:
+            bad("/numeroAns", f"numéro de référencement ANS {numero} inconnu du référentiel")
+        siret = text("siret")
+        if siret is not None and not siret_number.is_valid(siret):
             bad("/siret", "SIRET invalide (clé de contrôle)")
-        if not iban.is_valid(form["banque"]["iban"]):
+        iban_text, bic_text = text("banque", "iban"), text("banque", "bic")
+        if iban_text is not None and not iban.is_valid(iban_text):
             bad("/banque/iban", "IBAN invalide")
-        if not bic.is_valid(form["banque"]["bic"]):
+        if bic_text is not None and not bic.is_valid(bic_text):
             bad("/banque/bic", "BIC invalide")
         for who in ("representant", "tiersDeclarant"):
-            person = form.get(who)
-            if not person:
-                continue
-            if not _EMAIL.match(person["email"]):
+            email, confirmation = text(who, "email"), text(who, "emailConfirmation")
+            if email is not None and not _EMAIL.match(email):
                 bad(f"/{who}/email", "adresse électronique invalide")
-            if person["email"] != person["emailConfirmation"]:
+            if email is not None and confirmation is not None and email != confirmation:
                 bad(f"/{who}/emailConfirmation", "la confirmation ne reprend pas l'adresse électronique")
         required = {"CERTIFICAT_ANS", "PIECE_IDENTITE_REPRESENTANT", "RIB"}
         if form.get("denominationModifiee"):
             required.add("KBIS")
-        if form["regimeTva"] == "HT":
+        if form.get("regimeTva") == "HT":
             required.add("ATTESTATION_NON_ASSUJETTISSEMENT_TVA")
         third = form.get("tiersDeclarant")
-        if third:
+        if isinstance(third, dict):
             required.add("PIECE_IDENTITE_DEPOSITAIRE")
             required.add("CONTRAT_PRESTATION" if third.get("qualite") == "centreDeGestion" else "MANDAT")
-        self._pieces_problems(form["pieces"], required, bad)
+        if "/pieces" not in flagged:
+            self._pieces_problems(form.get("pieces"), required, bad)
         return problems
 
     def _pieces_problems(self, pieces: Any, required: set[str], bad: Callable[[str, str], None]) -> None:

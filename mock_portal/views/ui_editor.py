@@ -18,6 +18,7 @@ from typing import IO, Any
 import orjson
 from flask import Response, flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
+from segur.mock_portal.controls.reasons import json_reason
 from segur.mock_portal.errors import PortalError
 from segur.mock_portal.services import Row, Sandbox
 from werkzeug.datastructures import FileStorage
@@ -37,6 +38,7 @@ from .ui_common import (
     safe_next,
     session_folder,
 )
+from .ui_enrolment import field_message, unknown_ans
 
 TYPE_LABELS = {"avance": "Demande d'avance (30 %)", "solde": "Demande de solde (70 %)"}
 #: statuses the table of deposited requests filters on (incomplete requests are listed apart)
@@ -96,7 +98,7 @@ def enrolement_complementaire() -> Page:
     found = portal().enrolment.lookup_ans(numero) if numero else None
     if request.method == "POST" and request.form.get("action") == "rechercher":
         if found is None:
-            errors["numeroAns"] = [f"Numéro de référencement ANS {numero or '(vide)'} inconnu du référentiel."]
+            errors["numeroAns"] = [unknown_ans(numero)]
     elif request.method == "POST":
         certificate = _upload("certificat")
         form: dict[str, Any] = {"numeroAns": numero, "pieces": []}
@@ -118,6 +120,8 @@ def enrolement_complementaire() -> Page:
                 message = problem["message"]
                 if message.startswith("pièce obligatoire manquante"):
                     message = "Déposez le certificat de référencement délivré par l'ANS (PDF)."
+                elif error.code != "DEJA_ENROLE":
+                    message = field_message(problem)
                 errors.setdefault(field, []).append(french(message[:1].upper() + message[1:]))
         else:
             flash(
@@ -259,7 +263,7 @@ def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any]
         filename = f"depot.json (cas {staged['cas']})"
         sandbox = _sandbox(staged, folder)
     if data is None:
-        errors["fichier"] = ["Sélectionnez votre fichier JSON."]
+        errors["fichier"] = ["Sélectionnez le fichier des demandes à simuler ou à importer."]
     if action not in ("simuler", "importer"):
         errors["_depot"] = ["Choisissez « Simuler » ou « Importer »."]
     if errors:
@@ -582,7 +586,7 @@ def demande_modifier(numero: str) -> Page:
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        errors = {"demande": [f"Le texte n'est pas un JSON valide : {exc}."]}
+        errors = {"demande": [f"Le texte n'est pas un JSON valide : {json_reason(exc.msg, exc.lineno, exc.colno)}."]}
         return _request_page(detail, 422, errors=errors, texte=text)
     try:
         portal().requests.modify(editor, numero, body)
@@ -593,7 +597,8 @@ def demande_modifier(numero: str) -> Page:
         if isinstance(error.details, dict):
             for line in error.details.get("lignes", []):
                 for found in line.get("erreurs", []):
-                    messages.append(f"{found['code']} — {found['libelle']} ({found.get('champ') or 'demande'})")
+                    where = f"champ {found['champ']}" if found.get("champ") else "la demande"
+                    messages.append(f"{found['code']} — {found['libelle']} ({where})")
             for found in error.details.get("erreurs", []):
                 messages.append(f"{found['code']} — {found['libelle']}")
         return _request_page(detail, 422, errors={"demande": messages}, texte=text)

@@ -84,7 +84,9 @@ def gestion_connexion() -> Page:
             session.pop("csrf", None)
             return redirect(safe_next(request.args.get("suite"), url_for("pages.gestion")))
         else:
-            errors["jeton"] = ["Jeton gestionnaire invalide."]
+            errors["jeton"] = [
+                "Ce jeton n'ouvre pas l'espace gestionnaire : recopiez celui que segur serve affiche au démarrage."
+            ]
     return render("gestion/connexion.html", 422 if errors else 200, errors=errors)
 
 

@@ -126,7 +126,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     assert "Logiciels du Centre SAS" in recap and "Établissement BNPA" in recap and "mandat.pdf" in recap
     follow(page.get_by_role("button", name="Terminer"))
     assert "Cochez cette case" in errors_of(visitor, "engagements-exactitude")
-    assert errors_of(visitor, "captcha") == "Recopiez le code de vérification affiché."
+    assert errors_of(visitor, "captcha") == "Recopiez les caractères affichés au-dessus du champ."
     page.get_by_label(re.compile("^J’atteste sur l’honneur")).check()
     page.get_by_label(re.compile("^J’ai pris connaissance")).check()
     page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())

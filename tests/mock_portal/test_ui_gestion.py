@@ -42,7 +42,8 @@ def test_the_gestionnaire_signs_in_with_the_admin_token(client: FlaskClient) -> 
     wrong = client.post("/gestion/connexion", data={"_csrf": csrf(client), "jeton": "pas-le-bon"})
     assert (
         wrong.status_code == 422
-        and field_error(wrong.get_data(as_text=True), "jeton") == "Jeton gestionnaire invalide."
+        and field_error(wrong.get_data(as_text=True), "jeton")
+        == "Ce jeton n'ouvre pas l'espace gestionnaire : recopiez celui que segur serve affiche au démarrage."
     )
     sign_in_gestionnaire(client)
     home = client.get("/gestion").get_data(as_text=True)
