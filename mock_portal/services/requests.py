@@ -80,13 +80,20 @@ class Requests:
         limit: int = 50,
         after: str | None = None,
         before: str | None = None,
+        search: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of a table, newest first, and the count of all that match; ``without`` leaves
         out statuses (the table of deposited requests does not show the incomplete ones). The page
         follows the request numbered ``after`` or precedes the one numbered ``before`` (the links
-        of the page shown), else starts at ``offset``; an unknown number is ignored."""
+        of the page shown), else starts at ``offset``; an unknown number is ignored. ``search``:
+        only the requests whose number, reference, order form, FINESS, SIRET or establishment
+        holds these words (pages by ``offset``)."""
         labels = self._labels(statut, type_demande, without)
         store = self.ctx.store
+        words = (search or "").strip()[:100]
+        if words:
+            found, total = store.search_requests(editor_id, words, offset=offset, limit=limit, **labels)
+            return [summary(r) for r in found], total
         total = store.count_requests(editor_id, **labels)
         after_key = store.request_key(after, editor_id) if after else None
         before_key = store.request_key(before, editor_id) if before and after_key is None else None
@@ -94,6 +101,21 @@ class Requests:
             editor_id, offset=offset, limit=limit, after=after_key, before=before_key, total=total, **labels
         )
         return [summary(r) for r in rows], total
+
+    def establishments(self, editor_id: int | None, numeros: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The establishment of each request (its name and FINESS géographique, or SIRET), read
+        through the spec: what a table shows beside the numbers."""
+        spec = self.ctx.spec
+        found = {}
+        for row in self.ctx.store.requests_where("numero", list(numeros), editor_id=editor_id):
+            data = loads(row["data"])
+            values = read_values(data, spec) if isinstance(data, dict) else {}
+            found[row["numero"]] = {
+                "nom": str(values.get("site_name") or ""),
+                "finess": str(row["finess_geographique"] or ""),
+                "siret": str(row["siret"] or ""),
+            }
+        return found
 
     def status_counts(self, editor_id: int | None) -> dict[str, int]:
         """How many requests have each status label (an editor's, or everyone's)."""

@@ -446,6 +446,7 @@ def demandes() -> Page:
     editor = require_editor()
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
+    words = request.args.get("q", "").strip()[:100]
     page, size = page_number(), page_size()
     rows, total = portal().requests.page(
         editor["id"],
@@ -456,6 +457,7 @@ def demandes() -> Page:
         limit=size,
         after=request.args.get("apres") or None,
         before=request.args.get("avant") or None,
+        search=words or None,
     )
     return render(
         "espace/demandes.html",
@@ -463,7 +465,8 @@ def demandes() -> Page:
         total=total,
         page=page,
         pages=max(1, -(-total // size)),
-        filtres={"statut": statut, "typeDemande": type_demande, "taille": size},
+        filtres={"statut": statut, "typeDemande": type_demande, "taille": size, "q": words},
+        etablissements=portal().requests.establishments(editor["id"], [r["numeroDemande"] for r in rows]),
         tailles=[(str(n), str(n)) for n in PAGE_SIZES],
         statuts=_status_options(incomplete=False),
         types=[(k, TYPE_LABELS.get(k, k)) for k in portal().spec.deposit_types],

@@ -238,6 +238,7 @@ def gestion_demandes() -> Page:
     found = portal()
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
+    words = request.args.get("q", "").strip()[:100]
     page, size = page_number(), page_size()
     rows, total = found.requests.page(
         None,
@@ -247,6 +248,7 @@ def gestion_demandes() -> Page:
         limit=size,
         after=request.args.get("apres") or None,
         before=request.args.get("avant") or None,
+        search=words or None,
     )
     return render(
         "gestion/demandes.html",
@@ -254,7 +256,8 @@ def gestion_demandes() -> Page:
         total=total,
         page=page,
         pages=max(1, -(-total // size)),
-        filtres={"statut": statut, "typeDemande": type_demande, "taille": size},
+        filtres={"statut": statut, "typeDemande": type_demande, "taille": size, "q": words},
+        etablissements=portal().requests.establishments(None, [r["numeroDemande"] for r in rows]),
         tailles=[(str(n), str(n)) for n in PAGE_SIZES],
         statuts=[(k, v) for k, v in found.spec.statuts.items() if k != "avenantPaye"],
         types=[(k, TYPE_LABELS.get(k, k)) for k in found.spec.deposit_types],

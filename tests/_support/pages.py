@@ -80,7 +80,7 @@ def import_ok(client: FlaskClient, **kwargs: Any) -> list[str]:
     response = deposit(client, "importer", **kwargs)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    numbers = re.findall(rf"<td>((?:{'|'.join(number_pattern(p) for p in SPEC.profiles)}))</td>", page)
+    numbers = re.findall(rf"<td class=\"numero\">((?:{'|'.join(number_pattern(p) for p in SPEC.profiles)}))</td>", page)
     done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
     assert done.status_code == 302
     return numbers

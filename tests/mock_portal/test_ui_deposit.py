@@ -149,7 +149,7 @@ def test_importer_shows_ok_then_terminer_lists_the_requests(client: FlaskClient)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="statut-import">OK</strong>', page) and ">Terminer</button>" in page
-    numbers = re.findall(rf"<td>({number_pattern(AVANCE)})</td>", page)
+    numbers = re.findall(rf'<td class="numero">({number_pattern(AVANCE)})</td>', page)
     assert len(numbers) == COUNT
     done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
     assert done.headers["Location"] == "/espace/demandes"
@@ -358,3 +358,28 @@ def test_another_editors_request_answers_404(app: Flask, client: FlaskClient) ->
     modify = other.post(f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(other), "demande": "{}"})
     assert modify.status_code == 404
     assert "0 demande" in other.get("/espace/demandes").get_data(as_text=True)
+
+
+def test_deposited_requests_are_searched_by_order_form_finess_or_establishment(client: FlaskClient) -> None:
+    numbers = import_ok(client, zip_name=PIECES)  # in the file's order
+    requests = example_requests(AVANCE)
+    link = rf'<a href="/espace/demandes/({number_pattern(AVANCE)})"'
+
+    def matching(field: str, value: str) -> set[str]:
+        return {n for n, r in zip(numbers, requests, strict=True) if value.lower() in str(r.get(field, "")).lower()}
+
+    searches = [("bdc_number", requests[1]["bdc_number"]), ("site_finess", requests[2]["site_finess"])]
+    searches.append(("bdc_number", requests[1]["bdc_number"].lower()))  # case left aside
+    if "site_name" in requests[0]:
+        searches.append(("site_name", requests[0]["site_name"]))
+    for field, words in searches:
+        page = client.get("/espace/demandes", query_string={"q": words}).get_data(as_text=True)
+        assert set(re.findall(link, page)) == matching(field, words), (field, words)
+        assert f"pour « {escape(words)} »" in page
+    nothing = client.get("/espace/demandes", query_string={"q": "100%_introuvable"}).get_data(as_text=True)
+    assert re.findall(link, nothing) == [] and "0 demande pour" in nothing
+    gestion = client.application.test_client()
+    sign_in_gestionnaire(gestion)
+    page = gestion.get("/gestion/demandes", query_string={"q": requests[1]["bdc_number"]}).get_data(as_text=True)
+    found = re.findall(rf'<a href="/gestion/demandes/({number_pattern(AVANCE)})"', page)
+    assert set(found) == matching("bdc_number", requests[1]["bdc_number"])
