@@ -24,7 +24,7 @@ from stdnum.fr import siret as siret_number
 from .accounts import Accounts
 from .context import Context
 from .mails import letter
-from .records import enrolment_json, enrolment_number
+from .records import account_dossier, enrolment_json, enrolment_number
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -358,14 +358,11 @@ class Enrolment:
         if row is None:
             raise not_found(f"demande d'enrôlement {enrolment_id}")
         data = loads(row["data"]) or {}
-        if not data.get("raisonSociale") and row["editor_id"] is not None:
+        if not data.get("raisonSociale") and row["editor_id"] is not None:  # a complementary enrolment
             editor = store.editor(row["editor_id"])
-            first = store.latest_enrolment_data(row["siret"]) or {}
-            data = {
-                **first,
-                **data,
-                "raisonSociale": first.get("raisonSociale") or (editor or {}).get("raison_sociale"),
-            }
+            first = account_dossier(self.ctx, row["editor_id"])
+            name = first.get("raisonSociale") or (editor["raison_sociale"] if editor is not None else None)
+            data = {**first, **data, "raisonSociale": name}
         bank = data.get("banque") or {}
         return {
             **enrolment_json(self.ctx, enrolment_id, row),

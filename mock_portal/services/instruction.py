@@ -16,7 +16,7 @@ from segur.mock_portal.workflow import TransitionRefused
 
 from .context import Context
 from .mails import letter
-from .records import granted_cents, request_json
+from .records import account_dossier, granted_cents, request_json
 
 #: the largest avenant, in euros (model): keeps the amount within a 64-bit integer of cents
 MAX_AVENANT = 1_000_000_000
@@ -130,7 +130,7 @@ class Instruction:
         spec = ctx.spec
         data = loads(row["data"]) or {}
         fields = read_values(data, spec) if isinstance(data, dict) else {}
-        dossier = ctx.store.latest_enrolment_data(editor["siret"]) or {}
+        dossier = account_dossier(ctx, editor["id"])
         granted = granted_cents(ctx, row) or 0
         avance = (granted * ctx.flows.avance_percent + 50) // 100
         profile = spec.profiles.get(row["profil"])

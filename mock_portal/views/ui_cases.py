@@ -241,7 +241,7 @@ def compare(staged: dict[str, Any], answer: dict[str, Any], mode: str) -> dict[s
 def _expected(answer: dict[str, Any]) -> dict[str, str]:
     accepted = portal().spec.accepted_code
     if answer["statut"] == "KO":
-        return {"code": answer["codetraitement"], "libelle": f"fichier rejeté — {answer['libelletraitement']}"}
+        return {"code": answer["codetraitement"], "libelle": answer["libelletraitement"]}
     for line in answer["lignes"]:
         if line["codetraitement"] != accepted:
             return {

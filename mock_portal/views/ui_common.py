@@ -138,7 +138,35 @@ def _context() -> dict[str, Any]:
         "spec_label": lambda: current_app.extensions["segur_spec"].label,
         "natures": document_natures(),
         "accepted_code": current_app.extensions["segur_spec"].accepted_code,
+        "portal_windows": portal_windows,
+        "example_ans": example_ans,
+        "programmes": programmes,
     }
+
+
+def example_ans() -> str:
+    """An ANS number of the spec's référentiel, as a field's example."""
+    solutions = current_app.extensions["segur_spec"].referencement().get("solutions", {})
+    return next(iter(solutions), "")
+
+
+def programmes() -> list[str]:
+    """The software programmes of the spec's profiles, as their labels name them (« MS1 (DUI) »)."""
+    spec = current_app.extensions["segur_spec"]
+    return list(dict.fromkeys(p.libelle.split(" — ")[0] for p in spec.profiles.values()))
+
+
+def portal_windows() -> list[dict[str, str]]:
+    """Every profile's deposit window at the portal's clock, in words (« fermé depuis le … »)."""
+    from segur.mock_portal.controls.file_rules import window_state
+
+    spec = current_app.extensions["segur_spec"]
+    now = portal().now()
+    return [
+        {"profil": profile.libelle, "etat": window_state(spec.windows[profile.name], now, spec)}
+        for profile in spec.profiles.values()
+        if profile.name in spec.windows
+    ]
 
 
 @blueprint.app_template_filter("profil")

@@ -11,7 +11,7 @@ from typing import Any
 
 from segur.generators.pdf import pdf_document
 
-from tests.e2e._live import Actor, Live, follow, screenshot
+from tests.e2e._live import Actor, Live, audit, follow, screenshot
 from tests.e2e._pages import sign_in_gestionnaire
 
 NEW_ANS = "ANS-MS1-EDIT-0001"
@@ -56,15 +56,22 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label("Numéro unique de référencement ANS").fill(NEW_ANS)
     follow(page.get_by_role("button", name="Rechercher"))
     assert page.get_by_label("DSR").input_value() == "DSR MS1 DUI vague 1"
+    # a file that is not a PDF is refused and not kept: the field asks for one again
+    not_pdf = tmp_path / "certificat.txt"
+    not_pdf.write_text("pas un PDF")
+    page.get_by_label(re.compile("^Certificat de référencement")).set_input_files(str(not_pdf))
+    follow(page.get_by_role("button", name="Étape suivante"))
+    assert errors_of(visitor, "certificat").startswith("PDF illisible")
+    assert page.locator("#certificat-actuel").count() == 0 and "Fichier déposé" not in page.locator("main").inner_text()
     page.get_by_label(re.compile("^Certificat de référencement")).set_input_files(str(files["certificat"]))
-    screenshot(visitor, "02a-enrolement-referencement")
+    audit(visitor, "02a-enrolement-referencement")
     next_step(visitor, "Demandeur : personne morale")
 
     # 2. Structure: the captcha, a SIRET whose key is wrong, then the form
     page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
     page.get_by_label("Numéro SIRET").fill("44306184100048")
     follow(page.get_by_role("button", name="Rechercher"))
-    assert "clé de contrôle" in errors_of(visitor, "siret")
+    assert errors_of(visitor, "siret") == "Clé de contrôle incorrecte : vérifiez les 14 chiffres."
     page.get_by_label("Numéro SIRET").fill("44306184100047")
     follow(page.get_by_role("button", name="Rechercher"))
     assert "structure inconnue du portail simulé" in page.locator("main").inner_text()
@@ -100,7 +107,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label(re.compile("^Employé du fournisseur")).check()
     page.get_by_label(re.compile("^Contrat de prestation")).set_input_files(str(files["mandat"]))
     follow(page.get_by_role("button", name="Étape suivante"))
-    assert "ne reprend pas l'adresse" in errors_of(visitor, "representant-emailConfirmation")
+    assert errors_of(visitor, "representant-emailConfirmation").startswith("Ne reprend pas l'adresse saisie")
     page.get_by_label("Confirmation de l’adresse électronique du représentant").fill("direction@logicentre.example")
     next_step(visitor, "Coordonnées bancaires")
 
@@ -109,7 +116,8 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label(re.compile("^BIC")).fill("BNPAFRPPXXX")
     page.get_by_label(re.compile("^RIB")).set_input_files(str(files["rib"]))
     follow(page.get_by_role("button", name="Étape suivante"))
-    assert errors_of(visitor, "banque-iban") == "IBAN invalide."
+    said = errors_of(visitor, "banque-iban")
+    assert said.startswith("Clé de contrôle ou longueur incorrecte") and "IBAN" not in said  # not its own label
     page.get_by_label(re.compile("^IBAN")).fill("FR76 3000 6000 0112 3456 7890 189")
     page.get_by_label(re.compile("^IBAN")).press("Enter")  # Enter in a field goes forward, not back
     page.get_by_role("heading", name=re.compile(": Taux de TVA$")).wait_for()
@@ -124,18 +132,24 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     # 6. Recap: the checkboxes and the captcha, then « Terminer »
     recap = page.locator("main").inner_text()
     assert "Logiciels du Centre SAS" in recap and "Établissement BNPA" in recap and "mandat.pdf" in recap
+    assert "4 avenue de la Gare" in recap  # the type of street as written in an address, not « AVENUE »
     follow(page.get_by_role("button", name="Terminer"))
     assert "Cochez cette case" in errors_of(visitor, "engagements-exactitude")
     assert errors_of(visitor, "captcha") == "Recopiez les caractères affichés au-dessus du champ."
+    # the error summary, far down the recap, has the focus (and so is in view)
+    summary = page.locator(".resume-erreurs").first
+    assert summary.evaluate("el => el === document.activeElement")
+    assert summary.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
     page.get_by_label(re.compile("^J’atteste sur l’honneur")).check()
     page.get_by_label(re.compile("^J’ai pris connaissance")).check()
     page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
-    screenshot(visitor, "02b-enrolement-recapitulatif")
+    audit(visitor, "02b-enrolement-recapitulatif")
     follow(page.get_by_role("button", name="Terminer"))
     page.get_by_role("heading", name="Demande d'enrôlement déposée").wait_for()
     enrolment = page.locator("#numero-enrolement").inner_text()
+    assert re.fullmatch(r"ENR-\d{6}", enrolment), enrolment
     assert DEPOSITAIRE in page.locator("main").inner_text()
-    screenshot(visitor, "02c-enrolement-confirmation")
+    audit(visitor, "02c-enrolement-confirmation")
 
     # the gestionnaire validates it; the credentials go to the dépositaire by two mails
     gestionnaire: Actor = actors()
@@ -144,17 +158,30 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     card = gestionnaire.page.locator(
         "section", has=gestionnaire.page.get_by_role("heading", name=re.compile(f"^Enrôlement n° {enrolment} "))
     )
-    assert (
-        "Déposée" in card.inner_text()
-        and "MANDAT" in card.inner_text()
-        and "ATTESTATION_NON_ASSUJETTISSEMENT_TVA" in card.inner_text()
-    )
-    screenshot(gestionnaire, "12-gestionnaire-enrolements")
+    shown = card.inner_text()
+    for expected in (
+        "Déposée",
+        "Logiciels du Centre SAS (LogiCentre)",  # the company
+        "4 avenue de la Gare, 45000 Orléans",
+        "Alex Durand — direction@logicentre.example",  # the people
+        f"Alex Petit — {DEPOSITAIRE}",
+        "Mandat du représentant légal",  # the pieces, by their names, with links
+        "Attestation de non-assujettissement à la TVA",
+    ):
+        assert expected in shown, (expected, shown)
+    assert "MANDAT" not in shown and "ATTESTATION_NON" not in shown  # no raw code
+    with gestionnaire.page.expect_download() as certificate:
+        card.get_by_role("link", name="Certificat de référencement ANS").click()
+    assert certificate.value.suggested_filename == "certificat.pdf"
+    audit(gestionnaire, "12-gestionnaire-enrolements")
     follow(card.get_by_role("button", name=re.compile("^Valider l'enrôlement")))
-    assert "statut « Validée »" in gestionnaire.page.locator(".annonces").inner_text()
+    said = gestionnaire.page.locator(".annonces").inner_text()
+    assert f"Enrôlement n° {enrolment} : statut « Validée »" in said, said
     follow(gestionnaire.page.get_by_role("link", name="Courriels envoyés"))
     outbox = gestionnaire.page.locator("main").inner_text()
-    screenshot(gestionnaire, "13-gestionnaire-courriels")
+    assert f"Votre enrôlement est validé sous le numéro {enrolment}" in outbox  # one number, everywhere
+    assert outbox.count("Bonjour,") >= 4 and live.url in outbox
+    audit(gestionnaire, "13-gestionnaire-courriels")
     login = re.search(r"Identifiant : (\S+)", outbox)
     password = re.search(r"Mot de passe : (\S+)", outbox)
     assert login and password, outbox

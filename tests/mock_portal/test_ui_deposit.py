@@ -85,6 +85,7 @@ def test_simuler_shows_each_lines_code_and_stores_nothing(client: FlaskClient) -
     assert stored(client) == []
     ok = deposit(client, "simuler").get_data(as_text=True)
     assert "Récapitulatif de la simulation" in ok and line_codes(ok) == [ACCEPTED] * COUNT
+    assert f"Acceptées (code {ACCEPTED})</dt>" in ok and '<tr class="ko"' not in ok  # the spec's accepted code
     assert re.search(r"Montant demandé accepté</dt><dd>\d{1,3}(\u202f\d{3})*,\d\d\u00a0€</dd>", ok)  # in French
 
 
