@@ -61,6 +61,8 @@ MOTIF_LABELS = {
 }
 ENROLMENT_VERBS = {"enInstruction": "Passer en instruction", "validee": "Valider l'enrôlement", "rejetee": "Rejeter"}
 AVENANT_VERBS = {"decide": "Décider", "paye": "Payer", "rejete": "Rejeter"}
+#: the clock's fields, as an error summary names them
+CLOCK_FIELDS = {"horloge-date": "Fixer l'horloge à", "horloge-quantite": "Avancer l'horloge de"}
 CLOCK_UNITS = {"minutes": 60, "heures": 3600, "jours": 86400}
 #: mails per page of the outbox
 OUTBOX_PAGE = 200
@@ -103,16 +105,34 @@ def gestion_deconnexion() -> Page:
 @blueprint.get("/gestion")
 def gestion() -> Page:
     require_gestionnaire()
+    return _dashboard()
+
+
+def _dashboard(errors: dict[str, list[str]] | None = None, typed: dict[str, str] | None = None) -> Page:
     found = portal()
     counts = found.requests.status_counts(None)
     return render(
         "gestion/accueil.html",
+        422 if errors else 200,
         compteurs=[
             (key, label, counts.get(label, 0)) for key, label in found.spec.statuts.items() if key != "avenantPaye"
         ],
         enrolements_en_attente=found.enrolment.pending_count(),
         maintenant=found.now(),
+        errors=errors or {},
+        saisies=typed or {},
+        resume_libelles=CLOCK_FIELDS,
     )
+
+
+def _page_back(errors: dict[str, list[str]], typed: dict[str, str]) -> Page:
+    """The page a form was sent from, again, with its errors beside their fields: a request's
+    instruction page, else the dashboard."""
+    back = safe_next(request.form.get("retour"), url_for("pages.gestion"))
+    found = re.fullmatch(r"/gestion/demandes/([^/?#]+)", back)
+    if found:
+        return _request_page(found.group(1), errors, typed, 422)
+    return _dashboard(errors, typed)
 
 
 @blueprint.post("/gestion/horloge")
@@ -136,8 +156,12 @@ def gestion_horloge() -> Page:
         else:
             raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une action sur l'horloge.")
     except PortalError as error:
-        flash(f"Horloge inchangée : {french(error.message)}", "erreur")
-        return _back(url_for("pages.gestion"))
+        field = {"fixer": "horloge-date", "avancer": "horloge-quantite"}.get(action)
+        if field is None:
+            flash(f"Horloge inchangée : {french(error.message)}", "erreur")
+            return _back(url_for("pages.gestion"))
+        typed = {"horloge-date": request.form.get("date", ""), "horloge-quantite": request.form.get("quantite", "")}
+        return _page_back({field: [f"Horloge inchangée : {french(error.message)}"]}, typed)
     flash(f"Horloge du portail : {moment.strftime('%d/%m/%Y %H:%M')}.", "succes")
     return _back(url_for("pages.gestion"))
 
@@ -307,7 +331,11 @@ def _request_page(
         avenants=avenants,
         errors=errors or {},
         saisies=typed or {},
-        resume_libelles={f"motif-{m['vers']}": m["libelle_motif"] for m in moves},
+        resume_libelles={
+            **{f"motif-{m['vers']}": m["libelle_motif"] for m in moves},
+            **CLOCK_FIELDS,
+            "avenant-montant": "Montant du nouvel avenant",
+        },
     )
 
 
@@ -351,9 +379,9 @@ def gestion_avenant(numero: str) -> Page:
     except PortalError as error:
         if error.status == 404:
             raise
-        flash(f"Demande {numero} : {french(error.message)}", "erreur")
-    else:
-        flash(f"Demande {numero} : avenant enregistré.", "succes")
+        typed = {"avenant-montant": request.form.get("montant", ""), "avenant-motif": request.form.get("motif", "")}
+        return _request_page(numero, {"avenant-montant": [french(error.message)]}, typed, 422)
+    flash(f"Demande {numero} : avenant enregistré.", "succes")
     return redirect(url_for("pages.gestion_demande", numero=numero))
 
 

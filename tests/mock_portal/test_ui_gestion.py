@@ -81,7 +81,11 @@ def test_the_clock_is_set_moved_and_released_from_the_page(client: FlaskClient) 
     sign_in_gestionnaire(client)
 
     def clock(**form: str) -> str:
+        """The announcement after the move, or the error said beside the clock's field."""
         response = client.post("/gestion/horloge", data={"_csrf": csrf(client), **form})
+        if response.status_code == 422:
+            field = "horloge-date" if form["action"] == "fixer" else "horloge-quantite"
+            return field_error(response.get_data(as_text=True), field)
         return flashes(client.get(response.headers["Location"]).get_data(as_text=True))
 
     assert clock(action="fixer", date="2024-02-28T13:59") == "Horloge du portail : 28/02/2024 13:59."
@@ -101,9 +105,12 @@ def test_avenants_are_added_and_moved(client: FlaskClient) -> None:
     numero = import_ok(client, zip_name=PIECES)[0]
     sign_in_gestionnaire(client)
     bad = client.post(f"/gestion/demandes/{numero}/avenants", data={"_csrf": csrf(client), "montant": "beaucoup"})
-    assert "Saisissez le montant" in flashes(client.get(bad.headers["Location"]).get_data(as_text=True))
+    assert bad.status_code == 422 and "Saisissez le montant" in field_error(
+        bad.get_data(as_text=True), "avenant-montant"
+    )
+    assert 'value="beaucoup"' in bad.get_data(as_text=True)  # what was typed is kept
     cents = client.post(f"/gestion/demandes/{numero}/avenants", data={"_csrf": csrf(client), "montant": "1,234"})
-    assert "deux décimales" in flashes(client.get(cents.headers["Location"]).get_data(as_text=True))
+    assert "deux décimales" in field_error(cents.get_data(as_text=True), "avenant-montant")
     client.post(
         f"/gestion/demandes/{numero}/avenants",
         data={"_csrf": csrf(client), "montant": "12 500,00", "motif": "extension"},
