@@ -181,10 +181,10 @@ def _read_member(
                 while chunk := stream.read(_CHUNK):
                     buffer.write(chunk)
                     if buffer.tell() > limit:
-                        too_large = {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
+                        too_large: dict[str, object] = {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
                         return ("attachment-too-large", too_large), None
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-            unreadable = {"fichier": name, "detail": f"membre du zip illisible : {zip_reason(exc)}"}
+            unreadable: dict[str, object] = {"fichier": name, "detail": f"membre du zip illisible : {zip_reason(exc)}"}
             return ("attachment-unreadable", unreadable), None
         problem = pdf_problem(buffer)
         if problem is not None:
