@@ -80,7 +80,7 @@ class Instruction:
                 f"Demande {numero} : décision d'attribution",
                 letter(
                     ctx,
-                    f"Votre demande de financement {numero} ({facts['profil']}, établissement {facts['etablissement']}) "
+                    f"Votre demande de financement {numero} ({facts['profil']}, établissement {facts['site']}) "
                     f"est validée : un financement de {facts['attribue']} vous est attribué.",
                     "La décision d'attribution est disponible sur le portail, dans l'accordéon « Pièces justificatives » "
                     "de la demande.",
@@ -156,12 +156,12 @@ class Instruction:
             "siret": _grouped_siret(editor["siret"]),
             "adresseEditeur": ", ".join(p for p in (street, editor_town) if p),
             "enrolement": editor["numero_enrolement"],
-            "etablissement": fields.get("site_name") or "établissement non nommé",
+            "site": fields.get("site_name") or "établissement non nommé",
             "finess": fields.get("site_finess") or "",
             "siretSite": fields.get("site_siret") or "",
             "adresseSite": ", ".join(p for p in (site_street, site_town) if p),
             "gestionnaire": fields.get("manager_name") or "",
-            "finessJuridique": fields.get("manager_finess") or "",
+            "managerFiness": fields.get("manager_finess") or "",
             "bdc": row["numero_bdc"] or "",
             "dateBdc": fields["bdc_date"].strftime("%d/%m/%Y") if fields.get("bdc_date") else "",
             "reference": row["reference_ligne"] or "",
@@ -189,14 +189,14 @@ class Instruction:
         ]
         if facts["adresseEditeur"]:
             editor_rows.insert(2, ("Adresse", facts["adresseEditeur"]))
-        site_rows = [("Établissement", facts["etablissement"]), ("FINESS géographique", facts["finess"])]
+        site_rows = [("Établissement", facts["site"]), ("FINESS géographique", facts["finess"])]
         if facts["siretSite"]:
             site_rows.append(("SIRET de l'établissement", facts["siretSite"]))
         if facts["adresseSite"]:
             site_rows.append(("Adresse", facts["adresseSite"]))
-        if facts["gestionnaire"] or facts["finessJuridique"]:
+        if facts["gestionnaire"] or facts["managerFiness"]:
             site_rows.append(("Organisme gestionnaire", facts["gestionnaire"]))
-            site_rows.append(("FINESS juridique", facts["finessJuridique"]))
+            site_rows.append(("FINESS juridique", facts["managerFiness"]))
         return [
             Section("Bénéficiaire du financement (éditeur)", editor_rows),
             Section("Établissement bénéficiaire de la prestation Ségur", site_rows),
@@ -239,7 +239,7 @@ class Instruction:
                 f"Au vu de la demande de financement {row['numero']} et des pièces justificatives déposées, "
                 f"l'ASP attribue à {facts['editeur']} un financement de {facts['attribue']} au titre du programme "
                 f"Ségur numérique ({facts['profil']}), pour la prestation Ségur réalisée dans l'établissement "
-                f"{facts['etablissement']} (FINESS géographique {facts['finess'] or 'non renseigné'}).",
+                f"{facts['site']} (FINESS géographique {facts['finess'] or 'non renseigné'}).",
                 f"Le financement est versé en deux fois : {facts['partAvance']} % à titre d'avance, puis "
                 f"{facts['partSolde']} % au solde.",
             ],
