@@ -11,10 +11,22 @@ from typing import Any
 
 from segur.generators.pdf import pdf_document
 
+from tests._support.logical import enrollable_ans, first_profile, workflow_label
+from tests._support.paths import SPEC
 from tests.e2e._live import Actor, Live, audit, follow, screenshot
 from tests.e2e._pages import sign_in_gestionnaire
 
-NEW_ANS = "ANS-MS1-EDIT-0001"
+NEW_ANS = enrollable_ans(first_profile(), serial=1)
+VALIDATED = workflow_label("enrolment", "validee")
+
+
+def dsr_of(number: str) -> str:
+    """The DSR the référentiel gives a number of its patterns."""
+    entry = next(e for e in SPEC.referencement()["patterns"] if re.fullmatch(e["pattern"], number))
+    found: str = entry["dsr"]
+    return found
+
+
 DEPOSITAIRE = "depositaire@centre-gestion.example"
 
 
@@ -55,7 +67,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     assert "inconnu du référentiel" in errors_of(visitor, "numeroAns")
     page.get_by_label("Numéro unique de référencement ANS").fill(NEW_ANS)
     follow(page.get_by_role("button", name="Rechercher"))
-    assert page.get_by_label("DSR").input_value() == "DSR MS1 DUI vague 1"
+    assert page.get_by_label("DSR").input_value() == dsr_of(NEW_ANS)
     # a file that is not a PDF is refused and not kept: the field asks for one again
     not_pdf = tmp_path / "certificat.txt"
     not_pdf.write_text("pas un PDF")
@@ -160,7 +172,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     )
     shown = card.inner_text()
     for expected in (
-        "Déposée",
+        workflow_label("enrolment", "deposee"),
         "Logiciels du Centre SAS (LogiCentre)",  # the company
         "4 avenue de la Gare, 45000 Orléans",
         "Alex Durand — direction@logicentre.example",  # the people
@@ -176,7 +188,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     audit(gestionnaire, "12-gestionnaire-enrolements")
     follow(card.get_by_role("button", name=re.compile("^Valider l'enrôlement")))
     said = gestionnaire.page.locator(".annonces").inner_text()
-    assert f"Enrôlement n° {enrolment} : statut « Validée »" in said, said
+    assert f"Enrôlement n° {enrolment} : statut « {VALIDATED} »" in said, said
     follow(gestionnaire.page.get_by_role("link", name="Courriels envoyés"))
     outbox = gestionnaire.page.locator("main").inner_text()
     assert f"Votre enrôlement est validé sous le numéro {enrolment}" in outbox  # one number, everywhere
@@ -197,7 +209,8 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     editor.page.keyboard.press("Enter")
     editor.page.wait_for_url(re.compile(r"/espace$"))
     row = editor.page.locator("table.tableau tbody tr", has_text=NEW_ANS)
-    assert "Validée" in row.inner_text() and "DUI" in row.inner_text()
+    software = SPEC.profiles[first_profile()].type_logiciel
+    assert VALIDATED in row.inner_text() and software in row.inner_text()
 
 
 def keyboard_to(actor: Actor, field: str, presses: int = 40) -> None:

@@ -15,7 +15,7 @@ from segur.generators.cases import case_code, case_files, load_case
 from segur.generators.pdf import pdf_document
 from stdnum import luhn
 
-from tests._support.logical import enrollable_ans, first_profile
+from tests._support.logical import enrollable_ans, first_profile, workflow_label
 from tests._support.paths import SPEC
 from tests.e2e._data import Bundle, generate
 from tests.e2e._live import Actor, Live, follow, screenshot
@@ -134,7 +134,7 @@ def play_round(number: int, live: Live, editor: Actor, trainer: Actor, folder: P
     assert login and password
     seen["enrolment"] = f"Votre enrôlement est validé sous le numéro {enrolment}" in outbox
     sign_in(editor, login.group(1), password.group(1))
-    seen["new editor"] = "Validée" in editor.page.locator("main").inner_text()
+    seen["new editor"] = workflow_label("enrolment", "validee") in editor.page.locator("main").inner_text()
     editor.page.context.clear_cookies()
     sign_in(editor)
 
