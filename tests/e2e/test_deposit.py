@@ -62,7 +62,13 @@ def test_simulate_with_errors_import_then_terminer(live: Live, actors: Any, tmp_
     follow(page.get_by_role("button", name="Simuler", exact=True))
     assert line_codes(editor) == [ACCEPTED] * len(example_requests(PROFILE))
     assert page.get_by_role("heading", name="Récapitulatif de la simulation").is_visible()
-    assert f"Acceptées (code {ACCEPTED})" in page.locator("dl.recap").inner_text()
+    recap = page.locator("dl.recap").inner_text()
+    assert f"Acceptées (code {ACCEPTED})" in recap
+    # the spec's labels, never its raw values (« AVANCE », « ms1-avance »)
+    shown = dict(
+        zip(page.locator("dl.recap dt").all_inner_texts(), page.locator("dl.recap dd").all_inner_texts(), strict=True)
+    )
+    assert shown["Profil"] == SPEC.profiles[PROFILE].libelle and shown["Type de demande"] == "Avance", shown
     screenshot(editor, "05-simulation-recapitulatif")
     fill_deposit(
         editor, vat=VAT, kind="avance", ans=ANS, data=EXAMPLES / f"{PROFILE}.json", pieces=EXAMPLES / f"{PROFILE}.zip"
@@ -216,6 +222,30 @@ def test_life_cycle_to_payment_with_documents(live: Live, actors: Any, tmp_path:
     suivi = page.locator("#suivi-financier")
     assert "Total versé" in suivi.inner_text() and f"{moved:%d/%m/%Y}" in suivi.inner_text()
     assert "Reste à verser" in suivi.inner_text()
+    page.locator("#historique summary").click()
+    history = page.locator("#historique").inner_text()
+    assert "(éditeur)" in history and "(gestionnaire ASP)" in history and "editeur" not in history
     received = page.locator("#pieces-justificatives").inner_text()
     assert all(name in received for _role, name in example_requests(PROFILE)[0]["pieces"])
     audit(editor, "08-demande-accordeons")
+
+
+def test_a_closed_window_is_said_on_the_form_and_in_the_answer(live: Live, actors: Any) -> None:
+    """At the closing time, the deposit form says the window is closed since then, and the file is
+    rejected as a whole with the window's code (the model's label: « fermé depuis le … »)."""
+    window = SPEC.windows[PROFILE]
+    live.admin("POST", "/admin/clock", {"at": window.closes.isoformat()})
+    editor: Actor = actors()
+    sign_in(editor)
+    editor.go("/espace/demande-de-financement")
+    page = editor.page
+    closed = f"fermé depuis le {window.closes:%d/%m/%Y à %H:%M}"
+    line = page.locator(".guichets li", has_text=SPEC.profiles[PROFILE].libelle).inner_text()
+    assert closed in line and code("file-window") in line, line
+    fill_deposit(editor, vat=VAT, kind="avance", ans=ANS, data=EXAMPLES / f"{PROFILE}.json", pieces=None)
+    follow(page.get_by_role("button", name="Simuler", exact=True))
+    answer = page.locator(".reponse").inner_text()
+    assert code("file-window") in answer
+    if "{etatGuichet}" in SPEC.rule_codes["file-window"].label:
+        assert closed in answer, answer
+    audit(editor, "09-guichet-ferme")

@@ -144,6 +144,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     # 6. Recap: the checkboxes and the captcha, then « Terminer »
     recap = page.locator("main").inner_text()
     assert "Logiciels du Centre SAS" in recap and "Établissement BNPA" in recap and "mandat.pdf" in recap
+    assert "agence principale" in recap and "agence XXX" not in recap  # the domiciliation of a main office
     assert "4 avenue de la Gare" in recap  # the type of street as written in an address, not « AVENUE »
     follow(page.get_by_role("button", name="Terminer"))
     assert "Cochez cette case" in errors_of(visitor, "engagements-exactitude")
