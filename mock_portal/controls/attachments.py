@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Union
 import orjson
 
 from .line import Line
+from .reasons import pdf_reason, zip_reason
 from .registry import engine_rules
 from .spec import Spec, resolve
 from .violation import Violation
@@ -91,13 +92,13 @@ def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFi
     try:
         size = _size(source)
     except OSError as exc:
-        return [Violation("zip-unreadable", "", {"detail": exc.strerror or str(exc)})], None
+        return [Violation("zip-unreadable", "", {"detail": zip_reason(exc)})], None
     if size > limit:
         return [Violation("zip-too-large", "", {"taille": size, "maximum": limit})], None
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        return [Violation("zip-unreadable", "", {"detail": str(exc) or type(exc).__name__})], None
+        return [Violation("zip-unreadable", "", {"detail": zip_reason(exc)})], None
     problems = list(_directory_problems(archive.infolist(), spec))
     if problems:
         archive.close()
@@ -213,14 +214,21 @@ def _loose(name: str) -> str:
 def _member_verdict(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, spec: Spec
 ) -> tuple[str, dict[str, object]] | None:
+    return _read_member(archive, info, name, spec, keep=False)[0]
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, spec: Spec, *, keep: bool
+) -> tuple[tuple[str, dict[str, object]] | None, bytes | None]:
+    """A member's verdict (None: a readable PDF within the limit) and, with ``keep``, its bytes."""
     import zipfile
     import zlib
 
     limit = spec.limits["maxPieceOctets"]
     if info is None:
-        return "attachment-missing", {"fichier": name}
+        return ("attachment-missing", {"fichier": name}), None
     if info.file_size > limit:
-        return "attachment-too-large", {"fichier": name, "taille": info.file_size, "maximum": limit}
+        return ("attachment-too-large", {"fichier": name, "taille": info.file_size, "maximum": limit}), None
     # The PDF reader's objects hold the buffer in reference cycles: closing it frees the
     # bytes now rather than at the next garbage collection.
     with BytesIO() as buffer:
@@ -229,11 +237,59 @@ def _member_verdict(
                 while chunk := stream.read(_CHUNK):
                     buffer.write(chunk)
                     if buffer.tell() > limit:
-                        return "attachment-too-large", {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
+                        too_large: dict[str, object] = {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
+                        return ("attachment-too-large", too_large), None
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-            return "attachment-unreadable", {"fichier": name, "detail": f"membre du zip illisible : {exc}"}
+            unreadable: dict[str, object] = {"fichier": name, "detail": f"membre du zip illisible : {zip_reason(exc)}"}
+            return ("attachment-unreadable", unreadable), None
         problem = pdf_problem(buffer)
-    return None if problem is None else ("attachment-unreadable", {"fichier": name, "detail": problem})
+        if problem is not None:
+            return ("attachment-unreadable", {"fichier": name, "detail": problem}), None
+        return None, buffer.getvalue() if keep else None
+
+
+class PieceArchive:
+    """A zip of pieces opened to take them one by one (the pieces an import keeps with its
+    requests, a zip sent for several incomplete requests): ``problems`` holds the zip's own
+    violations (then nothing is read from it); :meth:`piece` gives a member's verdict and bytes,
+    reading one member at a time."""
+
+    def __init__(self, source: ZipSource, spec: Spec) -> None:
+        self.spec = spec
+        self.problems, self._archive = _open(source, spec)
+        self.names: set[str] = set()
+        if self._archive is not None:
+            self.names = {info.filename for info in self._archive.infolist() if not info.is_dir()}
+
+    def __enter__(self) -> PieceArchive:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._archive is not None:
+            self._archive.close()
+
+    def content(self, name: str) -> bytes | None:
+        """A member's bytes, already judged readable by the controls (at most the piece limit
+        plus one byte is read), or None when it is not in the zip or cannot be read."""
+        import zipfile
+        import zlib
+
+        if self._archive is None or name not in self.names:
+            return None
+        limit = self.spec.limits["maxPieceOctets"]
+        try:
+            with self._archive.open(name) as stream:
+                content = stream.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError):
+            return None
+        return content if len(content) <= limit else None
+
+    def piece(self, name: str) -> tuple[tuple[str, dict[str, object]] | None, bytes | None]:
+        """(None, bytes) for a readable PDF within the limit, else (its rule and parameters, None)."""
+        if self._archive is None:
+            return ("attachment-missing", {"fichier": name}), None
+        info = self._archive.getinfo(name) if name in self.names else None
+        return _read_member(self._archive, info, name, self.spec, keep=True)
 
 
 def pdf_problem(stream: BytesIO) -> str | None:
@@ -255,5 +311,5 @@ def pdf_problem(stream: BytesIO) -> str | None:
         if len(reader.pages) == 0:
             return "PDF sans aucune page"
     except Exception as exc:  # pypdf raises many types on damaged files; all mean unreadable
-        return f"PDF endommagé ({type(exc).__name__}: {exc})"
+        return pdf_reason(exc)
     return None

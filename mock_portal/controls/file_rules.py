@@ -13,9 +13,10 @@ import orjson
 
 from .context import Deposit
 from .line import Line
+from .reasons import json_reason
 from .registry import engine_rules
 from .schema_rules import detail_fr, pointer
-from .spec import Profile, Spec, resolve
+from .spec import Profile, Spec, Window, resolve
 from .violation import Violation
 
 engine_rules(
@@ -55,6 +56,21 @@ def _fmt(moment: datetime, spec: Spec) -> str:
     return moment.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M")
 
 
+def window_state(window: Window, at: datetime, spec: Spec) -> str:
+    """A window at ``at``, in words: « ouvert jusqu'au 28/02/2024 à 14:00 », « fermé depuis le
+    28/02/2024 à 14:00 » (the closing time is already closed) or « pas encore ouvert
+    (ouverture le … à …) »."""
+
+    def said(moment: datetime) -> str:
+        return moment.astimezone(spec.timezone).strftime("%d/%m/%Y à %H:%M")
+
+    if at >= window.closes:
+        return f"fermé depuis le {said(window.closes)}"
+    if at < window.opens:
+        return f"pas encore ouvert (ouverture le {said(window.opens)})"
+    return f"ouvert jusqu'au {said(window.closes)}"
+
+
 def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     """Run the file-level controls, stopping where the file can no longer be read."""
     type_code = spec.deposit_types[deposit.type_demande]
@@ -71,7 +87,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         except UnicodeDecodeError as bad:
             out.append(Violation("file-encoding", "", {"position": bad.start + 1}))
         else:
-            out.append(Violation("file-json", "", {"detail": f"{exc.msg}, ligne {exc.lineno}, colonne {exc.colno}"}))
+            out.append(Violation("file-json", "", {"detail": json_reason(exc.msg, exc.lineno, exc.colno)}))
         return stage
     stage.document = document
     for error in spec.envelope_validator.iter_errors(document):
@@ -88,7 +104,9 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     requests = resolve(document, listed.path)
     if not isinstance(requests, list):  # an envelope schema that does not say the requests are a list
         out.append(
-            Violation("file-structure", listed.pointer, {"champ": listed.pointer, "detail": "liste de demandes attendue"})
+            Violation(
+                "file-structure", listed.pointer, {"champ": listed.pointer, "detail": "liste de demandes attendue"}
+            )
         )
         return stage
     stage.requests = requests
@@ -131,6 +149,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
                     "ouverture": _fmt(window.opens, spec),
                     "fermeture": _fmt(window.closes, spec),
                     "dateDepot": _fmt(stage.at, spec),
+                    "etatGuichet": window_state(window, stage.at, spec),
                 },
             )
         )

@@ -47,7 +47,7 @@ RULES: dict[str, RuleDoc] = {
     "file-window": RuleDoc(
         "file",
         "the deposit window of the profile is closed at the deposit time",
-        ("typeDemande", "profil", "ouverture", "fermeture", "dateDepot"),
+        ("typeDemande", "profil", "ouverture", "fermeture", "dateDepot", "etatGuichet"),
     ),
     # one request: the schema and the values
     "line-required": RuleDoc("line", "a field the schema requires is absent"),

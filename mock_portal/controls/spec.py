@@ -209,6 +209,8 @@ class Spec:
     files: dict[str, Any] = field(repr=False)
     #: the manifest as read (spec.json)
     manifest: dict[str, Any] = field(repr=False)
+    #: each appel à financement's label (calendar.json ``libelle``), by its name
+    af_labels: dict[str, str] = field(default_factory=dict)
     _referencement: dict[str, Any] | None = field(default=None, repr=False)
     _solution_dates: dict[str, tuple[date | None, date | None]] = field(default_factory=dict, repr=False)
 
@@ -631,6 +633,9 @@ class _Loader:
             timezone=tz,
             af_openings=af_openings,
             afs=afs,
+            af_labels={
+                str(name): str(af.get("libelle", name)) for name, af in calendar.get("appelsAFinancement", {}).items()
+            },
             windows=windows,
             mss_from=self._time(tz, mss["obligatoireA"], calendar_file) if "obligatoireA" in mss else None,
             mss_profiles=frozenset(mss.get("profiles", [])),

@@ -25,14 +25,14 @@ from segur.mock_portal.workflow import Workflows
 
 from .accounts import Accounts
 from .context import IMPORTED, Context, Events
-from .deposits import Deposits
+from .deposits import Deposits, Sandbox
 from .enrolment import Enrolment
 from .instruction import Instruction
 from .mails import Mails
 from .requests import Requests
 from .testing import Testing
 
-__all__ = ["IMPORTED", "Context", "Events", "Portal", "Row"]
+__all__ = ["IMPORTED", "Context", "Events", "Portal", "Row", "Sandbox"]
 
 
 class Portal:

@@ -23,7 +23,8 @@ from stdnum.fr import siret as siret_number
 
 from .accounts import Accounts
 from .context import Context
-from .records import enrolment_json
+from .mails import letter
+from .records import account_dossier, enrolment_json, enrolment_number
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -95,7 +96,9 @@ class Enrolment:
         domiciliation = None
         if not problems:
             compact = bic.compact(bic_text)
-            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, agence {compact[8:11] or 'XXX'}"
+            branch = compact[8:11]
+            office = "agence principale" if branch in ("", "XXX") else f"agence {branch}"
+            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, {office}"
         return {"problemes": problems, "domiciliation": domiciliation}
 
     # ------------------------------------------------------------------ deposit of an enrolment
@@ -136,8 +139,12 @@ class Enrolment:
                 at,
                 email,
                 "Accusé de réception de votre demande d'enrôlement",
-                f"Votre demande d'enrôlement n° {enrolment_id} pour la solution {form['numeroAns']} "
-                "a bien été reçue. Elle va être instruite par l'ASP.",
+                letter(
+                    ctx,
+                    f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} pour la solution "
+                    f"{form['numeroAns']} a bien été reçue le {at:%d/%m/%Y à %H:%M}. Elle va être instruite par "
+                    "le service gestion de l'ASP ; vous recevrez un courriel à chaque étape.",
+                ),
                 editor["id"] if editor is not None else None,
             )
         return enrolment_json(ctx, enrolment_id)
@@ -166,34 +173,45 @@ class Enrolment:
             for error in _validator(self.ctx.spec.root / relative).iter_errors(form):
                 where = "".join(f"/{p}" for p in error.instance_path) or "/"
                 bad(where, error.message)
-            if problems:
-                return problems
-        if self.lookup_ans(form["numeroAns"]) is None:
-            bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
-        if not siret_number.is_valid(form["siret"]):
+        # the portal's own checks run in the same round, on the fields the schema let through: an
+        # editor reads every problem of the form at once (a field the schema refused is not judged
+        # twice)
+        flagged = {p["champ"] for p in problems}
+
+        def text(*path: str) -> str | None:
+            value: Any = form
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            return value if isinstance(value, str) and "/" + "/".join(path) not in flagged else None
+
+        numero = text("numeroAns")
+        if numero is not None and self.lookup_ans(numero) is None:
+            bad("/numeroAns", f"numéro de référencement ANS {numero} inconnu du référentiel")
+        siret = text("siret")
+        if siret is not None and not siret_number.is_valid(siret):
             bad("/siret", "SIRET invalide (clé de contrôle)")
-        if not iban.is_valid(form["banque"]["iban"]):
+        iban_text, bic_text = text("banque", "iban"), text("banque", "bic")
+        if iban_text is not None and not iban.is_valid(iban_text):
             bad("/banque/iban", "IBAN invalide")
-        if not bic.is_valid(form["banque"]["bic"]):
+        if bic_text is not None and not bic.is_valid(bic_text):
             bad("/banque/bic", "BIC invalide")
         for who in ("representant", "tiersDeclarant"):
-            person = form.get(who)
-            if not person:
-                continue
-            if not _EMAIL.match(person["email"]):
+            email, confirmation = text(who, "email"), text(who, "emailConfirmation")
+            if email is not None and not _EMAIL.match(email):
                 bad(f"/{who}/email", "adresse électronique invalide")
-            if person["email"] != person["emailConfirmation"]:
+            if email is not None and confirmation is not None and email != confirmation:
                 bad(f"/{who}/emailConfirmation", "la confirmation ne reprend pas l'adresse électronique")
         required = {"CERTIFICAT_ANS", "PIECE_IDENTITE_REPRESENTANT", "RIB"}
         if form.get("denominationModifiee"):
             required.add("KBIS")
-        if form["regimeTva"] == "HT":
+        if form.get("regimeTva") == "HT":
             required.add("ATTESTATION_NON_ASSUJETTISSEMENT_TVA")
         third = form.get("tiersDeclarant")
-        if third:
+        if isinstance(third, dict):
             required.add("PIECE_IDENTITE_DEPOSITAIRE")
             required.add("CONTRAT_PRESTATION" if third.get("qualite") == "centreDeGestion" else "MANDAT")
-        self._pieces_problems(form["pieces"], required, bad)
+        if "/pieces" not in flagged:
+            self._pieces_problems(form.get("pieces"), required, bad)
         return problems
 
     def _pieces_problems(self, pieces: Any, required: set[str], bad: Callable[[str, str], None]) -> None:
@@ -247,7 +265,12 @@ class Enrolment:
                     at,
                     row["email"],
                     "Validation de votre enrôlement complémentaire",
-                    f"La solution {row['numero_ans']} est ajoutée à votre espace.",
+                    letter(
+                        ctx,
+                        f"Votre demande d'enrôlement complémentaire n° {enrolment_number(enrolment_id)} est validée : "
+                        f"la solution {row['numero_ans']} est ajoutée à votre espace. Vous pouvez déposer ses "
+                        "demandes de financement.",
+                    ),
                     editor_id,
                 )
             elif target == "rejetee":
@@ -255,7 +278,12 @@ class Enrolment:
                     at,
                     row["email"],
                     "Rejet de votre demande d'enrôlement",
-                    f"Votre demande d'enrôlement est rejetée. Motif : {motif}",
+                    letter(
+                        ctx,
+                        f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} pour la solution "
+                        f"{row['numero_ans']} est rejetée. Motif : {motif}",
+                        "Vous pouvez déposer une nouvelle demande d'enrôlement une fois le motif levé.",
+                    ),
                     editor_id,
                 )
             store.decide_enrolment(enrolment_id, flow.label(target), motif, editor_id, at)
@@ -271,7 +299,11 @@ class Enrolment:
                 at,
                 row["email"],
                 "Extension de votre habilitation au portail Ségur numérique",
-                f"Votre compte ASP existant donne désormais accès à la solution {row['numero_ans']}.",
+                letter(
+                    self.ctx,
+                    f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} est validée : votre compte ASP "
+                    f"existant donne désormais accès à la solution {row['numero_ans']}.",
+                ),
                 existing["id"],
             )
             return int(existing["id"])
@@ -279,7 +311,13 @@ class Enrolment:
         login = f"ed{store.meta('seq:enrolement') or 0:05d}{enrolment_id}"
         password = new_token()[:16]
         editor_id = Accounts(self.ctx).create_editor(
-            login, password, row["email"], row["siret"], data.get("raisonSociale", ""), at
+            login,
+            password,
+            row["email"],
+            row["siret"],
+            data.get("raisonSociale", ""),
+            at,
+            enrolment_number(enrolment_id),
         )
         editor = store.editor(editor_id)
         assert editor is not None
@@ -287,12 +325,71 @@ class Enrolment:
             at,
             row["email"],
             "Validation de votre demande d'enrôlement",
-            f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, associé au SIRET {row['siret']}.",
+            letter(
+                self.ctx,
+                f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, associé au SIRET "
+                f"{row['siret']}, pour la solution {row['numero_ans']}.",
+                "Votre identifiant et votre mot de passe vous parviennent dans deux courriels séparés.",
+            ),
             editor_id,
         )
-        store.send_mail(at, row["email"], "Votre identifiant", f"Identifiant : {login}", editor_id)
-        store.send_mail(at, row["email"], "Votre mot de passe", f"Mot de passe : {password}", editor_id)
+        store.send_mail(
+            at,
+            row["email"],
+            "Votre identifiant",
+            letter(self.ctx, f"Identifiant : {login}", "Le mot de passe vous parvient dans un autre courriel."),
+            editor_id,
+        )
+        store.send_mail(
+            at,
+            row["email"],
+            "Votre mot de passe",
+            letter(
+                self.ctx,
+                f"Mot de passe : {password}",
+                "Connectez-vous avec l'identifiant reçu dans un autre courriel.",
+            ),
+            editor_id,
+        )
         return editor_id
+
+    # ------------------------------------------------------------------ the gestionnaire's card
+
+    def dossier(self, enrolment_id: int) -> dict[str, Any]:
+        """What the gestionnaire instructs: the enrolment with its number, the form as deposited
+        (the company, its address, the people, the bank details, the VAT regime; a complementary
+        enrolment shows its account's company) and its pieces, each with its id to download it."""
+        store = self.ctx.store
+        row = store.enrolment(enrolment_id)
+        if row is None:
+            raise not_found(f"demande d'enrôlement {enrolment_id}")
+        data = loads(row["data"]) or {}
+        if not data.get("raisonSociale") and row["editor_id"] is not None:  # a complementary enrolment
+            editor = store.editor(row["editor_id"])
+            first = account_dossier(self.ctx, row["editor_id"])
+            name = first.get("raisonSociale") or (editor["raison_sociale"] if editor is not None else None)
+            data = {**first, **data, "raisonSociale": name}
+        bank = data.get("banque") or {}
+        return {
+            **enrolment_json(self.ctx, enrolment_id, row),
+            "numero": enrolment_number(enrolment_id),
+            "email": row["email"],
+            "dossier": data,
+            "domiciliation": self.lookup_bank(bank["iban"], bank["bic"])["domiciliation"]
+            if bank.get("iban") and bank.get("bic")
+            else None,
+            "pieces": [
+                {"id": p["id"], "nature": p["nature"], "nomFichier": p["filename"], "taille": p["size"]}
+                for p in store.enrolment_pieces(enrolment_id)
+            ],
+        }
+
+    def piece(self, enrolment_id: int, piece_id: int) -> tuple[str, bytes]:
+        """An enrolment piece's file name and content (the gestionnaire opens it from the card)."""
+        found = self.ctx.store.enrolment_piece(enrolment_id, piece_id)
+        if found is None:
+            raise not_found(f"pièce {piece_id} de la demande d'enrôlement {enrolment_id}")
+        return found["filename"], bytes(found["content"])
 
     # ------------------------------------------------------------------ lists
 

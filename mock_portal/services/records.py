@@ -11,6 +11,21 @@ from segur.mock_portal.store import Row, loads
 from .context import Context
 
 
+def enrolment_number(enrolment_id: int) -> str:
+    """The number an enrolment is known by everywhere (pages, mails, the account it opens)."""
+    return f"ENR-{enrolment_id:06d}"
+
+
+def account_dossier(ctx: Context, editor_id: int) -> dict[str, Any]:
+    """The enrolment form that opened an account (its first enrolment, not a complementary one):
+    the company, its address, the people, the bank details the account's documents show."""
+    for row in sorted(ctx.store.enrolments_of(editor_id), key=lambda r: r["id"]):
+        if not row["complementaire"]:
+            found = loads(row["data"])
+            return found if isinstance(found, dict) else {}
+    return {}
+
+
 def enrolment_json(ctx: Context, enrolment_id: int, row: Row | None = None) -> dict[str, Any]:
     if row is None:
         row = ctx.store.enrolment(enrolment_id)

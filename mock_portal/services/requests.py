@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import orjson
 from segur.mock_portal.controls import REJECTED, Spec, check_deposit
-from segur.mock_portal.controls.attachments import pdf_problem
+from segur.mock_portal.controls.attachments import PieceArchive, pdf_problem
 from segur.mock_portal.controls.line import read_values
 from segur.mock_portal.controls.writer import complete, write_document
 from segur.mock_portal.errors import PortalError, bad_request, conflict, not_found
@@ -80,13 +80,20 @@ class Requests:
         limit: int = 50,
         after: str | None = None,
         before: str | None = None,
+        search: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of a table, newest first, and the count of all that match; ``without`` leaves
         out statuses (the table of deposited requests does not show the incomplete ones). The page
         follows the request numbered ``after`` or precedes the one numbered ``before`` (the links
-        of the page shown), else starts at ``offset``; an unknown number is ignored."""
+        of the page shown), else starts at ``offset``; an unknown number is ignored. ``search``:
+        only the requests whose number, reference, order form, FINESS, SIRET or establishment
+        holds these words (pages by ``offset``)."""
         labels = self._labels(statut, type_demande, without)
         store = self.ctx.store
+        words = (search or "").strip()[:100]
+        if words:
+            found, total = store.search_requests(editor_id, words, offset=offset, limit=limit, **labels)
+            return [summary(r) for r in found], total
         total = store.count_requests(editor_id, **labels)
         after_key = store.request_key(after, editor_id) if after else None
         before_key = store.request_key(before, editor_id) if before and after_key is None else None
@@ -94,6 +101,21 @@ class Requests:
             editor_id, offset=offset, limit=limit, after=after_key, before=before_key, total=total, **labels
         )
         return [summary(r) for r in rows], total
+
+    def establishments(self, editor_id: int | None, numeros: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The establishment of each request (its name and FINESS géographique, or SIRET), read
+        through the spec: what a table shows beside the numbers."""
+        spec = self.ctx.spec
+        found = {}
+        for row in self.ctx.store.requests_where("numero", list(numeros), editor_id=editor_id):
+            data = loads(row["data"])
+            values = read_values(data, spec) if isinstance(data, dict) else {}
+            found[row["numero"]] = {
+                "nom": str(values.get("site_name") or ""),
+                "finess": str(row["finess_geographique"] or ""),
+                "siret": str(row["siret"] or ""),
+            }
+        return found
 
     def status_counts(self, editor_id: int | None) -> dict[str, int]:
         """How many requests have each status label (an editor's, or everyone's)."""
@@ -182,12 +204,119 @@ class Requests:
             details = {"pieces": problems, "piecesManquantes": sorted(missing)}
             raise PortalError(422, "PIECES_NON_CONFORMES", "pièces refusées ou encore manquantes", details)
         at = ctx.now()
+        words = _piece_words(row, ctx.spec)
         with ctx.store.transaction():
             for name, content in received:
-                ctx.store.add_document(at, numero, "PIECE", name, content)
+                ctx.store.add_document(at, numero, words.get(name, "PIECE"), name, content)
             ctx.store.update_request(numero, pieces_manquantes="[]")
             Instruction(ctx).move(numero, row["statut"], transition.target, "editeur", None, at)
         return request_json(ctx, numero, editor["id"])
+
+    # ------------------------------------------------------------------ incomplete requests
+
+    def incomplete_reasons(self, editor_id: int, numeros: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+        """Why each incomplete request lacks its pieces, as its import answered it: per request,
+        each finding of its line (code, label, and the file it names)."""
+        store = self.ctx.store
+        rows = store.requests_where("numero", list(numeros), editor_id=editor_id)
+        answers: dict[int, dict[int, list[dict[str, Any]]]] = {}
+        found: dict[str, list[dict[str, str]]] = {}
+        for row in rows:
+            deposit_id = row["deposit_id"]
+            if deposit_id is None:
+                continue
+            if deposit_id not in answers:
+                deposit = store.deposit(deposit_id, editor_id)
+                answer = loads(deposit["answer"]) if deposit is not None else {}
+                answers[deposit_id] = {line["numLigne"]: line.get("erreurs", []) for line in answer.get("lignes", [])}
+            found[row["numero"]] = [
+                {"code": e["code"], "libelle": e["libelle"], "fichier": _named_file(e, row)}
+                for e in answers[deposit_id].get(row["num_ligne"], [])
+            ]
+        return found
+
+    def send_pieces_zip(self, editor: Row, source: IO[bytes]) -> dict[str, Any]:
+        """One zip for many incomplete requests: each request whose missing pieces are all in the
+        zip, readable, gets them and goes to instruction; the others stay incomplete, each refused
+        piece with its reason (the catalogue's label of the attachment rule it breaks)."""
+        ctx, store = self.ctx, self.ctx.store
+        spec = ctx.spec
+        incomplete = spec.statuts["incomplete"]
+        completed: list[str] = []
+        partial: list[dict[str, Any]] = []
+        used: set[str] = set()
+        with PieceArchive(source, spec) as archive:
+            if archive.problems:
+                problem = archive.problems[0]
+                raise PortalError(
+                    422, "ARCHIVE_REFUSEE", _said(problem.rule, dict(problem.params), spec), {"pieces": []}
+                )
+            after = None
+            at = ctx.now()
+            while True:
+                rows = store.requests_after(editor["id"], statut=incomplete, after=after, limit=500)
+                if not rows:
+                    break
+                after = (rows[-1]["created_at"], rows[-1]["numero"])
+                for row in rows:
+                    missing = loads(row["pieces_manquantes"]) or []
+                    present = [name for name in missing if name in archive.names]
+                    if not present:
+                        continue
+                    used.update(present)
+                    received, refused = [], []
+                    for name in present:
+                        verdict, content = archive.piece(name)
+                        if verdict is None and content is not None:
+                            received.append((name, content))
+                        else:
+                            rule, params = (
+                                verdict if verdict is not None else ("attachment-unreadable", {"fichier": name})
+                            )
+                            refused.append({"fichier": name, "motif": _said(rule, dict(params), spec)})
+                    still = sorted(set(missing) - {name for name, _ in received})
+                    if refused or still:
+                        partial.append({"numeroDemande": row["numero"], "refusees": refused, "manquantes": still})
+                        continue
+                    row_, transition = self._editor_action(editor, row["numero"], "pieces")
+                    words = _piece_words(row_, spec)
+                    with store.transaction():
+                        for name, content in received:
+                            store.add_document(at, row["numero"], words.get(name, "PIECE"), name, content)
+                        store.update_request(row["numero"], pieces_manquantes="[]")
+                        Instruction(ctx).move(row["numero"], row_["statut"], transition.target, "editeur", None, at)
+                    completed.append(row["numero"])
+                if len(rows) < 500:
+                    break
+            unused = sorted(archive.names - used)
+        return {"completees": completed, "incompletes": partial, "fichiersInutilises": unused}
+
+
+def _piece_words(row: Row, spec: Spec) -> dict[str, str]:
+    """The spec's word of each piece a stored request names, by file name."""
+    from segur.mock_portal.controls.line import Line
+
+    data = loads(row["data"])
+    return {piece.name: piece.word for piece in Line(0, data, spec).pieces} if isinstance(data, dict) else {}
+
+
+def _named_file(finding: dict[str, Any], row: Row) -> str:
+    """The file an import's finding is about: the one its label quotes among the request's
+    missing pieces, else ''."""
+    for name in loads(row["pieces_manquantes"]) or []:
+        if name in str(finding.get("libelle", "")):
+            return str(name)
+    return ""
+
+
+def _said(rule: str, params: dict[str, Any], spec: Spec) -> str:
+    """A rule's verdict in the catalogue's words (a French sentence when the spec lacks the rule)."""
+    code = spec.code_of(rule)
+    if code is not None:
+        return f"{code} — {spec.label_for(code, params)}"
+    kind = "archive zip refusée" if rule.startswith("zip-") else "pièce refusée"
+    detail = params.get("detail") or (f"{params['taille']} octets" if "taille" in params else "")
+    return f"{kind} : {params.get('fichier', '')} {detail}".strip()
 
 
 def _type_key(spec: Spec, code: str) -> str:

@@ -362,12 +362,23 @@ class Store:
         statement = _q(
             "enrolment_pieces",
             lambda: (
-                select(pieces.c.nature, pieces.c.filename, pieces.c.size)
+                select(pieces.c.id, pieces.c.nature, pieces.c.filename, pieces.c.size)
                 .where(pieces.c.enrolment_id == bindparam("enrolment_id"))
                 .order_by(pieces.c.id)
             ),
         )
         return self._run(statement, {"enrolment_id": enrolment_id}).all()
+
+    def enrolment_piece(self, enrolment_id: int, piece_id: int) -> Row | None:
+        """One piece of an enrolment, with its content."""
+        pieces = t.enrolment_pieces
+        statement = _q(
+            "enrolment_piece",
+            lambda: select(pieces.c.nature, pieces.c.filename, pieces.c.content).where(
+                pieces.c.enrolment_id == bindparam("enrolment_id"), pieces.c.id == bindparam("piece_id")
+            ),
+        )
+        return self._run(statement, {"enrolment_id": enrolment_id, "piece_id": piece_id}).first()
 
     def add_enrolment(self, **values: Any) -> int:
         return self._insert(t.enrolments, **values)
@@ -771,6 +782,58 @@ class Store:
         statement = _q(("requests_page", shape, mode, backwards), build)
         numeros = [row[0] for row in self.connection.execute(statement, params)]
         return self._by_numeros(numeros[::-1] if backwards else numeros)
+
+    def search_requests(
+        self,
+        editor_id: int | None,
+        words: str,
+        *,
+        statut: str | None = None,
+        type_demande: str | None = None,
+        without: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Row], int]:
+        """The requests, newest first, whose number, line reference, order form (BDC), FINESS,
+        SIRET or stored request (the establishment's name) holds ``words`` (case left aside);
+        one page of them and how many match (a search reads the rows: the counts kept per status
+        cannot answer it)."""
+        r = t.requests
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        where = self._filter(r, editor_id, statut, type_demande, without)
+        matching = or_(
+            *(
+                column.ilike(bindparam("pattern"), escape="\\")
+                for column in (
+                    r.c.numero,
+                    r.c.reference_ligne,
+                    r.c.numero_bdc,
+                    r.c.finess_geographique,
+                    r.c.siret,
+                    r.c.data,
+                )
+            )
+        )
+        params = {
+            "editor_id": editor_id,
+            "statut": statut,
+            "type_demande": type_demande,
+            "without": list(without),
+            "pattern": pattern,
+            "limit": max(1, limit),
+            "offset": max(0, offset),
+        }
+        total = self.connection.execute(select(func.count()).select_from(r).where(*where, matching), params).scalar()
+        query = (
+            select(r.c.numero)
+            .where(*where, matching)
+            .order_by(r.c.created_at.desc(), r.c.numero.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        numeros = [row[0] for row in self.connection.execute(query, params)]
+        return self._by_numeros(numeros), int(total or 0)
 
     def _by_numeros(self, numeros: list[str]) -> list[Row]:
         if not numeros:
