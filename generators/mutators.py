@@ -888,6 +888,14 @@ def _solde_avance_not_paid(scenario: Scenario, lines: Sequence[int], spec: Spec)
         _replace_avance(scenario, i, statut=spec.statuts["enCours"])
 
 
+@mutator("solde-avance-cancelled", types=SOLDES)
+def _solde_avance_cancelled(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """The avance was cancelled at the editor's request (the ASP's support, an attestation sur
+    l'honneur), yet the solde still names it."""
+    for i in lines:
+        _replace_avance(scenario, i, statut=spec.statuts["annulee"])
+
+
 @mutator("solde-avenant-not-paid", types=SOLDES)
 def _solde_avenant_not_paid(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """The avance's last avenant is still « En attente d'instruction »."""

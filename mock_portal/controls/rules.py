@@ -88,6 +88,7 @@ RULES: dict[str, RuleDoc] = {
         "line", "the solde's software, order form or site differs from its avance's", ("numeroAvance", "valeur", "attendu")
     ),
     "solde-duplicate": RuleDoc("line", "a solde already deposited for the avance", ("valeur", "numeroDemande")),
+    "solde-avance-cancelled": RuleDoc("line", "the avance a solde closes was cancelled", ("valeur", "statut")),
     "invoice-zero": RuleDoc("line", "an invoice of zero or less", ("valeur",)),
     "mss-missing": RuleDoc("line", "no MSS indicator on a solde deposited once it is due", ("dateObligation",)),
     "mss-address": RuleDoc("line", "the MSS indicator without the client's MSSanté address"),
@@ -148,6 +149,7 @@ RULE_READS: dict[str, tuple[str, ...]] = {
     "solde-avenant-not-paid": ("avance_number",),
     "solde-avance-mismatch": ("avance_number", "software_type", "bdc_number", "site_finess", "site_siret"),
     "solde-duplicate": ("avance_number",),
+    "solde-avance-cancelled": ("avance_number",),
     "invoice-zero": ("invoice_amount",),
     "mss-missing": ("mss_indicator",),
     "mss-address": ("mss_address",),

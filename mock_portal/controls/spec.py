@@ -44,6 +44,7 @@ STATUS_KEYS = (
     "payee",
     "rejetee",
     "avenantPaye",
+    "annulee",
 )
 #: the deposit types the kit knows (the choice on the deposit screen): a spec gives each its value
 DEPOSIT_TYPE_KEYS = ("avance", "solde")

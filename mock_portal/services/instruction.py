@@ -12,7 +12,7 @@ from segur.mock_portal.controls.money import cents, euros
 from segur.mock_portal.documents import issued_pdf
 from segur.mock_portal.errors import bad_request, conflict, not_found
 from segur.mock_portal.store import Row, loads
-from segur.mock_portal.workflow import TransitionRefused
+from segur.mock_portal.workflow import CANCEL, TransitionRefused
 
 from .context import Context
 from .records import granted_cents, request_json
@@ -54,16 +54,20 @@ class Instruction:
         row = store.request(numero)
         if row is None:
             raise not_found(f"demande {numero}")
+        source = self.status_key(row)
         try:
-            ctx.flows.request.move(
-                self.status_key(row),
-                target,
-                by="gestionnaire",
-                action="pay" if target == "payee" else None,
-                reason=motif,
+            moved = ctx.flows.request.move(
+                source, target, by="gestionnaire", action="pay" if target == "payee" else None, reason=motif
             )
         except TransitionRefused as refused:
             raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None
+        if moved.action == CANCEL:
+            raise conflict(
+                "ANNULATION_SUR_DEMANDE",
+                f"« {ctx.spec.statuts[target]} » : une demande n'est annulée que sur la demande d'annulation de "
+                "l'éditeur (attestation sur l'honneur) ; décidez-la par POST /admin/requests/{numero}/annulation",
+                {"possibles": [t.target for t in ctx.flows.request.plain_moves(source, "gestionnaire")]},
+            )
         at = ctx.now()
         self.move(numero, row["statut"], target, "gestionnaire", motif, at)
         editor = store.editor(row["editor_id"])

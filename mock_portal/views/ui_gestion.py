@@ -223,7 +223,7 @@ def gestion_demande(numero: str) -> Page:
             "statut": flow.label(t.target),
             "motif": t.needs_reason,
         }
-        for t in flow.allowed_from(key, "gestionnaire")
+        for t in flow.plain_moves(key, "gestionnaire")
     ]
     avenants = []
     for avenant in detail["avenants"]:
