@@ -92,6 +92,7 @@ def gestion() -> Page:
             (key, label, counts.get(label, 0)) for key, label in found.spec.statuts.items() if key != "avenantPaye"
         ],
         enrolements_en_attente=found.enrolment.pending_count(),
+        annulations=found.cancellations.listing("transmise", after=None, limit=PAGE_SIZE)[0],
         maintenant=found.now(),
     )
 
@@ -238,6 +239,23 @@ def gestion_demande(numero: str) -> Page:
             )
         )
     return render("gestion/demande.html", d=detail, transitions=moves, avenants=avenants)
+
+
+@blueprint.post("/gestion/demandes/<numero>/annulation")
+def gestion_annulation(numero: str) -> Page:
+    """The decision on an editor's cancellation request."""
+    require_gestionnaire()
+    decision = request.form.get("decision", "")
+    try:
+        result = portal().cancellations.decide(numero, decision, request.form.get("motif", "").strip() or None)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(f"Demande {numero} : {french(error.message)}", "erreur")
+    else:
+        done = "demande annulée" if result["etat"] == "acceptee" else "annulation refusée"
+        flash(f"Demande {numero} : {done} ; l'éditeur en est averti par courriel.", "succes")
+    return redirect(url_for("pages.gestion_demande", numero=numero))
 
 
 @blueprint.post("/gestion/demandes/<numero>/transition")
