@@ -40,7 +40,8 @@ Variant keys (all optional), applied in this order:
   "sparse": N, "raw_text": …, "extra": N, "duplicate": [names]}``;
 - ``history`` (replaces the base's stored requests) and ``history_add``: entries ``{"number",
   "type" ("avance"/"solde"), "status" (a status key), "reference", "bdc", "site_finess",
-  "site_siret", "avance", "avenants" (status keys), "other_editor", "profile"}``;
+  "site_siret", "avance", "avenants" (status keys, or workflow.json's avenant keys), "other_editor",
+  "profile"}``;
 - ``deposit``: ``{"type", "vat", "ans", "at", "enrolments": [{"ans", "profile"}], "mode"}``.
 """
 
@@ -264,9 +265,19 @@ def _stored(entry: dict[str, Any], spec: Spec, profile: str) -> dict[str, Any]:
         finess_geographique=entry.get("site_finess"),
         siret=entry.get("site_siret"),
         numero_demande_avance=entry.get("avance"),
-        avenants=tuple(spec.statuts[key] for key in entry.get("avenants", [])),
+        avenants=tuple(_avenant_label(key, spec) for key in entry.get("avenants", [])),
         own=not entry.get("other_editor", False),
     ).to_json()
+
+
+def _avenant_label(key: str, spec: Spec) -> str:
+    """An avenant's status in a case: a request status key, or one of workflow.json's avenant keys."""
+    label = spec.statuts.get(key) or spec.workflow.get("avenant", {}).get("statuts", {}).get(key)
+    if label is None:
+        raise CaseError(
+            f"history: avenant status {key!r} is neither a status key nor one of workflow.json's avenant keys"
+        )
+    return str(label)
 
 
 def _file_bytes(document: Any, raw: dict[str, Any]) -> bytes:
