@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from segur.mock_portal.controls.hand_checks import line_warnings
 from segur.mock_portal.controls.line import read_values
 from segur.mock_portal.controls.money import cents, euros
 from segur.mock_portal.documents import issued_pdf
@@ -36,6 +37,20 @@ class Instruction:
         label = self.ctx.spec.statuts[target]
         self.ctx.store.set_status(at, numero, label, motif)
         self.ctx.store.add_event(at, numero, source_label, label, actor, motif)
+
+    def warnings(self, numero: str) -> list[dict[str, Any]]:
+        """What a gestionnaire would check by hand in the request's pieces and the kit did not find
+        (read at the import, or when pieces were sent): warnings, never a code; the suggested
+        motifs of an « À modifier »."""
+        row = self.ctx.store.request(numero)
+        if row is None:
+            raise not_found(f"demande {numero}")
+        if not self.ctx.spec.hand_checks:
+            return []
+        data = loads(row["data"])
+        values = read_values(data, self.ctx.spec) if isinstance(data, dict) else {}
+        found = line_warnings(values, loads(row["constats"]) or {}, self.ctx.spec)
+        return [{k: v for k, v in warning.to_json().items() if k != "numLigne"} for warning in found]
 
     def transition(self, numero: str, target_in: Any, motif: Any) -> dict[str, Any]:
         """Move a request through the instruction workflow, with the portal's side effects."""

@@ -14,6 +14,7 @@ from typing import IO, Any
 import orjson
 from segur.mock_portal.controls import REJECTED, Spec, check_deposit
 from segur.mock_portal.controls.attachments import pdf_problem
+from segur.mock_portal.controls.hand_checks import hand_roles, merge_facts, piece_text, read_facts
 from segur.mock_portal.controls.line import read_values
 from segur.mock_portal.controls.money import cents_from_text
 from segur.mock_portal.controls.writer import write_document
@@ -171,12 +172,28 @@ class Requests:
             details = {"pieces": problems, "piecesManquantes": sorted(missing)}
             raise PortalError(422, "PIECES_NON_CONFORMES", "pièces refusées ou encore manquantes", details)
         at = ctx.now()
+        facts = self._read_pieces(row, received)
         with ctx.store.transaction():
             for name, content in received:
                 ctx.store.add_document(at, numero, "PIECE", name, content)
-            ctx.store.update_request(numero, pieces_manquantes="[]")
+            ctx.store.update_request(numero, pieces_manquantes="[]", constats=dumps(facts))
             Instruction(ctx).move(numero, row["statut"], transition.target, "editeur", None, at)
         return request_json(ctx, numero, editor["id"])
+
+    def _read_pieces(self, row: Row, received: list[tuple[str, bytes]]) -> dict[str, Any]:
+        """The request's facts for the checks by hand, with what the pieces sent say (a piece is
+        known by the role the request gives its file name)."""
+        spec = self.ctx.spec
+        facts: dict[str, Any] = loads(row["constats"]) or {}
+        wanted = hand_roles(spec)
+        if not wanted:
+            return facts
+        roles = {piece.name: piece.role for piece in read_values(loads(row["data"]) or {}, spec)["pieces"] or []}
+        for name, content in received:
+            role = roles.get(name)
+            if role in wanted and (text := piece_text(content)) is not None:
+                facts = merge_facts(facts, role, name, read_facts(text, role, spec))
+        return facts
 
     # ------------------------------------------------------------------ avenants asked by the editor
 

@@ -60,7 +60,9 @@ def requests_list() -> Response:
 
 @blueprint.get("/requests/<numero>")
 def request_detail(numero: str) -> Response:
-    return json_response(portal().requests.detail(numero, None))
+    """A request as the gestionnaire reads it: with the warnings of the checks by hand."""
+    found = portal()
+    return json_response({**found.requests.detail(numero, None), "avertissements": found.instruction.warnings(numero)})
 
 
 @blueprint.post("/requests/<numero>/transition")

@@ -238,7 +238,13 @@ def gestion_demande(numero: str) -> Page:
                 ],
             )
         )
-    return render("gestion/demande.html", d=detail, transitions=moves, avenants=avenants)
+    return render(
+        "gestion/demande.html",
+        d=detail,
+        transitions=moves,
+        avenants=avenants,
+        avertissements=found.instruction.warnings(numero),
+    )
 
 
 @blueprint.post("/gestion/demandes/<numero>/annulation")
