@@ -184,6 +184,14 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
                 f"~ {name} : {before.couloir}/{before.type_logiciel}/{before.type_demande} → "
                 f"{after.couloir}/{after.type_logiciel}/{after.type_demande}",
             )
+    for check in sorted(set(old.hand_checks) | set(new.hand_checks)):
+        before, after = old.hand_checks.get(check), new.hand_checks.get(check)
+        if before is None or after is None:
+            add("contrôles à la main", _change(check, before and "", after and "") + "(avertissement)")
+            continue
+        for key in sorted((set(before) | set(after)) - {"source", "$comment"}):
+            if before.get(key) != after.get(key):
+                add("contrôles à la main", f"~ {check} : {key} {before.get(key, '—')} → {after.get(key, '—')}")
     for software in sorted(set(old.ceilings) | set(new.ceilings)):
         before, after = old.ceilings.get(software, {}), new.ceilings.get(software, {})
         for category in sorted(set(before) | set(after)):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from segur.cli import main
@@ -177,3 +178,29 @@ def test_spec_diff_lists_each_section_once_with_what_was_added(tmp_path: Path) -
         assert f"  {line}\n" in result.output, result.output
     headings = [line for line in result.output.splitlines() if not line.startswith(" ")]
     assert len(headings) == len(set(headings)), headings
+
+
+def test_the_checks_by_hand_are_checked_and_diffed(tmp_path: Path) -> None:
+    """A check by hand the kit does not know, or without its words, stops the folder with its file
+    and key; words that no longer match the pieces are found by the check; a change is diffed."""
+    if not SPEC.hand_checks:
+        pytest.skip("the spec in force names no checks by hand (spec.json files.handChecks)")
+    target = tmp_path / "mots"
+    assert run("spec", "new", str(target)).exit_code == 0
+    relative = orjson.loads((target / "spec.json").read_bytes())["files"]["handChecks"]
+    hand = target / relative
+    first = next(iter(SPEC.hand_checks))
+    edit(hand, lambda doc: doc["checks"].update({"inconnu": {"label": "x", "source": "y"}}))
+    unknown = run("spec", "check", str(target))
+    assert unknown.exit_code == 1 and f"{relative}: checks.inconnu: not a check the kit knows" in unknown.output
+    edit(hand, lambda doc: doc["checks"].pop("inconnu"))
+    edit(hand, lambda doc: doc["checks"][first].pop("label"))
+    missing = run("spec", "check", str(target))
+    assert missing.exit_code == 1 and f"checks.{first}.label: missing or empty" in missing.output
+    edit(hand, lambda doc: doc["checks"][first].update(label=SPEC.hand_checks[first]["label"]))
+    assert run("spec", "check", str(target)).exit_code == 0
+    if "bdc-state-mention" in SPEC.hand_checks:
+        edit(hand, lambda doc: doc["checks"]["bdc-state-mention"].update(mention="Autre mention de l'État"))
+        diff = run("spec", "diff", str(SPEC.root), str(target))
+        assert diff.exit_code == 0 and "contrôles à la main" in diff.output
+        assert "~ bdc-state-mention : mention" in diff.output and "Autre mention de l'État" in diff.output
