@@ -200,7 +200,9 @@ def test_the_checks_by_hand_are_checked_and_diffed(tmp_path: Path) -> None:
     edit(hand, lambda doc: doc["checks"][first].update(label=SPEC.hand_checks[first]["label"]))
     assert run("spec", "check", str(target)).exit_code == 0
     if "bdc-state-mention" in SPEC.hand_checks:
-        edit(hand, lambda doc: doc["checks"]["bdc-state-mention"].update(mention="Autre mention de l'État"))
-        diff = run("spec", "diff", str(SPEC.root), str(target))
+        other = tmp_path / "autre"  # a folder not read yet (a loaded spec is kept per folder)
+        assert run("spec", "new", str(other)).exit_code == 0
+        edit(other / relative, lambda doc: doc["checks"]["bdc-state-mention"].update(mention="Autre mention de l'État"))
+        diff = run("spec", "diff", str(SPEC.root), str(other))
         assert diff.exit_code == 0 and "contrôles à la main" in diff.output
         assert "~ bdc-state-mention : mention" in diff.output and "Autre mention de l'État" in diff.output
