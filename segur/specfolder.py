@@ -33,7 +33,9 @@ copié à côté : `GUIDE.md`.
    `examples` (ou `default`, `const`, `enum`) : les générateurs l'écrivent tel quel.
 3. `codes.json` : le motif des codes (`codePattern`), le code d'acceptation, et pour chaque règle
    du kit le code et le libellé officiels ; une règle absente du format va dans `unenforced`.
-4. `calendar.json`, `ceilings.json`, `referencement.json`, `workflow.json`, `requirements.csv`.
+4. `calendar.json`, `ceilings.json`, `referencement.json`, `workflow.json`, `requirements.csv` ;
+   le fichier des contrôles faits à la main par le gestionnaire (`files.handChecks` : les mots
+   cherchés dans le texte des pièces et les libellés des avertissements).
 5. `examples/` (un fichier par profil, `<profil>.json`, avec son `.zip` et son `.history.json`)
    et `cases/` (les cas de rejet, écrits en champs logiques et noms de règles : ils suivent le
    format ; ajustez les valeurs qui dépendent de vos exemples).
