@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import PurePosixPath
 from typing import IO, TYPE_CHECKING, Union
@@ -46,13 +46,19 @@ _CHUNK = 1 << 16
 @dataclass(frozen=True)
 class AttachmentReport:
     """The attachment violations of a deposit, checked ahead (the zip does not depend on what is
-    stored: the mock portal reads it before opening its import transaction)."""
+    stored: the mock portal reads it before opening its import transaction); ``texts``: the text
+    of the pieces read for the checks by hand (file name → text), when asked for."""
 
     violations: tuple[Violation, ...]
+    texts: dict[str, str] = field(default_factory=dict)
 
 
-def attachment_report(data: bytes, source: ZipSource | None, spec: Spec) -> AttachmentReport:
-    """Check the zip against the pieces the file's requests name; an unreadable file names none."""
+def attachment_report(
+    data: bytes, source: ZipSource | None, spec: Spec, *, read_roles: frozenset[str] = frozenset()
+) -> AttachmentReport:
+    """Check the zip against the pieces the file's requests name; an unreadable file names none.
+    The text of each readable piece of one of ``read_roles`` is kept too (the checks by hand,
+    :mod:`~segur.mock_portal.controls.hand_checks`), read in the same pass over the zip."""
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -61,11 +67,21 @@ def attachment_report(data: bytes, source: ZipSource | None, spec: Spec) -> Atta
     if not isinstance(requests, list):
         return AttachmentReport(())
     lines = [Line(index, raw, spec) for index, raw in enumerate(requests)]
-    return AttachmentReport(tuple(check_attachments(source, lines, spec)))
+    texts: dict[str, str] = {}
+    violations = check_attachments(source, lines, spec, texts=texts if read_roles else None, read_roles=read_roles)
+    return AttachmentReport(tuple(violations), texts)
 
 
-def check_attachments(source: ZipSource | None, lines: Sequence[Line], spec: Spec) -> list[Violation]:
-    """Every attachment violation of the deposit, each on the line it concerns."""
+def check_attachments(
+    source: ZipSource | None,
+    lines: Sequence[Line],
+    spec: Spec,
+    *,
+    texts: dict[str, str] | None = None,
+    read_roles: frozenset[str] = frozenset(),
+) -> list[Violation]:
+    """Every attachment violation of the deposit, each on the line it concerns; with ``texts``,
+    the text of each readable piece of one of ``read_roles`` is put in it by file name."""
     if source is None:
         return [Violation("zip-absent", "", {}, line.index) for line in lines]
     zip_problems, archive = _open(source, spec)
@@ -73,7 +89,7 @@ def check_attachments(source: ZipSource | None, lines: Sequence[Line], spec: Spe
         return [Violation(v.rule, v.pointer, v.params, line.index) for line in lines for v in zip_problems]
     assert archive is not None
     with archive:
-        return list(_members(archive, lines, spec))
+        return list(_members(archive, lines, spec, texts, read_roles))
 
 
 def _size(source: ZipSource) -> int:
@@ -140,7 +156,13 @@ def _directory_problems(infos: list[zipfile.ZipInfo], spec: Spec) -> Iterator[Vi
             return
 
 
-def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Iterator[Violation]:
+def _members(
+    archive: zipfile.ZipFile,
+    lines: Sequence[Line],
+    spec: Spec,
+    texts: dict[str, str] | None = None,
+    read_roles: frozenset[str] = frozenset(),
+) -> Iterator[Violation]:
     members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
     pieces_pointer = spec.pointer("pieces")
     verdicts: dict[str, tuple[str, dict[str, object]] | None] = {}
@@ -148,7 +170,8 @@ def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Ite
     for line in lines:
         for piece in line.pieces:
             if piece.name not in verdicts:
-                verdict = _member_verdict(archive, members.get(piece.name), piece.name, spec)
+                keep = texts if texts is not None and piece.role in read_roles else None
+                verdict = _member_verdict(archive, members.get(piece.name), piece.name, spec, keep)
                 if verdict is not None and verdict[0] == "attachment-missing":
                     near = near if near is not None else NearNames(members)
                     verdict = ("attachment-missing", {**verdict[1], **near.hint(piece.name)})
@@ -212,9 +235,21 @@ def _loose(name: str) -> str:
 
 
 def _member_verdict(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, spec: Spec
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo | None,
+    name: str,
+    spec: Spec,
+    texts: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, object]] | None:
-    return _read_member(archive, info, name, spec, keep=False)[0]
+    """A member's verdict; with ``texts``, a readable piece's text is put in it by its name."""
+    verdict, content = _read_member(archive, info, name, spec, keep=texts is not None)
+    if verdict is None and texts is not None and content is not None:
+        from .hand_checks import piece_text
+
+        text = piece_text(content)
+        if text is not None:
+            texts[name] = text
+    return verdict
 
 
 def _read_member(

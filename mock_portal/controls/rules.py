@@ -124,6 +124,7 @@ RULES: dict[str, RuleDoc] = {
         "the amount a solde reports exceeds the amount requested by its avance",
         ("valeur", "montantAvance", "numeroAvance"),
     ),
+    "solde-avance-cancelled": RuleDoc("line", "the avance a solde closes was cancelled", ("valeur", "statut")),
     "invoice-zero": RuleDoc("line", "an invoice of zero or less", ("valeur",)),
     "mss-missing": RuleDoc(
         "line", "no MSS indicator on a solde deposited, or corrected, once it is due", ("dateObligation",)
@@ -198,6 +199,7 @@ RULE_READS: dict[str, tuple[str, ...]] = {
     "solde-avance-mismatch": ("avance_number", "software_type", "bdc_number", "site_finess", "site_siret"),
     "solde-duplicate": ("avance_number",),
     "solde-over-avance": ("avance_number", "amount_requested"),
+    "solde-avance-cancelled": ("avance_number",),
     "invoice-zero": ("invoice_amount",),
     "mss-missing": ("mss_indicator",),
     "mss-address": ("mss_address",),

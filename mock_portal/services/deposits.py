@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,6 +32,7 @@ from segur.mock_portal.controls import (
 from segur.mock_portal.controls.answer import format_number
 from segur.mock_portal.controls.attachments import PieceArchive, attachment_report
 from segur.mock_portal.controls.file_rules import window_state
+from segur.mock_portal.controls.hand_checks import facts_of, hand_roles
 from segur.mock_portal.controls.line import Line, read_values
 from segur.mock_portal.controls.spec import Profile, resolve
 from segur.mock_portal.errors import bad_request, conflict, not_found
@@ -166,7 +167,8 @@ class Deposits:
         deposit = self.deposit(editor, type_demande, numero_ans, taux_tva)
         # The zip (up to 200 MB) is read before the transaction: it does not depend on what is
         # stored, and the write lock is then held only for the controls and the inserts.
-        report = attachment_report(data, attachments, ctx.spec)
+        # the text of the pieces a gestionnaire checks by hand is read in the same pass
+        report = attachment_report(data, attachments, ctx.spec, read_roles=hand_roles(ctx.spec))
         with store.transaction():
             with collector_paused():
                 deposit, history = self._world(editor, deposit, sandbox)
@@ -193,7 +195,7 @@ class Deposits:
                 created_at=now.isoformat(),
             )
             if not answer.file_rejected:
-                rows = self.request_rows(editor["id"], deposit_id, answer, data, now)
+                rows = self.request_rows(editor["id"], deposit_id, answer, data, now, report.texts)
                 store.add_requests(rows, "import")
                 self._keep_pieces(rows, answer, attachments, now)
                 ctx.events.publish(IMPORTED, numeros=[row["numero"] for row in rows])
@@ -205,9 +207,16 @@ class Deposits:
         return format_number(self.ctx.spec, profile, at, sequence)
 
     def request_rows(
-        self, editor_id: int, deposit_id: int, answer: Answer, data: bytes, at: datetime
+        self,
+        editor_id: int,
+        deposit_id: int,
+        answer: Answer,
+        data: bytes,
+        at: datetime,
+        texts: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """The rows an import stores: one per numbered line (accepted or incomplete), in the file's order."""
+        """The rows an import stores: one per numbered line (accepted or incomplete), in the file's
+        order, each with what its pieces said for the checks by hand (``texts``: file name → text)."""
         spec = self.ctx.spec
         profile = answer.profile
         assert profile is not None
@@ -241,6 +250,7 @@ class Deposits:
                     "montant_cents": fields["amount_requested"],
                     "data": dumps(raw),
                     "pieces_manquantes": dumps(sorted(set(self._missing_pieces(result, raw)))),
+                    "constats": dumps(facts_of(((p.role, p.name) for p in fields["pieces"] or []), texts or {}, spec)),
                     "created_at": stamp,
                     "updated_at": stamp,
                 }

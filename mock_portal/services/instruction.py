@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from segur.mock_portal.controls.hand_checks import line_warnings
 from segur.mock_portal.controls.line import read_values
 from segur.mock_portal.controls.money import cents, euros
 from segur.mock_portal.documents import Issued, Section, issued_pdf, masked_iban
 from segur.mock_portal.errors import bad_request, conflict, not_found
 from segur.mock_portal.store import Row, loads
-from segur.mock_portal.workflow import TransitionRefused
+from segur.mock_portal.workflow import CANCEL, TransitionRefused
 
 from .context import Context
 from .mails import letter
@@ -38,6 +39,20 @@ class Instruction:
         self.ctx.store.set_status(at, numero, label, motif)
         self.ctx.store.add_event(at, numero, source_label, label, actor, motif)
 
+    def warnings(self, numero: str) -> list[dict[str, Any]]:
+        """What a gestionnaire would check by hand in the request's pieces and the kit did not find
+        (read at the import, or when pieces were sent): warnings, never a code; the suggested
+        motifs of an « À modifier »."""
+        row = self.ctx.store.request(numero)
+        if row is None:
+            raise not_found(f"demande {numero}")
+        if not self.ctx.spec.hand_checks:
+            return []
+        data = loads(row["data"])
+        values = read_values(data, self.ctx.spec) if isinstance(data, dict) else {}
+        found = line_warnings(values, loads(row["constats"]) or {}, self.ctx.spec)
+        return [{k: v for k, v in warning.to_json().items() if k != "numLigne"} for warning in found]
+
     def transition(self, numero: str, target_in: Any, motif: Any) -> dict[str, Any]:
         """Move a request through the instruction workflow, with the portal's side effects."""
         target = self.ctx.flows.request.key(target_in) if isinstance(target_in, str) else None
@@ -55,16 +70,20 @@ class Instruction:
         row = store.request(numero)
         if row is None:
             raise not_found(f"demande {numero}")
+        source = self.status_key(row)
         try:
-            ctx.flows.request.move(
-                self.status_key(row),
-                target,
-                by="gestionnaire",
-                action="pay" if target == "payee" else None,
-                reason=motif,
+            moved = ctx.flows.request.move(
+                source, target, by="gestionnaire", action="pay" if target == "payee" else None, reason=motif
             )
         except TransitionRefused as refused:
             raise conflict("TRANSITION_REFUSEE", refused.message, {"possibles": refused.allowed}) from None
+        if moved.action == CANCEL:
+            raise conflict(
+                "ANNULATION_SUR_DEMANDE",
+                f"« {ctx.spec.statuts[target]} » : une demande n'est annulée que sur la demande d'annulation de "
+                "l'éditeur (attestation sur l'honneur) ; décidez-la par POST /admin/requests/{numero}/annulation",
+                {"possibles": [t.target for t in ctx.flows.request.plain_moves(source, "gestionnaire")]},
+            )
         at = ctx.now()
         self.move(numero, row["statut"], target, "gestionnaire", motif, at)
         editor = store.editor(row["editor_id"])

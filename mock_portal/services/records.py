@@ -75,6 +75,33 @@ def summary(row: Row) -> dict[str, Any]:
     }
 
 
+def avenant_json(row: Row) -> dict[str, Any]:
+    """An avenant as the API and the pages show it."""
+    return {
+        "id": row["id"],
+        "numeroDemande": row["numero"],
+        "statut": row["statut"],
+        "montant": row["montant_cents"] / 100,
+        "motif": row["motif"],
+        "piecesManquantes": loads(row["pieces_manquantes"]) or [],
+        "date": row["created_at"],
+    }
+
+
+def cancellation_json(row: Row) -> dict[str, Any]:
+    """A cancellation request as the API and the pages show it."""
+    return {
+        "id": row["id"],
+        "numeroDemande": row["numero"],
+        "etat": row["etat"],
+        "motif": row["motif"],
+        "accordClient": bool(row["accord_client"]),
+        "date": row["created_at"],
+        "motifDecision": row["decision_motif"],
+        "dateDecision": row["decided_at"],
+    }
+
+
 def granted_cents(ctx: Context, row: Row) -> int | None:
     """The financing granted: the avance's requested amount (a solde closes its avance's)."""
     if row["type_demande"] == ctx.spec.deposit_types["avance"]:
@@ -113,10 +140,8 @@ def request_json(ctx: Context, numero: str, editor_id: int | None) -> dict[str, 
             {"date": m["at"], "destinataire": m["destinataire"], "objet": m["objet"], "corps": m["corps"]}
             for m in store.mails_of_request(numero)
         ],
-        "avenants": [
-            {"id": a["id"], "statut": a["statut"], "montant": a["montant_cents"] / 100, "motif": a["motif"]}
-            for a in store.avenants_of(numero)
-        ],
+        "avenants": [avenant_json(a) for a in store.avenants_of(numero)],
+        "annulations": [cancellation_json(c) for c in store.cancellations_of(numero)],
         "suiviFinancier": {
             "montantAttribue": round(granted / 100, 2) if granted is not None else None,
             "versements": [

@@ -80,8 +80,19 @@ def _v2(connection: Connection) -> None:
     _create_missing(connection)
 
 
+def _v3(connection: Connection) -> None:
+    """2 → 3: what the pieces said for the gestionnaire's checks by hand (requests.constats), the
+    pieces an avenant created incomplete lacks (avenants.pieces_manquantes), the editors'
+    cancellation requests (a table of their own)."""
+    op = _operations(connection)
+    for table, name, default in (("requests", "constats", "{}"), ("avenants", "pieces_manquantes", "[]")):
+        if name not in {column["name"] for column in inspect(connection).get_columns(table)}:
+            op.add_column(table, Column(name, Text, nullable=False, server_default=default))
+    _create_missing(connection)
+
+
 #: each version's step, in order
-STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2))
+STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3))
 
 
 def upgrade(engine: Engine) -> int:

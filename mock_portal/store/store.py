@@ -986,7 +986,9 @@ class Store:
         )
         return int(self._scalar(statement, numero=numero))
 
-    def add_avenant(self, at: datetime, numero: str, statut: str, cents: int, motif: str | None) -> int:
+    def add_avenant(
+        self, at: datetime, numero: str, statut: str, cents: int, motif: str | None, missing: Sequence[str] = ()
+    ) -> int:
         return self._insert(
             t.avenants,
             numero=numero,
@@ -995,7 +997,25 @@ class Store:
             motif=motif,
             created_at=at.isoformat(),
             updated_at=at.isoformat(),
+            pieces_manquantes=dumps(sorted(missing)),
         )
+
+    def set_avenant_pieces(self, avenant_id: int, missing: Sequence[str], at: datetime) -> None:
+        self._update(t.avenants, "id", avenant_id, pieces_manquantes=dumps(sorted(missing)), updated_at=at.isoformat())
+
+    def editor_avenants(self, editor_id: int, statut: str) -> list[Row]:
+        """An editor's avenants of one status (those created incomplete, most often), oldest first."""
+        a, r = t.avenants, t.requests
+        statement = _q(
+            "editor_avenants",
+            lambda: (
+                select(a)
+                .join(r, r.c.numero == a.c.numero)
+                .where(a.c.statut == bindparam("statut"), r.c.editor_id == bindparam("editor_id"))
+                .order_by(a.c.id)
+            ),
+        )
+        return self._rows(statement, statut=statut, editor_id=editor_id)
 
     def avenant(self, avenant_id: int) -> Row | None:
         return self._row(_by_id(t.avenants), b_id=avenant_id)
@@ -1008,6 +1028,38 @@ class Store:
 
     def set_avenant_status(self, avenant_id: int, statut: str, at: datetime) -> None:
         self._update(t.avenants, "id", avenant_id, statut=statut, updated_at=at.isoformat())
+
+    # ------------------------------------------------------------------ cancellations
+
+    def add_cancellation(self, **values: Any) -> int:
+        return self._insert(t.cancellations, **values)
+
+    def cancellation(self, cancellation_id: int) -> Row | None:
+        return self._row(_by_id(t.cancellations), b_id=cancellation_id)
+
+    def cancellations_of(self, numero: str) -> list[Row]:
+        """A request's cancellation requests, oldest first."""
+        return self._rows(_of_request(t.cancellations), numero=numero)
+
+    def cancellations_page(self, etat: str | None, *, after: int | None, limit: int) -> list[Row]:
+        """Cancellation requests in the order of their numbers (of one state), after the number ``after``."""
+        c = t.cancellations
+        statement = _q(
+            ("cancellations_page", etat is None),
+            lambda: (
+                select(c)
+                .where(
+                    c.c.id > bindparam("after"),
+                    *([] if etat is None else [c.c.etat == bindparam("etat")]),
+                )
+                .order_by(c.c.id)
+                .limit(bindparam("limit"))
+            ),
+        )
+        return self._rows(statement, after=after or 0, limit=limit, **({} if etat is None else {"etat": etat}))
+
+    def decide_cancellation(self, cancellation_id: int, etat: str, motif: str | None, at: datetime) -> None:
+        self._update(t.cancellations, "id", cancellation_id, etat=etat, decision_motif=motif, decided_at=at.isoformat())
 
     # ------------------------------------------------------------------ the controls' lookups
 

@@ -60,6 +60,9 @@ DOCUMENT_NATURES = {
     "DECISION_ATTRIBUTION": "Décision d'attribution",
     "AVIS_PAIEMENT": "Avis de paiement",
     "PIECE": "Pièce envoyée",
+    "PIECE_AVENANT": "Pièce d'un avenant",
+    "ATTESTATION_ANNULATION": "Attestation sur l'honneur (annulation)",
+    "RENONCIATION_CLIENT": "Renonciation du client",
 }
 #: what the pages call each role of attachment (the spec maps roles to its own words)
 ROLE_LABELS = {
@@ -489,6 +492,17 @@ _MESSAGES: tuple[tuple[str, str], ...] = (
     ),
     (r"^'montant' must be an amount in euros.*", "Le montant doit être un nombre d'euros raisonnable."),
     (r"^'at': .* is not an ISO 8601 time.*", "Date et heure non reconnues (exemple : 28/02/2024 13:59)."),
+    (
+        r"^'montant': the avenant's amount.*",
+        "Saisissez le montant de l'avenant en euros, deux décimales au plus (par exemple 1 250,50).",
+    ),
+    (r"^send the avenant's pieces.*", "Joignez les pièces de l'avenant (PDF)."),
+    (r"^'motif' is required: .*", "Donnez le motif : l'attestation sur l'honneur est motivée."),
+    (r"^'motif': (\d+) characters at most", r"Le motif tient en \1 caractères au plus."),
+    (r"^'accordClient' must be .*", "Dites si le client avait donné son accord."),
+    (r"^'attestation' \(a file\) is required.*", "Joignez l'attestation sur l'honneur signée (PDF)."),
+    (r"^'renonciation' \(a file\) is required.*", "Le client avait donné son accord : joignez sa renonciation (PDF)."),
+    (r"^'decision' must be .*", "Choisissez d'annuler la demande ou de refuser l'annulation."),
     (
         r"^'(at|advance)': the mock's clock must stay within the years (\d+) to (\d+)",
         r"L'horloge doit rester entre \2 et \3.",

@@ -21,6 +21,8 @@ from segur.mock_portal.app import portal
 from segur.mock_portal.controls.reasons import json_reason
 from segur.mock_portal.errors import PortalError
 from segur.mock_portal.services import Row, Sandbox
+from segur.mock_portal.services.cancellations import ASKED
+from segur.mock_portal.services.requests import AVENANT_FROM
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -505,6 +507,7 @@ def _incompletes_page(editor: Row, errors: dict[str, list[str]] | None = None, s
         errors=errors or {},
         labels_erreurs={"archive": "Archive zip", **{f"pieces-{r['numeroDemande']}": r["numeroDemande"] for r in rows}},
         statut_attente=portal().spec.statuts["enAttente"],
+        avenants=portal().requests.incomplete_avenants(editor["id"]),
     )
 
 
@@ -572,12 +575,19 @@ def demande(numero: str) -> Page:
 
 
 def _request_page(detail: dict[str, Any], status: int = 200, **extra: Any) -> Page:
-    flow = portal().flows.request
+    found = portal()
+    flow = found.flows.request
     key = flow.key(detail["statut"]) or ""
     actions = {t.action for t in flow.allowed_from(key, "editor")}
     text = extra.pop("texte", None)
     if text is None and "modify" in actions:
         text = orjson.dumps(detail["demande"], option=orjson.OPT_INDENT_2).decode()
+    avance = detail["typeDemande"] == found.spec.deposit_types["avance"]
+    pending = any(a["etat"] == ASKED for a in detail["annulations"])
+    if avance and not pending and flow.cancellable(key) is not None:
+        actions.add("cancel")
+    if avance and key in AVENANT_FROM:
+        actions.add("avenant")
     return render("espace/demande.html", status, d=detail, actions=actions, texte=text, **extra)
 
 
@@ -639,6 +649,97 @@ def demande_pieces(numero: str) -> Page:
         detail = portal().requests.detail(numero, editor["id"])
         return _request_page(detail, 422, errors={"pieces": messages})
     flash(f"Demande {numero} : pièces reçues, statut « {result['statut']} ».", "succes")
+    return redirect(back)
+
+
+def _refused(what: str, error: PortalError) -> str:
+    """An error of the services as a flash message: its French words, each refused piece's reason."""
+    details = error.details if isinstance(error.details, dict) else {}
+    parts = [french(error.message)]
+    parts += [f"{p['fichier']} : {p['message']}" for p in details.get("pieces", [])]
+    if details.get("piecesManquantes"):
+        parts.append("encore manquantes : " + ", ".join(details["piecesManquantes"]))
+    return f"{what} : " + " ; ".join(parts).rstrip(".") + "."
+
+
+def _file_sent(name: str) -> tuple[str, IO[bytes]] | None:
+    found = request.files.get(name)
+    return (found.filename, found.stream) if found is not None and found.filename else None
+
+
+@blueprint.post("/espace/demandes/<numero>/annulation")
+def demande_annulation(numero: str) -> Page:
+    """The editor asks the cancellation of its avance (ANS FAQ: a signed, reasoned attestation sur
+    l'honneur, and the client's renunciation when the client had agreed)."""
+    editor = require_editor()
+    back = url_for("pages.demande", numero=numero)
+    try:
+        portal().cancellations.ask(
+            editor,
+            numero,
+            request.form.get("motif", ""),
+            request.form.get("accordClient") == "oui",
+            _file_sent("attestation"),
+            _file_sent("renonciation"),
+        )
+    except RequestEntityTooLarge:
+        flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
+        return redirect(back)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(_refused(f"Demande {numero}", error), "erreur")
+        return redirect(back)
+    flash(f"Demande {numero} : demande d'annulation transmise au gestionnaire avec votre attestation.", "succes")
+    return redirect(back)
+
+
+@blueprint.post("/espace/demandes/<numero>/avenants")
+def demande_avenant(numero: str) -> Page:
+    """An avenant asked with its pieces: created incomplete when a piece is refused."""
+    editor = require_editor()
+    back = url_for("pages.demande", numero=numero)
+    files = [(f.filename, f.stream) for f in request.files.getlist("pieces") if f.filename]
+    try:
+        avenant = portal().requests.ask_avenant(
+            editor, numero, request.form.get("montant", ""), request.form.get("motif", ""), files
+        )
+    except RequestEntityTooLarge:
+        flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
+        return redirect(back)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(_refused(f"Demande {numero}", error), "erreur")
+        return redirect(back)
+    if avenant["piecesManquantes"]:
+        flash(
+            f"Avenant n° {avenant['id']} créé incomplet ({avenant['statut']}) : pièces refusées "
+            f"{', '.join(avenant['piecesManquantes'])}. Envoyez-les depuis « Suivi demandes incomplètes ».",
+            "erreur",
+        )
+    else:
+        flash(f"Avenant n° {avenant['id']} demandé : statut « {avenant['statut']} ».", "succes")
+    return redirect(back)
+
+
+@blueprint.post("/espace/avenants/<id:avenant_id>/pieces")
+def avenant_pieces(avenant_id: int) -> Page:
+    """The pieces an avenant created incomplete lacks."""
+    editor = require_editor()
+    back = url_for("pages.incompletes")
+    files = [(f.filename, f.stream) for f in request.files.getlist("pieces") if f.filename]
+    try:
+        avenant = portal().requests.send_avenant_pieces(editor, avenant_id, files)
+    except RequestEntityTooLarge:
+        flash(f"Avenant n° {avenant_id} : envoi trop volumineux (3 Mo par pièce).", "erreur")
+        return redirect(back)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(_refused(f"Avenant n° {avenant_id}", error), "erreur")
+        return redirect(back)
+    flash(f"Avenant n° {avenant_id} : pièces reçues, statut « {avenant['statut']} ».", "succes")
     return redirect(back)
 
 

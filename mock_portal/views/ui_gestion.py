@@ -118,6 +118,7 @@ def _dashboard(errors: dict[str, list[str]] | None = None, typed: dict[str, str]
             (key, label, counts.get(label, 0)) for key, label in found.spec.statuts.items() if key != "avenantPaye"
         ],
         enrolements_en_attente=found.enrolment.pending_count(),
+        annulations=found.cancellations.listing("transmise", after=None, limit=PAGE_SIZE)[0],
         maintenant=found.now(),
         errors=errors or {},
         saisies=typed or {},
@@ -309,7 +310,7 @@ def _request_page(
             "motif": t.needs_reason,
             "libelle_motif": MOTIF_LABELS.get(t.target, f"Motif pour « {VERBS.get(t.target, t.target)} »"),
         }
-        for t in flow.allowed_from(key, "gestionnaire")
+        for t in flow.plain_moves(key, "gestionnaire")
     ]
     avenants = []
     for avenant in detail["avenants"]:
@@ -331,6 +332,7 @@ def _request_page(
         transitions=moves,
         avenants=avenants,
         editor_turn=editor_turn,
+        avertissements=found.instruction.warnings(numero),
         errors=errors or {},
         saisies=typed or {},
         resume_libelles={
@@ -339,6 +341,23 @@ def _request_page(
             "avenant-montant": "Montant du nouvel avenant",
         },
     )
+
+
+@blueprint.post("/gestion/demandes/<numero>/annulation")
+def gestion_annulation(numero: str) -> Page:
+    """The decision on an editor's cancellation request."""
+    require_gestionnaire()
+    decision = request.form.get("decision", "")
+    try:
+        result = portal().cancellations.decide(numero, decision, request.form.get("motif", "").strip() or None)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(f"Demande {numero} : {french(error.message)}", "erreur")
+    else:
+        done = "demande annulée" if result["etat"] == "acceptee" else "annulation refusée"
+        flash(f"Demande {numero} : {done} ; l'éditeur en est averti par courriel.", "succes")
+    return redirect(url_for("pages.gestion_demande", numero=numero))
 
 
 @blueprint.post("/gestion/demandes/<numero>/transition")

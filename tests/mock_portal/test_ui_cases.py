@@ -203,7 +203,9 @@ def test_every_case_answers_as_expected_in_its_sandbox_whatever_was_played_befor
         if "identique à la réponse attendue" not in said:
             mismatched.append(f"{name} v{variant}: {said}")
     assert mismatched == [], "\n".join(mismatched)
-    assert len(cases) == len(case_files(SPEC))
+    # every case is played but those of a hand check, whose deposits the automatic controls accept
+    unplayed = {path.stem for path in case_files(SPEC)} - {name for name, _variant, _plan in cases}
+    assert all("check" in load_case(path) for path in case_files(SPEC) if path.stem in unplayed), unplayed
 
 
 def test_at_the_portals_clock_a_case_says_its_answer_differs_and_why(client: FlaskClient) -> None:
