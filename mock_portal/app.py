@@ -15,6 +15,8 @@ import orjson
 from flask import Flask, Response, g, request
 from segur.mock_portal.controls import SpecError, load_spec
 from segur.mock_portal.errors import PortalError
+from segur.mock_portal.limits import apply_limits, too_large_message
+from segur.mock_portal.openapi import NumeroConverter
 from segur.mock_portal.portal import Portal, portal_for
 from segur.mock_portal.store import Store, connect, initialise
 from segur.mock_portal.workflow import workflows
@@ -77,10 +79,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from segur.mock_portal.views import admin, api, pages, ui
 
     app.url_map.converters["id"] = RowId
+    app.url_map.converters["numero"] = NumeroConverter
     app.register_blueprint(api.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.before_request(apply_limits)  # first: before any hook or view reads the body
     app.before_request(_open)
     app.before_request(_faults)
     app.after_request(_journal)
@@ -172,15 +176,36 @@ def _portal_error(error: PortalError) -> Response:
     return json_response(error.as_json(), error.status)
 
 
-_HTTP_CODES = {404: "INTROUVABLE", 405: "METHODE_NON_AUTORISEE", 413: "TROP_VOLUMINEUX", 400: "REQUETE_INVALIDE"}
+_HTTP_CODES = {
+    400: "REQUETE_INVALIDE",
+    404: "INTROUVABLE",
+    405: "METHODE_NON_AUTORISEE",
+    413: "TROP_VOLUMINEUX",
+    414: "URI_TROP_LONGUE",
+    431: "EN_TETES_TROP_VOLUMINEUX",
+}
+_HTTP_MESSAGES = {
+    404: "ressource introuvable : vérifiez le chemin (voir /openapi.json)",
+    405: "méthode non autorisée sur ce chemin (méthodes admises : en-tête Allow)",
+}
+
+
+def http_error_body(status: int, message: str) -> bytes:
+    """The portal's JSON error for an HTTP status (also written by the WSGI server's own errors)."""
+    return orjson.dumps({"code": _HTTP_CODES.get(status, "ERREUR_HTTP"), "message": message})
 
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    message = error.description or error.name
+    message = _HTTP_MESSAGES.get(status) or error.description or error.name
     if status == 413:
-        message = "requête trop volumineuse : l'archive des pièces ne doit pas dépasser 200 Mo"
-    return json_response({"code": _HTTP_CODES.get(status, "ERREUR_HTTP"), "message": message}, status)
+        message = too_large_message()
+    response = Response(http_error_body(status, message), status=status, mimetype="application/json")
+    # the error's own headers (Allow on a 405, Retry-After…), but not its HTML content type
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _unexpected(error: Exception) -> Response:

@@ -1,11 +1,14 @@
-"""What the views share: the JSON body, the bearer token."""
+"""What the views share: the JSON body, the bearer token, a document's download."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from io import BytesIO
 from typing import Any
 
 import orjson
-from flask import request
+from flask import Response, request, send_file
 from segur.mock_portal.errors import PortalError, bad_request
 
 
@@ -27,9 +30,26 @@ def json_object() -> dict[str, Any]:
     return body
 
 
+#: a bearer token's syntax (RFC 6750, section 2.1: b64token)
+_B64TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+
+
 def bearer() -> str:
+    """The token of ``Authorization: Bearer <token>``; 401 when the header is absent or the token
+    is not one (RFC 6750 tokens are ASCII: anything else is no token of this portal)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise PortalError(401, "NON_AUTHENTIFIE", "authentification requise : en-tête Authorization: Bearer <jeton>")
-    return token.strip()
+    if not _B64TOKEN.fullmatch(token):
+        raise PortalError(401, "NON_AUTHENTIFIE", "jeton mal formé : lettres et chiffres ASCII attendus (RFC 6750)")
+    return token
+
+
+def pdf_download(filename: str, content: bytes) -> Response:
+    """A PDF to save under its own name, whatever its characters: Werkzeug writes the ASCII
+    ``filename`` and, for any other name, the RFC 6266 ``filename*`` (UTF-8, percent-encoded);
+    control characters, which no header may carry, become « _ »."""
+    name = "".join("_" if unicodedata.category(c) == "Cc" else c for c in filename) or "document.pdf"
+    return send_file(BytesIO(content), mimetype="application/pdf", as_attachment=True, download_name=name)

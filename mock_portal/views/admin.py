@@ -24,7 +24,8 @@ MAX_COUNT = 1_000_000
 @blueprint.before_request
 def gestionnaire_only() -> None:
     token = bearer()
-    if not hmac.compare_digest(token, str(current_app.config["ADMIN_TOKEN"])):
+    # compared as UTF-8 bytes: compare_digest refuses a str that is not ASCII
+    if not hmac.compare_digest(token.encode(), str(current_app.config["ADMIN_TOKEN"]).encode()):
         raise PortalError(403, "ACCES_REFUSE", "jeton de gestionnaire invalide")
 
 
@@ -64,18 +65,18 @@ def requests_list() -> Response:
     return json_response({"demandes": found})
 
 
-@blueprint.get("/requests/<numero>")
+@blueprint.get("/requests/<numero:numero>")
 def request_detail(numero: str) -> Response:
     return json_response(portal().request_json(numero, None))
 
 
-@blueprint.post("/requests/<numero>/transition")
+@blueprint.post("/requests/<numero:numero>/transition")
 def transition(numero: str) -> Response:
     body = json_object()
     return json_response(portal().transition(numero, body.get("vers"), body.get("motif")))
 
 
-@blueprint.post("/requests/<numero>/avenants")
+@blueprint.post("/requests/<numero:numero>/avenants")
 def avenant(numero: str) -> Response:
     body = json_object()
     return json_response(portal().add_avenant(numero, body.get("montant"), body.get("motif")), 201)

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, g, request
 from segur.mock_portal.app import json_response, portal
 from segur.mock_portal.errors import PortalError, bad_request
 
-from ._common import bearer, json_object
+from ._common import bearer, json_object, pdf_download
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -141,12 +141,12 @@ def incomplete() -> Response:
     return json_response({"demandes": portal().list_requests(current["id"], "incomplete", None)})
 
 
-@blueprint.get("/requests/<numero>")
+@blueprint.get("/requests/<numero:numero>")
 def request_detail(numero: str) -> Response:
     return json_response(portal().request_json(numero, editor()["id"]))
 
 
-@blueprint.put("/requests/<numero>")
+@blueprint.put("/requests/<numero:numero>")
 def modify(numero: str) -> Response:
     current = editor()
     result = portal().modify(current, numero, json_object())
@@ -154,7 +154,7 @@ def modify(numero: str) -> Response:
     return json_response(result)
 
 
-@blueprint.post("/requests/<numero>/pieces")
+@blueprint.post("/requests/<numero:numero>/pieces")
 def pieces(numero: str) -> Response:
     current = editor()
     files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
@@ -163,12 +163,10 @@ def pieces(numero: str) -> Response:
     return json_response(result)
 
 
-@blueprint.get("/requests/<numero>/documents/<id:document_id>")
+@blueprint.get("/requests/<numero:numero>/documents/<id:document_id>")
 def document(numero: str, document_id: int) -> Response:
     filename, content = portal().document(numero, document_id, editor()["id"])
-    return Response(
-        content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return pdf_download(filename, content)
 
 
 @blueprint.get("/mails")

@@ -299,16 +299,18 @@ def _http_error(error: HTTPException) -> Page:
     if status == 413 and request.endpoint in TOO_LARGE:
         return TOO_LARGE[request.endpoint]()
     if status == 413:
-        return page_error(
-            413,
-            "Envoi trop volumineux",
-            "Le fichier envoyé dépasse la taille admise (l'archive des pièces : 200 Mo au maximum). "
-            "Rien n'a été enregistré.",
-        )
+        from segur.mock_portal.limits import too_large_message
+
+        message = too_large_message()
+        return page_error(413, "Envoi trop volumineux", f"{message[:1].upper()}{message[1:]}. Rien n'a été enregistré.")
     if status == 404:
         return page_error(404, "Page introuvable", "Cette page n'existe pas ou ne vous est pas accessible.")
     if status == 405:
-        return page_error(405, "Action impossible", "Cette page ne s'utilise pas ainsi : revenez au menu.")
+        page = page_error(405, "Action impossible", "Cette page ne s'utilise pas ainsi : revenez au menu.")
+        allow = dict(error.get_headers()).get("Allow")
+        if allow:
+            page.headers["Allow"] = allow
+        return page
     return page_error(status, "Requête invalide", "La requête n'a pas pu être traitée : revenez en arrière.")
 
 

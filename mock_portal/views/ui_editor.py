@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from flask import Response, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ._common import pdf_download
 from .ui_common import (
     PAGE_SIZES,
     TOO_LARGE,
@@ -430,9 +431,7 @@ def demande_pieces(numero: str) -> Page:
 def document(numero: str, document_id: int) -> Page:
     editor = require_editor()
     filename, content = portal().document(numero, document_id, editor["id"])
-    return Response(
-        content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return pdf_download(filename, content)
 
 
 TOO_LARGE["pages.depot"] = _too_large

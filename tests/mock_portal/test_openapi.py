@@ -211,7 +211,7 @@ def test_secured_operations_refuse_a_missing_or_a_wrong_token(app: Flask, docume
     for path, method, operation in operations(document):
         if not operation["security"]:
             continue
-        url = re.sub(r"\{[a-z_]+\}", "1", path)
+        url = re.sub(r"\{[a-z_]+\}", "1", path.replace("{numero}", "MS1A2024000001"))
         anonymous = client.open(url, method=method.upper())
         assert anonymous.status_code == 401 and anonymous.json["code"] == "NON_AUTHENTIFIE", (method, path)
         wrong = client.open(url, method=method.upper(), headers={"Authorization": "Bearer not-a-token"})
