@@ -14,7 +14,8 @@ first line, alter the zip or the deposit, and states the expected answer:
 
 Variant keys (all optional): ``patch``, ``replicate`` (N lines from line 1),
 ``raw`` ({"text": ...} or {"hex": ...}: the file's bytes), ``zip`` ({"remove": [names],
-"put": {name: {"pdf": {"size": N}} | {"text": "..."} | {"hex": "..."} | {"deflated_zeros": N}},
+"put": {name: {"pdf": {"size": N}} | {"text": "..."} | {"hex": "..."} | {"deflated_zeros": N}
+| {"pdf_objects": N}},
 "absent": true, "sparse": N, "raw_text": "..."}), ``history`` (entries replacing the base
 history) and ``history_add`` (entries added to it), ``deposit`` ({"type", "vat", "ans",
 "at", "enrolments", "mode"}).
@@ -42,7 +43,7 @@ import orjson
 from segur.generators.archive import write_zip
 from segur.generators.bundle import replicate
 from segur.generators.bundle_writer import replay_command
-from segur.generators.pdf import pdf_document
+from segur.generators.pdf import pdf_document, pdf_with_objects
 from segur.mock_portal.controls import (
     ACCEPTED,
     Answer,
@@ -174,6 +175,8 @@ def _zip(bundle: Any, plan: dict[str, Any], tmp: Path) -> Path | None:
             members[name] = bytes.fromhex(content["hex"])
         elif "deflated_zeros" in content:
             deflated[name] = content["deflated_zeros"]
+        elif "pdf_objects" in content:
+            members[name] = pdf_with_objects(content["pdf_objects"])
     for number in range(1, plan.get("extra", 0) + 1):
         members[f"annexe-{number:04d}.txt"] = b"annexe"
     write_zip(path, members.items(), compression=zipfile.ZIP_STORED)

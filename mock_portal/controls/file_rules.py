@@ -19,6 +19,7 @@ from .spec import Profile, Spec, resolve
 from .violation import Violation
 
 engine_rules(
+    "file-depth",
     "file-encoding",
     "file-bom",
     "file-json",
@@ -35,6 +36,30 @@ engine_rules(
 )
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+#: the nesting a file may have when the spec's limits do not say (a deposit file nests 5 levels)
+DEFAULT_MAX_DEPTH = 32
+#: what orjson says of a document nested beyond its 1024 levels
+_DEPTH_ERROR = "depth"
+
+
+def too_deep(document: Any, maximum: int) -> int | None:
+    """``maximum + 1`` when ``document`` nests lists and objects deeper than ``maximum`` levels
+    (a scalar is 0, ``[]`` is 1), else None. Iterative, and it stops at the first level too deep:
+    its cost is bounded by the containers, whatever the depth."""
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            values: Any = node.values()
+        elif isinstance(node, list):
+            values = node
+        else:
+            continue
+        depth += 1
+        if depth > maximum:
+            return depth
+        stack.extend((value, depth) for value in values if isinstance(value, (dict, list)))
+    return None
 
 
 @dataclass
@@ -63,6 +88,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     if data.startswith(_BOMS):
         out.append(Violation("file-bom"))
         return stage
+    maximum = spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH)
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -71,7 +97,16 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         except UnicodeDecodeError as bad:
             out.append(Violation("file-encoding", "", {"position": bad.start + 1}))
         else:
-            out.append(Violation("file-json", "", {"detail": f"{exc.msg}, ligne {exc.lineno}, colonne {exc.colno}"}))
+            if _DEPTH_ERROR in exc.msg:  # orjson stops at 1024 levels
+                out.append(Violation("file-depth", "", {"profondeur": "plus de 1024", "maximum": maximum}))
+            else:
+                out.append(
+                    Violation("file-json", "", {"detail": f"{exc.msg}, ligne {exc.lineno}, colonne {exc.colno}"})
+                )
+        return stage
+    depth = too_deep(document, maximum)
+    if depth is not None:  # before any schema or control walks it: their recursion is bounded
+        out.append(Violation("file-depth", "", {"profondeur": f"au moins {depth}", "maximum": maximum}))
         return stage
     stage.document = document
     for error in spec.envelope_validator.iter_errors(document):

@@ -8,7 +8,8 @@ from io import BytesIO
 from typing import Any
 
 import orjson
-from flask import Response, request, send_file
+from flask import Response, current_app, request, send_file
+from segur.mock_portal.controls.file_rules import DEFAULT_MAX_DEPTH, too_deep
 from segur.mock_portal.errors import PortalError, bad_request
 
 
@@ -17,10 +18,17 @@ def json_body() -> Any:
     back (lone surrogates, NaN, numbers beyond 64 bits as integers) is refused here."""
     if not request.is_json:
         raise bad_request("a JSON body is expected (Content-Type: application/json)")
+    maximum = current_app.extensions["segur_spec"].limits.get("maxProfondeur", DEFAULT_MAX_DEPTH)
+    too_deep_message = f"JSON body nested too deep: {maximum} levels of lists and objects at most"
     try:
-        return orjson.loads(request.get_data())
+        body = orjson.loads(request.get_data())
     except orjson.JSONDecodeError as exc:
+        if "depth" in exc.msg:
+            raise bad_request(too_deep_message) from None
         raise bad_request(f"a JSON body is expected (Content-Type: application/json): {exc}") from None
+    if too_deep(body, maximum) is not None:  # before anything walks it
+        raise bad_request(too_deep_message)
+    return body
 
 
 def json_object() -> dict[str, Any]:
