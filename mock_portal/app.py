@@ -15,7 +15,7 @@ import orjson
 from flask import Flask, Response, g, request
 from segur.mock_portal.controls import SpecError, load_spec
 from segur.mock_portal.errors import PortalError
-from segur.mock_portal.limits import apply_limits, too_large_message
+from segur.mock_portal.limits import apply_limits, close_budget, too_large_message
 from segur.mock_portal.openapi import NumeroConverter
 from segur.mock_portal.portal import Portal, portal_for
 from segur.mock_portal.store import Store, connect, initialise
@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_faults)
     app.after_request(_journal)
     app.teardown_request(_close)
+    app.teardown_request(close_budget)
     app.register_error_handler(PortalError, _portal_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

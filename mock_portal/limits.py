@@ -12,9 +12,13 @@ Flask endpoint; ``DEFAULT_BODY_LIMIT`` for every other route).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
+from segur.mock_portal.controls.pdf_check import pdf_budget
+from segur.mock_portal.errors import PortalError
+from werkzeug.datastructures import FileStorage
 
 _KB = 1_000
 _MB = 1_000_000
@@ -45,6 +49,8 @@ BODY_LIMITS: dict[str, int] = {
     "api.pieces": 10 * 3 * _MB + _FORM,
     "pages.demande_pieces": 10 * 3 * _MB + _FORM,
 }
+#: the JSON deposit file (``fichier``) of a simulate or an import: 200 requests take well under 1 MB
+MAX_DEPOSIT_FILE_BYTES = 10 * _MB
 #: every other route (the admin API, the pages' small forms)
 DEFAULT_BODY_LIMIT = 64 * _KB
 #: parts of one multipart body (a deposit has four; ten pieces and a few fields)
@@ -52,13 +58,26 @@ MAX_FORM_PARTS = 32
 
 
 def apply_limits() -> None:
-    """``before_request``: this route's limits, set before any view or hook reads the body."""
+    """``before_request``: this route's limits, set before any view or hook reads the body, and
+    the request's budget for reading PDF pieces (an import's zip, an enrolment's pieces, the
+    pieces sent for a request: :mod:`segur.mock_portal.controls.pdf_check`)."""
     config = current_app.config
     limits: dict[str, int] = {**BODY_LIMITS, **(config.get("BODY_LIMITS") or {})}
     limit = limits.get(request.endpoint or "", config.get("DEFAULT_BODY_LIMIT", DEFAULT_BODY_LIMIT))
     ceiling = config.get("MAX_CONTENT_LENGTH")
     request.max_content_length = min(limit, ceiling) if ceiling else limit
     request.max_form_parts = config.get("MAX_FORM_PARTS", MAX_FORM_PARTS)
+    budget = contextlib.ExitStack()
+    budget.enter_context(pdf_budget(current_app.extensions["segur_spec"].limits))
+    g.pdf_budget = budget
+
+
+def close_budget(_exc: BaseException | None) -> None:
+    """``teardown_request``: the request's PDF budget closed."""
+    budget = g.pop("pdf_budget", None)
+    if budget is not None:
+        with contextlib.suppress(ValueError):  # a context other than the one it was opened in
+            budget.close()
 
 
 def _size(count: int) -> str:
@@ -80,3 +99,13 @@ def too_large_message() -> str:
         "formulaire refusé : trop de parties (au plus "
         f"{request.max_form_parts}) ou champ de texte trop long (au plus {_size(int(request.max_form_memory_size or 0))})"
     )
+
+
+def read_deposit_file(upload: FileStorage) -> bytes:
+    """The JSON deposit file's bytes (``fichier``), at most ``MAX_DEPOSIT_FILE_BYTES`` read: a larger
+    one is refused (413) before it is parsed."""
+    limit = int(current_app.config.get("MAX_DEPOSIT_FILE_BYTES", MAX_DEPOSIT_FILE_BYTES))
+    content: bytes = upload.stream.read(limit + 1)
+    if len(content) > limit:
+        raise PortalError(413, "TROP_VOLUMINEUX", f"'fichier' : fichier JSON de plus de {_size(limit)}, refusé")
+    return content

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from .context import Deposit
+from .depth import DEFAULT_MAX_DEPTH, DEPTH_ERROR, too_deep
 from .line import Line
 from .registry import engine_rules
 from .schema_rules import detail_fr, pointer
@@ -36,30 +37,6 @@ engine_rules(
 )
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-#: the nesting a file may have when the spec's limits do not say (a deposit file nests 5 levels)
-DEFAULT_MAX_DEPTH = 32
-#: what orjson says of a document nested beyond its 1024 levels
-_DEPTH_ERROR = "depth"
-
-
-def too_deep(document: Any, maximum: int) -> int | None:
-    """``maximum + 1`` when ``document`` nests lists and objects deeper than ``maximum`` levels
-    (a scalar is 0, ``[]`` is 1), else None. Iterative, and it stops at the first level too deep:
-    its cost is bounded by the containers, whatever the depth."""
-    stack: list[tuple[Any, int]] = [(document, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            values: Any = node.values()
-        elif isinstance(node, list):
-            values = node
-        else:
-            continue
-        depth += 1
-        if depth > maximum:
-            return depth
-        stack.extend((value, depth) for value in values if isinstance(value, (dict, list)))
-    return None
 
 
 @dataclass
@@ -97,7 +74,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         except UnicodeDecodeError as bad:
             out.append(Violation("file-encoding", "", {"position": bad.start + 1}))
         else:
-            if _DEPTH_ERROR in exc.msg:  # orjson stops at 1024 levels
+            if DEPTH_ERROR in exc.msg:  # orjson stops at 1024 levels
                 out.append(Violation("file-depth", "", {"profondeur": "plus de 1024", "maximum": maximum}))
             else:
                 out.append(

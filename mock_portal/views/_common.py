@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from flask import Response, current_app, request, send_file
-from segur.mock_portal.controls.file_rules import DEFAULT_MAX_DEPTH, too_deep
+from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH, too_deep
 from segur.mock_portal.errors import PortalError, bad_request
 
 

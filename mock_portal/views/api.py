@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, g, request
 from segur.mock_portal.app import json_response, portal
 from segur.mock_portal.errors import PortalError, bad_request
+from segur.mock_portal.limits import read_deposit_file
 
 from ._common import bearer, json_object, pdf_download
 
@@ -29,8 +30,7 @@ def _file(name: str) -> bytes:
     upload = request.files.get(name)
     if upload is None:
         raise bad_request(f"multipart field '{name}' (a file) is missing")
-    content: bytes = upload.read()
-    return content
+    return read_deposit_file(upload)
 
 
 @blueprint.get("/referencement/<numero>")

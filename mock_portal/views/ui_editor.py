@@ -19,7 +19,9 @@ from typing import IO, Any
 import orjson
 from flask import flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
+from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH, too_deep
 from segur.mock_portal.errors import PortalError
+from segur.mock_portal.limits import read_deposit_file
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -188,7 +190,9 @@ def _attachments(staged: dict[str, Any] | None) -> Iterator[tuple[str | None, IO
 
 def _deposit_errors(error: PortalError) -> dict[str, list[str]]:
     message = error.message
-    if "'typeDemande'" in message:
+    if "'fichier'" in message:
+        field = "fichier"
+    elif "'typeDemande'" in message:
         field = "typeDemande"
     elif "'tauxTva'" in message:
         field = "tauxTva"
@@ -240,9 +244,15 @@ def _deposit(
             values[key] = form.get(key, "").strip()
     action = form.get("action", "simuler")
     errors: dict[str, list[str]] = {}
-    json_file = _upload("fichier")
-    data: bytes | None = json_file[1] if json_file else None
-    filename = json_file[0] if json_file else None
+    upload: FileStorage | None = request.files.get("fichier")
+    data: bytes | None = None
+    filename = None
+    if upload is not None and upload.filename:
+        filename = upload.filename
+        try:
+            data = read_deposit_file(upload)
+        except PortalError as error:
+            return render("espace/depot.html", 413, errors=_deposit_errors(error), values=values, prepare=staged, **choices)
     folder = session_folder(create=False)
     if data is None and staged is not None and folder is not None:
         data = (folder / "cas" / "depot.json").read_bytes()
@@ -380,8 +390,12 @@ def demande_modifier(numero: str) -> Page:
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        errors = {"demande": [f"Le texte n'est pas un JSON valide : {exc}."]}
-        return _request_page(detail, 422, errors=errors, texte=text)
+        body, problem = None, f"Le texte n'est pas un JSON valide : {exc}."
+    else:
+        maximum = portal().spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH)
+        problem = f"Imbrication trop profonde : {maximum} niveaux au plus." if too_deep(body, maximum) else None
+    if problem:
+        return _request_page(detail, 422, errors={"demande": [problem]}, texte=text)
     try:
         portal().modify(editor, numero, body)
     except PortalError as error:
