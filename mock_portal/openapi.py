@@ -63,11 +63,10 @@ class NumeroConverter(BaseConverter):
 
 
 def _validator(schema: Any) -> Any:
-    import jsonschema_rs
-    from segur.mock_portal.formats import FORMATS
+    from segur.mock_portal.formats import validator
 
     root = {"$ref": schema["$ref"], "components": document()["components"]} if "$ref" in schema else schema
-    return jsonschema_rs.validator_for(root, validate_formats=True, formats=dict(FORMATS), mask="…")
+    return validator(root)
 
 
 @cache

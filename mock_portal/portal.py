@@ -276,11 +276,9 @@ class Portal:
         relative = self.spec_files().get("enrolment")
         if not relative:
             return None
-        import jsonschema_rs
+        from segur.mock_portal.formats import schema_validator
 
-        return jsonschema_rs.validator_for(
-            orjson.loads((self.spec.root / relative).read_bytes()), validate_formats=True
-        )
+        return schema_validator(self.spec.root / relative)  # built once; its messages never echo the input
 
     def _pieces_problems(self, pieces: Any, required: set[str], bad: Callable[[str, str], None]) -> None:
         if not isinstance(pieces, list):
