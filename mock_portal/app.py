@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
+import re
 import socket
 import sqlite3
 import threading
@@ -29,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_TOKEN": None,
     "DEMO_LOGIN": "demo",
     "DEMO_PASSWORD": "demo-segur-2024",
+    # the public page shows the demo password (segur serve turns it off away from 127.0.0.1)
+    "DEMO_ON_PAGE": True,
     # the zip may reach 200 MB (seed, slide 9); the JSON and form fields come on top
     "MAX_CONTENT_LENGTH": 210_000_000,
     "MAX_FAULT_LATENCY_MS": 10_000,
@@ -44,6 +48,19 @@ class RowId(IntegerConverter):
 
     def __init__(self, url_map: Map) -> None:
         super().__init__(url_map, max=2**63 - 1)
+
+
+#: what an admin token may be made of (an RFC 6750 bearer token)
+_TOKEN_SYNTAX = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+
+
+def private_file(path: Path) -> None:
+    """Create the database file readable and writable by its owner only (0600) when it does not
+    exist: SQLite then gives its journal files (-wal, -shm) the same mode."""
+    if str(path) in ("", ":memory:") or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -62,15 +79,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     except SpecError as exc:
         raise SystemExit(f"mock portal: {exc}") from None
     app.extensions["segur_spec"] = spec
+    token = app.config["ADMIN_TOKEN"]
+    if token is not None and not _TOKEN_SYNTAX.fullmatch(str(token)):
+        raise SystemExit("mock portal: ADMIN_TOKEN (SEGUR_ADMIN_TOKEN) must be ASCII letters, digits and -._~+/ (RFC 6750)")
     database = Path(app.config["DATABASE"])
-    connection = connect(database)
     try:
-        initialise(connection)
-        seeded = portal_for(Store(connection), spec).seed(
-            app.config["DEMO_LOGIN"], app.config["DEMO_PASSWORD"], app.config["ADMIN_TOKEN"]
-        )
-    finally:
-        connection.close()
+        private_file(database)
+        connection = connect(database)
+        try:
+            initialise(connection)
+            seeded = portal_for(Store(connection), spec).seed(
+                app.config["DEMO_LOGIN"], app.config["DEMO_PASSWORD"], app.config["ADMIN_TOKEN"]
+            )
+        finally:
+            connection.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise SystemExit(
+            f"mock portal: cannot use the database {database}: {exc} "
+            "(it must be a SQLite file this user can read and write, in a folder it can write: "
+            "give another one with --database or SEGUR_DATABASE)"
+        ) from None
     app.config["ADMIN_TOKEN"] = seeded["admin_token"]
     app.extensions["segur_connections"] = threading.local()
     app.extensions["segur_workflows"] = workflows(spec)

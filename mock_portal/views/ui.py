@@ -20,7 +20,9 @@ def home() -> Page:
     seed = current_app.extensions["segur_seed"]
     editor = portal().store.editor_by_login(seed["login"])
     enrolled = [r["numero_ans"] for r in portal().store.enrolments_of(editor["id"])] if editor is not None else []
-    page = render("accueil.html", demo_login=seed["login"], demo_password=seed["password"], demo_ans=enrolled)
+    # the demo password is shown to trainers on their own machine, not on a shared deployment
+    password = seed["password"] if current_app.config.get("DEMO_ON_PAGE", True) else None
+    page = render("accueil.html", demo_login=seed["login"], demo_password=password, demo_ans=enrolled)
     return secure_headers(page)
 
 

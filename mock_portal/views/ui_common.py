@@ -258,10 +258,13 @@ def session_folder(create: bool = True) -> Path | None:
         if not create:
             return None
         key = session["dossier"] = secrets.token_urlsafe(18)
-    folder = staging_root() / key
+    root = staging_root()
+    folder = root / key
     if create and not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _prune(folder.parent, keep=folder)
+        # the drafts hold enrolment pieces (identity documents, bank details): the owner's only
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        _prune(root, keep=folder)
     return folder
 
 

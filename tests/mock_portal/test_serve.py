@@ -1,4 +1,4 @@
-"""``segur serve`` as a real server: Werkzeug (1 worker) and gunicorn (2 workers) in subprocesses.
+"""``segur serve`` as a real server: gunicorn with 1 worker and with 2 workers, in subprocesses.
 
 Every server listens on 127.0.0.1 with a free port (``--port 0``), keeps its state in a
 SQLite file under ``tmp_path`` and runs in its own process group, killed at teardown.
@@ -218,7 +218,7 @@ def stored_state(database: Path) -> dict[int, dict[str, Any]]:
 # ---------------------------------------------------------------------- one worker
 
 
-def test_werkzeug_server_answers_and_its_state_survives_a_restart(tmp_path: Path, servers: list[Server]) -> None:
+def test_one_worker_answers_and_its_state_survives_a_restart(tmp_path: Path, servers: list[Server]) -> None:
     """`/`, `/health`, `/openapi.json`; the printed admin token opens /admin; an import and a
     transition stay after SIGTERM and a new server on the same file (same admin token, same session)."""
     database = tmp_path / "portal.sqlite3"
@@ -361,7 +361,7 @@ def _writer_busy(probe: sqlite3.Connection) -> bool:
     return False
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["werkzeug", "gunicorn"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
 def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowledged_lost(
     tmp_path: Path, servers: list[Server], big_deposit: tuple[bytes, bytes], workers: int
 ) -> None:
@@ -458,7 +458,7 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
     assert [len(final[d]["requests"]) for d in sorted(final)] == [3, BIG]
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["werkzeug", "gunicorn"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
 def test_a_drop_fault_closes_the_connection_without_an_answer_once(
     tmp_path: Path, servers: list[Server], workers: int
 ) -> None:
@@ -470,3 +470,69 @@ def test_a_drop_fault_closes_the_connection_without_an_answer_once(
         server.get("/api/me", token)
     assert server.get("/api/me", token).status_code == 200
     server.assert_no_traceback()
+
+
+def test_gunicorns_own_errors_come_back_as_the_portals_json_error(tmp_path: Path, servers: list[Server]) -> None:
+    """What gunicorn answers before the application sees the request: a request line over 4094
+    bytes (414), a header over 8190 bytes (431), a request line that is not HTTP (400)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    server = start(servers, tmp_path / "portal.sqlite3")
+    long_uri = server.get("/api/" + "a" * 5000)
+    big_header = requests.get(f"{server.url}/health", headers={"X-Long": "b" * 9000}, timeout=TIMEOUT)
+    address = urlsplit(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=TIMEOUT) as raw:
+        raw.sendall(b"GARBAGE\r\n\r\n")
+        garbage = raw.recv(4096)
+    head, _, body = garbage.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/json" in head
+    answers = [(long_uri.status_code, long_uri.json()), (big_header.status_code, big_header.json()), (400, orjson.loads(body))]
+    assert [(status, answer["code"]) for status, answer in answers] == [
+        (414, "URI_TROP_LONGUE"),
+        (431, "EN_TETES_TROP_VOLUMINEUX"),
+        (400, "REQUETE_INVALIDE"),
+    ]
+    assert all(answer["message"] for _, answer in answers)
+    server.assert_no_traceback()
+
+
+def test_away_from_loopback_the_banner_warns_and_the_page_hides_the_demo_password(tmp_path: Path) -> None:
+    """Nothing listens here: the banner and the page are those ``segur serve --host`` prepares."""
+    from click.testing import CliRunner
+    from segur.mock_portal import create_app
+
+    from segur import serve
+
+    assert [serve.is_loopback(h) for h in ("127.0.0.1", "127.8.9.1", "::1", "localhost")] == [True] * 4
+    assert [serve.is_loopback(h) for h in ("0.0.0.0", "192.0.2.1", "::", "example.org")] == [False] * 4
+    app = create_app({"DATABASE": str(tmp_path / "portal.sqlite3")})
+    runner = CliRunner()
+    with runner.isolation() as (out, err, _):
+        serve._announce(app, "192.0.2.1", 8000, 1)
+    warning = err.getvalue().decode()
+    assert "ATTENTION" in warning and "démonstration" in warning and "SEGUR_ADMIN_TOKEN" in warning
+    assert "jeton gestionnaire (API /admin)" in out.getvalue().decode()  # printed at start
+    with runner.isolation() as (_, quiet, _):
+        serve._announce(app, "127.0.0.1", 8000, 1)
+    assert quiet.getvalue() == b""
+    assert LOGIN["password"] in app.test_client().get("/").get_data(as_text=True)
+    app.config["DEMO_ON_PAGE"] = serve.is_loopback("192.0.2.1")
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert LOGIN["password"] not in page and app.config["ADMIN_TOKEN"] not in page
+
+
+def test_the_database_is_created_for_its_owner_only_and_an_unusable_one_is_named(tmp_path: Path) -> None:
+    from segur.mock_portal import create_app
+
+    database = tmp_path / "new" / "portal.sqlite3"
+    app = create_app({"DATABASE": str(database)})
+    app.test_client().post("/api/login", json=LOGIN)  # opens a connection: the WAL files exist now
+    modes = {path.name: path.stat().st_mode & 0o777 for path in database.parent.iterdir()}
+    assert modes and set(modes.values()) == {0o600}, modes
+    folder = tmp_path / "a-folder.sqlite3"
+    folder.mkdir()
+    with pytest.raises(SystemExit, match=r"cannot use the database .*a-folder\.sqlite3.*--database"):
+        create_app({"DATABASE": str(folder)})
+    with pytest.raises(SystemExit, match=r"ADMIN_TOKEN .*\(RFC 6750\)"):
+        create_app({"DATABASE": str(database), "ADMIN_TOKEN": "jeton é"})
