@@ -239,19 +239,17 @@ class Portal:
             return problems
         validator = self._enrolment_validator()
         if validator is not None:
+            from segur.mock_portal.formats import message
+
+            structure = False
             for error in validator.iter_errors(form):
                 where = "".join(f"/{p}" for p in error.instance_path) or "/"
-                bad(where, error.message)
-            if problems:
+                bad(where, message(error))
+                structure = structure or error.kind.name != "format"
+            if structure:  # only a format wrong (IBAN, SIRET…): the other rules can still be told
                 return problems
         if self.lookup_ans(form["numeroAns"]) is None:
             bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
-        if not siret_number.is_valid(form["siret"]):
-            bad("/siret", "SIRET invalide (clé de contrôle)")
-        if not iban.is_valid(form["banque"]["iban"]):
-            bad("/banque/iban", "IBAN invalide")
-        if not bic.is_valid(form["banque"]["bic"]):
-            bad("/banque/bic", "BIC invalide")
         for who in ("representant", "tiersDeclarant"):
             person = form.get(who)
             if not person:
@@ -443,7 +441,8 @@ class Portal:
         )
         if numero_ans in (None, ""):
             if len({e.numero_ans for e in enrolments}) > 1:
-                raise bad_request("you are enrolled for several ANS numbers: choose one with 'numeroAns'")
+                # the account's state makes the deposit ambiguous, not the form: a conflict
+                raise conflict("CHOIX_ANS_REQUIS", "you are enrolled for several ANS numbers: choose one with 'numeroAns'")
             numero_ans = enrolments[0].numero_ans if enrolments else None
         elif not isinstance(numero_ans, str):
             raise bad_request("'numeroAns' must be text")
@@ -762,6 +761,8 @@ class Portal:
         missing = set(loads(row["pieces_manquantes"]) or []) - {name for name, _ in received}
         if problems or (transition.source == "incomplete" and missing):
             details = {"pieces": problems, "piecesManquantes": sorted(missing)}
+            if not problems:  # readable pieces, but the request still waits for others: its state
+                raise conflict("PIECES_MANQUANTES", "pièces encore manquantes", details)
             raise PortalError(422, "PIECES_NON_CONFORMES", "pièces refusées ou encore manquantes", details)
         at = self.now()
         with self.store.transaction():
@@ -1068,6 +1069,11 @@ def _collector_paused() -> Iterator[None]:
 
 def _check_clock(moment: datetime, field: str) -> None:
     if not CLOCK_YEARS[0] <= moment.year <= CLOCK_YEARS[1]:
+        if field == "advance":  # where the clock would go depends on where it is: a conflict
+            raise conflict(
+                "HORLOGE_HORS_LIMITES",
+                f"'{field}': the mock's clock must stay within the years {CLOCK_YEARS[0]} to {CLOCK_YEARS[1]}",
+            )
         raise bad_request(
             f"'{field}': the mock's clock must stay within the years {CLOCK_YEARS[0]} to {CLOCK_YEARS[1]}"
         )

@@ -11,7 +11,7 @@ from segur.mock_portal.errors import PortalError, bad_request
 from segur.mock_portal.store import dumps, loads
 from segur.mock_portal.workflow import TransitionRefused
 
-from ._common import bearer, json_object
+from ._common import bearer, documented_body
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -49,7 +49,7 @@ def enrolments() -> Response:
 
 @blueprint.post("/enrolments/<id:enrolment_id>/decision")
 def enrolment_decision(enrolment_id: int) -> Response:
-    body = json_object()
+    body = documented_body()
     target = portal().flows.enrolment.key(str(body.get("vers", "")))
     if target is None:
         raise bad_request(f"'vers' must be one of {', '.join(portal().flows.enrolment.labels)}")
@@ -72,19 +72,19 @@ def request_detail(numero: str) -> Response:
 
 @blueprint.post("/requests/<numero:numero>/transition")
 def transition(numero: str) -> Response:
-    body = json_object()
+    body = documented_body()
     return json_response(portal().transition(numero, body.get("vers"), body.get("motif")))
 
 
 @blueprint.post("/requests/<numero:numero>/avenants")
 def avenant(numero: str) -> Response:
-    body = json_object()
+    body = documented_body()
     return json_response(portal().add_avenant(numero, body.get("montant"), body.get("motif")), 201)
 
 
 @blueprint.post("/avenants/<id:avenant_id>/transition")
 def avenant_transition(avenant_id: int) -> Response:
-    return json_response(portal().avenant_transition(avenant_id, json_object().get("vers")))
+    return json_response(portal().avenant_transition(avenant_id, documented_body().get("vers")))
 
 
 @blueprint.get("/clock")
@@ -94,7 +94,7 @@ def clock() -> Response:
 
 @blueprint.post("/clock")
 def set_clock() -> Response:
-    body = json_object()
+    body = documented_body()
     at, advance, real = body.get("at"), body.get("advance"), body.get("real")
     if at is not None and not isinstance(at, str):
         raise bad_request("'at' must be an ISO 8601 time as text")
@@ -113,8 +113,16 @@ def reset() -> Response:
     return json_response({"reinitialise": True, "login": seeded["login"]})
 
 
+def _whole(value: Any) -> Any:
+    """A number JSON Schema calls an integer (120.0 is one) as a Python int, when a float holds it
+    exactly; anything else as is (orjson reads an integer beyond 64 bits as a float: refused)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
 def _count(body: dict[str, Any]) -> int | None:
-    count = body.get("fois")
+    count = _whole(body.get("fois"))
     if count is None:
         return None
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
@@ -137,7 +145,7 @@ def scenarios() -> Response:
 
 @blueprint.post("/scenarios")
 def add_scenario() -> Response:
-    body = json_object()
+    body = documented_body()
     found = portal()
     trigger = body.get("declencheur", "after_import")
     if trigger not in TRIGGERS:
@@ -162,7 +170,7 @@ def add_scenario() -> Response:
         except TransitionRefused as refused:
             raise bad_request(f"'etapes': {refused.message}", {"possibles": refused.allowed}) from None
         current = str(step)
-    line = body.get("ligne")
+    line = _whole(body.get("ligne"))
     if line is not None and (isinstance(line, bool) or not isinstance(line, int) or line < 1):
         raise bad_request("'ligne' must be a line number ≥ 1")
     motif = body.get("motif")
@@ -206,7 +214,7 @@ def faults() -> Response:
 
 @blueprint.post("/faults")
 def add_fault() -> Response:
-    body = json_object()
+    body = documented_body()
     kind = body.get("type")
     if kind not in FAULT_KINDS:
         raise bad_request(f"'type' must be one of {', '.join(FAULT_KINDS)}")
@@ -216,7 +224,7 @@ def add_fault() -> Response:
     method = body.get("methode")
     if method is not None and method not in ("GET", "POST", "PUT", "DELETE"):
         raise bad_request("'methode' must be GET, POST, PUT or DELETE")
-    latency = body.get("latenceMs", 0)
+    latency = _whole(body.get("latenceMs", 0))
     if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 10_000:
         raise bad_request("'latenceMs' must be a whole number of milliseconds from 0 to 10000")
     found = portal()

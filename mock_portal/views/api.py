@@ -13,7 +13,7 @@ from segur.mock_portal.app import json_response, portal
 from segur.mock_portal.errors import PortalError, bad_request
 from segur.mock_portal.limits import read_deposit_file
 
-from ._common import bearer, json_object, pdf_download
+from ._common import bearer, documented_body, documented_form, json_object, pdf_download
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -52,14 +52,14 @@ def enrol() -> Response:
 @blueprint.post("/enrolments/complementaires")
 def enrol_more() -> Response:
     current = editor()
-    result = portal().enrol(json_object(), editor=current)
+    result = portal().enrol(documented_body(), editor=current)
     g.detail = {"enrolement": result["id"], "numeroAns": result["numeroAns"]}
     return json_response(result, 201)
 
 
 @blueprint.post("/login")
 def login() -> Response:
-    body = json_object()
+    body = documented_body()
     result = portal().login(body.get("login"), body.get("password"))
     g.detail = {"login": body.get("login")}
     return json_response(result)
@@ -91,6 +91,7 @@ def _summary(data: bytes, answer: dict[str, Any]) -> dict[str, Any]:
 @blueprint.post("/simulations")
 def simulate() -> Response:
     current = editor()
+    documented_form()
     data = _file("fichier")
     answer = portal().simulate(current, data, *_deposit_fields())
     g.detail = _summary(data, answer)
@@ -100,6 +101,7 @@ def simulate() -> Response:
 @blueprint.post("/imports")
 def import_deposit() -> Response:
     current = editor()
+    documented_form()
     data = _file("fichier")
     upload = request.files.get("pieces")
     result = portal().import_deposit(current, data, upload.stream if upload else None, *_deposit_fields())
@@ -157,6 +159,7 @@ def modify(numero: str) -> Response:
 @blueprint.post("/requests/<numero:numero>/pieces")
 def pieces(numero: str) -> Response:
     current = editor()
+    documented_form()
     files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
     result = portal().send_pieces(current, numero, files)
     g.detail = {"numeroDemande": numero, "pieces": [name for name, _ in files], "statut": result["statut"]}

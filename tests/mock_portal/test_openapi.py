@@ -3,8 +3,11 @@ schemathesis sends generated requests to the app in-process and checks every ans
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +15,14 @@ import pytest
 import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from segur.mock_portal.formats import FORMATS
+from segur.mock_portal.openapi import reason_statuses, scenario_walks
+from werkzeug.serving import make_server
 
 from segur import mock_portal
+from tests._support import openapi_run
+from tests._support.openapi_run import seed
 from tests._support.paths import EXAMPLES
 from tests._support.portal import (
     ADMIN,
@@ -59,48 +60,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 @pytest.fixture(scope="module")
 def editor_token(app: Flask) -> str:
-    """The demo editor's token, after seeding what the document's examples name:
-
-    MS1A2024000001 decided and paid (documents 1 and 2, avenant 1), MS1A2024000002 « À modifier »,
-    MS1A2024000003 waiting, MS2A2024000001 incomplete; deposits 1 (OK), 2 (incomplete lines),
-    3 (KO); enrolments 1 and 2 (the demo's, validated) and 3 (deposited)."""
-    client = app.test_client()
-    headers = login(client)
-    imported = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
-    )
-    assert imported.status_code == 201, imported.json
-    first, second, _ = (line["numeroDemande"] for line in imported.json["lignes"])
-    assert (first, second) == ("MS1A2024000001", TO_MODIFY)
-    for target in ("enCours", "validee", "decidee", "payee"):
-        transition(client, first, target)
-    transition(client, second, "enCours")
-    transition(client, second, "aModifier", "écart entre le BDC et le JSON")
-    added = client.post(f"/admin/requests/{first}/avenants", json={"montant": 100.5}, headers=admin_headers())
-    assert added.status_code == 201, added.json
-    ms2 = json.loads((EXAMPLES / "ms2-avance.json").read_bytes())
-    for request in ms2["demandes"]:  # the example shares its order forms with the MS1 one
-        request["bonCommande"]["numero"] = request["bonCommande"]["numero"].replace("BDC", "BDC-MS2")
-    incomplete = client.post(
-        "/api/imports",
-        data=deposit_form(
-            "ms2-avance",
-            type_demande="avance",
-            ans="ANS-MS2-DPE-0107",
-            data=json.dumps(ms2).encode(),
-            with_zip=False,
-        ),
-        headers=headers,
-    )
-    assert incomplete.json["lignes"][0]["numeroDemande"] == "MS2A2024000001", incomplete.json
-    rejected = client.post(
-        "/api/imports",
-        data=deposit_form("ko", type_demande="avance", ans=MS1, data=b"{", with_zip=False),
-        headers=headers,
-    )
-    assert (rejected.json["depot"], rejected.json["statut"]) == (3, "KO")
-    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == 3
-    return headers["Authorization"].split()[1]
+    """The demo editor's token, after seeding what the document's examples name
+    (:func:`tests._support.openapi_run.seed`)."""
+    return seed(app.test_client())
 
 
 def flask_path(rule: str) -> str:
@@ -221,52 +183,133 @@ def test_secured_operations_refuse_a_missing_or_a_wrong_token(app: Flask, docume
 
 # ------------------------------------------------------------------ the document is true: schemathesis
 
-#: The document as shipped (the app serves that file, see above). /admin/reset would wipe the
-#: state under the other operations: it is tested by hand below.
-SCHEMA = schemathesis.openapi.from_path(DOCUMENT, config=schemathesis.Config.from_dict({"seed": 2024})).exclude(
-    path="/admin/reset"
-)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+#: a fixed seed and a bound on the examples (benchmarks/bench_schemathesis.py runs longer)
+SEED = 2024
+EXAMPLES_PER_OPERATION = 10
+STATEFUL_STEPS = 10
 
 
-def auth_for(path: str, editor_token: str) -> dict[str, str]:
-    if path.startswith("/api/"):
-        return {"Authorization": f"Bearer {editor_token}"}
-    if path.startswith("/admin/"):
-        return {"Authorization": f"Bearer {ADMIN}"}
-    return {}
+def restore(client: FlaskClient) -> None:
+    """Undo what a scenario may have changed that would blind the next ones: scenarios, the clock
+    (windows closed), the request kept « À modifier »."""
+    headers = admin_headers()
+    client.delete("/admin/scenarios", headers=headers)
+    client.post("/admin/clock", json={"at": START}, headers=headers)
+    statut = client.get(f"/admin/requests/{TO_MODIFY}", headers=headers).json["statut"]
+    if statut == "En cours":
+        transition(client, TO_MODIFY, "aModifier", "à corriger")
 
 
-def restore(client: FlaskClient, case: Any) -> None:
-    """Undo what a generated call may have changed that would blind the next ones: faults (503
-    everywhere), scenarios, the clock (windows closed), the request kept « À modifier »."""
-    if case.path.startswith("/admin/") and case.method != "GET":
-        headers = admin_headers()
-        client.delete("/admin/faults", headers=headers)
-        client.delete("/admin/scenarios", headers=headers)
-        client.post("/admin/clock", json={"at": START}, headers=headers)
-    if case.method in ("PUT", "POST") and case.path.startswith(("/api/requests/", "/admin/requests/")):
-        statut = client.get(f"/admin/requests/{TO_MODIFY}", headers=admin_headers()).json["statut"]
-        if statut == "En cours":
-            transition(client, TO_MODIFY, "aModifier", "à corriger")
-
-
-@SCHEMA.parametrize()
-@settings(
-    max_examples=25,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-)
-def test_the_app_answers_as_documented(case: Any, app: Flask, editor_token: str) -> None:
-    """Per operation: the document's examples, schemathesis' coverage cases (boundaries, missing
-    fields, wrong types, unexpected methods), then 25 generated cases; never a 5xx, and the status,
-    content type and body always those the document gives."""
+@pytest.fixture(scope="module")
+def live_url(app: Flask, editor_token: str) -> Iterator[str]:
+    """The module's app served on 127.0.0.1 (a free port), in a thread, stopped at the end."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="openapi-portal", daemon=True)
+    thread.start()
     try:
-        case.call_and_validate(app=app, headers=auth_for(case.path, editor_token), checks=CHECKS)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        restore(app.test_client(), case)
+        server.shutdown()
+        thread.join(10)
+
+
+def test_the_server_keeps_the_document_under_every_check_and_phase(
+    app: Flask, editor_token: str, live_url: str
+) -> None:
+    """Schemathesis' engine, as ``st run`` drives it: every check (not only server errors: status
+    codes, content types, headers, bodies, schema-valid data accepted, schema-invalid data refused,
+    Allow on a 405, authentication, use after delete…) and every phase (the document's examples,
+    the coverage of each schema's boundaries, fuzzing, and the stateful phase through the links
+    from login to simulate, import, « Terminer », a request and its documents), fixed seed,
+    bounded examples: no failure."""
+    openapi_run.register_formats()
+    config = openapi_run.config(
+        seed=SEED, examples=EXAMPLES_PER_OPERATION, steps=STATEFUL_STEPS, editor_token=editor_token, admin_token=ADMIN
+    )
+    schema = schemathesis.openapi.from_path(DOCUMENT, config=config)
+    schema.config.update(base_url=live_url)
+    client = app.test_client()
+    outcome = openapi_run.run(schema, between=lambda: restore(client))
+    print(outcome.report().splitlines()[0])
+    assert not outcome.errors and not outcome.failures, outcome.report()
+    assert set(outcome.cases) == {"examples", "coverage", "fuzzing", "stateful"}, outcome.cases
+    assert all(outcome.cases.values()), outcome.cases
+    assert outcome.checks_run >= ALL_CHECKS, f"checks never run: {ALL_CHECKS - outcome.checks_run}"
+
+
+#: every check schemathesis has (its registry), each of which the run must have applied
+ALL_CHECKS = {
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "use_after_free",
+    "ensure_resource_availability",
+    "ignored_auth",
+    "object_level_authorization",
+}
+
+
+def test_the_check_list_is_schemathesis_own() -> None:
+    from schemathesis.checks import CHECKS
+
+    assert set(CHECKS.get_all_names()) == ALL_CHECKS
+
+
+def test_the_scenario_walks_are_the_workflows(document: dict[str, Any], app: Flask) -> None:
+    """The document lists the walks of ``POST /admin/scenarios`` from workflow.json (keys or labels):
+    the server checks them against the same workflow."""
+    flow = app.extensions["segur_workflows"].request
+    listed = document["components"]["schemas"]["NouveauScenario"]["properties"]["etapes"]["enum"]
+    expected = [
+        list(choice)
+        for walk in scenario_walks(flow)
+        for choice in itertools.product(*[(key, flow.label(key)) for key in walk])
+    ]
+    assert listed == expected
+    condition = document["components"]["schemas"]["NouveauScenario"]["allOf"][0]["if"]
+    assert condition["properties"]["etapes"]["contains"]["enum"] == reason_statuses(flow)
+
+
+def test_every_format_the_document_names_is_checked_by_the_server(document: dict[str, Any]) -> None:
+    standard = {"binary", "password", "email", "date", "date-time", "int64", "int32", "double", "float", "uri"}
+    named: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                named.add(node["format"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    assert named - standard == set(FORMATS), named - standard
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/login", {"login": "demo", "password": "demo-segur-2024", "extra": 1}),
+        ("/admin/clock", {"at": START, "extra": 1}),
+        ("/admin/scenarios", {"etapes": ["enCours"], "extra": 1}),
+        ("/admin/requests/MS1A2024000001/avenants", {"montant": 10, "extra": 1}),
+        ("/admin/requests/MS1A2024000001/transition", {"vers": "enCours", "extra": 1}),
+    ],
+)
+def test_a_property_the_document_forbids_is_refused_with_its_name(client: FlaskClient, path: str, body: Any) -> None:
+    headers = admin_headers() if path.startswith("/admin/") else {}
+    response = client.post(path, json=body, headers=headers)
+    assert response.status_code == 400 and response.json["code"] == "REQUETE_INVALIDE", response.json
+    assert "'extra'" in response.json["details"][0]["message"]
 
 
 # ------------------------------------------------------------------ by hand
@@ -305,7 +348,7 @@ def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
             "post",
             "/api/enrolments/complementaires",
             {"numeroAns": "ANS-MS1-EDIT-0009", "pieces": [{"contenu": "", "nature": {}, "nomFichier": "0"}]},
-            422,
+            400,  # the document refuses it before the portal reads it
             "/pieces/0",
         ),
         (
@@ -315,7 +358,7 @@ def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
                 "numeroAns": "ANS-MS1-EDIT-0009",
                 "pieces": [piece("CERTIFICAT_ANS"), {k: v for k, v in piece("RIB").items() if k != "nomFichier"}],
             },
-            422,
+            400,
             "/pieces/1",
         ),
         # an avenant's reason that is not text, or an amount beyond SQLite's integers (500)
@@ -358,9 +401,10 @@ def test_the_clock_stays_within_its_years(client: FlaskClient) -> None:
     headers = admin_headers()
     assert client.post("/admin/clock", json={"at": "2099-12-31T23:00"}, headers=headers).status_code == 200
     refused = client.post("/admin/clock", json={"advance": 7200}, headers=headers)
-    assert refused.status_code == 400 and "'advance'" in refused.json["message"]
+    # where 'advance' takes the clock depends on where it is: a conflict with its state
+    assert refused.status_code == 409 and "'advance'" in refused.json["message"]
     assert client.get("/admin/clock", headers=headers).json["maintenant"] == "2099-12-31T23:00:00+01:00"
     assert client.post("/admin/clock", json={"real": True}, headers=headers).status_code == 200
     ten_years_back = {"advance": -10 * 365 * 86400}
     statuses = [client.post("/admin/clock", json=ten_years_back, headers=headers).status_code for _ in range(4)]
-    assert statuses[0] == 200 and statuses[-1] == 400  # the real time, shifted before 2000
+    assert statuses[0] == 200 and statuses[-1] == 409  # the real time, shifted before 2000
