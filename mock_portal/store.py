@@ -25,7 +25,10 @@ CREATE TABLE IF NOT EXISTS editors (
     id INTEGER PRIMARY KEY, login TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL, email TEXT NOT NULL,
     siret TEXT NOT NULL, raison_sociale TEXT NOT NULL, numero_enrolement TEXT UNIQUE NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY, editor_id INTEGER NOT NULL REFERENCES editors(id), created_at TEXT NOT NULL);
+    token_hash TEXT PRIMARY KEY, editor_id INTEGER NOT NULL REFERENCES editors(id), created_at TEXT NOT NULL,
+    expires_at TEXT, kind TEXT NOT NULL DEFAULT 'api');
+CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
 CREATE TABLE IF NOT EXISTS enrolments (
     id INTEGER PRIMARY KEY, editor_id INTEGER REFERENCES editors(id), numero_ans TEXT NOT NULL,
     couloir TEXT NOT NULL, type_logiciel TEXT NOT NULL, siret TEXT NOT NULL, email TEXT NOT NULL,
@@ -82,6 +85,7 @@ CREATE INDEX IF NOT EXISTS avenants_request ON avenants(numero);
 """
 
 _TABLES = (
+    "login_failures",
     "scenarios",
     "faults",
     "journal",
@@ -113,6 +117,10 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
 def initialise(connection: sqlite3.Connection) -> None:
     connection.executescript(SCHEMA)
+    columns = {row["name"] for row in connection.execute("PRAGMA table_info(sessions)")}
+    for column, declaration in (("expires_at", "TEXT"), ("kind", "TEXT NOT NULL DEFAULT 'api'")):
+        if column not in columns:  # a database made before sessions ended: its sessions end now
+            connection.execute(f"ALTER TABLE sessions ADD COLUMN {column} {declaration}")
 
 
 def dumps(value: Any) -> str:
@@ -160,6 +168,9 @@ class Store:
             (key, dumps(value)),
         )
 
+    def forget_meta(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def next_sequence(self, name: str) -> int:
         """The next value of a named counter (call inside a transaction)."""
         current = self.meta(f"seq:{name}") or 0
@@ -182,20 +193,48 @@ class Store:
         row: sqlite3.Row | None = self.db.execute("SELECT * FROM editors WHERE login = ?", (login,)).fetchone()
         return row
 
-    def editor_by_token(self, token: str) -> sqlite3.Row | None:
+    def editor_by_token(self, token: str, *, now: str, kind: str) -> sqlite3.Row | None:
+        """The editor of a session of ``kind`` still open at ``now`` (a stamp comparable with
+        ``expires_at``; a session without one has ended)."""
         row: sqlite3.Row | None = self.db.execute(
-            "SELECT editors.* FROM sessions JOIN editors ON editors.id = sessions.editor_id WHERE token_hash = ?",
-            (token_hash(token),),
+            "SELECT editors.* FROM sessions JOIN editors ON editors.id = sessions.editor_id "
+            "WHERE token_hash = ? AND kind = ? AND expires_at > ?",
+            (token_hash(token), kind, now),
         ).fetchone()
         return row
 
-    def open_session(self, editor_id: int, at: datetime) -> str:
+    def open_session(self, editor_id: int, at: datetime, *, expires_at: str, kind: str) -> str:
         token = new_token()
         self.db.execute(
-            "INSERT INTO sessions(token_hash, editor_id, created_at) VALUES (?, ?, ?)",
-            (token_hash(token), editor_id, at.isoformat()),
+            "INSERT INTO sessions(token_hash, editor_id, created_at, expires_at, kind) VALUES (?, ?, ?, ?, ?)",
+            (token_hash(token), editor_id, at.isoformat(), expires_at, kind),
         )
         return token
+
+    def close_session(self, token: str, *, kind: str) -> bool:
+        cursor = self.db.execute("DELETE FROM sessions WHERE token_hash = ? AND kind = ?", (token_hash(token), kind))
+        return cursor.rowcount > 0
+
+    def forget_sessions_ended(self, now: str) -> None:
+        self.db.execute("DELETE FROM sessions WHERE expires_at IS NULL OR expires_at <= ?", (now,))
+
+    # ------------------------------------------------------------------ login attempts
+
+    def login_failures(self, key: str, since: str) -> tuple[int, str]:
+        """How many failures ``key`` has had since ``since``, and the oldest of them."""
+        row = self.db.execute(
+            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE key = ? AND at > ?", (key, since)
+        ).fetchone()
+        return int(row[0]), str(row[1] or "")
+
+    def add_login_failure(self, key: str, at: str) -> None:
+        self.db.execute("INSERT INTO login_failures(key, at) VALUES (?, ?)", (key, at))
+
+    def clear_login_failures(self, key: str) -> None:
+        self.db.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+
+    def forget_login_failures_before(self, at: str) -> None:
+        self.db.execute("DELETE FROM login_failures WHERE at <= ?", (at,))
 
     def enrolments_of(self, editor_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM enrolments WHERE editor_id = ? ORDER BY id", (editor_id,)).fetchall()
