@@ -17,6 +17,7 @@ from io import BytesIO
 from typing import IO, Any
 
 import orjson
+from segur.mock_portal import security
 from segur.mock_portal.controls import (
     IMPORT,
     INCOMPLETE,
@@ -38,7 +39,7 @@ from segur.mock_portal.store import SqliteHistory, Store, dumps, loads, new_toke
 from segur.mock_portal.workflow import TransitionRefused, Workflows, workflows
 from stdnum import bic, iban
 from stdnum.fr import siret as siret_number
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: the largest avenant, in euros (model): keeps the amount within SQLite's integers, in cents
@@ -55,6 +56,8 @@ class Portal:
     store: Store
     spec: Spec
     flows: Workflows
+    #: seals the secrets the outbox must show (a new editor's password): security.Sealer
+    sealer: Any = None
 
     # ------------------------------------------------------------------ clock
 
@@ -98,8 +101,9 @@ class Portal:
             if self.store.meta("clock") is None:
                 start = self.spec.default_deposit_time(None, self.spec.deposit_types["avance"])
                 self.store.set_meta("clock", {"frozen": start.isoformat()})
-            token = admin_token or self.store.meta("admin_token") or new_token()
-            self.store.set_meta("admin_token", token)
+            # the admin token is never stored: configured (SEGUR_ADMIN_TOKEN), or new at each start
+            token = admin_token or new_token()
+            self.store.forget_meta("admin_token")  # kept in clear by earlier versions
             if self.store.editor_by_login(demo_login) is None:
                 at = self.now()
                 editor_id = self._create_editor(
@@ -372,7 +376,7 @@ class Portal:
                     )
                     self.store.send_mail(at, row["email"], "Votre identifiant", f"Identifiant : {login}", editor_id)
                     self.store.send_mail(
-                        at, row["email"], "Votre mot de passe", f"Mot de passe : {password}", editor_id
+                        at, row["email"], "Votre mot de passe", f"Mot de passe : {self._sealed(password)}", editor_id
                     )
             elif target == "validee":
                 self.store.send_mail(
@@ -398,15 +402,39 @@ class Portal:
 
     # ------------------------------------------------------------------ login
 
-    def login(self, login: Any, password: Any) -> dict[str, Any]:
+    def login(
+        self, login: Any, password: Any, *, ttl: float = security.SESSION_TTL, kind: str = security.API
+    ) -> dict[str, Any]:
+        """A session of ``kind`` (the API's, or the web pages') that ends ``ttl`` seconds from now
+        by the real clock; a known and an unknown login cost the same."""
         if not isinstance(login, str) or not isinstance(password, str):
             raise bad_request("give 'login' and 'password' as text")
         editor = self.store.editor_by_login(login)
-        if editor is None or not check_password_hash(editor["password_hash"], password):
+        if not security.password_matches(editor["password_hash"] if editor is not None else None, password):
             raise PortalError(401, "IDENTIFIANTS_INVALIDES", "identifiant ou mot de passe incorrect")
+        assert editor is not None
+        now = security.utc_now()
         with self.store.transaction():
-            token = self.store.open_session(editor["id"], self.now())
+            self.store.forget_sessions_ended(security.stamp(now))
+            token = self.store.open_session(
+                editor["id"], self.now(), expires_at=security.stamp(now + timedelta(seconds=ttl)), kind=kind
+            )
         return {"token": token, "numeroEnrolement": editor["numero_enrolement"]}
+
+    def logout(self, token: str, *, kind: str = security.API) -> bool:
+        """End a session now (False when there was none open)."""
+        with self.store.transaction():
+            return self.store.close_session(token, kind=kind)
+
+    def editor_of(self, token: str, *, kind: str = security.API) -> sqlite3.Row | None:
+        """The editor of an open session."""
+        return self.store.editor_by_token(token, now=security.stamp(security.utc_now()), kind=kind)
+
+    def _sealed(self, secret: str) -> str:
+        return str(self.sealer.seal(secret)) if self.sealer is not None else secret
+
+    def _revealed(self, text: str) -> str:
+        return str(self.sealer.reveal(text)) if self.sealer is not None else text
 
     def me(self, editor: sqlite3.Row) -> dict[str, Any]:
         return {
@@ -1026,12 +1054,12 @@ class Portal:
     def outbox(self, limit: int = 200) -> list[dict[str, Any]]:
         """The latest mails sent by the portal, newest first (the gestionnaire's view of the outbox)."""
         rows = self.store.db.execute("SELECT * FROM mails ORDER BY id DESC LIMIT ?", (max(1, limit),)).fetchall()
-        return [{"id": r["id"], **mail_json(r)} for r in rows]
+        return [{"id": r["id"], **mail_json(r, self._revealed)} for r in rows]
 
     def mails_of(self, editor_id: int) -> list[dict[str, Any]]:
         """The mails sent to an editor, oldest first."""
         rows = self.store.db.execute("SELECT * FROM mails WHERE editor_id = ? ORDER BY id", (editor_id,)).fetchall()
-        return [mail_json(r) for r in rows]
+        return [mail_json(r, self._revealed) for r in rows]
 
     def reset(self, demo_login: str, demo_password: str, admin_token: str | None) -> dict[str, str]:
         """Erase every state, then seed again as at first start (the admin API's and the
@@ -1114,16 +1142,16 @@ class _Excluding:
         return self._keep(self.inner.solde_of(numero_avance))
 
 
-def mail_json(row: sqlite3.Row) -> dict[str, Any]:
-    """A sent mail as the API and the pages show it."""
+def mail_json(row: sqlite3.Row, reveal: Callable[[str], str] = str) -> dict[str, Any]:
+    """A sent mail as the API and the pages show it (``reveal`` opens its sealed secrets)."""
     return {
         "date": row["at"],
         "destinataire": row["destinataire"],
         "objet": row["objet"],
-        "corps": row["corps"],
+        "corps": reveal(row["corps"]),
         "numeroDemande": row["numero"],
     }
 
 
-def portal_for(store: Store, spec: Spec, flows: Workflows | None = None) -> Portal:
-    return Portal(store, spec, flows if flows is not None else workflows(spec))
+def portal_for(store: Store, spec: Spec, flows: Workflows | None = None, sealer: Any = None) -> Portal:
+    return Portal(store, spec, flows if flows is not None else workflows(spec), sealer)
