@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
+from segur.mock_portal import security
 from segur.mock_portal.controls import SpecError, load_spec
 from segur.mock_portal.errors import PortalError
 from segur.mock_portal.limits import apply_limits, close_budget, too_large_message
@@ -36,6 +37,13 @@ DEFAULTS: dict[str, Any] = {
     # the zip may reach 200 MB (seed, slide 9); the JSON and form fields come on top
     "MAX_CONTENT_LENGTH": 210_000_000,
     "MAX_FAULT_LATENCY_MS": 10_000,
+    # sessions end this many seconds after login (real clock); login attempts are limited
+    "SESSION_TTL": security.SESSION_TTL,
+    "LOGIN_WINDOW": security.LOGIN_WINDOW,
+    "LOGIN_FAILURES_PER_LOGIN": security.LOGIN_FAILURES_PER_LOGIN,
+    "LOGIN_FAILURES_PER_ADDRESS": security.LOGIN_FAILURES_PER_ADDRESS,
+    # the key of the outbox's sealed secrets and of the pages' cookies (else <database>.key)
+    "SECRET_KEY": None,
     # the web pages keep a session's files (enrolment draft, a case's deposit) here; default: a
     # folder in the system's temporary directory named after the database
     "PAGES_DIR": None,
@@ -93,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             )
         finally:
             connection.close()
+        key = security.portal_key(app.config, database)
     except (OSError, sqlite3.Error) as exc:
         raise SystemExit(
             f"mock portal: cannot use the database {database}: {exc} "
@@ -100,6 +109,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "give another one with --database or SEGUR_DATABASE)"
         ) from None
     app.config["ADMIN_TOKEN"] = seeded["admin_token"]
+    app.extensions["segur_key"] = key
+    app.extensions["segur_sealer"] = security.Sealer(key)
     app.extensions["segur_connections"] = threading.local()
     app.extensions["segur_workflows"] = workflows(spec)
     app.extensions["segur_seed"] = seeded
@@ -133,7 +144,12 @@ def _open() -> None:
     from flask import current_app
 
     extensions = current_app.extensions
-    g.portal = portal_for(Store(_connection(current_app)), extensions["segur_spec"], extensions["segur_workflows"])
+    g.portal = portal_for(
+        Store(_connection(current_app)),
+        extensions["segur_spec"],
+        extensions["segur_workflows"],
+        extensions["segur_sealer"],
+    )
     g.editor_id = None
     g.detail = {}
 
@@ -202,7 +218,9 @@ def _journal(response: Response) -> Response:
 
 def _portal_error(error: PortalError) -> Response:
     g.detail = {**g.get("detail", {}), "code": error.code}
-    return json_response(error.as_json(), error.status)
+    response = json_response(error.as_json(), error.status)
+    response.headers.update(error.headers)
+    return response
 
 
 _HTTP_CODES = {

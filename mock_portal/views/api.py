@@ -8,10 +8,11 @@ from collections import Counter
 from operator import itemgetter
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 from segur.mock_portal.app import json_response, portal
 from segur.mock_portal.errors import PortalError, bad_request
 from segur.mock_portal.limits import read_deposit_file
+from segur.mock_portal.security import API, guarded_login
 
 from ._common import bearer, documented_body, documented_form, json_object, pdf_download
 
@@ -19,7 +20,7 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 
 def editor() -> sqlite3.Row:
-    found = portal().store.editor_by_token(bearer())
+    found = portal().editor_of(bearer())
     if found is None:
         raise PortalError(401, "NON_AUTHENTIFIE", "jeton inconnu ou expiré : reconnectez-vous")
     g.editor_id = found["id"]
@@ -60,9 +61,21 @@ def enrol_more() -> Response:
 @blueprint.post("/login")
 def login() -> Response:
     body = documented_body()
-    result = portal().login(body.get("login"), body.get("password"))
     g.detail = {"login": body.get("login")}
+    result = guarded_login(
+        portal(), body.get("login"), body.get("password"), request.remote_addr, current_app.config, API
+    )
     return json_response(result)
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    """End the session of the bearer token now (its token then answers 401)."""
+    token = bearer()
+    current = editor()
+    portal().logout(token)
+    g.editor_id = current["id"]
+    return json_response({"deconnecte": True})
 
 
 @blueprint.get("/me")

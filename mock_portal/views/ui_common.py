@@ -41,6 +41,7 @@ __all__ = ["Page"]  # re-exported: the views' return type (flask's Response or a
 
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
+from segur.mock_portal.security import PAGE
 
 blueprint = Blueprint("pages", __name__)
 
@@ -72,13 +73,10 @@ TOO_LARGE: dict[str, Callable[[], Page]] = {}
 
 @blueprint.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    """A session secret shared by every worker and surviving restarts: derived from the
-    gestionnaire's token (kept in the store) unless SECRET_KEY is configured."""
+    """A session secret shared by every worker and surviving restarts: derived from the portal's
+    key (SECRET_KEY, or the key file beside the database: security.portal_key)."""
     app = state.app
-    if not app.secret_key:
-        app.secret_key = hmac.new(
-            str(app.config["ADMIN_TOKEN"]).encode(), b"segur-mock-pages-session", hashlib.sha256
-        ).hexdigest()
+    app.secret_key = hmac.new(app.extensions["segur_key"], b"segur-mock-pages-session", hashlib.sha256).hexdigest()
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
@@ -175,12 +173,13 @@ def _check_csrf() -> Page | None:
 
 
 def current_editor() -> sqlite3.Row | None:
-    """The editor signed in on this browser (the API's own session token, kept in the cookie)."""
+    """The editor signed in on this browser: the cookie keeps a session of the pages (the API
+    does not take it), which ends as the API's sessions do."""
     token = session.get("editeur")
     if not isinstance(token, str):
         return None
     if "page_editor" not in g:
-        g.page_editor = portal().store.editor_by_token(token)
+        g.page_editor = portal().editor_of(token, kind=PAGE)
     found: sqlite3.Row | None = g.page_editor
     return found
 

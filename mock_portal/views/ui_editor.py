@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from flask import flash, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH, too_deep
 from segur.mock_portal.errors import PortalError
 from segur.mock_portal.limits import read_deposit_file
+from segur.mock_portal.security import PAGE, guarded_login
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -61,9 +62,10 @@ def connexion() -> Page:
             errors["motDePasse"] = ["Saisissez votre mot de passe."]
         if not errors:
             try:
-                result = portal().login(login, password)
-            except PortalError:
-                errors["_connexion"] = ["Identifiant ou mot de passe incorrect."]
+                result = guarded_login(portal(), login, password, request.remote_addr, current_app.config, PAGE)
+            except PortalError as error:
+                message = french(error.message) if error.status == 429 else "Identifiant ou mot de passe incorrect."
+                errors["_connexion"] = [message[:1].upper() + message[1:] + ("." if error.status == 429 else "")]
             else:
                 session.pop("csrf", None)  # a new token once signed in
                 session["editeur"] = result["token"]
@@ -73,7 +75,9 @@ def connexion() -> Page:
 
 @blueprint.post("/deconnexion")
 def deconnexion() -> Page:
-    session.pop("editeur", None)
+    token = session.pop("editeur", None)
+    if isinstance(token, str):
+        portal().logout(token, kind=PAGE)  # the session ends on the server, not only in the browser
     session.pop("depot_prepare", None)
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("ui.home"))

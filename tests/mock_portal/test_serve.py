@@ -31,6 +31,7 @@ from segur.generators.bundle import replicate
 from segur.generators.pdf import pdf_document
 
 from tests._support.paths import EXAMPLES, SPEC
+from tests._support.portal import enrolment_form
 
 ROOT = Path(__file__).resolve().parents[2]
 MS1 = "ANS-MS1-DUI-0042"
@@ -43,14 +44,16 @@ WAITING = SPEC.statuts["enAttente"]
 class Server:
     """``segur serve`` in its own process group (stdout and stderr in files)."""
 
-    def __init__(self, database: Path, logs: Path, workers: int = 1) -> None:
+    def __init__(self, database: Path, logs: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.database = database
         self.workers = workers
         logs.mkdir(parents=True, exist_ok=True)
         stamp = f"{time.monotonic_ns()}"
         self.stdout_path = logs / f"serve-{stamp}.out"
         self.stderr_path = logs / f"serve-{stamp}.err"
+        extra = env
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEGUR_")}
+        env.update(extra or {})
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
         command = [sys.executable, "-c", "from segur.cli import main; main()", "serve"]
@@ -166,8 +169,8 @@ def servers() -> Iterator[list[Server]]:
         server.stop(signal.SIGKILL)
 
 
-def start(servers: list[Server], database: Path, workers: int = 1) -> Server:
-    server = Server(database, database.parent / "logs", workers)
+def start(servers: list[Server], database: Path, workers: int = 1, env: dict[str, str] | None = None) -> Server:
+    server = Server(database, database.parent / "logs", workers, env)
     servers.append(server)
     return server.wait_ready()
 
@@ -250,7 +253,9 @@ def test_one_worker_answers_and_its_state_survives_a_restart(tmp_path: Path, ser
     assert database.exists()
 
     second = start(servers, database)
-    assert second.admin_token == first.admin_token, "the admin token is kept in the database"
+    # the admin token is never stored: a new one at each start (unless SEGUR_ADMIN_TOKEN gives it)
+    assert second.admin_token != first.admin_token
+    assert second.get("/admin/clock", first.admin_token).status_code == 403
     assert second.admin_get("/admin/clock").json()["maintenant"].startswith("2024-03-01T10:00")
     listed = {r["numeroDemande"]: r["statut"] for r in second.get("/api/requests", token).json()["demandes"]}
     assert listed == {numeros[0]: SPEC.statuts["enCours"], numeros[1]: WAITING, numeros[2]: WAITING}
@@ -536,3 +541,33 @@ def test_the_database_is_created_for_its_owner_only_and_an_unusable_one_is_named
         create_app({"DATABASE": str(folder)})
     with pytest.raises(SystemExit, match=r"ADMIN_TOKEN .*\(RFC 6750\)"):
         create_app({"DATABASE": str(database), "ADMIN_TOKEN": "jeton é"})
+
+
+def test_a_token_given_by_the_environment_is_printed_kept_and_never_stored_in_clear(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    """SEGUR_ADMIN_TOKEN: the same token after a restart; neither it, nor a session token, nor a new
+    editor's password is anywhere in the database's files (the credentials mail is sealed with the
+    key beside the database), yet the gestionnaire reads the password in the outbox."""
+    database = tmp_path / "portal.sqlite3"
+    token = "jeton-gestionnaire-de-test-0123456789"
+    first = start(servers, database, env={"SEGUR_ADMIN_TOKEN": token})
+    assert first.admin_token == token
+    editor_token = first.login()
+    enrolled = first.post("/api/enrolments", json=enrolment_form())
+    assert enrolled.status_code == 201, enrolled.text
+    decided = first.admin_post(f"/admin/enrolments/{enrolled.json()['id']}/decision", {"vers": "validee"})
+    assert decided.status_code == 200, decided.text
+    mails = first.admin_get("/admin/mails").json()["courriels"]
+    password = next(m["corps"] for m in mails if m["objet"] == "Votre mot de passe").split(" : ", 1)[1]
+    login = next(m["corps"] for m in mails if m["objet"] == "Votre identifiant").split(" : ", 1)[1]
+    assert first.post("/api/login", json={"login": login, "password": password}).status_code == 200
+    assert first.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("portal.sqlite3*") if path.suffix != ".key")
+    for secret in (token, editor_token, password, LOGIN["password"]):
+        assert secret.encode() not in stored, f"{secret[:6]}… found in the database's files"
+    assert (tmp_path / "portal.sqlite3.key").stat().st_mode & 0o777 == 0o600
+    second = start(servers, database, env={"SEGUR_ADMIN_TOKEN": token})
+    assert second.admin_token == token and second.get("/api/me", editor_token).status_code == 200
+    reread = second.admin_get("/admin/mails").json()["courriels"]
+    assert any(m["corps"] == f"Mot de passe : {password}" for m in reread)
