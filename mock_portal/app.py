@@ -18,7 +18,7 @@ from flask import Flask, Response, g, request
 from segur.mock_portal import security
 from segur.mock_portal.controls import SpecError, load_spec
 from segur.mock_portal.errors import PortalError
-from segur.mock_portal.limits import apply_limits, close_budget, too_large_message
+from segur.mock_portal.limits import MAX_FORM_PARTS, apply_limits, close_budget, too_large_message
 from segur.mock_portal.openapi import NumeroConverter
 from segur.mock_portal.portal import Portal, portal_for
 from segur.mock_portal.store import Store, connect, initialise
@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     # the zip may reach 200 MB (seed, slide 9); the JSON and form fields come on top
     "MAX_CONTENT_LENGTH": 210_000_000,
     "MAX_FAULT_LATENCY_MS": 10_000,
+    # parts of one multipart body (Flask's default is 1000): see limits.py
+    "MAX_FORM_PARTS": MAX_FORM_PARTS,
     # sessions end this many seconds after login (real clock); login attempts are limited
     "SESSION_TTL": security.SESSION_TTL,
     "LOGIN_WINDOW": security.LOGIN_WINDOW,
