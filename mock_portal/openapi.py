@@ -104,8 +104,8 @@ def check_body(body: Any, path: str, method: str, media_type: str = "application
             if len(problems) == 20:
                 break
     except (TypeError, ValueError, OverflowError) as exc:  # e.g. an integer beyond 64 bits
-        where = _beyond_64_bits(body)
-        named = f" : '{where.lstrip('/')}'" if where else ""
+        beyond = _beyond_64_bits(body)
+        named = f" : '{beyond.lstrip('/')}'" if beyond else ""
         raise PortalError(400, "REQUETE_INVALIDE", f"corps de requête illisible ({exc}){named}") from None
     names = ", ".join(sorted({f"'{p['champ'].lstrip('/') or '/'}'" for p in problems}))
     raise PortalError(400, "REQUETE_INVALIDE", f"corps de requête non conforme au document OpenAPI : {names}", problems)

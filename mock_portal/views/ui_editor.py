@@ -391,6 +391,7 @@ def demande_modifier(numero: str) -> Page:
     editor = require_editor()
     detail = portal().request_json(numero, editor["id"])
     text = request.form.get("demande", "")
+    problem: str | None
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
