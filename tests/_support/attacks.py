@@ -217,9 +217,11 @@ def many_parts(count: int) -> Body:
 # ------------------------------------------------------------------ the corpus
 
 
-def corpus() -> list[BadInput]:
-    """Every bad input, in a fixed order."""
+def corpus(run: int = 0) -> list[BadInput]:
+    """Every bad input, in a fixed order; ``run`` gives the deposits of another pass requests of
+    their own (a request imported once is a duplicate the next time)."""
     big = 40_000_000
+    again = f"-{run}" if run else ""
     return [
         # memory: a huge field in small routes, and bodies over a route's limit
         BadInput("enrolment with a 40 MB field", "POST", "/api/enrolments", "none",
@@ -240,7 +242,7 @@ def corpus() -> list[BadInput]:
                  lambda: many_parts(1000), (413,), "TROP_VOLUMINEUX"),
         # processor: PDFs that ask the reader for the most work
         BadInput("import of 40 costly PDFs (zip of 4 MB)", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(40, "-C"), zip_of_costly_pdfs(40)), (201,), lines="3010", worst=True),
+                 lambda: deposit(bundle_of(40, "-C" + again), zip_of_costly_pdfs(40)), (201,), lines="3010", worst=True),
         BadInput("10 costly PDFs sent for an incomplete request", "POST", f"/api/requests/{INCOMPLETE}/pieces",
                  "editor", lambda: pieces_of([(f"p{n}.pdf", costly_pdf()) for n in range(10)]), (422,),
                  "PIECES_NON_CONFORMES", worst=True),
@@ -253,19 +255,19 @@ def corpus() -> list[BadInput]:
                  "PIECES_NON_CONFORMES"),
         # the zip's central directory
         BadInput("zip of 1 000 000 members (47 MB)", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-M"), zip_of_empty_members(1_000_000)), (201,), lines="3007", worst=True),
+                 lambda: deposit(bundle_of(3, "-M" + again), zip_of_empty_members(1_000_000)), (201,), lines="3007", worst=True),
         BadInput("zip whose Zip64 record declares 3 000 000 members", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-Z"), zip64_declaring(3_000_000)), (201,), lines="3007"),
+                 lambda: deposit(bundle_of(3, "-Z" + again), zip64_declaring(3_000_000)), (201,), lines="3007"),
         BadInput("zip of 100 MB of zeros deflated", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-B"), deflated_zeros(100_000_000)), (201,), lines="3007"),
+                 lambda: deposit(bundle_of(3, "-B" + again), deflated_zeros(100_000_000)), (201,), lines="3007"),
         BadInput("zip member named X.pdf NUL .exe", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-N"), example_zip_with("X.pdf\x00.exe", pdf_document("X"))), (201,),
+                 lambda: deposit(bundle_of(3, "-N" + again), example_zip_with("X.pdf\x00.exe", pdf_document("X"))), (201,),
                  lines="3006"),
         BadInput("zip member named ../evil.pdf", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-U"), example_zip_with("../evil.pdf", pdf_document("X"))), (201,),
+                 lambda: deposit(bundle_of(3, "-U" + again), example_zip_with("../evil.pdf", pdf_document("X"))), (201,),
                  lines="3006"),
         BadInput("a zip that is not one", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-P"), b"PK" + b"\x00" * 1000), (201,), lines="3005"),
+                 lambda: deposit(bundle_of(3, "-P" + again), b"PK" + b"\x00" * 1000), (201,), lines="3005"),
         # nesting, at any depth
         BadInput("a line nested 255 levels (simulate)", "POST", "/api/simulations", "editor",
                  lambda: deposit(nested(255)), (200,), "1014"),
