@@ -72,7 +72,8 @@ def main() -> int:
             os.environ.pop("SEGUR_ADMIN_TOKEN", None)
     elapsed = time.perf_counter() - started
     print(outcome.report())
-    print(f"\nschemathesis: {outcome.total} cases, {len(outcome.failures)} failures, {len(outcome.errors)} errors; "
+    print(f"\nschemathesis: {outcome.total} cases, {len(outcome.failures)} failures, {len(outcome.errors)} errors, "
+          f"{outcome.filtered} undetectable negative(s) dropped; "
           f"checks run: {len(outcome.checks_run)}; {elapsed:.0f} s (seed {args.seed}, {args.examples} examples)")
     if "Traceback" in log:
         print("the server's log holds a traceback:\n" + log[-3000:])
@@ -83,6 +84,7 @@ def main() -> int:
         "steps": args.steps,
         "cases": outcome.cases,
         "failures": [vars(f) for f in outcome.failures],
+        "filtered": outcome.filtered,
         "errors": outcome.errors,
         "checks_run": sorted(outcome.checks_run),
         "elapsed_s": elapsed,

@@ -90,11 +90,12 @@ class _JsonErrors:
         messages = {
             400: "requête HTTP mal formée",
             414: "ligne de requête trop longue (URI de plus de 4094 octets)",
-            417: "en-tête Expect non pris en charge",
             431: "en-têtes trop nombreux ou trop longs",
             500: "erreur interne du serveur",
             501: "codage de transfert non pris en charge",
         }
+        if status == 417:  # an Expect other than 100-continue: a malformed request, as the document says
+            status, reason, messages[400] = 400, "Bad Request", "en-tête Expect non pris en charge (seul 100-continue l'est)"
         body = http_error_body(status, messages.get(status, reason))
         head = (
             f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"

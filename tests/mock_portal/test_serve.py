@@ -486,6 +486,8 @@ def test_gunicorns_own_errors_come_back_as_the_portals_json_error(tmp_path: Path
     server = start(servers, tmp_path / "portal.sqlite3")
     long_uri = server.get("/api/" + "a" * 5000)
     big_header = requests.get(f"{server.url}/health", headers={"X-Long": "b" * 9000}, timeout=TIMEOUT)
+    odd_expect = requests.get(f"{server.url}/health", headers={"Expect": "O;J@Q"}, timeout=TIMEOUT)
+    assert (odd_expect.status_code, odd_expect.json()["code"]) == (400, "REQUETE_INVALIDE")  # gunicorn's 417
     address = urlsplit(server.url)
     with socket.create_connection((address.hostname, address.port), timeout=TIMEOUT) as raw:
         raw.sendall(b"GARBAGE\r\n\r\n")
