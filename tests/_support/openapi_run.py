@@ -142,6 +142,7 @@ def config(*, seed: int, examples: int, steps: int, editor_token: str, admin_tok
     return schemathesis.Config.from_dict(
         {
             "seed": seed,
+            "cache": {"enabled": False},  # no .schemathesis/ folder left in the current one
             "generation": {"max-examples": examples, "deterministic": True},
             "phases": {"stateful": {"max-steps": steps}},
             "auth": {"openapi": {"editeur": {"bearer": editor_token}, "gestionnaire": {"bearer": admin_token}}},
