@@ -45,7 +45,7 @@ from stdnum import luhn
 
 from .archive import write_zip
 from .bundle import replicate
-from .pdf import pdf_document
+from .pdf import pdf_document, pdf_with_objects
 from .provider import ttc_cents
 from .strategies import written_document
 
@@ -543,6 +543,16 @@ def _file_unknown_profile(scenario: Scenario, lines: Sequence[int], spec: Spec) 
     other = next(f"{c}X" for c in ("HOP", "OFF", "RAD", "BIO") if f"{c}X" not in known)
     for line in scenario.requests:
         line["corridor"] = other
+
+
+@mutator("file-depth", scope="file")
+def _file_depth(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """A field of lists within lists, one level deeper than the spec allows (the file, a list of
+    requests and a request are three levels)."""
+    nested: Any = []
+    for _ in range(spec.limits["maxProfondeur"] - 3):
+        nested = [nested]
+    scenario.lines[0]["annexe"] = nested
 
 
 @mutator("file-format-version", scope="file")
@@ -1067,6 +1077,21 @@ def _attachment_unreadable(scenario: Scenario, lines: Sequence[int], spec: Spec)
     for i in lines:
         name = scenario.piece_names(spec, i)[0]
         plan.put(name, f"Bon de commande {name}\n".encode())
+
+
+@mutator("attachment-budget", needs_zip=True)
+def _attachment_budget(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """The line's first piece a PDF whose reading takes more work than a piece may (tens of
+    thousands of empty objects and a cross-reference table that points wrong)."""
+    plan = _zip(scenario, spec)
+    content = _costly_pdf(spec.limits["maxOperationsPdfPiece"])
+    for i in lines:
+        plan.put(scenario.piece_names(spec, i)[0], content)
+
+
+@lru_cache(maxsize=2)
+def _costly_pdf(operations: int) -> bytes:
+    return pdf_with_objects(operations // 4)  # a reader spends about eight operations per object
 
 
 @mutator("zip-too-large", scope="archive", needs_zip=True)

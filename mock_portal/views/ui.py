@@ -19,7 +19,9 @@ _OPENAPI = Path(__file__).resolve().parents[1] / "openapi.json"
 def home() -> Page:
     seed = current_app.extensions["segur_seed"]
     enrolled = portal().accounts.solutions_of(seed["login"])
-    page = render("accueil.html", demo_login=seed["login"], demo_password=seed["password"], demo_ans=enrolled)
+    # the demo password is shown to trainers on their own machine, not on a shared deployment
+    password = seed["password"] if current_app.config.get("DEMO_ON_PAGE", True) else None
+    page = render("accueil.html", demo_login=seed["login"], demo_password=password, demo_ans=enrolled)
     return secure_headers(page)
 
 
