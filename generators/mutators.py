@@ -39,7 +39,7 @@ from typing import Any, Literal
 import orjson
 from segur.mock_portal.controls import Deposit, Enrolment, InMemoryHistory, Spec, history_from_json
 from segur.mock_portal.controls.context import StoredRequest, history_document
-from segur.mock_portal.controls.spec import resolve
+from segur.mock_portal.controls.spec import parse_pointer, resolve
 from segur.mock_portal.controls.writer import put, remove, request_shape
 from stdnum import luhn
 
@@ -547,12 +547,17 @@ def _file_unknown_profile(scenario: Scenario, lines: Sequence[int], spec: Spec) 
 
 @mutator("file-depth", scope="file")
 def _file_depth(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
-    """A field of lists within lists, one level deeper than the spec allows (the file, a list of
-    requests and a request are three levels)."""
+    """A field the format does not have, of lists within lists, in the first request: its file
+    nests one level deeper than the spec allows (the file, its list of requests and a request are
+    three levels at least: the first request's path from the root tells)."""
+    from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH
+
+    maximum = int(spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH))
+    above = len(parse_pointer(spec.document["requests"].pointer)) + 2  # the root, the path, the list and the request
     nested: Any = []
-    for _ in range(spec.limits["maxProfondeur"] - 3):
+    for _ in range(max(0, maximum - above)):
         nested = [nested]
-    scenario.lines[0]["annexe"] = nested
+    scenario.edits.append(Edit("set", 0, ("annexeImbriquee",), nested))
 
 
 @mutator("file-format-version", scope="file")
@@ -1084,7 +1089,10 @@ def _attachment_budget(scenario: Scenario, lines: Sequence[int], spec: Spec) -> 
     """The line's first piece a PDF whose reading takes more work than a piece may (tens of
     thousands of empty objects and a cross-reference table that points wrong)."""
     plan = _zip(scenario, spec)
-    content = _costly_pdf(spec.limits["maxOperationsPdfPiece"])
+    from segur.mock_portal.controls.pdf_check import DEFAULT_LIMITS
+
+    key = "maxOperationsPdfPiece"
+    content = _costly_pdf(int(spec.limits.get(key, DEFAULT_LIMITS[key])))
     for i in lines:
         plan.put(scenario.piece_names(spec, i)[0], content)
 
