@@ -15,13 +15,15 @@ import orjson
 from stdnum import bic, iban
 from stdnum.fr import siret
 
+#: the years the mock's clock may show (and a ``date-heure`` name): far from datetime's limits, so
+#: that no later computation on the clock overflows
+CLOCK_YEARS = (2000, 2099)
+
 
 def _date_heure(text: str) -> bool:
     """An ISO 8601 time the mock's clock may show: what ``datetime.fromisoformat`` reads (the
     clock's own parser), of the years the clock stays within."""
     from datetime import datetime
-
-    from segur.mock_portal.portal import CLOCK_YEARS
 
     try:
         moment = datetime.fromisoformat(text)
@@ -74,4 +76,4 @@ def schema_validator(path: Path) -> Any:
     return validator(orjson.loads(path.read_bytes()))
 
 
-__all__ = ["FORMATS", "MASK", "MESSAGES", "message", "schema_validator", "validator"]
+__all__ = ["CLOCK_YEARS", "FORMATS", "MASK", "MESSAGES", "message", "schema_validator", "validator"]

@@ -12,20 +12,26 @@ password in the credentials mail) is kept sealed in the database.
   ``LOGIN_FAILURES_PER_ADDRESS`` per client address within ``LOGIN_WINDOW`` seconds (real clock);
   past them, 429 with a French message and ``Retry-After``, whatever the password.
 - Sealed secrets: Fernet (AES-128-CBC and HMAC-SHA256) with a key kept out of the database:
-  ``SECRET_KEY`` (``SEGUR_SECRET_KEY``), else a file beside the database, ``<database>.key``,
-  created for its owner only (0600).
+  ``SECRET_KEY`` (``SEGUR_SECRET_KEY``), else a key file made for its owner only (0600): beside
+  an SQLite file, ``<database>.key``; for PostgreSQL, in the user's configuration folder
+  (:func:`key_file`). The secrets sealed: a new editor's password in its credentials mail, and
+  the gestionnaire's token (kept so that a restart, or another process on the same database,
+  answers to the same one).
+
+The rules are applied by the accounts service (:mod:`segur.mock_portal.services.accounts`); this
+module holds what they are made of and knows neither HTTP nor the store.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
-import math
 import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,11 +49,6 @@ PAGE = "page"
 def utc_now() -> datetime:
     """The real time (sessions and login attempts never follow the mock's clock)."""
     return datetime.now(UTC)
-
-
-def stamp(moment: datetime) -> str:
-    """A time as the store keeps it for comparisons: UTC, ISO 8601, fixed width."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # --------------------------------------------------------------------------- passwords
@@ -91,56 +92,34 @@ class LoginPolicy:
             int(config.get("LOGIN_FAILURES_PER_ADDRESS", LOGIN_FAILURES_PER_ADDRESS)),
         )
 
-
-class TooManyAttempts(Exception):
-    """Login refused before the password is looked at: too many recent failures."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("trop de tentatives")
-        self.retry_after = retry_after
-        self.message = (
-            "trop de tentatives de connexion échouées : réessayez dans "
-            f"{_duration(retry_after)} (le compte n'est pas bloqué, seules les tentatives sont freinées)"
-        )
+    def keys(self, login: str, address: str | None) -> list[tuple[str, int]]:
+        """The keys a login attempt is counted under, each with its limit: the login (folded), and
+        the client's address when known."""
+        keys = [("login:" + login.casefold()[:200], self.per_login)]
+        if address:
+            keys.append(("address:" + address, self.per_address))
+        return keys
 
 
-def _duration(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+def too_many_attempts_message(retry_after: int) -> str:
+    minutes = max(1, -(-retry_after // 60))
+    return (
+        f"trop de tentatives de connexion échouées : réessayez dans {minutes} minute{'s' if minutes > 1 else ''} "
+        "(le compte n'est pas bloqué, seules les tentatives sont freinées)"
+    )
 
 
-def _keys(login: str, address: str | None) -> list[tuple[str, str]]:
-    keys = [("login", "login:" + login.casefold()[:200])]
-    if address:
-        keys.append(("address", "address:" + address))
-    return keys
+@dataclass(frozen=True)
+class Settings:
+    """What the services need of the app's configuration for sessions and secrets."""
 
+    sealer: Sealer
+    session_ttl: float = SESSION_TTL
+    policy: LoginPolicy = LoginPolicy()
 
-def check_attempts(store: Any, policy: LoginPolicy, login: str, address: str | None) -> None:
-    """Raise :class:`TooManyAttempts` when this login or this address has failed too often lately."""
-    now = utc_now()
-    since = stamp(now - timedelta(seconds=policy.window))
-    for kind, key in _keys(login, address):
-        limit = policy.per_login if kind == "login" else policy.per_address
-        count, oldest = store.login_failures(key, since)
-        if count >= limit:
-            first = datetime.fromisoformat(oldest.replace("Z", "+00:00"))
-            retry = math.ceil((first + timedelta(seconds=policy.window) - now).total_seconds())
-            raise TooManyAttempts(max(retry, 1))
-
-
-def record_failure(store: Any, policy: LoginPolicy, login: str, address: str | None) -> None:
-    now = utc_now()
-    with store.transaction():
-        store.forget_login_failures_before(stamp(now - timedelta(seconds=policy.window)))
-        for _, key in _keys(login, address):
-            store.add_login_failure(key, stamp(now))
-
-
-def record_success(store: Any, login: str) -> None:
-    """A login that succeeds starts its count again (the address's count goes on)."""
-    with store.transaction():
-        store.clear_login_failures(_keys(login, None)[0][1])
+    @classmethod
+    def from_config(cls, config: Any, sealer: Sealer) -> Settings:
+        return cls(sealer, float(config.get("SESSION_TTL", SESSION_TTL)), LoginPolicy.from_config(config))
 
 
 # --------------------------------------------------------------------------- sealed secrets
@@ -178,46 +157,60 @@ class Sealer:
 
         return _SEALED.sub(opened, text)
 
+    def open(self, text: str) -> str | None:
+        """The secret of a text that is one sealed secret, or None (not one, or another key's)."""
+        found = _SEALED.fullmatch(text)
+        if found is None:
+            return None
+        from cryptography.fernet import InvalidToken
 
-def portal_key(config: Any, database: Path) -> bytes:
+        try:
+            return str(self._fernet().decrypt(found.group(1).encode()).decode())
+        except InvalidToken:
+            return None
+
+
+def key_file(database: str) -> Path | None:
+    """Where the portal's key is kept when ``SECRET_KEY`` is not configured: beside an SQLite
+    file, ``<database>.key``; for a PostgreSQL database, in the user's configuration folder
+    (``$XDG_CONFIG_HOME/segur``, else ``~/.config/segur``), one file per server and database
+    (every process of this user on this host shares it; on several hosts, configure
+    SEGUR_SECRET_KEY). None for a database in memory."""
+    if "://" not in database:
+        if database in ("", ":memory:"):
+            return None
+        path = Path(database).expanduser()
+        return path.with_name(path.name + ".key")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database)
+    place = f"{url.get_backend_name()}://{url.username or ''}@{url.host or ''}:{url.port or ''}/{url.database or ''}"
+    place += str(url.query.get("host", ""))  # a Unix socket's folder
+    folder = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "segur"
+    return folder / f"mock-{hashlib.sha256(place.encode()).hexdigest()[:16]}.key"
+
+
+def portal_key(config: Any, database: str | Path) -> bytes:
     """The key of the sealed secrets and of the pages' session cookies: ``SECRET_KEY`` when
-    configured, else the content of ``<database>.key`` (made, 0600, on first start)."""
+    configured, else the content of the key file (:func:`key_file`, made 0600 on first start)."""
     configured = config.get("SECRET_KEY")
     if configured:
         return str(configured).encode() if not isinstance(configured, bytes) else configured
-    if str(database) in ("", ":memory:"):
+    path = key_file(str(database))
+    if path is None:
         return os.urandom(32)
-    path = database.with_name(database.name + ".key")
-    try:
-        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
+    if path.exists():
         return path.read_bytes()
-    with os.fdopen(descriptor, "wb") as handle:
-        key = base64.urlsafe_b64encode(os.urandom(32))
-        handle.write(key)
-    return key
-
-
-def guarded_login(portal: Any, login: Any, password: Any, address: str | None, config: Any, kind: str) -> Any:
-    """``portal.login`` behind the attempts' limits: 429 (``TROP_DE_TENTATIVES``, ``Retry-After``)
-    past them, before the password is looked at; a failure counted, a success starts the login's
-    count again."""
-    from segur.mock_portal.errors import PortalError
-
-    if not isinstance(login, str) or not isinstance(password, str):
-        return portal.login(login, password)  # refused as it stands (400)
-    policy = LoginPolicy.from_config(config)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # written whole under a name of its own, then linked in place: a process starting at the same
+    # time finds either no file or the whole key, and the first link wins
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
-        check_attempts(portal.store, policy, login, address)
-    except TooManyAttempts as refused:
-        raise PortalError(
-            429, "TROP_DE_TENTATIVES", refused.message, headers={"Retry-After": str(refused.retry_after)}
-        ) from None
-    try:
-        result = portal.login(login, password, ttl=float(config.get("SESSION_TTL", SESSION_TTL)), kind=kind)
-    except PortalError as error:
-        if error.status == 401:
-            record_failure(portal.store, policy, login, address)
-        raise
-    record_success(portal.store, login)
-    return result
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(base64.urlsafe_b64encode(os.urandom(32)))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+    return path.read_bytes()

@@ -100,7 +100,9 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     requests = resolve(document, listed.path)
     if not isinstance(requests, list):  # an envelope schema that does not say the requests are a list
         out.append(
-            Violation("file-structure", listed.pointer, {"champ": listed.pointer, "detail": "liste de demandes attendue"})
+            Violation(
+                "file-structure", listed.pointer, {"champ": listed.pointer, "detail": "liste de demandes attendue"}
+            )
         )
         return stage
     stage.requests = requests

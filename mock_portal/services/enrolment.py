@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from segur.mock_portal.controls.attachments import pdf_problem
+from segur.mock_portal.controls.pdf_check import pdf_budget, pdf_problem
 from segur.mock_portal.errors import PortalError, conflict, not_found
 from segur.mock_portal.store import Row, dumps, loads, new_token
 from segur.mock_portal.workflow import TransitionRefused
@@ -33,11 +33,12 @@ def _json_file(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
 
 
-@cache
 def _validator(path: Path) -> Any:
-    import jsonschema_rs
+    """The enrolment schema's validator, built once per process, with the formats it names (IBAN,
+    BIC, SIRET: :mod:`segur.mock_portal.formats`); its messages never copy the value at fault."""
+    from segur.mock_portal.formats import schema_validator
 
-    return jsonschema_rs.validator_for(_json_file(path), validate_formats=True)
+    return schema_validator(path)
 
 
 #: the keys of a référentiel entry that the controls read and « Rechercher » does not show
@@ -163,19 +164,26 @@ class Enrolment:
             return problems
         relative = self.spec_files().get("enrolment")
         if relative:
+            from segur.mock_portal.formats import message
+
+            structure = False
             for error in _validator(self.ctx.spec.root / relative).iter_errors(form):
                 where = "".join(f"/{p}" for p in error.instance_path) or "/"
-                bad(where, error.message)
-            if problems:
+                bad(where, message(error))
+                structure = structure or error.kind.name != "format"
+            if structure:  # only a format wrong (IBAN, BIC, SIRET): the other rules can still be told
                 return problems
         if self.lookup_ans(form["numeroAns"]) is None:
             bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
-        if not siret_number.is_valid(form["siret"]):
-            bad("/siret", "SIRET invalide (clé de contrôle)")
-        if not iban.is_valid(form["banque"]["iban"]):
-            bad("/banque/iban", "IBAN invalide")
-        if not bic.is_valid(form["banque"]["bic"]):
-            bad("/banque/bic", "BIC invalide")
+        # the enrolment schema names these formats; a copy of it that does not is checked all the same
+        named = {problem["champ"] for problem in problems}
+        for field, valid, message in (
+            ("/siret", siret_number.is_valid(form["siret"]), "SIRET invalide (clé de contrôle)"),
+            ("/banque/iban", iban.is_valid(form["banque"]["iban"]), "IBAN invalide"),
+            ("/banque/bic", bic.is_valid(form["banque"]["bic"]), "BIC invalide"),
+        ):
+            if not valid and field not in named:
+                bad(field, message)
         for who in ("representant", "tiersDeclarant"):
             person = form.get(who)
             if not person:
@@ -202,6 +210,13 @@ class Enrolment:
             return
         limit = self.ctx.spec.limits["maxPieceOctets"]
         natures = set()
+        # the pieces of one enrolment are read within one budget (pdf_check.py), or the request's
+        with pdf_budget(self.ctx.spec.limits):
+            self._read_pieces(pieces, limit, natures, bad)
+        for nature in sorted(required - natures):
+            bad("/pieces", f"pièce obligatoire manquante : {nature}")
+
+    def _read_pieces(self, pieces: list[Any], limit: int, natures: set[Any], bad: Callable[[str, str], None]) -> None:
         for index, piece in enumerate(pieces):
             if not isinstance(piece, dict) or not all(
                 isinstance(piece.get(key), str) for key in ("nature", "nomFichier", "contenu")
@@ -220,8 +235,6 @@ class Enrolment:
             problem = pdf_problem(BytesIO(content))
             if problem:
                 bad(f"/pieces/{index}/contenu", f"PDF illisible : {problem}")
-        for nature in sorted(required - natures):
-            bad("/pieces", f"pièce obligatoire manquante : {nature}")
 
     # ------------------------------------------------------------------ the gestionnaire's decision
 
@@ -291,7 +304,9 @@ class Enrolment:
             editor_id,
         )
         store.send_mail(at, row["email"], "Votre identifiant", f"Identifiant : {login}", editor_id)
-        store.send_mail(at, row["email"], "Votre mot de passe", f"Mot de passe : {password}", editor_id)
+        # the password is kept sealed (the gestionnaire's outbox and the editor's mails open it)
+        sealed = self.ctx.settings.sealer.seal(password)
+        store.send_mail(at, row["email"], "Votre mot de passe", f"Mot de passe : {sealed}", editor_id)
         return editor_id
 
     # ------------------------------------------------------------------ lists

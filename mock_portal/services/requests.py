@@ -13,8 +13,8 @@ from typing import IO, Any
 
 import orjson
 from segur.mock_portal.controls import REJECTED, Spec, check_deposit
-from segur.mock_portal.controls.attachments import pdf_problem
 from segur.mock_portal.controls.line import read_values
+from segur.mock_portal.controls.pdf_check import pdf_budget, pdf_problem
 from segur.mock_portal.controls.writer import complete, write_document
 from segur.mock_portal.errors import PortalError, bad_request, conflict, not_found
 from segur.mock_portal.store import Excluding, Row, dumps, loads
@@ -167,19 +167,22 @@ class Requests:
         limit = ctx.spec.limits["maxPieceOctets"]
         received: list[tuple[str, bytes]] = []
         problems = []
-        for name, stream in files:
-            content = stream.read(limit + 1)
-            if len(content) > limit:
-                problems.append({"fichier": name, "message": f"plus de {limit} octets"})
-                continue
-            problem = pdf_problem(BytesIO(content))
-            if problem:
-                problems.append({"fichier": name, "message": f"PDF illisible : {problem}"})
-                continue
-            received.append((name, content))
+        with pdf_budget(ctx.spec.limits):  # the pieces of one sending share one budget (pdf_check.py)
+            for name, stream in files:
+                content = stream.read(limit + 1)
+                if len(content) > limit:
+                    problems.append({"fichier": name, "message": f"plus de {limit} octets"})
+                    continue
+                problem = pdf_problem(BytesIO(content))
+                if problem:
+                    problems.append({"fichier": name, "message": f"PDF illisible : {problem}"})
+                    continue
+                received.append((name, content))
         missing = set(loads(row["pieces_manquantes"]) or []) - {name for name, _ in received}
         if problems or (transition.source == "incomplete" and missing):
             details = {"pieces": problems, "piecesManquantes": sorted(missing)}
+            if not problems:  # readable pieces, but the request still waits for others: its state
+                raise conflict("PIECES_MANQUANTES", "pièces encore manquantes", details)
             raise PortalError(422, "PIECES_NON_CONFORMES", "pièces refusées ou encore manquantes", details)
         at = ctx.now()
         with ctx.store.transaction():

@@ -25,8 +25,16 @@ TRIGGERS = (IMPORTED,)
 MAX_COUNT = 1_000_000
 
 
+def _whole(value: Any) -> Any:
+    """A number JSON Schema calls an integer (120.0 is one) as a Python int, when a float holds it
+    exactly; anything else as is (orjson reads an integer beyond 64 bits as a float: refused)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
 def _count(body: dict[str, Any]) -> int | None:
-    count = body.get("fois")
+    count = _whole(body.get("fois"))
     if count is None:
         return None
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
@@ -71,7 +79,7 @@ class Testing:
             except TransitionRefused as refused:
                 raise bad_request(f"'etapes': {refused.message}", {"possibles": refused.allowed}) from None
             current = str(step)
-        line = body.get("ligne")
+        line = _whole(body.get("ligne"))
         if line is not None and (isinstance(line, bool) or not isinstance(line, int) or line < 1):
             raise bad_request("'ligne' must be a line number ≥ 1")
         motif = body.get("motif")
@@ -125,7 +133,7 @@ class Testing:
         if method is not None and method not in ("GET", "POST", "PUT", "DELETE"):
             raise bad_request("'methode' must be GET, POST, PUT or DELETE")
         bound = MAX_DELAY_MS.get(kind, 10_000)
-        latency = body.get("latenceMs", LATE_DEFAULT_MS if kind == "stored-then-late" else 0)
+        latency = _whole(body.get("latenceMs", LATE_DEFAULT_MS if kind == "stored-then-late" else 0))
         if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= bound:
             raise bad_request(f"'latenceMs' must be a whole number of milliseconds from 0 to {bound}")
         remaining = _count(body)

@@ -13,7 +13,7 @@ from segur.mock_portal.errors import PortalError, bad_request
 from segur.mock_portal.limits import read_deposit_file
 from segur.mock_portal.services import Row
 
-from ._common import after_id, bearer, documented_body, documented_form, limit, pdf_download
+from ._common import after_id, bearer, documented_body, documented_form, json_object, limit, pdf_download
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH, too_deep
 from segur.mock_portal.errors import PortalError
@@ -253,7 +253,9 @@ def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any]
         try:
             data = read_deposit_file(upload)
         except PortalError as error:
-            return render("espace/depot.html", 413, errors=_deposit_errors(error), values=values, prepare=staged, **choices)
+            return render(
+                "espace/depot.html", 413, errors=_deposit_errors(error), values=values, prepare=staged, **choices
+            )
     folder = session_folder(create=False)
     if data is None and staged is not None and folder is not None:
         data = (folder / "cas" / "depot.json").read_bytes()
