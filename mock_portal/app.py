@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import sqlite3
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from segur.mock_portal import security
 from segur.mock_portal.controls import SpecError, load_spec
 from segur.mock_portal.errors import PortalError
 from segur.mock_portal.limits import MAX_FORM_PARTS, apply_limits, close_budget, too_large_message
-from segur.mock_portal.openapi import NumeroConverter
+from segur.mock_portal.openapi import ApiDocument
 from segur.mock_portal.services import Portal
 from segur.mock_portal.services.testing import AFTER_SERVING
 from segur.mock_portal.store import Database, DatabaseError, Store, open_database
@@ -82,9 +81,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     except SpecError as exc:
         raise SystemExit(f"mock portal: {exc}") from None
     app.extensions["segur_spec"] = spec
+    try:
+        # the OpenAPI document of this spec: served, and the server's source for what it checks
+        app.extensions["segur_openapi"] = ApiDocument(spec)
+    except (ValueError, KeyError, OSError) as exc:
+        raise SystemExit(f"mock portal: the OpenAPI document cannot be built for the spec {spec.root}: {exc}") from None
     token = app.config["ADMIN_TOKEN"]
     if token is not None and not _TOKEN_SYNTAX.fullmatch(str(token)):
-        raise SystemExit("mock portal: ADMIN_TOKEN (SEGUR_ADMIN_TOKEN) must be ASCII letters, digits and -._~+/ (RFC 6750)")
+        raise SystemExit(
+            "mock portal: ADMIN_TOKEN (SEGUR_ADMIN_TOKEN) must be ASCII letters, digits and -._~+/ (RFC 6750)"
+        )
     flows = workflows(spec)
     try:
         database = open_database(app.config["DATABASE"])
@@ -119,7 +125,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from segur.mock_portal.views import admin, api, pages, ui
 
     app.url_map.converters["id"] = RowId
-    app.url_map.converters["numero"] = NumeroConverter
+    app.url_map.converters["numero"] = app.extensions["segur_openapi"].converter("numero")
     app.register_blueprint(api.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(ui.blueprint)

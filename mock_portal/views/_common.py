@@ -80,25 +80,23 @@ _RULE_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>:]+)>")
 def documented_body() -> dict[str, Any]:
     """The JSON object of the body, checked against the schema the OpenAPI document gives this
     operation (the document is the server's own source: a field it forbids is refused, 400)."""
-    from segur.mock_portal.openapi import check_body
-
     body = json_object()
     rule = request.url_rule
     if rule is not None:
-        check_body(body, _RULE_VARIABLE.sub(r"{\1}", rule.rule), request.method)
+        document = current_app.extensions["segur_openapi"]
+        document.check_body(body, _RULE_VARIABLE.sub(r"{\1}", rule.rule), request.method)
     return body
 
 
 def documented_form() -> None:
     """The multipart form's text fields (and which files it has) checked against the schema the
     OpenAPI document gives this operation: a value it does not allow is refused (400)."""
-    from segur.mock_portal.openapi import check_body, file_lists
-
     rule = request.url_rule
     if rule is None:
         return
+    document = current_app.extensions["segur_openapi"]
     path = _RULE_VARIABLE.sub(r"{\1}", rule.rule)
-    lists = file_lists(path, request.method.lower())
+    lists = document.file_lists(path, request.method.lower())
     # a part without a name (Werkzeug keys it None) is nothing the document can name: left out
     form: dict[str, Any] = {name: value for name, value in request.form.items() if isinstance(name, str)}
     for name in request.files:
@@ -106,7 +104,7 @@ def documented_form() -> None:
             continue
         count = len(request.files.getlist(name))
         form[name] = [""] * count if name in lists else ""
-    check_body(form, path, request.method, "multipart/form-data")
+    document.check_body(form, path, request.method, "multipart/form-data")
 
 
 def bearer() -> str:

@@ -3,16 +3,12 @@ document and the liveness probe. The other pages are in the ``pages`` blueprint.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response, current_app
 from segur.mock_portal.app import json_response, portal
 
 from .ui_common import Page, render, secure_headers
 
 blueprint = Blueprint("ui", __name__)
-
-_OPENAPI = Path(__file__).resolve().parents[1] / "openapi.json"
 
 
 @blueprint.get("/")
@@ -27,7 +23,7 @@ def home() -> Page:
 
 @blueprint.get("/openapi.json")
 def openapi() -> Page:
-    return Response(_OPENAPI.read_bytes(), mimetype="application/json")
+    return Response(current_app.extensions["segur_openapi"].bytes, mimetype="application/json")
 
 
 @blueprint.get("/health")
