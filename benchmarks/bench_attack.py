@@ -224,13 +224,12 @@ class Attack:
 
 
 def simulate_body(count: int) -> tuple[bytes, str]:
-    from segur.generators.bundle import replicate
     from urllib3 import encode_multipart_formdata
 
-    from tests._support.attacks import MS1, example
+    from tests._support.attacks import ANS, bundle_of
 
-    bundle = orjson.dumps(replicate(orjson.loads(example()), count))
-    fields = [("typeDemande", "avance"), ("tauxTva", "20"), ("numeroAns", MS1)]
+    bundle = bundle_of(count, "-S")
+    fields = [("typeDemande", "avance"), ("tauxTva", "20"), ("numeroAns", ANS)]
     return encode_multipart_formdata([*fields, ("fichier", ("depot.json", bundle, "application/json"))])
 
 
@@ -388,12 +387,26 @@ def main() -> int:
         Row("   worst resident memory growth of one request", "MB", worst_rss.rss_mb, None, RSS_MAX_MB),
         Row("   bad answers (status or code not the expected)", "", len(bad_answers), None, 0),
         Row("   5xx, hung or crashed", "", fivexx + hung + crashed + attack_failed, None, 0),
-        Row("2. health probes answered within 2 s", "%",
-            100 * attacked["probes_answered"] / max(attacked["probes"], 1), None, 100, "≥"),
-        Row("   simulate of 200 requests, alone", "ms", statistics.median(floor) * 1000 if floor else math.nan,
-            floor_p99),
-        Row("   simulate of 200 requests, under attack", "ms",
-            statistics.median(attacked["latencies"]) * 1000 if attacked["latencies"] else math.nan, p99),
+        Row(
+            "2. health probes answered within 2 s",
+            "%",
+            100 * attacked["probes_answered"] / max(attacked["probes"], 1),
+            None,
+            100,
+            "≥",
+        ),
+        Row(
+            "   simulate of 200 requests, alone",
+            "ms",
+            statistics.median(floor) * 1000 if floor else math.nan,
+            floor_p99,
+        ),
+        Row(
+            "   simulate of 200 requests, under attack",
+            "ms",
+            statistics.median(attacked["latencies"]) * 1000 if attacked["latencies"] else math.nan,
+            p99,
+        ),
         Row("   simulate p99 under attack", "ms", p99, None, SIMULATE_P99_MAX_MS),
         Row("3. login, known login (wrong password)", "ms", known_ms, percentile(known, 0.95) * 1000),
         Row("   login, unknown login", "ms", unknown_ms, percentile(unknown, 0.95) * 1000),
@@ -437,8 +450,12 @@ def _login_flood() -> Any:
     from tests._support.attacks import BadInput, json_body
 
     return BadInput(
-        "a wrong password for the demo login", "POST", "/api/login", "none",
-        lambda: json_body({"login": "demo", "password": "not-the-password"}), (401, 429),
+        "a wrong password for the demo login",
+        "POST",
+        "/api/login",
+        "none",
+        lambda: json_body({"login": "demo", "password": "not-the-password"}),
+        (401, 429),
     )
 
 

@@ -72,23 +72,32 @@ def main() -> int:
             os.environ.pop("SEGUR_ADMIN_TOKEN", None)
     elapsed = time.perf_counter() - started
     print(outcome.report())
-    print(f"\nschemathesis: {outcome.total} cases, {len(outcome.failures)} failures, {len(outcome.errors)} errors, "
-          f"{outcome.filtered} undetectable negative(s) dropped; "
-          f"checks run: {len(outcome.checks_run)}; {elapsed:.0f} s (seed {args.seed}, {args.examples} examples)")
+    print(
+        f"\nschemathesis: {outcome.total} cases, {len(outcome.failures)} failures, {len(outcome.errors)} errors, "
+        f"{outcome.filtered} undetectable negative(s) dropped; "
+        f"checks run: {len(outcome.checks_run)}; {elapsed:.0f} s (seed {args.seed}, {args.examples} examples)"
+    )
     if "Traceback" in log:
         print("the server's log holds a traceback:\n" + log[-3000:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "seed": args.seed,
-        "examples": args.examples,
-        "steps": args.steps,
-        "cases": outcome.cases,
-        "failures": [vars(f) for f in outcome.failures],
-        "filtered": outcome.filtered,
-        "errors": outcome.errors,
-        "checks_run": sorted(outcome.checks_run),
-        "elapsed_s": elapsed,
-    }, indent=2, ensure_ascii=False) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "seed": args.seed,
+                "examples": args.examples,
+                "steps": args.steps,
+                "cases": outcome.cases,
+                "failures": [vars(f) for f in outcome.failures],
+                "filtered": outcome.filtered,
+                "errors": outcome.errors,
+                "checks_run": sorted(outcome.checks_run),
+                "elapsed_s": elapsed,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     return 1 if outcome.failures or outcome.errors else 0
 
 

@@ -141,7 +141,7 @@ def open_database(target: str | Path, *, migrate: bool = True) -> Database:
         try:
             _private_file(url.database or "")
         except OSError as exc:
-            raise DatabaseError(f"database {target}: {exc.strerror or exc}{_SQLITE_HINT}") from None
+            raise DatabaseError(f"cannot use the database {target}: {exc.strerror or exc}{_SQLITE_HINT}") from None
         # no pool: each thread keeps its own connection (Database.connection), closed with the thread
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_connect)
@@ -154,7 +154,7 @@ def open_database(target: str | Path, *, migrate: bool = True) -> Database:
         except (SQLAlchemyError, RuntimeError, *driver_errors()) as exc:
             engine.dispose()
             hint = _SQLITE_HINT if database.dialect == "sqlite" and not isinstance(exc, RuntimeError) else ""
-            raise DatabaseError(f"database {database.url}: {exc}{hint}") from None
+            raise DatabaseError(f"cannot use the database {database.url}: {exc}{hint}") from None
     return database
 
 

@@ -381,12 +381,16 @@ class Store:
             lambda: (
                 s.update()
                 .where(
-                    s.c.token_hash == bindparam("token_hash"), s.c.kind == bindparam("kind"), s.c.revoked_at.is_(None)
+                    s.c.token_hash == bindparam("b_token_hash"),
+                    s.c.kind == bindparam("b_kind"),
+                    s.c.revoked_at.is_(None),
                 )
-                .values(revoked_at=bindparam("revoked"))
+                .values(revoked_at=bindparam("b_revoked"))
             ),
         )
-        done = self.connection.execute(statement, {"token_hash": token_hash(token), "kind": kind, "revoked": stamp(at)})
+        done = self.connection.execute(
+            statement, {"b_token_hash": token_hash(token), "b_kind": kind, "b_revoked": stamp(at)}
+        )
         return bool(done.rowcount)
 
     def forget_sessions_ended(self, at: datetime) -> int:

@@ -21,18 +21,21 @@ from typing import Any
 
 import orjson
 from segur.generators.pdf import pdf_document, pdf_with_objects
-
-__all__ = ["BadInput", "corpus", "pdf_document"]
 from urllib3 import encode_multipart_formdata
 
-from tests._support.paths import EXAMPLES
+from tests._support.logical import code, example_ans, first_profile, piece_names, raw_requests
+from tests._support.openapi_run import seeded_numbers
+from tests._support.paths import EXAMPLES, SPEC
 from tests._support.portal import enrolment_form, piece
 
-MS1 = "ANS-MS1-DUI-0042"
-#: a request of the seeded state, incomplete (waits for its pieces)
-INCOMPLETE = "MS2A2024000001"
-#: the seeded request « À modifier » (a PUT corrects it)
-TO_MODIFY = "MS1A2024000002"
+__all__ = ["BadInput", "corpus", "pdf_document"]
+
+#: the first avance profile, whose example the corpus deposits, and its ANS number
+AVANCE = first_profile("avance")
+ANS = example_ans(AVANCE)
+#: the seeded state's requests (:func:`tests._support.openapi_run.seed`): the first decided and
+#: paid, the second « À modifier » (a PUT corrects it), the other programme's incomplete
+PAID, TO_MODIFY, _, INCOMPLETE = seeded_numbers()
 
 Body = tuple[bytes | None, str | None]
 
@@ -95,7 +98,7 @@ def deposit(data: bytes, pieces: bytes | None = None, *, kind: str = "avance") -
     fields: list[tuple[str, Any]] = [
         ("typeDemande", kind),
         ("tauxTva", "20"),
-        ("numeroAns", MS1),
+        ("numeroAns", ANS),
         ("fichier", ("depot.json", data, "application/json")),
     ]
     if pieces is not None:
@@ -105,7 +108,7 @@ def deposit(data: bytes, pieces: bytes | None = None, *, kind: str = "avance") -
 
 @cache
 def example() -> bytes:
-    return (EXAMPLES / "ms1-avance.json").read_bytes()
+    return (EXAMPLES / f"{AVANCE}.json").read_bytes()
 
 
 @cache
@@ -118,8 +121,9 @@ def costly_pdf() -> bytes:
 
 def nested(depth: int) -> bytes:
     """The example file with a field of ``depth`` nested lists in its first request."""
-    text = example().decode()
-    return text.replace('"referenceLigne"', '"annexe":' + "[" * depth + "]" * depth + ',"referenceLigne"', 1).encode()
+    document = orjson.loads(example())
+    raw_requests(document)[0]["annexe"] = "@@imbrication@@"
+    return orjson.dumps(document).replace(b'"@@imbrication@@"', b"[" * depth + b"]" * depth)
 
 
 @cache
@@ -128,26 +132,19 @@ def zip_of_costly_pdfs(count: int) -> bytes:
     pieces of ``count`` requests replicated from the example (see :func:`bundle_of`)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for number in range(1, count + 1):
-            archive.writestr(f"BDC-REP-{number:04d}.pdf", costly_pdf())
+        for name in piece_names(orjson.loads(bundle_of(count))):
+            archive.writestr(name, costly_pdf())
     return buffer.getvalue()
 
 
 @cache
 def bundle_of(count: int, tag: str = "") -> bytes:
-    """``count`` requests replicated from the example (their pieces named BDC-REP-0001.pdf…),
-    their line references and order forms suffixed with ``tag``: each import of the corpus
-    deposits requests of its own (none is a duplicate of another's)."""
-    from segur.generators.bundle import replicate
-    from segur.generators.mutators import get, put
+    """``count`` requests replicated from the example (their pieces named after the spec's role
+    words: <word>-REP-0001.pdf…), their line references and order forms marked with ``tag``: each
+    import of the corpus deposits requests of its own (none is a duplicate of another's)."""
+    from segur.generators.bundle import scaled
 
-    from tests._support.paths import SPEC
-
-    bundle = replicate(orjson.loads(example()), count)
-    for line in bundle["demandes"]:
-        for name in ("referenceLigne", "numeroBdc"):
-            put(line, SPEC, name, f"{get(line, SPEC, name)}{tag}")
-    return orjson.dumps(bundle)
+    return orjson.dumps(scaled(orjson.loads(example()), count, SPEC, prefix=f"REP{tag}" if tag else "REP"))
 
 
 def zip_of_empty_members(count: int, name: bytes = b"a") -> bytes:
@@ -174,20 +171,23 @@ def example_zip_with(name: str, content: bytes) -> bytes:
     """The example's zip plus one member (its name written as given, NUL included)."""
     buffer = io.BytesIO()
     placeholder = name.replace("\x00", "Z")
-    with zipfile.ZipFile(io.BytesIO((EXAMPLES / "ms1-avance.zip").read_bytes())) as source, zipfile.ZipFile(
-        buffer, "w"
-    ) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO((EXAMPLES / f"{AVANCE}.zip").read_bytes())) as source,
+        zipfile.ZipFile(buffer, "w") as target,
+    ):
         for info in source.infolist():
             target.writestr(info, source.read(info))
         target.writestr(placeholder, content)
     return buffer.getvalue().replace(placeholder.encode(), name.encode())
 
 
-def deflated_zeros(size: int) -> bytes:
+def deflated_zeros(size: int, bundle: bytes) -> bytes:
+    """The pieces of ``bundle`` and a member of ``size`` zero bytes, deflated (a ratio far
+    beyond the limit)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for member in ("BDC-2024-0001.pdf", "BDC-2024-0002.pdf", "BDC-2024-0003.pdf"):
-            archive.writestr(member, pdf_document("BDC"))
+        for member in piece_names(orjson.loads(bundle)):
+            archive.writestr(member, pdf_document(member))
         archive.writestr("annexe.bin", bytes(size))
     return buffer.getvalue()
 
@@ -224,92 +224,335 @@ def corpus(run: int = 0) -> list[BadInput]:
     again = f"-{run}" if run else ""
     return [
         # memory: a huge field in small routes, and bodies over a route's limit
-        BadInput("enrolment with a 40 MB field", "POST", "/api/enrolments", "none",
-                 lambda: enrolment_with(raisonSociale="x" * big), (422,), "ENROLEMENT_INVALIDE", worst=True),
-        BadInput("enrolment of 50 MB (over its limit)", "POST", "/api/enrolments", "none",
-                 lambda: enrolment_with(raisonSociale="x" * 50_000_000), (413,), "TROP_VOLUMINEUX"),
-        BadInput("login with a 1 MB password", "POST", "/api/login", "none",
-                 lambda: json_body({"login": "demo", "password": "x" * 1_000_000}), (413,), "TROP_VOLUMINEUX"),
-        BadInput("login with a 40 MB field", "POST", "/api/login", "none",
-                 lambda: json_body({"login": "x" * big, "password": "x"}), (413,), "TROP_VOLUMINEUX", worst=True),
-        BadInput("complementary enrolment of 20 MB", "POST", "/api/enrolments/complementaires", "editor",
-                 lambda: json_body({"numeroAns": MS1, "pieces": [], "x": "y" * 20_000_000}), (413,), "TROP_VOLUMINEUX"),
-        BadInput("admin body of 1 MB", "POST", "/admin/clock", "admin",
-                 lambda: json_body({"at": "x" * 1_000_000}), (413,), "TROP_VOLUMINEUX"),
-        BadInput("JSON deposit file of 11 MB", "POST", "/api/simulations", "editor",
-                 lambda: deposit(b" " * 11_000_000 + example()), (413,), "TROP_VOLUMINEUX"),
-        BadInput("a form of 1000 parts", "POST", "/api/simulations", "editor",
-                 lambda: many_parts(1000), (413,), "TROP_VOLUMINEUX"),
+        BadInput(
+            "enrolment with a 40 MB field",
+            "POST",
+            "/api/enrolments",
+            "none",
+            lambda: enrolment_with(raisonSociale="x" * big),
+            (422,),
+            "ENROLEMENT_INVALIDE",
+            worst=True,
+        ),
+        BadInput(
+            "enrolment of 50 MB (over its limit)",
+            "POST",
+            "/api/enrolments",
+            "none",
+            lambda: enrolment_with(raisonSociale="x" * 50_000_000),
+            (413,),
+            "TROP_VOLUMINEUX",
+        ),
+        BadInput(
+            "login with a 1 MB password",
+            "POST",
+            "/api/login",
+            "none",
+            lambda: json_body({"login": "demo", "password": "x" * 1_000_000}),
+            (413,),
+            "TROP_VOLUMINEUX",
+        ),
+        BadInput(
+            "login with a 40 MB field",
+            "POST",
+            "/api/login",
+            "none",
+            lambda: json_body({"login": "x" * big, "password": "x"}),
+            (413,),
+            "TROP_VOLUMINEUX",
+            worst=True,
+        ),
+        BadInput(
+            "complementary enrolment of 20 MB",
+            "POST",
+            "/api/enrolments/complementaires",
+            "editor",
+            lambda: json_body({"numeroAns": ANS, "pieces": [], "x": "y" * 20_000_000}),
+            (413,),
+            "TROP_VOLUMINEUX",
+        ),
+        BadInput(
+            "admin body of 1 MB",
+            "POST",
+            "/admin/clock",
+            "admin",
+            lambda: json_body({"at": "x" * 1_000_000}),
+            (413,),
+            "TROP_VOLUMINEUX",
+        ),
+        BadInput(
+            "JSON deposit file of 11 MB",
+            "POST",
+            "/api/simulations",
+            "editor",
+            lambda: deposit(b" " * 11_000_000 + example()),
+            (413,),
+            "TROP_VOLUMINEUX",
+        ),
+        BadInput(
+            "a form of 1000 parts",
+            "POST",
+            "/api/simulations",
+            "editor",
+            lambda: many_parts(1000),
+            (413,),
+            "TROP_VOLUMINEUX",
+        ),
         # processor: PDFs that ask the reader for the most work
-        BadInput("import of 40 costly PDFs (zip of 4 MB)", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(40, "-C" + again), zip_of_costly_pdfs(40)), (201,), lines="3010", worst=True),
-        BadInput("10 costly PDFs sent for an incomplete request", "POST", f"/api/requests/{INCOMPLETE}/pieces",
-                 "editor", lambda: pieces_of([(f"p{n}.pdf", costly_pdf()) for n in range(10)]), (422,),
-                 "PIECES_NON_CONFORMES", worst=True),
-        BadInput("60 files of 3 MB sent for a request", "POST", f"/api/requests/{INCOMPLETE}/pieces", "editor",
-                 lambda: pieces_of([(f"p{n}.pdf", costly_pdf()) for n in range(60)]), (413,), "TROP_VOLUMINEUX"),
-        BadInput("enrolment of 7 costly PDFs (public route)", "POST", "/api/enrolments", "none",
-                 enrolment_of_costly_pieces, (422,), "ENROLEMENT_INVALIDE", worst=True),
-        BadInput("a 3 MB PDF of empty objects without %%EOF", "POST", f"/api/requests/{INCOMPLETE}/pieces",
-                 "editor", lambda: pieces_of([("p.pdf", b"%PDF-1.4\n" + b"1 0 obj\nendobj\n" * 199_000)]), (422,),
-                 "PIECES_NON_CONFORMES"),
+        BadInput(
+            "import of 40 costly PDFs (zip of 4 MB)",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(bundle_of(40, "-C" + again), zip_of_costly_pdfs(40)),
+            (201,),
+            lines=code("attachment-budget"),
+            worst=True,
+        ),
+        BadInput(
+            "10 costly PDFs sent for an incomplete request",
+            "POST",
+            f"/api/requests/{INCOMPLETE}/pieces",
+            "editor",
+            lambda: pieces_of([(f"p{n}.pdf", costly_pdf()) for n in range(10)]),
+            (422,),
+            "PIECES_NON_CONFORMES",
+            worst=True,
+        ),
+        BadInput(
+            "60 files of 3 MB sent for a request",
+            "POST",
+            f"/api/requests/{INCOMPLETE}/pieces",
+            "editor",
+            lambda: pieces_of([(f"p{n}.pdf", costly_pdf()) for n in range(60)]),
+            (413,),
+            "TROP_VOLUMINEUX",
+        ),
+        BadInput(
+            "enrolment of 7 costly PDFs (public route)",
+            "POST",
+            "/api/enrolments",
+            "none",
+            enrolment_of_costly_pieces,
+            (422,),
+            "ENROLEMENT_INVALIDE",
+            worst=True,
+        ),
+        BadInput(
+            "a 3 MB PDF of empty objects without %%EOF",
+            "POST",
+            f"/api/requests/{INCOMPLETE}/pieces",
+            "editor",
+            lambda: pieces_of([("p.pdf", b"%PDF-1.4\n" + b"1 0 obj\nendobj\n" * 199_000)]),
+            (422,),
+            "PIECES_NON_CONFORMES",
+        ),
         # the zip's central directory
-        BadInput("zip of 1 000 000 members (47 MB)", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-M" + again), zip_of_empty_members(1_000_000)), (201,), lines="3007", worst=True),
-        BadInput("zip whose Zip64 record declares 3 000 000 members", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-Z" + again), zip64_declaring(3_000_000)), (201,), lines="3007"),
-        BadInput("zip of 100 MB of zeros deflated", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-B" + again), deflated_zeros(100_000_000)), (201,), lines="3007"),
-        BadInput("zip member named X.pdf NUL .exe", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-N" + again), example_zip_with("X.pdf\x00.exe", pdf_document("X"))), (201,),
-                 lines="3006"),
-        BadInput("zip member named ../evil.pdf", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-U" + again), example_zip_with("../evil.pdf", pdf_document("X"))), (201,),
-                 lines="3006"),
-        BadInput("a zip that is not one", "POST", "/api/imports", "editor",
-                 lambda: deposit(bundle_of(3, "-P" + again), b"PK" + b"\x00" * 1000), (201,), lines="3005"),
+        BadInput(
+            "zip of 1 000 000 members (47 MB)",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(bundle_of(3, "-M" + again), zip_of_empty_members(1_000_000)),
+            (201,),
+            lines=code("zip-bomb"),
+            worst=True,
+        ),
+        BadInput(
+            "zip whose Zip64 record declares 3 000 000 members",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(bundle_of(3, "-Z" + again), zip64_declaring(3_000_000)),
+            (201,),
+            lines=code("zip-bomb"),
+        ),
+        BadInput(
+            "zip of 100 MB of zeros deflated",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(bundle_of(3, "-B" + again), deflated_zeros(100_000_000, bundle_of(3, "-B" + again))),
+            (201,),
+            lines=code("zip-bomb"),
+        ),
+        BadInput(
+            "zip member named X.pdf NUL .exe",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(bundle_of(3, "-N" + again), example_zip_with("X.pdf\x00.exe", pdf_document("X"))),
+            (201,),
+            lines=code("zip-unsafe-name"),
+        ),
+        BadInput(
+            "zip member named ../evil.pdf",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(bundle_of(3, "-U" + again), example_zip_with("../evil.pdf", pdf_document("X"))),
+            (201,),
+            lines=code("zip-unsafe-name"),
+        ),
+        BadInput(
+            "a zip that is not one",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(bundle_of(3, "-P" + again), b"PK" + b"\x00" * 1000),
+            (201,),
+            lines=code("zip-unreadable"),
+        ),
         # nesting, at any depth
-        BadInput("a line nested 255 levels (simulate)", "POST", "/api/simulations", "editor",
-                 lambda: deposit(nested(255)), (200,), "1014"),
-        BadInput("a line nested 255 levels (import)", "POST", "/api/imports", "editor",
-                 lambda: deposit(nested(255)), (201,), "1014"),
-        BadInput("a line nested 5000 levels", "POST", "/api/simulations", "editor",
-                 lambda: deposit(nested(5000)), (200,), "1014"),
-        BadInput("a file of 1 000 000 opening brackets", "POST", "/api/simulations", "editor",
-                 lambda: deposit(b"[" * 1_000_000), (200,), "1014", worst=True),
-        BadInput("a corrected request nested 300 levels", "PUT", f"/api/requests/{TO_MODIFY}", "editor",
-                 lambda: raw_json(b'{"a":' + b"[" * 300 + b"]" * 300 + b"}"), (400,), "REQUETE_INVALIDE"),
-        BadInput("an admin body nested 30 000 levels", "POST", "/admin/scenarios", "admin",
-                 lambda: raw_json(b"[" * 30_000 + b"]" * 30_000), (400,), "REQUETE_INVALIDE"),
+        BadInput(
+            "a line nested 255 levels (simulate)",
+            "POST",
+            "/api/simulations",
+            "editor",
+            lambda: deposit(nested(255)),
+            (200,),
+            code("file-depth"),
+        ),
+        BadInput(
+            "a line nested 255 levels (import)",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: deposit(nested(255)),
+            (201,),
+            code("file-depth"),
+        ),
+        BadInput(
+            "a line nested 5000 levels",
+            "POST",
+            "/api/simulations",
+            "editor",
+            lambda: deposit(nested(5000)),
+            (200,),
+            code("file-depth"),
+        ),
+        BadInput(
+            "a file of 1 000 000 opening brackets",
+            "POST",
+            "/api/simulations",
+            "editor",
+            lambda: deposit(b"[" * 1_000_000),
+            (200,),
+            code("file-depth"),
+            worst=True,
+        ),
+        BadInput(
+            "a corrected request nested 300 levels",
+            "PUT",
+            f"/api/requests/{TO_MODIFY}",
+            "editor",
+            lambda: raw_json(b'{"a":' + b"[" * 300 + b"]" * 300 + b"}"),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
+        BadInput(
+            "an admin body nested 30 000 levels",
+            "POST",
+            "/admin/scenarios",
+            "admin",
+            lambda: raw_json(b"[" * 30_000 + b"]" * 30_000),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
         # what no JSON parser of the portal's may take
-        BadInput("a lone surrogate in a login", "POST", "/api/login", "none",
-                 lambda: raw_json(b'{"login": "\\ud800", "password": "x"}'), (400,), "REQUETE_INVALIDE"),
-        BadInput("NaN as an amount", "POST", "/admin/requests/MS1A2024000001/avenants", "admin",
-                 lambda: raw_json(b'{"montant": NaN}'), (400,), "REQUETE_INVALIDE"),
-        BadInput("an integer beyond 64 bits", "POST", "/admin/scenarios", "admin",
-                 lambda: raw_json(b'{"etapes": ["enCours"], "ligne": 1180591620717411303424}'), (400,),
-                 "REQUETE_INVALIDE"),
-        BadInput("a body that is not JSON", "POST", "/admin/clock", "admin",
-                 lambda: raw_json(b"{'at': 1}"), (400,), "REQUETE_INVALIDE"),
-        BadInput("an enrolment that is a JSON list", "POST", "/api/enrolments", "none",
-                 lambda: raw_json(b"[1, 2, 3]"), (400,), "REQUETE_INVALIDE"),
-        BadInput("a deposit without its file", "POST", "/api/imports", "editor",
-                 lambda: multipart([("typeDemande", "avance"), ("tauxTva", "20")]), (400,), "REQUETE_INVALIDE"),
+        BadInput(
+            "a lone surrogate in a login",
+            "POST",
+            "/api/login",
+            "none",
+            lambda: raw_json(b'{"login": "\\ud800", "password": "x"}'),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
+        BadInput(
+            "NaN as an amount",
+            "POST",
+            f"/admin/requests/{PAID}/avenants",
+            "admin",
+            lambda: raw_json(b'{"montant": NaN}'),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
+        BadInput(
+            "an integer beyond 64 bits",
+            "POST",
+            "/admin/scenarios",
+            "admin",
+            lambda: raw_json(b'{"etapes": ["enCours"], "ligne": 1180591620717411303424}'),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
+        BadInput(
+            "a body that is not JSON",
+            "POST",
+            "/admin/clock",
+            "admin",
+            lambda: raw_json(b"{'at': 1}"),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
+        BadInput(
+            "an enrolment that is a JSON list",
+            "POST",
+            "/api/enrolments",
+            "none",
+            lambda: raw_json(b"[1, 2, 3]"),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
+        BadInput(
+            "a deposit without its file",
+            "POST",
+            "/api/imports",
+            "editor",
+            lambda: multipart([("typeDemande", "avance"), ("tauxTva", "20")]),
+            (400,),
+            "REQUETE_INVALIDE",
+        ),
         # authentication
-        BadInput("a non-ASCII admin token", "GET", "/admin/clock", "Bearer jéton€", statuses=(401,),
-                 code="NON_AUTHENTIFIE"),
-        BadInput("a wrong admin token", "GET", "/admin/clock", "Bearer not-the-token", statuses=(403,),
-                 code="ACCES_REFUSE"),
-        BadInput("an unknown editor token", "GET", "/api/me", "Bearer not-a-session", statuses=(401,),
-                 code="NON_AUTHENTIFIE"),
+        BadInput(
+            "a non-ASCII admin token", "GET", "/admin/clock", "Bearer jéton€", statuses=(401,), code="NON_AUTHENTIFIE"
+        ),
+        BadInput(
+            "a wrong admin token", "GET", "/admin/clock", "Bearer not-the-token", statuses=(403,), code="ACCES_REFUSE"
+        ),
+        BadInput(
+            "an unknown editor token", "GET", "/api/me", "Bearer not-a-session", statuses=(401,), code="NON_AUTHENTIFIE"
+        ),
         # routing and the server's own limits
-        BadInput("TRACE on the import route", "TRACE", "/api/imports", "editor", statuses=(405,),
-                 code="METHODE_NON_AUTORISEE"),
-        BadInput("PUT on the incomplete requests' list", "PUT", "/api/requests/incompletes", "editor",
-                 statuses=(405,), code="METHODE_NON_AUTORISEE"),
+        BadInput(
+            "TRACE on the import route",
+            "TRACE",
+            "/api/imports",
+            "editor",
+            statuses=(405,),
+            code="METHODE_NON_AUTORISEE",
+        ),
+        BadInput(
+            "PUT on the incomplete requests' list",
+            "PUT",
+            "/api/requests/incompletes",
+            "editor",
+            statuses=(405,),
+            code="METHODE_NON_AUTORISEE",
+        ),
         BadInput("an unknown path", "GET", "/api/nothing-here", "editor", statuses=(404,), code="INTROUVABLE"),
-        BadInput("a request line of 6 000 bytes", "GET", "/api/" + "a" * 6000, "none", statuses=(404, 414),
-                 http_only=True),
-        BadInput("a header of 9 000 bytes", "GET", "/health", "none", statuses=(431,),
-                 code="EN_TETES_TROP_VOLUMINEUX", headers={"X-Long": "b" * 9000}, http_only=True),
+        BadInput(
+            "a request line of 6 000 bytes", "GET", "/api/" + "a" * 6000, "none", statuses=(404, 414), http_only=True
+        ),
+        BadInput(
+            "a header of 9 000 bytes",
+            "GET",
+            "/health",
+            "none",
+            statuses=(431,),
+            code="EN_TETES_TROP_VOLUMINEUX",
+            headers={"X-Long": "b" * 9000},
+            http_only=True,
+        ),
     ]

@@ -9,7 +9,6 @@ generator here, as any client generating data for the document needs one.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,9 @@ from typing import Any
 import schemathesis
 from hypothesis import strategies as st
 
-from tests._support.paths import EXAMPLES
+from tests._support.logical import data as written
+from tests._support.logical import example_ans, example_requests, first_profile, other_profile
+from tests._support.paths import SPEC
 from tests._support.portal import admin_headers, deposit_form, enrolment_form, login, transition
 
 #: what would blind the other operations, tested by hand: /admin/reset (the whole state),
@@ -196,53 +197,65 @@ def run(schema: Any, *, between: Callable[[], None] | None = None) -> Outcome:
     return outcome
 
 
-MS1 = "ANS-MS1-DUI-0042"
+def seeded_numbers() -> tuple[str, str, str, str]:
+    """The request numbers :func:`seed` makes, in the spec's numbering: the first avance
+    example's three requests (the first decided and paid, the second « À modifier », the third
+    waiting), then the other programme's first (incomplete)."""
+    from segur.mock_portal.controls.answer import format_number
+
+    avance, other = SPEC.profiles[first_profile("avance")], SPEC.profiles[other_profile("avance")]
+    first, second, third = (format_number(SPEC, avance, STARTS, sequence) for sequence in (1, 2, 3))
+    return first, second, third, format_number(SPEC, other, STARTS, 1)
+
+
+#: the clock the seeding and the fuzzing start from (the mock's at its start)
+STARTS = SPEC.default_deposit_time(None, SPEC.deposit_types["avance"])
+START = f"{STARTS:%Y-%m-%dT%H:%M}"
 #: the request the seeding leaves « À modifier »
-TO_MODIFY = "MS1A2024000002"
+TO_MODIFY = seeded_numbers()[1]
+#: the first enrolment deposited: the demo editor's, one per solution of the référentiel, come before
+NEW_ENROLMENT = len(SPEC.referencement()["solutions"]) + 1
 
 
 def seed(client: Any) -> str:
     """Log the demo editor in (its token is returned), after seeding what the document's examples
-    name (``client``: a Flask test client of a fresh portal):
+    name (``client``: a Flask test client of a fresh portal), in the spec's numbering
+    (:func:`seeded_numbers`):
 
-    MS1A2024000001 decided and paid (documents 1 and 2, avenant 1), MS1A2024000002 « À modifier »,
-    MS1A2024000003 waiting, MS2A2024000001 incomplete; deposits 1 (OK), 2 (incomplete lines),
-    3 (KO); enrolments 1 and 2 (the demo's, validated) and 3 (deposited)."""
+    the first avance example's requests 1 decided and paid (documents 1 and 2, avenant 1), 2
+    « À modifier », 3 waiting; the other programme's example incomplete; deposits 1 (OK), 2
+    (incomplete lines), 3 (KO); the demo's enrolments (validated) and one deposited."""
+    avance, other = first_profile("avance"), other_profile("avance")
+    first_number, second_number, _, incomplete_number = seeded_numbers()
     headers = login(client)
     imported = client.post(
-        "/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers
+        "/api/imports", data=deposit_form(avance, type_demande="avance", ans=example_ans(avance)), headers=headers
     )
     assert imported.status_code == 201, imported.json
-    first, second, _ = (line["numeroDemande"] for line in imported.json["lignes"])
-    assert (first, second) == ("MS1A2024000001", TO_MODIFY)
+    first, second, *_ = (line["numeroDemande"] for line in imported.json["lignes"])
+    assert (first, second) == (first_number, second_number)
     for target in ("enCours", "validee", "decidee", "payee"):
         transition(client, first, target)
     transition(client, second, "enCours")
     transition(client, second, "aModifier", "écart entre le BDC et le JSON")
     added = client.post(f"/admin/requests/{first}/avenants", json={"montant": 100.5}, headers=admin_headers())
     assert added.status_code == 201, added.json
-    ms2 = json.loads((EXAMPLES / "ms2-avance.json").read_bytes())
-    for request in ms2["demandes"]:  # the example shares its order forms with the MS1 one
-        request["bonCommande"]["numero"] = request["bonCommande"]["numero"].replace("BDC", "BDC-MS2")
+    others = example_requests(other)
+    for request in others:  # the example may share its order forms with the first one
+        request["bdc_number"] = f"{request['bdc_number']}-AUTRE"
     incomplete = client.post(
         "/api/imports",
         data=deposit_form(
-            "ms2-avance",
-            type_demande="avance",
-            ans="ANS-MS2-DPE-0107",
-            data=json.dumps(ms2).encode(),
-            with_zip=False,
+            other, type_demande="avance", ans=example_ans(other), data=written(others, other), with_zip=False
         ),
         headers=headers,
     )
-    assert incomplete.json["lignes"][0]["numeroDemande"] == "MS2A2024000001", incomplete.json
+    assert incomplete.json["lignes"][0]["numeroDemande"] == incomplete_number, incomplete.json
     rejected = client.post(
         "/api/imports",
-        data=deposit_form("ko", type_demande="avance", ans=MS1, data=b"{", with_zip=False),
+        data=deposit_form("ko", type_demande="avance", ans=example_ans(avance), data=b"{", with_zip=False),
         headers=headers,
     )
     assert (rejected.json["depot"], rejected.json["statut"]) == (3, "KO")
-    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == 3
-    return headers["Authorization"].split()[1]
-
-
+    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == NEW_ENROLMENT
+    return str(headers["Authorization"].split()[1])

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests._support import attacks
-from tests._support.openapi_run import seed
+from tests._support.openapi_run import seed, seeded_numbers
 from tests._support.portal import ADMIN, make_app, transition
 
 #: ceilings that hold on a loaded machine; the targets (2 s, 256 MB) are the benchmark's to show
@@ -103,7 +103,7 @@ def waiting_for_pieces(tmp_path: Path) -> tuple[FlaskClient, dict[str, str], str
     app = make_app(tmp_path)
     client = app.test_client()
     token = seed(client)
-    numero = "MS1A2024000003"
+    numero = seeded_numbers()[2]
     transition(client, numero, "enCours")
     transition(client, numero, "attentePieces", "pièce manquante")
     return client, {"Authorization": f"Bearer {token}"}, numero

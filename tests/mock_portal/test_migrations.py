@@ -58,14 +58,20 @@ def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) ->
     app = create_app({"DATABASE": str(path), "ADMIN_TOKEN": ADMIN, "TESTING": True})
     after = rows(path)
     # every row kept as it was, the statuses the spec has renamed since (statutsPrecedents) under
-    # their new label; only the sessions gained their (empty) expiry and revocation
+    # their new label; only the sessions gained their (empty) expiry and revocation and their kind
+    # (an API session: without an end, it is open no more), and the gestionnaire's token kept in
+    # clear is kept sealed instead
     renamed = {old: SPEC.statuts[key] for key, olds in SPEC.previous_statuses.items() for old in olds}
     assert renamed, "the model renamed a status since 0.2.0 (incomplete: « Incomplète »)"
     for table, found in before.items():
         if table == "sessions":
-            assert [r[:3] for r in after[table]] == found and all(r[3:] == (None, None) for r in after[table])
+            assert [r[:3] for r in after[table]] == found and all(r[3:] == (None, None, "api") for r in after[table])
         elif table == "meta":
-            assert set(found) <= set(after[table])
+            clear = [row for row in found if row[0] == "admin_token"]
+            assert clear and set(found) - set(clear) <= set(after[table])
+            assert not [row for row in after[table] if row[0] == "admin_token" or clear[0][1] in row[1]]
+            sealed = dict(after[table])["admin_token_sealed"]
+            assert "scellé" in sealed
         elif table in ("requests", "request_events"):
             relabelled = sorted((tuple(renamed.get(v, v) for v in row) for row in found), key=repr)
             assert after[table] == relabelled, table

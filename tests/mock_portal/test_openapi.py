@@ -1,5 +1,7 @@
-"""The mock portal's OpenAPI document: valid OpenAPI 3.1, the same routes as the app, and true:
-schemathesis sends generated requests to the app in-process and checks every answer against it."""
+"""The mock portal's OpenAPI document: built from the spec in force (its schemas, codes,
+statuses, request types, profiles, VAT rates, numbering and examples) around the kit's own
+contract, valid OpenAPI 3.1, the same routes as the app, and true: schemathesis' engine sends
+generated requests to the app on 127.0.0.1 under every check and phase, whatever the spec."""
 
 from __future__ import annotations
 
@@ -17,13 +19,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 from segur.mock_portal.formats import FORMATS
-from segur.mock_portal.openapi import reason_statuses, scenario_walks
+from segur.mock_portal.openapi import TEMPLATE, build, numbering_pattern, reason_statuses, scenario_walks
 from werkzeug.serving import make_server
 
-from segur import mock_portal
 from tests._support import openapi_run
-from tests._support.openapi_run import seed
-from tests._support.paths import EXAMPLES
+from tests._support.logical import enrollable_ans, example_ans, first_profile
+from tests._support.openapi_run import NEW_ENROLMENT, START, STARTS, TO_MODIFY, seed, seeded_numbers
+from tests._support.paths import SPEC
 from tests._support.portal import (
     ADMIN,
     admin_headers,
@@ -35,26 +37,31 @@ from tests._support.portal import (
     transition,
 )
 
-DOCUMENT = Path(mock_portal.__file__).resolve().parent / "openapi.json"
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 PUBLIC = {("/api/login", "post"), ("/api/enrolments", "post"), ("/api/referencement/{numero}", "get")}
-MS1 = "ANS-MS1-DUI-0042"
-#: the clock the fuzzing starts from, and goes back to after each call that may move it
-START = "2024-02-01T10:00"
-#: the request the seeding leaves « À modifier », put back there after each PUT
-TO_MODIFY = "MS1A2024000002"
+#: the first avance profile, whose example the seeding imports, and its ANS number
+AVANCE = first_profile("avance")
+ANS = example_ans(AVANCE)
+#: the requests the seeding makes: the first decided and paid, the second « À modifier »…
+FIRST, _, THIRD, INCOMPLETE = seeded_numbers()
 BIGGER_THAN_SQLITE = str(2**63)
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    """The document built for the spec in force (what the app serves)."""
+    return build(SPEC)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(TEMPLATE.read_text(encoding="utf-8"))
     return loaded
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """One app and one fresh SQLite file for the module; injected latencies are not slept."""
+    """One app and one fresh database for the module; injected latencies are not slept."""
     return make_app(tmp_path_factory.mktemp("openapi"), MAX_FAULT_LATENCY_MS=0)
 
 
@@ -79,6 +86,17 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     ]
 
 
+def walk(node: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) pair of a JSON document, depth first."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
 # ------------------------------------------------------------------ the document itself
 
 
@@ -87,43 +105,93 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     assert document["openapi"] == "3.1.0"
     description = document["info"]["description"]
     assert "MODEL, not the official API" in description and "not public" in description
+    assert SPEC.id in description and "{" + "spec}" not in description
+    assert not [key for key, _ in walk(document) if key.startswith("x-segur")], "a marker was left unfilled"
 
 
-def _as_component(node: Any, prefix: str) -> Any:
-    """A fixture schema as the document holds it: no $id or $schema, $refs into components."""
+def _as_component(node: Any, name_of: dict[str, str]) -> Any:
+    """A schema of the spec as the document holds it: no $id or $schema, its $refs into the components."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key in ("$id", "$schema"):
+            if key in ("$id", "$schema", "$defs"):
                 continue
             if key == "$ref":
-                name = value.rsplit("/", 1)[1]
-                value = f"#/components/schemas/{'fichier' if value.startswith('common.') else prefix}.{name}"
-            out[key] = _as_component(value, prefix)
+                target, _, fragment = value.partition("#")
+                file = target.rsplit("/", 1)[-1]
+                definition = fragment.removeprefix("/$defs/")
+                value = f"#/components/schemas/{name_of[file or '.'].format(definition)}"
+            out[key] = _as_component(value, name_of)
         return out
     if isinstance(node, list):
-        return [_as_component(v, prefix) for v in node]
+        return [_as_component(v, name_of) for v in node]
     return node
 
 
-def test_the_request_models_are_the_specs(document: dict[str, Any]) -> None:
-    """The deposit file and the enrolment form are described by the spec's own schemas."""
+def test_the_file_components_are_the_spec_in_forces_own_schemas(document: dict[str, Any]) -> None:
+    """Each shared file's definitions are ``fichier.<name>``, each profile's file ``fichier.<profile>``
+    and its definitions ``fichier.<profile>.<name>``, the enrolment form ``enrolement.*``: the
+    spec's schemas, their references pointed at the components."""
     components = document["components"]["schemas"]
-    schemas = EXAMPLES.parent / "schemas"
-    for source, prefix in (("common", "fichier"), ("enrolment", "enrolement")):
-        definitions = json.loads((schemas / f"{source}.schema.json").read_text(encoding="utf-8"))["$defs"]
-        for name, definition in definitions.items():
-            assert components[f"{prefix}.{name}"] == _as_component(definition, prefix), name
-    for kind, component in (("avance", "fichier.demandeAvance"), ("solde", "fichier.demandeSolde")):
-        for profile in ("ms1", "ms2"):
-            request = json.loads((schemas / f"{profile}-{kind}.schema.json").read_text(encoding="utf-8"))["$defs"]
-            expected = _as_component(request["demande"], "fichier")
-            assert {k: v for k, v in components[component].items() if k != "description"} == {
-                k: v for k, v in expected.items() if k != "description"
-            }
-    statuts = json.loads((EXAMPLES.parent / "spec.json").read_text(encoding="utf-8"))["statuts"]
-    shown = components["ResumeDemande"]["properties"]["statut"]["enum"]
-    assert set(shown) == set(statuts.values()) - {statuts["avenantPaye"]}  # no request move leads there
+    shared = {Path(relative).name: "fichier.{}" for relative in SPEC.files.get("shared", [])}
+    for relative in SPEC.files.get("shared", []):
+        schema = json.loads((SPEC.root / relative).read_text(encoding="utf-8"))
+        for name, definition in schema["$defs"].items():
+            assert components[f"fichier.{name}"] == _as_component(definition, {**shared, ".": "fichier.{}"}), name
+    for profile in SPEC.profiles.values():
+        schema = json.loads(profile.schema_path.read_text(encoding="utf-8"))
+        names = {**shared, ".": f"fichier.{profile.name}.{{}}"}
+        assert components[f"fichier.{profile.name}"] == _as_component(schema, names), profile.name
+        for name, definition in schema.get("$defs", {}).items():
+            assert components[f"fichier.{profile.name}.{name}"] == _as_component(definition, names)
+    enrolment = json.loads((SPEC.root / SPEC.files["enrolment"]).read_text(encoding="utf-8"))
+    for name, definition in enrolment["$defs"].items():
+        assert components[f"enrolement.{name}"] == _as_component(definition, {".": "enrolement.{}"}), name
+    requests = components["DemandeDuFichier"]["anyOf"]
+    assert len(requests) >= len({p.deposit_type for p in SPEC.profiles.values()})
+
+
+def test_the_document_states_the_spec_in_forces_values(document: dict[str, Any]) -> None:
+    """Codes from the catalogue, statuses from the spec's labels, request types, profiles, VAT
+    rates and numbering from spec.json, examples from its référentiel and examples."""
+    schemas = document["components"]["schemas"]
+    code_pattern = schemas["Constat"]["properties"]["code"]["pattern"]
+    assert all(re.search(code_pattern, code) for code in SPEC.codes if code != SPEC.accepted_code)
+    line_code = schemas["LigneReponse"]["properties"]["codetraitement"]
+    accepted = [part.get("const") for part in line_code.get("anyOf", [])] + [None]
+    assert SPEC.accepted_code in accepted or re.search(line_code["pattern"], SPEC.accepted_code)
+    statuses = {label for key, label in SPEC.statuts.items() if key != "avenantPaye"}
+    assert set(schemas["ResumeDemande"]["properties"]["statut"]["enum"]) == statuses
+    assert schemas["LigneReponse"]["properties"]["statut"]["enum"] == [
+        SPEC.status("enAttente"),
+        SPEC.status("incomplete"),
+    ]
+    assert schemas["ReponseControles"]["properties"]["typeDemande"]["enum"] == list(SPEC.deposit_types.values())
+    assert schemas["ResumeDemande"]["properties"]["profil"]["enum"] == list(SPEC.profiles)
+    assert set(SPEC.workflow["enrolment"]["statuts"].values()) == set(
+        schemas["Enrolement"]["properties"]["statut"]["enum"]
+    )
+    rates = document["paths"]["/api/imports"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert rates["properties"]["tauxTva"]["enum"] == [f"{rate:g}" for rate in SPEC.vat_rates]
+    numero = schemas["NumeroDemande"]["pattern"]
+    assert numero == numbering_pattern(SPEC)
+    assert all(re.fullmatch(numero, n) for n in seeded_numbers()) and not re.fullmatch(numero, "incompletes")
+    parameter = document["paths"]["/api/requests/{numero}"]["get"]["parameters"][0]
+    assert list(parameter["examples"]) == list(seeded_numbers()[: len(parameter["examples"])])
+    assert (
+        document["paths"]["/api/referencement/{numero}"]["get"]["parameters"][0]["example"]
+        in (SPEC.referencement()["solutions"])
+    )
+
+
+def test_the_template_holds_none_of_a_formats_values(template: dict[str, Any]) -> None:
+    """openapi.json is the kit's own contract: no status label, code, request type or profile of
+    the model's format (they are the markers' to fill), whatever spec is in force."""
+    from tests.segur.test_spec_independence import contract_names, model_names
+
+    looked_for = {name: what for name, what in model_names().items() if name not in contract_names()}
+    found = sorted({value for _, value in walk(template) if isinstance(value, str) and value in looked_for})
+    assert found == [], [f"{name} ({looked_for[name]})" for name in found]
 
 
 def test_the_app_serves_the_document(app: Flask, document: dict[str, Any]) -> None:
@@ -173,7 +241,7 @@ def test_secured_operations_refuse_a_missing_or_a_wrong_token(app: Flask, docume
     for path, method, operation in operations(document):
         if not operation["security"]:
             continue
-        url = re.sub(r"\{[a-z_]+\}", "1", path.replace("{numero}", "MS1A2024000001"))
+        url = re.sub(r"\{[a-z_]+\}", "1", path.replace("{numero}", FIRST))
         anonymous = client.open(url, method=method.upper())
         assert anonymous.status_code == 401 and anonymous.json["code"] == "NON_AUTHENTIFIE", (method, path)
         wrong = client.open(url, method=method.upper(), headers={"Authorization": "Bearer not-a-token"})
@@ -196,7 +264,7 @@ def restore(client: FlaskClient) -> None:
     client.delete("/admin/scenarios", headers=headers)
     client.post("/admin/clock", json={"at": START}, headers=headers)
     statut = client.get(f"/admin/requests/{TO_MODIFY}", headers=headers).json["statut"]
-    if statut == "En cours":
+    if statut == SPEC.status("enCours"):
         transition(client, TO_MODIFY, "aModifier", "à corriger")
 
 
@@ -216,17 +284,18 @@ def live_url(app: Flask, editor_token: str) -> Iterator[str]:
 def test_the_server_keeps_the_document_under_every_check_and_phase(
     app: Flask, editor_token: str, live_url: str
 ) -> None:
-    """Schemathesis' engine, as ``st run`` drives it: every check (not only server errors: status
-    codes, content types, headers, bodies, schema-valid data accepted, schema-invalid data refused,
-    Allow on a 405, authentication, use after delete…) and every phase (the document's examples,
-    the coverage of each schema's boundaries, fuzzing, and the stateful phase through the links
-    from login to simulate, import, « Terminer », a request and its documents), fixed seed,
-    bounded examples: no failure."""
+    """Schemathesis' engine, as ``st run`` drives it, on the document the server serves (built for
+    the spec in force): every check (not only server errors: status codes, content types, headers,
+    bodies, schema-valid data accepted, schema-invalid data refused, Allow on a 405,
+    authentication, use after delete…) and every phase (the document's examples, the coverage of
+    each schema's boundaries, fuzzing, and the stateful phase through the links from login to
+    simulate, import, « Terminer », a request and its documents), fixed seed, bounded examples:
+    no failure."""
     openapi_run.register_formats()
     config = openapi_run.config(
         seed=SEED, examples=EXAMPLES_PER_OPERATION, steps=STATEFUL_STEPS, editor_token=editor_token, admin_token=ADMIN
     )
-    schema = schemathesis.openapi.from_path(DOCUMENT, config=config)
+    schema = schemathesis.openapi.from_url(f"{live_url}/openapi.json", config=config)
     schema.config.update(base_url=live_url)
     client = app.test_client()
     outcome = openapi_run.run(schema, between=lambda: restore(client))
@@ -257,6 +326,7 @@ ALL_CHECKS = {
 
 
 def test_the_check_list_is_schemathesis_own() -> None:
+    import schemathesis.specs.openapi.checks  # noqa: F401  (registers the OpenAPI checks)
     from schemathesis.checks import CHECKS
 
     assert set(CHECKS.get_all_names()) == ALL_CHECKS
@@ -301,8 +371,8 @@ def test_every_format_the_document_names_is_checked_by_the_server(document: dict
         ("/api/login", {"login": "demo", "password": "demo-segur-2024", "extra": 1}),
         ("/admin/clock", {"at": START, "extra": 1}),
         ("/admin/scenarios", {"etapes": ["enCours"], "extra": 1}),
-        ("/admin/requests/MS1A2024000001/avenants", {"montant": 10, "extra": 1}),
-        ("/admin/requests/MS1A2024000001/transition", {"vers": "enCours", "extra": 1}),
+        (f"/admin/requests/{FIRST}/avenants", {"montant": 10, "extra": 1}),
+        (f"/admin/requests/{FIRST}/transition", {"vers": "enCours", "extra": 1}),
     ],
 )
 def test_a_property_the_document_forbids_is_refused_with_its_name(client: FlaskClient, path: str, body: Any) -> None:
@@ -322,16 +392,17 @@ def client(tmp_path: Path) -> FlaskClient:
 
 def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
     headers = login(client)
-    client.post("/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers)
-    client.post("/admin/clock", json={"at": "2024-10-01T10:00"}, headers=admin_headers())
+    client.post("/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers)
+    client.post("/admin/clock", json={"at": "2099-10-01T10:00"}, headers=admin_headers())
     assert client.post("/admin/reset").status_code == 401
     assert client.post("/admin/reset", headers=headers).status_code == 403
     reset = client.post("/admin/reset", headers=admin_headers())
     assert reset.status_code == 200 and reset.json == {"reinitialise": True, "login": "demo"}
     assert client.get("/api/me", headers=headers).status_code == 401  # the sessions are gone
     headers = login(client)
-    assert client.get("/api/requests", headers=headers).json == {"demandes": []}
-    assert client.get("/admin/clock", headers=admin_headers()).json["maintenant"] == "2024-02-01T10:00:00+01:00"
+    assert client.get("/api/requests", headers=headers).json == {"demandes": [], "suivant": None}
+    assert client.get("/admin/clock", headers=admin_headers()).json["maintenant"] == STARTS.isoformat()
+    assert client.get("/admin/clock", headers=admin_headers()).status_code == 200  # the same admin token
 
 
 @pytest.mark.parametrize(
@@ -340,14 +411,14 @@ def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
         # ids beyond SQLite's INTEGER overflowed the query (500): they match no route
         ("get", f"/api/imports/{BIGGER_THAN_SQLITE}", None, 404, None),
         ("post", f"/api/imports/{BIGGER_THAN_SQLITE}/terminer", None, 404, None),
-        ("get", f"/api/requests/MS1A2024000001/documents/{BIGGER_THAN_SQLITE}", None, 404, None),
+        ("get", f"/api/requests/{FIRST}/documents/{BIGGER_THAN_SQLITE}", None, 404, None),
         ("post", f"/admin/enrolments/{BIGGER_THAN_SQLITE}/decision", {"vers": "validee"}, 404, None),
         ("post", f"/admin/avenants/{BIGGER_THAN_SQLITE}/transition", {"vers": "decide"}, 404, None),
         # a piece whose nature is not text (unhashable: 500) or without a file name (KeyError: 500)
         (
             "post",
             "/api/enrolments/complementaires",
-            {"numeroAns": "ANS-MS1-EDIT-0009", "pieces": [{"contenu": "", "nature": {}, "nomFichier": "0"}]},
+            {"numeroAns": enrollable_ans(serial=9), "pieces": [{"contenu": "", "nature": {}, "nomFichier": "0"}]},
             400,  # the document refuses it before the portal reads it
             "/pieces/0",
         ),
@@ -355,15 +426,15 @@ def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
             "post",
             "/api/enrolments/complementaires",
             {
-                "numeroAns": "ANS-MS1-EDIT-0009",
+                "numeroAns": enrollable_ans(serial=9),
                 "pieces": [piece("CERTIFICAT_ANS"), {k: v for k, v in piece("RIB").items() if k != "nomFichier"}],
             },
             400,
             "/pieces/1",
         ),
         # an avenant's reason that is not text, or an amount beyond SQLite's integers (500)
-        ("post", "/admin/requests/MS1A2024000001/avenants", {"montant": 10, "motif": {}}, 400, "'motif'"),
-        ("post", "/admin/requests/MS1A2024000001/avenants", {"montant": 1e300}, 400, "'montant'"),
+        ("post", f"/admin/requests/{FIRST}/avenants", {"montant": 10, "motif": {}}, 400, "'motif'"),
+        ("post", f"/admin/requests/{FIRST}/avenants", {"montant": 1e300}, 400, "'montant'"),
         # what the portal could not store or write back: lone surrogates (sqlite: 500), integers
         # beyond 64 bits (orjson: 500), NaN; a whole number of times beyond SQLite's integers (500)
         ("post", "/api/login", b'{"login": "\\ud800", "password": "x"}', 400, "surrogate"),
@@ -371,9 +442,9 @@ def test_reset_forgets_everything_then_seeds_again(client: FlaskClient) -> None:
         ("post", "/admin/scenarios", {"etapes": ["enCours"], "ligne": 2**70}, 400, "'ligne'"),
         ("post", "/admin/scenarios", {"etapes": ["enCours"], "fois": 2**64 - 1}, 400, "'fois'"),
         ("post", "/admin/faults", {"type": "unavailable", "route": "/api/*", "fois": 2**63}, 400, "'fois'"),
-        ("post", "/admin/requests/MS1A2024000001/avenants", b'{"montant": NaN}', 400, None),
+        ("post", f"/admin/requests/{FIRST}/avenants", b'{"montant": NaN}', 400, None),
         # an enrolment's rejection reason that is not text (500)
-        ("post", "/admin/enrolments/3/decision", {"vers": "rejetee", "motif": ["non"]}, 400, "'motif'"),
+        ("post", f"/admin/enrolments/{NEW_ENROLMENT}/decision", {"vers": "rejetee", "motif": ["non"]}, 400, "'motif'"),
         # a clock beyond what datetime holds, or that later computations overflow (500)
         ("post", "/admin/clock", {"at": "9999-12-31T23:59"}, 400, "'at'"),
         ("post", "/admin/clock", {"at": "0001-01-01T00:00+14:00"}, 400, "'at'"),
@@ -384,8 +455,8 @@ def test_bad_input_gets_a_4xx_naming_what_is_wrong_never_a_500(
     client: FlaskClient, method: str, path: str, body: Any, status: int, named: str | None
 ) -> None:
     headers = login(client)
-    client.post("/api/imports", data=deposit_form("ms1-avance", type_demande="avance", ans=MS1), headers=headers)
-    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == 3
+    client.post("/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers)
+    assert client.post("/api/enrolments", json=enrolment_form()).json["id"] == NEW_ENROLMENT
     if path.startswith("/admin/"):
         headers = admin_headers()
     # Python's json writes (and Flask's read) what orjson refuses: NaN, lone surrogates, big integers

@@ -162,9 +162,7 @@ def test_the_pages_login_is_limited_with_a_french_message(client: FlaskClient, c
         page = client.get("/connexion").get_data(as_text=True)
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page)
         assert csrf
-        answer = client.post(
-            "/connexion", data={"_csrf": csrf.group(1), "identifiant": "demo", "motDePasse": password}
-        )
+        answer = client.post("/connexion", data={"_csrf": csrf.group(1), "identifiant": "demo", "motDePasse": password})
         return answer.status_code, answer.get_data(as_text=True)
 
     for _ in range(3):
@@ -201,13 +199,20 @@ def test_a_new_editors_password_is_sealed_in_the_store_and_read_by_the_gestionna
         f"/admin/enrolments/{enrolled.json['id']}/decision", json={"vers": "validee"}, headers=admin_headers()
     )
     assert decided.status_code == 200
-    with app.app_context():
-        from segur.mock_portal.store import connect
+    from segur.mock_portal.store import Store
 
-        stored = connect(app.config["DATABASE"]).execute(
-            "SELECT corps FROM mails WHERE objet = 'Votre mot de passe'"
-        ).fetchone()[0]
-    shown = next(m for m in client.get("/admin/mails", headers=admin_headers()).json["courriels"] if "passe" in m["objet"])
+    store = Store(app.extensions["segur_database"])
+    try:
+        stored = next(
+            r["corps"]
+            for r in store.mails_page(None, newest_first=False, limit=100)
+            if r["objet"] == "Votre mot de passe"
+        )
+    finally:
+        store.close()
+    shown = next(
+        m for m in client.get("/admin/mails", headers=admin_headers()).json["courriels"] if "passe" in m["objet"]
+    )
     password = shown["corps"].split(" : ", 1)[1]
     assert password not in stored and stored.startswith("Mot de passe : [scellé:")
     login = next(

@@ -82,7 +82,9 @@ def test_dates_in_any_declared_pattern(pattern: str, raw: str, day: date) -> Non
         codec.read(codec.impossible(2024))  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("pattern", "raw"), [("dd/mm/yyyy", "1/2/2024"), ("dd/mm/yyyy", "2024-02-01"), ("iso", "01/02/2024")])
+@pytest.mark.parametrize(
+    ("pattern", "raw"), [("dd/mm/yyyy", "1/2/2024"), ("dd/mm/yyyy", "2024-02-01"), ("iso", "01/02/2024")]
+)
 def test_a_date_not_written_exactly_as_declared_is_unreadable(pattern: str, raw: str) -> None:
     with pytest.raises(Unreadable, match="attendu"):
         make_codec("date", {"format": pattern}, {}).read(raw)
@@ -108,6 +110,8 @@ def test_rates_in_percent_or_basis_points_and_enumerations() -> None:
         ("enum", {}, "needs 'values'"),
     ],
 )
-def test_an_unknown_representation_is_refused_with_the_choices(kind: str, declared: dict[str, Any], message: str) -> None:
+def test_an_unknown_representation_is_refused_with_the_choices(
+    kind: str, declared: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         make_codec(kind, declared, {})

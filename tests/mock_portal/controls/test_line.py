@@ -42,7 +42,9 @@ def test_a_line_reads_each_field_where_the_spec_puts_it(name: str) -> None:
 def _defs(paths: dict[str, tuple[str, ...]], kinds: dict[str, str] | None = None) -> dict[str, FieldDef]:
     kinds = kinds or {}
     return {
-        name: FieldDef(name, kinds.get(name, "text"), path, make_pointer(path), make_codec(kinds.get(name, "text"), {}, {}))
+        name: FieldDef(
+            name, kinds.get(name, "text"), path, make_pointer(path), make_codec(kinds.get(name, "text"), {}, {})
+        )
         for name, path in paths.items()
     }
 
@@ -58,7 +60,12 @@ def _defs(paths: dict[str, tuple[str, ...]], kinds: dict[str, str] | None = None
         ),
         (
             {"x": {"y": None, "z": "not an object"}},
-            {"line_reference": {"y": None, "z": "not an object"}, "bdc_number": None, "site_siret": None, "corridor": None},
+            {
+                "line_reference": {"y": None, "z": "not an object"},
+                "bdc_number": None,
+                "site_siret": None,
+                "corridor": None,
+            },
         ),
         ("not an object", {"line_reference": None, "bdc_number": None, "site_siret": None, "corridor": None}),
     ],
@@ -66,7 +73,9 @@ def _defs(paths: dict[str, tuple[str, ...]], kinds: dict[str, str] | None = None
 def test_the_compiled_reader_follows_any_pointers(raw: Any, expected: dict[str, Any]) -> None:
     """An absent or non-object step reads as None; a field may also be the object holding others;
     the fields a spec does not map are set to None."""
-    fields = _defs({"line_reference": ("x",), "bdc_number": ("x", "y"), "site_siret": ("x", "z", "w"), "corridor": ("top",)})
+    fields = _defs(
+        {"line_reference": ("x",), "bdc_number": ("x", "y"), "site_siret": ("x", "z", "w"), "corridor": ("top",)}
+    )
     target = SimpleNamespace()
     compile_reader(fields)(target, raw)
     assert {name: getattr(target, name) for name in fields} == expected
@@ -119,7 +128,10 @@ def test_a_line_names_the_roles_its_pieces_list() -> None:
 
     def item(role: str | None, name: str | None) -> dict[str, Any]:
         built: dict[str, Any] = {}
-        for path, value in ((pieces.role_path, pieces.roles.get(role, role) if role else None), (pieces.file_path, name)):
+        for path, value in (
+            (pieces.role_path, pieces.roles.get(role, role) if role else None),
+            (pieces.file_path, name),
+        ):
             if value is None:
                 continue
             target = built
