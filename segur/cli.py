@@ -402,7 +402,7 @@ def _example_vat(data: bytes, spec: Spec) -> float:
     default=1,
     show_default=True,
     type=click.IntRange(1, 32),
-    help="gunicorn sync worker processes (their state is shared through the database).",
+    help="gunicorn worker processes, four threads each (their state is shared through the database).",
 )
 @click.option(
     "--database",

@@ -116,7 +116,7 @@ def _worker_class() -> type:
 
 
 def run_gunicorn(app: Flask, listener: socket.socket, workers: int, **options: Any) -> None:
-    """Serve ``app`` under gunicorn's sync workers on an already listening socket."""
+    """Serve ``app`` under gunicorn's threaded workers (their errors as JSON) on an already listening socket."""
     from gunicorn.app.base import BaseApplication
 
     listener.set_inheritable(True)

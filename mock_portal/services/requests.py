@@ -57,10 +57,11 @@ class Requests:
         if not 1 <= limit <= MAX_LIMIT:
             raise bad_request(f"'limit' must be a whole number from 1 to {MAX_LIMIT}")
         key = None
-        if after:
-            key = self.ctx.store.request_key(after, editor_id)
+        if after is not None:
+            key = self.ctx.store.request_key(after, editor_id) if after else None
             if key is None:
-                raise bad_request(f"'apres': no request {after!r} in this list (give the last 'numeroDemande' read)")
+                message = f"'apres': no request {after!r} in this list (give the last 'numeroDemande' read)"
+                raise PortalError(404, "INTROUVABLE", message)
         labels = self._labels(statut, type_demande, ())
         rows = self.ctx.store.requests_after(
             editor_id, statut=labels["statut"], type_demande=labels["type_demande"], after=key, limit=limit + 1

@@ -154,7 +154,8 @@ def open_database(target: str | Path, *, migrate: bool = True) -> Database:
         except (SQLAlchemyError, RuntimeError, *driver_errors()) as exc:
             engine.dispose()
             hint = _SQLITE_HINT if database.dialect == "sqlite" and not isinstance(exc, RuntimeError) else ""
-            raise DatabaseError(f"cannot use the database {database.url}: {exc}{hint}") from None
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__  # not SQLAlchemy's link
+            raise DatabaseError(f"cannot use the database {database.url}: {reason}{hint}") from None
     return database
 
 

@@ -59,7 +59,7 @@ def limit(default: int) -> int:
 def after_id(name: str) -> int | None:
     """A row number given as a page's bound (``apres``, ``avant``), or None."""
     text = request.args.get(name)
-    if text in (None, ""):
+    if text is None:
         return None
     try:
         value = int(text)

@@ -142,7 +142,7 @@ def imports_list() -> Response:
     """One's imports, oldest first (``sha256``: those of one file): ``limit`` of them (default
     100) from after the import ``apres``; ``suivant`` is where the next page starts."""
     found, following = portal().deposits.listing(
-        editor(), sha256=request.args.get("sha256") or None, after=after_id("apres"), limit=limit(100)
+        editor(), sha256=request.args.get("sha256"), after=after_id("apres"), limit=limit(100)
     )
     return json_response({"depots": found, "suivant": following})
 

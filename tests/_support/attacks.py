@@ -127,12 +127,12 @@ def nested(depth: int) -> bytes:
 
 
 @cache
-def zip_of_costly_pdfs(count: int) -> bytes:
+def zip_of_costly_pdfs(count: int, tag: str = "") -> bytes:
     """``count`` copies of the costly PDF, deflated (28:1, under the ratio limit), named as the
-    pieces of ``count`` requests replicated from the example (see :func:`bundle_of`)."""
+    pieces of ``bundle_of(count, tag)``."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in piece_names(orjson.loads(bundle_of(count))):
+        for name in piece_names(orjson.loads(bundle_of(count, tag))):
             archive.writestr(name, costly_pdf())
     return buffer.getvalue()
 
@@ -304,7 +304,7 @@ def corpus(run: int = 0) -> list[BadInput]:
             "POST",
             "/api/imports",
             "editor",
-            lambda: deposit(bundle_of(40, "-C" + again), zip_of_costly_pdfs(40)),
+            lambda: deposit(bundle_of(40, "-C" + again), zip_of_costly_pdfs(40, "-C" + again)),
             (201,),
             lines=code("attachment-budget"),
             worst=True,
