@@ -217,7 +217,8 @@ def _journal(response: Response) -> Response:
         with contextlib.suppress(SQLAlchemyError):
             portal().testing.log(g.get("editor_id"), request.method, request.path, response.status_code, detail)
         if fault is not None:
-            response.response = _after_serving(response.response, *fault, request.environ)
+            kind, delay_ms = fault
+            response.response = _after_serving(response.response, kind, delay_ms, request.environ)
     return response
 
 

@@ -39,7 +39,9 @@ def is_loopback(host: str) -> bool:
 def _announce(app: Flask, host: str, port: int, workers: int) -> None:
     seed = app.extensions["segur_seed"]
     click.echo(f"Portail simulé prêt sur http://{host}:{port}/ ({workers} worker(s))", err=False)
-    click.echo(f"  base : {app.extensions['segur_database'].url} ; spécification : {app.extensions['segur_spec'].label}")
+    click.echo(
+        f"  base : {app.extensions['segur_database'].url} ; spécification : {app.extensions['segur_spec'].label}"
+    )
     click.echo(f"  compte éditeur de démonstration : {seed['login']} / {seed['password']}")
     click.echo(f"  jeton gestionnaire (API /admin) : {seed['admin_token']}")
     click.echo("  pages web : / (espace gestionnaire : /gestion, avec le jeton ; cas de rejet : /cas)")
@@ -95,7 +97,11 @@ class _JsonErrors:
             501: "codage de transfert non pris en charge",
         }
         if status == 417:  # an Expect other than 100-continue: a malformed request, as the document says
-            status, reason, messages[400] = 400, "Bad Request", "en-tête Expect non pris en charge (seul 100-continue l'est)"
+            status, reason, messages[400] = (
+                400,
+                "Bad Request",
+                "en-tête Expect non pris en charge (seul 100-continue l'est)",
+            )
         body = http_error_body(status, messages.get(status, reason))
         head = (
             f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"

@@ -177,13 +177,13 @@ class Enrolment:
             bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
         # the enrolment schema names these formats; a copy of it that does not is checked all the same
         named = {problem["champ"] for problem in problems}
-        for field, valid, message in (
+        for field, valid, label in (
             ("/siret", siret_number.is_valid(form["siret"]), "SIRET invalide (clé de contrôle)"),
             ("/banque/iban", iban.is_valid(form["banque"]["iban"]), "IBAN invalide"),
             ("/banque/bic", bic.is_valid(form["banque"]["bic"]), "BIC invalide"),
         ):
             if not valid and field not in named:
-                bad(field, message)
+                bad(field, label)
         for who in ("representant", "tiersDeclarant"):
             person = form.get(who)
             if not person:
@@ -209,7 +209,7 @@ class Enrolment:
             bad("/pieces", "liste des pièces attendue")
             return
         limit = self.ctx.spec.limits["maxPieceOctets"]
-        natures = set()
+        natures: set[Any] = set()
         # the pieces of one enrolment are read within one budget (pdf_check.py), or the request's
         with pdf_budget(self.ctx.spec.limits):
             self._read_pieces(pieces, limit, natures, bad)

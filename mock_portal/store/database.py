@@ -151,7 +151,7 @@ def open_database(target: str | Path, *, migrate: bool = True) -> Database:
     if migrate:
         try:
             upgrade(database.engine)
-        except (SQLAlchemyError, RuntimeError, *driver_errors()) as exc:
+        except (SQLAlchemyError, RuntimeError, *driver_errors()) as exc:  # type: ignore[misc]  # a tuple built at run time
             engine.dispose()
             hint = _SQLITE_HINT if database.dialect == "sqlite" and not isinstance(exc, RuntimeError) else ""
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__  # not SQLAlchemy's link

@@ -408,7 +408,7 @@ class Store:
         """How many failed logins ``key`` has had after ``since``, and when the oldest of them was."""
         row = self._run(_LOGIN_FAILURES, {"key": key, "since": stamp(since)}).first()
         count, oldest = list(row.values()) if row is not None else [0, None]
-        return int(count or 0), _from_stamp(oldest) if oldest else None
+        return int(count or 0), _from_stamp(str(oldest)) if oldest else None
 
     def add_login_failure(self, key: str, at: datetime) -> None:
         self._insert(t.login_failures, key=key, at=stamp(at))
