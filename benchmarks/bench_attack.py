@@ -310,7 +310,13 @@ def login_times(rounds: int) -> tuple[list[float], list[float]]:
     from segur.mock_portal.errors import PortalError
 
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"DATABASE": str(Path(folder) / "login.sqlite3"), "ADMIN_TOKEN": ADMIN})
+        # the attempts' limit off: every attempt is checked against a hash (the work being timed)
+        config = {
+            "DATABASE": str(Path(folder) / "login.sqlite3"),
+            "ADMIN_TOKEN": ADMIN,
+            "LOGIN_FAILURES_PER_LOGIN": 10**9,
+        }
+        app = create_app(config)
         known: list[float] = []
         unknown: list[float] = []
         with app.test_request_context():
@@ -322,7 +328,7 @@ def login_times(rounds: int) -> tuple[list[float], list[float]]:
                 for login, sink in pair if number % 2 else pair[::-1]:
                     started = time.perf_counter()
                     with contextlib.suppress(PortalError):
-                        portal().login(login, "not-the-password")
+                        portal().accounts.login(login, "not-the-password")
                     if number >= 0:
                         sink.append(time.perf_counter() - started)
     return known, unknown
