@@ -134,12 +134,23 @@ class _Components:
         return node
 
     def request_of(self, profile: str) -> Any:
-        """The schema of one request of a profile's file (the items of the document's request list)."""
-        node: Any = self.schemas[f"{FILE}.{profile}"]
+        """A reference to the schema of one request of a profile's file (the items of the
+        document's request list), wherever the file's schema keeps it."""
+        where = f"#/components/schemas/{FILE}.{profile}"
+        node: Any = {"$ref": where}
         for part in parse_pointer(self.spec.document["requests"].pointer):
-            node = self.follow(node).get("properties", {}).get(part, {})
-        items = self.follow(node).get("items", {})
-        return items if "$ref" in items else {"$ref": f"#/components/schemas/{FILE}.{profile}/items"}
+            where, node = self._followed(where, node)
+            where, node = f"{where}/properties/{_escape_pointer(part)}", node.get("properties", {}).get(part, {})
+        where, node = self._followed(where, node)
+        items = node.get("items", {})
+        return {"$ref": items["$ref"]} if isinstance(items, dict) and "$ref" in items else {"$ref": f"{where}/items"}
+
+    def _followed(self, where: str, node: Any) -> tuple[str, Any]:
+        """A node and its place, its ``$ref`` (if any) followed."""
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            where = node["$ref"]
+            node = self.follow(node)
+        return where, node if isinstance(node, dict) else {}
 
     def follow(self, node: Any) -> Any:
         """A node with its ``$ref`` followed (within the components)."""
@@ -182,6 +193,10 @@ def numbering_pattern(spec: Spec) -> str:
             width = re.search(r"(\d+)d$", form or "")
             out.append(f"[0-9]{{{int(width.group(1))},}}" if width else "[0-9]+")
     return "^" + "".join(out) + "$"
+
+
+def _escape_pointer(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
 
 
 def _escape(text: str) -> str:

@@ -479,3 +479,32 @@ def test_the_clock_stays_within_its_years(client: FlaskClient) -> None:
     ten_years_back = {"advance": -10 * 365 * 86400}
     statuses = [client.post("/admin/clock", json=ten_years_back, headers=headers).status_code for _ in range(4)]
     assert statuses[0] == 200 and statuses[-1] == 409  # the real time, shifted before 2000
+
+
+def test_a_request_schema_written_inline_is_found_where_it_sits(tmp_path: Path) -> None:
+    """A spec whose profile schema writes its request inline (no ``$defs``): the document's
+    request of the file points into that profile's component, at the list's items."""
+    import shutil
+
+    from segur.mock_portal.controls import load_spec
+
+    folder = tmp_path / "spec"
+    shutil.copytree(SPEC.root, folder)
+    profile = next(iter(SPEC.profiles.values()))
+    path = folder / profile.schema_path.relative_to(SPEC.root)
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    node = schema
+    for part in SPEC.document["requests"].path:
+        node = node["properties"][part]
+    reference = node["items"].get("$ref", "")
+    if reference.startswith("#/$defs/"):
+        node["items"] = schema["$defs"].pop(reference.removeprefix("#/$defs/"))
+        path.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    assert "$ref" not in node["items"], "the request is written inline in the copy"
+    built = build(load_spec(folder))
+    target = built["components"]["schemas"]["DemandeDuFichier"]["anyOf"][0]["$ref"]
+    assert target.startswith(f"#/components/schemas/fichier.{profile.name}") and target.endswith("/items")
+    found: Any = built
+    for part in target.removeprefix("#/").split("/"):
+        found = found[part]
+    assert "properties" in found or "$ref" in found
