@@ -120,7 +120,8 @@ def prepare(folder: Path) -> dict[str, Any]:
     ms2 = (spec.root / "examples" / "ms2-avance.json").read_bytes()
     client.post(
         "/espace/demande-de-financement",
-        data={**form, "numeroAns": MS2, "fichier": (io.BytesIO(ms2), "ms2.json")},
+        # without its zip: confirmed, as the form asks (« Importer sans archive de pièces »)
+        data={**form, "numeroAns": MS2, "sansPieces": "oui", "fichier": (io.BytesIO(ms2), "ms2.json")},
     )
     client.post("/gestion/connexion", data={"_csrf": token, "jeton": ADMIN})
     token = _csrf(client.get("/gestion").get_data(as_text=True))

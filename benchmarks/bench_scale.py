@@ -163,7 +163,7 @@ class Filler:
         self.demo = int(editor["id"])
         with portal.store.transaction():
             self.other = portal.accounts.create_editor(
-                "autre", "x", "autre@x.example", "73282932000074", "Autre", portal.now()
+                "autre", "x", "autre@x.example", "73282932000074", "Autre", portal.now(), "ENR-BENCH"
             )
         ans, vat = choices(self.spec)
         deposit = portal.deposits.deposit(editor, "avance", ans, f"{vat:g}")

@@ -27,6 +27,7 @@ from segur.generators.documents import bundle_pieces
 from segur.generators.mutators import Scenario, materialise, mutate, mutator_for
 from segur.generators.strategies import make_bundle
 from segur.mock_portal.controls import Spec, check_deposit
+from segur.mock_portal.workflow import CANCEL
 
 __all__ = [
     "AnswerCase",
@@ -105,6 +106,9 @@ def _paths(spec: Spec) -> dict[str, list[tuple[str, bool]]]:
     while queue:
         here = queue.popleft()
         for move in section["transitions"]:
+            # a cancellation is decided on the editor's request, not moved: the export asks it apart
+            if move.get("action") == CANCEL:
+                continue
             if move["from"] == here and move["by"] == "gestionnaire" and move["to"] not in found:
                 found[move["to"]] = [*found[here], (move["to"], bool(move.get("reason")))]
                 queue.append(move["to"])
@@ -142,7 +146,12 @@ def status_export(spec: Spec, seed: int, wave: str | None = None) -> AnswerCase:
         enrolled = next((e["numeroAns"] for e in me["enrolements"] if e["typeLogiciel"] == software), None)
         if enrolled is None:
             raise KitError(f"the mock's demo editor is enrolled for no {software} software")
-        drawn = make_bundle(seed, profile=profile.name, size=len(paths) + 1, spec=spec, numero_ans=enrolled)
+        # one request per status the gestionnaire moves to, one cancelled on the editor's request
+        # (when the workflow has cancellations), the last one incomplete
+        cancelled = _cancellable_from(spec)
+        drawn = make_bundle(
+            seed, profile=profile.name, size=len(paths) + (cancelled is not None) + 1, spec=spec, numero_ans=enrolled
+        )
         last = {name for _role, name in drawn.requests[-1].get("pieces") or []}
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zipped:
@@ -166,7 +175,10 @@ def status_export(spec: Spec, seed: int, wave: str | None = None) -> AnswerCase:
             )
         imported: Any = response.json
         numbers = [line.get("numeroDemande") for line in imported["lignes"]]
-        for numero, steps in zip(numbers, (paths[key] for key in sorted(paths)), strict=False):
+        steps_of = [paths[key] for key in sorted(paths)]
+        if cancelled is not None:
+            steps_of.append(paths[cancelled])
+        for numero, steps in zip(numbers, steps_of, strict=False):
             for step, reason in steps:
                 motif = f"motif de test : {spec.statuts[step]}" if reason else None
                 moved = client.post(
@@ -174,12 +186,45 @@ def status_export(spec: Spec, seed: int, wave: str | None = None) -> AnswerCase:
                 )
                 if moved.status_code != 200:
                     raise KitError(f"the mock portal refused {numero} → {step}: {moved.get_data(as_text=True)[:300]}")
+        if cancelled is not None:
+            _cancel(client, editor, admin, numbers[len(paths)])
         document: Any = client.get("/api/requests", headers=editor).json
     statuses = {r["statut"] for r in document["demandes"]}
-    wanted = {spec.statuts[key] for key in [*paths, "incomplete"]}
+    wanted = {spec.statuts[key] for key in [*paths, "incomplete", *(["annulee"] if cancelled is not None else [])]}
     if statuses != wanted:
         raise KitError(f"the status export covers {sorted(statuses)}, not every status {sorted(wanted)}")
     return AnswerCase("statuts", STATUS_REQUIREMENT, document)
+
+
+def _cancellable_from(spec: Spec) -> str | None:
+    """A status the gestionnaire reaches from which the workflow lets a request be cancelled (the
+    nearest), or None when the workflow cancels nothing."""
+    paths = _paths(spec)
+    sources = {move["from"] for move in spec.workflow["request"]["transitions"] if move.get("action") == CANCEL}
+    reachable = sorted((len(paths[key]), key) for key in sources if key in paths)
+    return reachable[0][1] if reachable else None
+
+
+def _cancel(client: Any, editor: dict[str, str], admin: dict[str, str], numero: str) -> None:
+    """Cancel a request as its editor asks it (a signed attestation sur l'honneur) and the gestionnaire accepts."""
+    from segur.generators.pdf import pdf_document
+
+    attestation = pdf_document("Attestation sur l'honneur", ["Demande d'annulation de test"])
+    asked = client.post(
+        f"/api/requests/{numero}/annulation",
+        data={
+            "motif": "annulation de test",
+            "accordClient": "false",
+            "attestation": (io.BytesIO(attestation), "a.pdf"),
+        },
+        headers=editor,
+    )
+    decided = client.post(f"/admin/requests/{numero}/annulation", json={"decision": "acceptee"}, headers=admin)
+    if asked.status_code != 201 or decided.status_code != 200:
+        raise KitError(
+            f"the mock portal refused to cancel {numero}: {asked.get_data(as_text=True)[:300]} "
+            f"{decided.get_data(as_text=True)[:300]}"
+        )
 
 
 def expected_receipt(document: Mapping[str, Any], spec: Spec) -> dict[str, Any]:

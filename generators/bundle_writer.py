@@ -9,7 +9,8 @@ seed ``S``:
 - ``historique.json``: the stored requests the file needs (the avances soldes close), when any;
 - ``manifest.json``: seed, spec id and version, kit version, profile, count, the files with
   their SHA-256, the deposit parameters, the expected answer (the controls run in import mode
-  on the files as written) and the ``segur check`` command that replays it.
+  on the files as written), the warnings of the checks by hand on its pieces
+  (``avertissementsAttendus``) and the ``segur check`` command that replays it.
 
 The same drawn bundle, spec and ``pdf_size`` give the same bytes in every file.
 
@@ -33,6 +34,8 @@ from typing import Any
 
 import orjson
 from segur.mock_portal.controls import IMPORT, Deposit, Spec, check_deposit, history_from_json
+from segur.mock_portal.controls.attachments import attachment_report
+from segur.mock_portal.controls.hand_checks import deposit_warnings, hand_roles
 from segur.mock_portal.controls.spec import shipped_spec_dir
 
 from segur import __version__
@@ -225,10 +228,19 @@ def record(
         written.append(HISTORY_NAME)
     elif history_path.exists():
         history_path.unlink()  # a stale one from an earlier run would change the replay
+    report = None
+    if zip_path is not None and spec.hand_checks:  # one pass over the zip: the controls, the pieces' text
+        report = attachment_report(data, zip_path, spec, read_roles=hand_roles(spec))
     answer = check_deposit(
-        data, deposit, spec=spec, history=history_from_json(history_doc), attachments=zip_path, mode=mode
+        data,
+        deposit,
+        spec=spec,
+        history=history_from_json(history_doc),
+        attachments=report if report is not None else zip_path,
+        mode=mode,
     )
     answer_json = answer.to_json()
+    warnings = deposit_warnings(data, report.texts, spec) if report is not None else []
     at = answer.at.astimezone(spec.timezone).isoformat()
     command_text = replay_command(
         bundle_name,
@@ -259,6 +271,7 @@ def record(
         "commande": command_text,
         "toutesAcceptees": answer.all_accepted,
         "reponseAttendue": answer_json,
+        "avertissementsAttendus": [warning.to_json() for warning in warnings],
     }
     (out / MANIFEST_NAME).write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     return Manifest(

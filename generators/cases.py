@@ -13,6 +13,10 @@ values (amounts in cents, dates ISO ``YYYY-MM-DD``, VAT rates in percent, enumer
 piece roles by the kit's keys, statuses by the spec's status keys) and states the expected
 answer by rule name:
 
+A case may instead illustrate a **check by hand** of the gestionnaire (``"check":
+"bdc-state-mention"`` in place of ``rule``, :mod:`segur.mock_portal.controls.hand_checks`): its
+variants expect what the portal's controls answer (often ``"accepted"``) and the warnings.
+
 - ``"accepted"``: the file and every line accepted;
 - ``{"file": "file-json"}``: the whole file rejected for that rule;
 - ``{"lines": {"2": "siret-key"}}``: those lines answer that rule first, every other line is
@@ -41,12 +45,18 @@ Variant keys (all optional), applied in this order:
   "sparse": N, "raw_text": …, "extra": N, "duplicate": [names]}``;
 - ``history`` (replaces the base's stored requests) and ``history_add``: entries ``{"number",
   "type" ("avance"/"solde"), "status" (a status key), "reference", "bdc", "site_finess",
-  "site_siret", "avance", "avenants" (status keys), "other_editor", "profile", "amount" (the
-  amount it requested, in cents)}``; ``history_set``: ``{"MS1A2024000001": {"amount": 1199999}}``
-  changes entries of the base's stored requests, by number;
+  "site_siret", "avance", "avenants" (status keys, or workflow.json's avenant keys), "other_editor",
+  "profile", "amount" (the amount it requested, in cents)}``; ``history_set``:
+  ``{"MS1A2024000001": {"amount": 1199999}}`` changes entries of the base's stored requests, by
+  number;
 - ``deposit``: ``{"type", "vat", "ans", "at", "corrected_at", "enrolments": [{"ans", "profile"}],
   "mode"}`` (``corrected_at``: the request is a stored one, deposited at ``at`` and corrected by
-  its editor at that time).
+  its editor at that time);
+- ``flaws``: ``{"1": ["bdc-state-mention"]}`` the pieces of those lines written without what
+  each check by hand reads (the zip's pieces are otherwise the generators' documents, made from
+  the variant's values: they carry what a gestionnaire looks for);
+- ``warnings``: ``{"1": ["bdc-state-mention"]}`` the checks by hand that warn on each line, every
+  other line none (``{}``: no warning at all); without the key, warnings are not checked.
 
 A case may name a ``programme`` (``"programme": "ms2"``): its base is then the example of that
 programme's profile of the base type instead of the first one.
@@ -66,6 +76,7 @@ import orjson
 from segur.generators.archive import write_zip
 from segur.generators.bundle import replicate
 from segur.generators.bundle_writer import replay_command
+from segur.generators.documents import bundle_pieces
 from segur.generators.pdf import pdf_document, pdf_with_objects
 from segur.mock_portal.controls import (
     ACCEPTED,
@@ -78,7 +89,9 @@ from segur.mock_portal.controls import (
     check_deposit,
     history_from_json,
 )
+from segur.mock_portal.controls.attachments import attachment_report
 from segur.mock_portal.controls.context import history_document
+from segur.mock_portal.controls.hand_checks import HandWarning, deposit_warnings, hand_roles
 from segur.mock_portal.controls.line import read_values
 from segur.mock_portal.controls.spec import resolve
 from segur.mock_portal.controls.writer import complete, put, remove, write_document, write_request
@@ -99,9 +112,22 @@ def load_case(path: Path) -> dict[str, Any]:
     return case
 
 
+#: what ``segur cases list`` shows in place of a code for a case of a check by hand
+WARNING_CASE = "avertissement"
+
+
 def case_code(case: dict[str, Any], spec: Spec) -> str:
-    """The catalogue code of the rule a case illustrates (its rule name when the spec lacks it)."""
-    return spec.code_of(case["rule"]) or case["rule"]
+    """The catalogue code of the rule a case illustrates (its rule name when the spec lacks it;
+    :data:`WARNING_CASE` for a case of a check by hand)."""
+    rule = case.get("rule")
+    if rule is None:
+        return WARNING_CASE
+    return spec.code_of(rule) or rule
+
+
+def case_subject(case: dict[str, Any]) -> str:
+    """The rule a case illustrates, or its check by hand."""
+    return str(case.get("rule") or case["check"])
 
 
 def variants(spec: Spec) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -279,10 +305,20 @@ def _stored(entry: dict[str, Any], spec: Spec, profile: str) -> dict[str, Any]:
         finess_geographique=entry.get("site_finess"),
         siret=entry.get("site_siret"),
         numero_demande_avance=entry.get("avance"),
-        avenants=tuple(spec.statuts[key] for key in entry.get("avenants", [])),
+        avenants=tuple(_avenant_label(key, spec) for key in entry.get("avenants", [])),
         own=not entry.get("other_editor", False),
         montant_demande=entry.get("amount"),
     ).to_json()
+
+
+def _avenant_label(key: str, spec: Spec) -> str:
+    """An avenant's status in a case: a request status key, or one of workflow.json's avenant keys."""
+    label = spec.statuts.get(key) or spec.workflow.get("avenant", {}).get("statuts", {}).get(key)
+    if label is None:
+        raise CaseError(
+            f"history: avenant status {key!r} is neither a status key nor one of workflow.json's avenant keys"
+        )
+    return str(label)
 
 
 def _file_bytes(document: Any, raw: dict[str, Any]) -> bytes:
@@ -335,11 +371,17 @@ def build(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) 
         corrected_at=spec.local_time(chosen["corrected_at"]) if "corrected_at" in chosen else None,
     )
     requests = _requests(case, variant, spec, profile)
-    names = [name for values in requests for _role, name in values.get("pieces") or []]
-    return Built(data, deposit, history_document(entries), _zip(names, variant.get("zip", {}), tmp), mode, spec)
+    flaws = {int(number) - 1: frozenset(checks) for number, checks in variant.get("flaws", {}).items()}
+    unknown = sorted({c for checks in flaws.values() for c in checks} - set(spec.hand_checks))
+    if unknown:
+        raise CaseError(f"flaws: {unknown} are not checks by hand of the spec ({', '.join(spec.hand_checks)})")
+    zipped = _zip(requests, variant.get("zip", {}), tmp, spec, flaws)
+    return Built(data, deposit, history_document(entries), zipped, mode, spec)
 
 
-def _zip(names: list[str], plan: dict[str, Any], tmp: Path) -> Path | None:
+def _zip(
+    requests: list[dict[str, Any]], plan: dict[str, Any], tmp: Path, spec: Spec, flaws: dict[int, frozenset[str]]
+) -> Path | None:
     if plan.get("absent"):
         return None
     path = tmp / "pieces.zip"
@@ -351,7 +393,8 @@ def _zip(names: list[str], plan: dict[str, Any], tmp: Path) -> Path | None:
         path.write_bytes(plan["raw_text"].encode())
         return path
     removed = set(plan.get("remove", []))
-    members: dict[str, bytes] = {n: _pdf(n) for n in dict.fromkeys(names) if n not in removed}
+    pieces = bundle_pieces([{**values, "pieces": values.get("pieces") or []} for values in requests], spec, flaws=flaws)
+    members: dict[str, bytes] = {name: content for name, content in pieces if name not in removed}
     deflated: dict[str, int] = {}
     for name, content in plan.get("put", {}).items():
         if "pdf" in content:
@@ -382,10 +425,49 @@ def _zip(names: list[str], plan: dict[str, Any], tmp: Path) -> Path | None:
 
 
 def run(case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path) -> Answer:
+    return run_with_warnings(case, variant, spec, tmp)[0]
+
+
+def run_with_warnings(
+    case: dict[str, Any], variant: dict[str, Any], spec: Spec, tmp: Path
+) -> tuple[Answer, list[HandWarning]]:
+    """The portal's answer to a variant and the warnings of the checks by hand on its pieces (the
+    zip read once for both)."""
     built = build(case, variant, spec, tmp)
-    return check_deposit(
-        built.data, built.deposit, spec=spec, history=built.history, attachments=built.zip_path, mode=built.mode
+    return _check(built, spec)
+
+
+def _check(built: Built, spec: Spec) -> tuple[Answer, list[HandWarning]]:
+    report = None
+    if built.zip_path is not None:
+        report = attachment_report(built.data, built.zip_path, spec, read_roles=hand_roles(spec))
+    answer = check_deposit(
+        built.data,
+        built.deposit,
+        spec=spec,
+        history=built.history,
+        attachments=report if report is not None else built.zip_path,
+        mode=built.mode,
     )
+    found = deposit_warnings(built.data, report.texts, spec) if report is not None else []
+    return answer, found
+
+
+def warning_mismatches(found: list[HandWarning], variant: dict[str, Any]) -> list[str]:
+    """What differs between the warnings found and those a variant states (none when it states none)."""
+    if "warnings" not in variant:
+        return []
+    wanted = {int(number): sorted(checks) for number, checks in variant["warnings"].items() if checks}
+    received: dict[int, list[str]] = {}
+    for warning in found:
+        received.setdefault(warning.line + 1, []).append(warning.check)
+    received = {number: sorted(checks) for number, checks in received.items()}
+    if received == wanted:
+        return []
+    messages: dict[int, list[str]] = {}
+    for warning in found:
+        messages.setdefault(warning.line + 1, []).append(warning.message)
+    return [f"Warnings: Expected: {wanted}. Received: {received} {messages}"]
 
 
 def find_case(spec: Spec, name: str) -> dict[str, Any]:
@@ -395,7 +477,9 @@ def find_case(spec: Spec, name: str) -> dict[str, Any]:
     if name in paths:
         return {"name": name, **load_case(paths[name])}
     matching = sorted(
-        stem for stem, path in paths.items() if name in (load_case(path)["rule"], case_code(load_case(path), spec))
+        stem
+        for stem, path in paths.items()
+        if name in (case_subject(load_case(path)), case_code(load_case(path), spec))
     )
     if matching:
         return {"name": matching[0], **load_case(paths[matching[0]])}
@@ -416,9 +500,7 @@ def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[
     stored = bool(built.history.requests)
     if stored:
         (out / "historique.json").write_bytes(orjson.dumps(built.history_doc, option=orjson.OPT_INDENT_2))
-    answer = check_deposit(
-        built.data, built.deposit, spec=spec, history=built.history, attachments=built.zip_path, mode=built.mode
-    )
+    answer, found = _check(built, spec)
     command = replay_command(
         "depot.json",
         built.deposit,
@@ -431,13 +513,15 @@ def write_case(spec: Spec, case: dict[str, Any], index: int, out: Path) -> dict[
     manifest = {
         "cas": case["name"],
         "code": case_code(case, spec),
-        "regle": case["rule"],
+        "regle": case.get("rule"),
+        "controleManuel": case.get("check"),
         "titre": case["title"],
         "description": case.get("description", ""),
         "variante": {"numero": index + 1, "nom": variant["name"], "attendu": expected_codes(variant["expect"], spec)},
         "specification": {"id": spec.id, "version": spec.version},
         "commande": command,
         "reponseAttendue": answer.to_json(),
+        "avertissementsAttendus": [warning.to_json() for warning in found],
     }
     (out / "attendu.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return manifest
@@ -492,7 +576,7 @@ def mismatches(answer: Answer, expect: Any, spec: Spec | None = None) -> list[st
 
 def case_rules(case: dict[str, Any]) -> set[str]:
     """Every rule a case's expectations name."""
-    rules = {case["rule"]}
+    rules = {case["rule"]} if case.get("rule") else set()
     for variant in case["variants"]:
         expect = variant["expect"]
         if isinstance(expect, dict):

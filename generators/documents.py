@@ -47,6 +47,7 @@ __all__ = [
     "piece_pdf",
     "piece_refs",
     "piece_seed",
+    "signataire_for",
     "verification_aptitude",
 ]
 
@@ -61,6 +62,8 @@ _EDITEURS = (
     "Cerise Informatique",
 )
 _VILLES = ("Lyon", "Nantes", "Rennes", "Toulouse", "Lille", "Bordeaux", "Montpellier", "Strasbourg")
+_PRENOMS = ("Claire", "Julien", "Sophie", "Karim", "Isabelle", "Thomas", "Nadia", "Pierre", "Hélène", "Yann")
+_NOMS = ("Martin", "Bernard", "Lefebvre", "Moreau", "Garnier", "Rousseau", "Lambert", "Fontaine", "Chevalier", "Roux")
 PRESTATION = (
     "Prestation Ségur numérique : acquisition, installation, paramétrage et formation (couloir médico-social, vague 1)"
 )
@@ -142,12 +145,47 @@ def _editeur(values: Mapping[str, Any], editeur: Editeur | None) -> Editeur:
     return editeur if editeur is not None else editeur_for(_text(values, "ans_number"))
 
 
+def signataire_for(values: Mapping[str, Any], *, other: bool = False) -> str:
+    """The person who signs for the client (the order form, the VA) and to whom the invoice is
+    addressed, derived from the request's site and order form: same request, same person
+    (``other``: someone else, for an invoice addressed to the wrong name)."""
+    key = "|".join(_text(values, name) for name in ("site_finess", "site_siret", "bdc_number"))
+    rng = random.Random(hashlib.sha256(key.encode()).digest())
+    first, last = rng.randrange(len(_PRENOMS)), rng.randrange(len(_NOMS))
+    if other:
+        first, last = (first + 1) % len(_PRENOMS), (last + 3) % len(_NOMS)
+    return f"{_PRENOMS[first]} {_NOMS[last]}"
+
+
+def _first(hand: Mapping[str, Any] | None, check: str, key: str) -> str | None:
+    """The first word of a check by hand's list ``key`` (None when the spec lacks the check)."""
+    entry = (hand or {}).get(check)
+    if entry is None:
+        return None
+    found = entry[key]
+    return str(found[0] if isinstance(found, list) else found)
+
+
 def bon_de_commande(
-    values: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
+    values: Mapping[str, Any],
+    *,
+    editeur: Editeur | None = None,
+    size: int | None = None,
+    seed: int = 0,
+    hand: Mapping[str, Any] | None = None,
+    flaws: frozenset[str] = frozenset(),
 ) -> bytes:
-    """The signed order form (BDC) of a request (logical values), with the mentions the AF asks for."""
+    """The signed order form (BDC) of a request (logical values), with the mentions the AF asks for.
+
+    With ``hand`` (the spec's checks by hand), it carries what a gestionnaire looks for, in the
+    spec's words: the State's mention with the real Ségur amount, the client's signature block
+    with its signer; ``flaws`` (check names) leave out what each of those checks reads."""
     editeur = _editeur(values, editeur)
     ht, tva, ttc = _amounts(values)
+    segur = None if "bdc-amount-shown" in flaws else values.get("bdc_segur_amount")
+    amount_label = _first(hand, "bdc-amount-shown", "amountLabels") or "Prestation Ségur, montant HT"
+    mention = _first(hand, "bdc-state-mention", "mention")
+    signature = _first(hand, "bdc-signature", "words")
     lines = [
         f"Bon de commande n° {_text(values, 'bdc_number')}",
         f"Référence de la demande : {_text(values, 'line_reference')}",
@@ -155,23 +193,38 @@ def bon_de_commande(
         *_parties(values, editeur),
         "",
         f"Objet : {PRESTATION}",
-        f"Montant de la prestation Ségur HT : {_money(values.get('bdc_segur_amount'))}",
+        f"{amount_label} : {_money(segur)}",
+        *([f"{mention} : {_money(segur)}"] if mention and "bdc-state-mention" not in flaws else []),
         f"Montant total HT : {_money(ht)}",
         f"TVA ({_rate(values.get('vat_rate'))}) : {_money(tva)}",
         f"Montant total TTC : {_money(ttc)}",
         "",
         f"Bon de commande signé le {_day(values.get('bdc_date'))}",
-        f"Pour le client, {_text(values, 'manager_name')} - nom, qualité, cachet et signature :",
-        "Signature : ______________________________________",
-        f"Pour l'éditeur, {editeur.raison_sociale} - signature : ______________________________",
     ]
+    if hand is None:
+        lines += [
+            f"Pour le client, {_text(values, 'manager_name')} - nom, qualité, cachet et signature :",
+            "Signature : ______________________________________",
+        ]
+    else:
+        lines.append(f"Pour le client, {_text(values, 'manager_name')} : {signataire_for(values)}, directeur")
+        if signature and "bdc-signature" not in flaws:
+            lines.append(f"{signature} : {signataire_for(values)}, le {_day(values.get('bdc_date'))}")
+    lines.append(f"Pour l'éditeur, {editeur.raison_sociale} - signature : ______________________________")
     return pdf_document(f"Bon de commande Ségur numérique {_text(values, 'bdc_number')}", lines, size=size, seed=seed)
 
 
 def verification_aptitude(
-    values: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
+    values: Mapping[str, Any],
+    *,
+    editeur: Editeur | None = None,
+    size: int | None = None,
+    seed: int = 0,
+    hand: Mapping[str, Any] | None = None,
+    flaws: frozenset[str] = frozenset(),
 ) -> bytes:
-    """The vérification d'aptitude (VA) report of the request's software on its site."""
+    """The vérification d'aptitude (VA) report of the request's software on its site; with
+    ``hand``, its signer and the MSS indicator in the spec's words (``flaws``: left out)."""
     editeur = _editeur(values, editeur)
     lines = [
         f"Bon de commande n° {_text(values, 'bdc_number')} signé le {_day(values.get('bdc_date'))}",
@@ -183,7 +236,16 @@ def verification_aptitude(
         f"Le logiciel référencé a été installé, paramétré et mis en service sur le site {_text(values, 'site_name')}.",
         "Les fonctionnalités du dossier de spécifications de référencement (DSR) ont été vérifiées : aptitude prononcée.",
         f"Date de la vérification d'aptitude : {_day(values.get('va_date'))}",
-        "",
+    ]
+    indicator = values.get("mss_indicator")
+    mss = (hand or {}).get("va-mss-indicator")
+    if mss is not None and indicator is not None and "va-mss-indicator" not in flaws:
+        lines.append(f"{mss['labels'][0]} : {mss['values'].get(indicator, indicator)}")
+    lines.append("")
+    signer_label = _first(hand, "invoice-va-signer", "vaLabels")
+    if signer_label:
+        lines.append(f"{signer_label} : {signataire_for(values)}, directeur de l'établissement")
+    lines += [
         "Pour l'établissement - signature : ______________________________",
         f"Pour l'éditeur, {editeur.raison_sociale} - signature : ______________________________",
     ]
@@ -193,15 +255,28 @@ def verification_aptitude(
 
 
 def facture_solde(
-    values: Mapping[str, Any], *, editeur: Editeur | None = None, size: int | None = None, seed: int = 0
+    values: Mapping[str, Any],
+    *,
+    editeur: Editeur | None = None,
+    size: int | None = None,
+    seed: int = 0,
+    hand: Mapping[str, Any] | None = None,
+    flaws: frozenset[str] = frozenset(),
 ) -> bytes:
-    """The editor's invoice of the request's Ségur prestation (soldes)."""
+    """The editor's invoice of the request's Ségur prestation (soldes); with ``hand``, addressed
+    to the VA's signer and with its Ségur total in the spec's words (``flaws``: another name, a
+    total of 0 €)."""
     editeur = _editeur(values, editeur)
     ht, tva, ttc = _amounts(values)
     lines = [
         f"Facture n° {_text(values, 'invoice_number')} du {_day(values.get('invoice_date'))}",
         f"Bon de commande n° {_text(values, 'bdc_number')} signé le {_day(values.get('bdc_date'))}",
         f"Référence de la demande : {_text(values, 'line_reference')}",
+    ]
+    addressee = _first(hand, "invoice-va-signer", "invoiceLabels")
+    if addressee:
+        lines.append(f"{addressee} : {signataire_for(values, other='invoice-va-signer' in flaws)}")
+    lines += [
         "",
         *_parties(values, editeur),
         "",
@@ -209,8 +284,11 @@ def facture_solde(
         f"Montant HT : {_money(ht)}",
         f"TVA ({_rate(values.get('vat_rate'))}) : {_money(tva)}",
         f"Montant TTC : {_money(ttc)}",
-        f"Net à payer : {_money(values.get('invoice_amount'))}",
     ]
+    total = _first(hand, "invoice-segur-zero", "amountLabels")
+    if total:
+        lines.append(f"{total} : {_money(0 if 'invoice-segur-zero' in flaws else values.get('invoice_amount'))}")
+    lines.append(f"Net à payer : {_money(values.get('invoice_amount'))}")
     return pdf_document(f"Facture {_text(values, 'invoice_number')}", lines, size=size, seed=seed)
 
 
@@ -235,12 +313,15 @@ def piece_pdf(
     editeur: Editeur | None = None,
     size: int | None = None,
     seed: int = 0,
+    hand: Mapping[str, Any] | None = None,
+    flaws: frozenset[str] = frozenset(),
 ) -> bytes:
-    """The PDF of the piece of ``role`` (order form, VA, invoice, or any other) of a request."""
+    """The PDF of the piece of ``role`` (order form, VA, invoice, or any other) of a request;
+    ``hand`` (the spec's checks by hand) and ``flaws`` as :func:`bon_de_commande` says."""
     maker = _MAKERS.get(role or "")
     if maker is None:
         return _other(values, word or str(role), size=size, seed=seed)
-    return maker(values, editeur=editeur, size=size, seed=seed)
+    return maker(values, editeur=editeur, size=size, seed=seed, hand=hand, flaws=flaws)
 
 
 @dataclass(frozen=True)
@@ -316,11 +397,26 @@ def piece_seed(seed: int, name: str) -> int:
 
 
 def bundle_pieces(
-    requests: Sequence[Mapping[str, Any]], spec: Spec, *, seed: int = 0, size: int | None = None
+    requests: Sequence[Mapping[str, Any]],
+    spec: Spec,
+    *,
+    seed: int = 0,
+    size: int | None = None,
+    flaws: Mapping[int, frozenset[str]] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    """(file name, PDF) for every piece the requests (logical values) reference, made one at a time."""
+    """(file name, PDF) for every piece the requests (logical values) reference, made one at a
+    time, carrying what the spec's checks by hand look for; ``flaws``: by line (0-based), the
+    checks whose words that line's pieces leave out (:func:`segur.generators.mutators.flaw`)."""
+    hand = spec.hand_checks or None
     for ref in piece_refs(requests, spec):
-        yield (
-            ref.name,
-            piece_pdf(requests[ref.index], ref.role, word=ref.word, size=size, seed=piece_seed(seed, ref.name)),
+        flawed = (flaws or {}).get(ref.index, frozenset())
+        content = piece_pdf(
+            requests[ref.index],
+            ref.role,
+            word=ref.word,
+            size=size,
+            seed=piece_seed(seed, ref.name),
+            hand=hand,
+            flaws=flawed,
         )
+        yield ref.name, content

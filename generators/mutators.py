@@ -19,6 +19,9 @@ puts the logical values in its format, so the same mutators break files of any s
     broken = mutate(scenario, spec.code_of("amount-ttc"), [0, 2], spec)
     data, deposit, history, zip_path, mode = materialise(scenario, tmp_path)
 
+:func:`flaw` does the same for a check by hand of the gestionnaire (a warning, never a code): the
+pieces of the lines given leave out what that check reads.
+
 A mutator that cannot break the spec in force for its rule (a representation that cannot carry
 the mistake, a format without the field it needs) raises :class:`NotApplicable`.
 """
@@ -39,12 +42,14 @@ from typing import Any, Literal
 import orjson
 from segur.mock_portal.controls import Deposit, Enrolment, InMemoryHistory, Spec, history_from_json
 from segur.mock_portal.controls.context import StoredRequest, history_document
+from segur.mock_portal.controls.hand_checks import HAND_CHECKS
 from segur.mock_portal.controls.spec import parse_pointer, resolve
 from segur.mock_portal.controls.writer import put, remove, request_shape
 from stdnum import luhn
 
 from .archive import write_zip
 from .bundle import replicate
+from .documents import bundle_pieces
 from .pdf import pdf_document, pdf_with_objects
 from .provider import ttc_cents
 from .strategies import written_document
@@ -138,6 +143,8 @@ class Scenario:
     edits: list[Edit] = field(default_factory=list)
     file: FilePlan = field(default_factory=FilePlan)
     zip: ZipPlan | None = None
+    #: by line (0-based), the checks by hand whose words its pieces leave out (:func:`flaw`)
+    flaws: dict[int, set[str]] = field(default_factory=dict)
 
     @classmethod
     def from_drawn(cls, drawn: Any, spec: Spec | None = None) -> Scenario:
@@ -199,11 +206,14 @@ class Scenario:
         return [name for _role, name in self.requests[index].get("pieces") or []]
 
     def with_zip(self, spec: Spec) -> ZipPlan:
-        """The zip plan, made (every referenced piece a real PDF) if there is none yet."""
+        """The zip plan, made if there is none yet: every referenced piece the generators'
+        document of its line (carrying what the spec's checks by hand look for)."""
         if self.zip is None:
-            names = dict.fromkeys(name for index in range(len(self.requests)) for name in self.piece_names(spec, index))
-            self.zip = ZipPlan(members=[(name, default_pdf()) for name in names])
+            self.zip = ZipPlan(members=list(bundle_pieces(self.requests, spec, flaws=self._flaws())))
         return self.zip
+
+    def _flaws(self) -> dict[int, frozenset[str]]:
+        return {index: frozenset(checks) for index, checks in self.flaws.items()}
 
 
 @lru_cache(maxsize=4)
@@ -392,6 +402,35 @@ def mutate(scenario: Scenario, code: str, lines: Sequence[int], spec: Spec) -> t
     ignored, and every line taken, for file-level and zip-wide codes). Returns the lines that
     now answer ``code``."""
     return _apply(mutator_for(code, spec), scenario, lines, spec)
+
+
+def flaw(scenario: Scenario, check: str, lines: Sequence[int], spec: Spec) -> tuple[int, ...]:
+    """Write the pieces of ``lines`` (0-based) without what the check by hand ``check`` reads
+    (the State's mention, the signature block, the VA's signer on the invoice…): the portal's
+    controls still accept them, a gestionnaire would send them back « À modifier », the kit
+    warns. Returns the lines flawed; ValueError when a line has no piece the check reads."""
+    if check not in spec.hand_checks:
+        known = ", ".join(spec.hand_checks) or "none"
+        raise LookupError(f"{check!r} is not a check by hand of the spec {spec.label} ({known})")
+    roles = set(HAND_CHECKS[check].roles)
+    chosen = tuple(sorted(set(lines)))
+    if not chosen or chosen[0] < 0 or chosen[-1] >= len(scenario.requests):
+        raise ValueError(f"{check}: lines are 0-based indexes below {len(scenario.requests)}, not {list(lines)}")
+    for index in chosen:
+        held = {role for role, _name in scenario.requests[index].get("pieces") or []}
+        if not roles <= held:
+            raise ValueError(
+                f"{check}: line {index + 1} has no piece of role {', '.join(sorted(roles - held))} to flaw "
+                f"(it reads the pieces of {', '.join(sorted(roles))})"
+            )
+    plan = scenario.with_zip(spec)
+    for index in chosen:
+        scenario.flaws.setdefault(index, set()).add(check)
+    flaws = scenario._flaws()
+    for name, content in bundle_pieces(scenario.requests, spec, flaws=flaws):
+        if name in {piece for index in chosen for piece in scenario.piece_names(spec, index)}:
+            plan.put(name, content)
+    return chosen
 
 
 def materialise(scenario: Scenario, out_dir: Path) -> tuple[bytes, Deposit, InMemoryHistory, Path | None, str]:
@@ -984,6 +1023,14 @@ def _solde_avance_not_paid(scenario: Scenario, lines: Sequence[int], spec: Spec)
     """The avance is still « En cours »."""
     for i in lines:
         _replace_avance(scenario, i, statut=spec.statuts["enCours"])
+
+
+@mutator("solde-avance-cancelled", types=SOLDES)
+def _solde_avance_cancelled(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """The avance was cancelled at the editor's request (the ASP's support, an attestation sur
+    l'honneur), yet the solde still names it."""
+    for i in lines:
+        _replace_avance(scenario, i, statut=spec.statuts["annulee"])
 
 
 @mutator("solde-avenant-not-paid", types=SOLDES)

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     # the web pages keep a session's files (enrolment draft, a case's deposit) here; default: a
     # folder in the system's temporary directory named after the database
     "PAGES_DIR": None,
+    # the portal's address as its mails give it (default: the address each request came to)
+    "PUBLIC_URL": None,
 }
 
 
@@ -164,6 +166,7 @@ def _open() -> None:
         extensions["segur_workflows"],
         extensions["segur_settings"],
     )
+    g.portal.ctx.portal_url = current_app.config.get("PUBLIC_URL") or request.url_root
     g.editor_id = None
     g.detail = {}
 

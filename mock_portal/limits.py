@@ -48,6 +48,16 @@ BODY_LIMITS: dict[str, int] = {
     "pages.demande_modifier": 1 * _MB,
     "api.pieces": 10 * 3 * _MB + _FORM,
     "pages.demande_pieces": 10 * 3 * _MB + _FORM,
+    # one zip of the pieces of many incomplete requests: as large as an import's
+    "pages.incompletes_archive": 210 * _MB,
+    # an avenant asked with its pieces, the pieces of an avenant created incomplete
+    "api.ask_avenant": 10 * 3 * _MB + _FORM,
+    "pages.demande_avenant": 10 * 3 * _MB + _FORM,
+    "api.avenant_pieces": 10 * 3 * _MB + _FORM,
+    "pages.avenant_pieces": 10 * 3 * _MB + _FORM,
+    # a cancellation: the attestation sur l'honneur and the client's renunciation
+    "api.ask_cancellation": 2 * 3 * _MB + _FORM,
+    "pages.demande_annulation": 2 * 3 * _MB + _FORM,
 }
 #: the JSON deposit file (``fichier``) of a simulate or an import: 200 requests take well under 1 MB
 MAX_DEPOSIT_FILE_BYTES = 10 * _MB

@@ -212,7 +212,7 @@ def scenario_walks(machine: Any) -> list[tuple[str, ...]]:
     walks: list[tuple[str, ...]] = []
 
     def extend(walk: tuple[str, ...], at: str) -> None:
-        for transition in machine.allowed_from(at, "gestionnaire"):
+        for transition in machine.plain_moves(at, "gestionnaire"):
             longer = (*walk, transition.target)
             if transition.target in walk or len(longer) > 20:
                 raise ValueError("the gestionnaire's moves loop: the walks cannot be listed")
@@ -296,6 +296,8 @@ class _Spec:
             return {"enum": [label for key, label in statuses.items() if key != "avenantPaye"]}
         if kind == "statuts-ligne":
             return {"enum": [statuses["enAttente"], statuses["incomplete"]]}
+        if kind == "statuts-cles":
+            return {"enum": list(statuses)}
         if kind == "statuts-et-cles":
             return {"enum": [*statuses, *statuses.values()]}
         if kind == "enrolement-statuts":

@@ -11,6 +11,10 @@ from typing import Any
 
 from segur.mock_portal.controls import Spec
 
+#: the action of the moves to the cancelled status (workflow.json): made only by deciding an
+#: editor's cancellation request, never by a plain move of the gestionnaire
+CANCEL = "cancel"
+
 
 class TransitionRefused(Exception):
     """A move the portal does not allow, with the reason in French and English."""
@@ -38,6 +42,8 @@ class Machine:
         self.labels = labels
         self.keys = {label: key for key, label in labels.items()}
         self.initial = str(section.get("initial", ""))
+        #: the status of one created while its pieces failed (None: the workflow has none)
+        self.initial_incomplete: str | None = section.get("initialIncomplete")
         self.transitions = [
             Transition(t["from"], t["to"], t["by"], t.get("action"), bool(t.get("reason")))
             for t in section["transitions"]
@@ -53,6 +59,15 @@ class Machine:
 
     def allowed_from(self, source: str, by: str | None = None) -> list[Transition]:
         return [t for t in self.transitions if t.source == source and (by is None or t.by == by)]
+
+    def plain_moves(self, source: str, by: str) -> list[Transition]:
+        """The moves ``by`` makes from ``source`` by hand: those of an action of their own (a
+        cancellation, decided on the editor's request) left out."""
+        return [t for t in self.allowed_from(source, by) if t.action != CANCEL]
+
+    def cancellable(self, source: str) -> Transition | None:
+        """The cancellation move from ``source`` (None: a request in that status cannot be cancelled)."""
+        return next((t for t in self.allowed_from(source, "gestionnaire") if t.action == CANCEL), None)
 
     def move(
         self, source: str, target: str, *, by: str, action: str | None = None, reason: str | None = None

@@ -101,7 +101,8 @@ def main() -> None:
     "--attachments",
     "-a",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The zip of attachments (PDF). Without it, a simulation checks the JSON alone, as the portal's Simuler.",
+    help="The zip of attachments (PDF). Without it, a simulation checks the JSON alone, as the portal's Simuler. "
+    "With it, the pieces' text is also read for what a gestionnaire checks by hand (warnings, never a code).",
 )
 @click.option("--type", "type_demande", required=True, help="Type of request chosen at deposit: avance or solde.")
 @click.option("--vat", type=float, required=True, help="VAT rate chosen at deposit, in percent (0, 2.1, 5.5, 10, 20).")
@@ -209,13 +210,28 @@ def check(
     kwargs: dict[str, Any] = {"spec": spec, "mode": modes[mode]}
     if stored is not None:
         kwargs["history"] = stored
-    if attachments is not None or modes[mode] == IMPORT:
+    data = bundle.read_bytes()
+    warnings = None
+    if attachments is not None and spec.hand_checks:
+        # the zip read once: the controls' answer, and the text of the pieces for the checks by hand
+        from segur.mock_portal.controls.attachments import attachment_report
+        from segur.mock_portal.controls.hand_checks import deposit_warnings, hand_roles
+
+        report = attachment_report(data, attachments, spec, read_roles=hand_roles(spec))
+        kwargs["attachments"] = report
+        warnings = deposit_warnings(data, report.texts, spec)
+    elif attachments is not None or modes[mode] == IMPORT:
         kwargs["attachments"] = attachments
-    answer = check_deposit(bundle.read_bytes(), deposit, **kwargs)
+    answer = check_deposit(data, deposit, **kwargs)
     if output == "json":
-        click.echo(orjson.dumps(answer.to_json(), option=orjson.OPT_INDENT_2).decode())
+        document = answer.to_json()
+        if warnings is not None:
+            document["avertissements"] = [warning.to_json() for warning in warnings]
+        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
     else:
         render.answer_table(answer, bundle, attachments, corrected_at=corrected_at)
+        if warnings is not None:
+            render.warnings_table(warnings)
     sys.exit(0 if answer.all_accepted else 1)
 
 
@@ -445,14 +461,17 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
     for path in case_files(loaded):
         case = load_case(path)
         failing = [i + 1 for i, v in enumerate(case["variants"]) if v["expect"] != "accepted"]
+        warning = [i + 1 for i, v in enumerate(case["variants"]) if v.get("warnings")]
         rows.append(
             {
                 "cas": path.stem,
                 "code": case_code(case, loaded),
-                "regle": case["rule"],
+                "regle": case.get("rule"),
+                "controleManuel": case.get("check"),
                 "titre": case["title"],
                 "description": case.get("description", ""),
                 "variantesEnErreur": failing,
+                "variantesAvecAvertissement": warning,
                 "variantes": [v["name"] for v in case["variants"]],
             }
         )
@@ -460,7 +479,7 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
     for row in rows:
-        click.echo(f"{row['code']}  {row['cas']:<48} {row['titre']}")
+        click.echo(f"{row['code']:<5}  {row['cas']:<48} {row['titre']}")
     click.echo(f"\n{len(rows)} cas ; « segur cases build CAS --out DOSSIER » écrit le dépôt et la réponse attendue.")
 
 
@@ -471,7 +490,7 @@ def cases_list(spec_dir: Path | None, output: str) -> None:
     "--variant",
     type=click.IntRange(1),
     default=None,
-    help="Which variant (see `segur cases list --format json`); default: the first that is rejected.",
+    help="Which variant (see `segur cases list --format json`); default: the first that is rejected or warns.",
 )
 @click.option("--spec", "spec_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar=SPEC_ENV)
 def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None) -> None:
@@ -487,7 +506,7 @@ def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None
         index = (
             variant - 1
             if variant is not None
-            else next(i for i, v in enumerate(case["variants"]) if v["expect"] != "accepted")
+            else next(i for i, v in enumerate(case["variants"]) if v["expect"] != "accepted" or v.get("warnings"))
         )
         manifest = write_case(loaded, case, index, out)
     except LookupError as exc:
@@ -502,6 +521,8 @@ def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None
     for line in answer["lignes"]:
         if line["codetraitement"] != loaded.accepted_code:
             click.echo(f"    ligne {line['numLigne']} : {line['codetraitement']} {line['libelletraitement']}")
+    for warning in manifest["avertissementsAttendus"]:
+        click.echo(f"    ligne {warning['numLigne']} : avertissement {warning['controle']} — {warning['message']}")
     click.echo(f"  pour rejouer : cd {out} && {manifest['commande']}")
 
 

@@ -6,8 +6,10 @@ import cycle.
 
 ``--break CODE`` (repeatable) turns the drawn bundle into one where exactly the chosen lines
 get that code and every other line "0000" (``segur.generators.mutators``); a file-level code
-makes a file rejected as a whole. The expected answer written to ``manifest.json`` is always
-computed from the files as written.
+makes a file rejected as a whole. ``--warn CHECK`` writes the chosen lines' pieces without
+what that check by hand of the gestionnaire reads (accepted by the controls; a warning). The
+expected answer and the warnings written to ``manifest.json`` are always computed from the files
+as written.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def _report(manifest: Manifest, spec: Spec, out: Path) -> None:
             labels.setdefault(line["codetraitement"], line["libelletraitement"])
     for code, numbers in sorted(codes.items()):
         click.echo(f"    {code} : ligne(s) {', '.join(map(str, numbers))} — par exemple « {labels[code]} »")
+    for warning in manifest.document["avertissementsAttendus"]:
+        click.echo(f"    avertissement {warning['controle']}, ligne {warning['numLigne']} : {warning['message']}")
     click.echo(f"  pour rejouer : cd {out} && {manifest.command}")
 
 
@@ -142,6 +146,14 @@ def _report(manifest: Manifest, spec: Spec, out: Path) -> None:
     help="Break the bundle for this catalogue code or rule name (repeatable): those lines get exactly that code.",
 )
 @click.option(
+    "--warn",
+    "warns",
+    multiple=True,
+    metavar="CHECK",
+    help="Write those lines' pieces without what this check by hand of the gestionnaire reads (repeatable; "
+    "`segur spec show` lists them): accepted by the controls, a warning in the manifest.",
+)
+@click.option(
     "--lines",
     "lines_text",
     metavar="N,N…",
@@ -169,6 +181,7 @@ def generate(
     pdf_size: int | None,
     numero_ans: str | None,
     breaks: tuple[str, ...],
+    warns: tuple[str, ...],
     lines_text: str | None,
     ratio: float | None,
     spec_dir: Path | None,
@@ -186,6 +199,11 @@ def generate(
             param_hint="--count",
         )
     drawn = _draw(seed, profile, count, spec, numero_ans)
+    if breaks and warns:
+        raise click.BadParameter("give --break or --warn, not both", param_hint="--break/--warn")
+    if warns:
+        _report(_write_warned(drawn, out, spec, warns, _targets(warns, lines_text, ratio, count, seed)), spec, out)
+        return
     if breaks:
         _report(_write_broken(drawn, out, spec, breaks, _targets(breaks, lines_text, ratio, count, seed)), spec, out)
         return
@@ -231,6 +249,40 @@ def _targets(
     if len(numbers) < len(breaks):
         raise click.BadParameter("give at least one line per --break code", param_hint="--lines")
     return [[n - 1 for n in numbers[i :: len(breaks)]] for i in range(len(breaks))]
+
+
+def _write_warned(drawn: Drawn, out: Path, spec: Spec, warns: tuple[str, ...], targets: list[list[int]]) -> Manifest:
+    """The drawn bundle with the pieces of each check's lines flawed for it, written with the
+    controls' expected answer and the warnings."""
+    from segur.generators.bundle_writer import record
+    from segur.generators.mutators import Scenario, flaw, materialise
+
+    scenario = Scenario.from_drawn(drawn, spec)
+    scenario.deposit["mode"] = "import"
+    flawed: dict[str, list[int]] = {}
+    for check, lines in zip(warns, targets, strict=True):
+        try:
+            flawed[check] = [n + 1 for n in flaw(scenario, check, lines, spec)]
+        except (ValueError, LookupError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--warn") from None
+    out.mkdir(parents=True, exist_ok=True)
+    data, deposit, _history, zip_path, mode = materialise(scenario, out)
+    bundle_name = f"{drawn.profile}-{drawn.seed}-avertissements.json"
+    (out / bundle_name).write_bytes(data)
+    return record(
+        out,
+        seed=drawn.seed,
+        profile=drawn.profile,
+        count=len(scenario.requests),
+        spec=spec,
+        bundle_name=bundle_name,
+        data=data,
+        deposit=deposit,
+        history_doc=scenario.history_document(),
+        zip_path=zip_path,
+        mode=mode,
+        extra={"controlesFautifs": flawed},
+    )
 
 
 def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], targets: list[list[int]]) -> Manifest:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 import click
 
 from segur.mock_portal.controls import ACCEPTED, INCOMPLETE, REJECTED, Answer, Spec
+from segur.mock_portal.controls.hand_checks import HandWarning
 from segur.mock_portal.controls.money import euros
 
 _STATUS = {ACCEPTED: ("acceptée", "green"), INCOMPLETE: ("incomplète", "yellow")}
@@ -78,6 +80,29 @@ def answer_table(
     )
 
 
+def warnings_table(warnings: Sequence[HandWarning]) -> None:
+    """The checks a gestionnaire makes by hand, read in the pieces: warnings, never a code."""
+    echo = click.echo
+    echo("")
+    echo(
+        click.style(
+            "Avertissements (ce que le gestionnaire vérifie à la main dans les pièces, jamais un code)", bold=True
+        )
+    )
+    if not warnings:
+        echo("  aucun : les pièces portent ce que le gestionnaire y cherche")
+        return
+    for warning in warnings:
+        wrapped = textwrap.wrap(warning.message, _WIDTH - 34) or [""]
+        echo(f"{warning.line + 1:>5}  {warning.check:<20} " + click.style("avert.", fg="yellow") + f" {wrapped[0]}")
+        for more in wrapped[1:]:
+            echo(" " * 34 + more)
+    echo(
+        f"{len(warnings)} avertissement(s) : motifs probables d'une demande « À modifier » après le dépôt ; "
+        "vérifiez ces pièces avant de déposer."
+    )
+
+
 def spec_summary(spec: Spec) -> None:
     echo = click.echo
     echo(click.style(f"{spec.title}", bold=True))
@@ -125,6 +150,11 @@ def spec_summary(spec: Spec) -> None:
     echo("  (montant demandé comparé au plafond HT × (1 + taux de TVA du dépôt), arrondi au centime)")
     echo("Statuts : " + " ; ".join(f"{key} « {label} »" for key, label in spec.statuts.items()))
     echo(f"Codes : {len(spec.codes)} (motif {spec.code_pattern}) ; exigences : {len(spec.requirements)}")
+    if spec.hand_checks:
+        echo(
+            "Contrôles faits à la main par le gestionnaire (avertissements, jamais un code) : "
+            + ", ".join(spec.hand_checks)
+        )
     if spec.unenforced:
         echo("Règles absentes de ce format : " + ", ".join(spec.unenforced))
 

@@ -330,11 +330,12 @@ def _cases(spec: Any) -> list[Problem]:
             where = f"{path} variants[{number}] « {variant.get('name', '')} »"
             with tempfile.TemporaryDirectory(prefix="segur-spec-check-") as tmp:
                 try:
-                    answer = cases.run(case, variant, spec, Path(tmp))
+                    answer, warned = cases.run_with_warnings(case, variant, spec, Path(tmp))
                 except (ValueError, KeyError, LookupError, TypeError) as exc:
                     problems.append(Problem(where, f"cannot be built with this spec: {exc}"))
                     continue
             problems += [Problem(where, text) for text in cases.mismatches(answer, variant["expect"], spec)]
+            problems += [Problem(where, text) for text in cases.warning_mismatches(warned, variant)]
     return problems + _case_coverage(spec)
 
 
@@ -449,9 +450,61 @@ def _generated(spec: Any, seeds: int, *, skip: frozenset[str] = frozenset()) -> 
             if problem:
                 problems.append(Problem(where, f"{profile}: {problem}"))
                 break
+    problems += _hand_checks(spec, skip)
     unbound_mutators = sorted(code for code in spec.codes if code != spec.accepted_code and code not in by_code)
     for code in unbound_mutators:
         problems.append(Problem(f"codes.json code {code}", "no mutator breaks a bundle for its rule"))
+    return problems
+
+
+def _hand_checks(spec: Any, skip: frozenset[str]) -> list[Problem]:
+    """For every check by hand: a generated bundle's pieces give no warning, and the pieces of one
+    line written without what the check reads give exactly that warning on that line."""
+    from segur.generators.mutators import Scenario, flaw, materialise
+    from segur.generators.strategies import make_bundle
+    from segur.mock_portal.controls.attachments import attachment_report
+    from segur.mock_portal.controls.hand_checks import HAND_CHECKS, deposit_warnings, hand_roles
+
+    problems: list[Problem] = []
+    where = f"{spec.root / str(spec.files.get('handChecks', ''))}"
+    for check in spec.hand_checks:
+        roles = set(HAND_CHECKS[check].roles)
+        profiles = [
+            name
+            for name in spec.profiles
+            if name not in skip and roles <= set(spec.pieces.required.get(spec.profiles[name].deposit_type, ()))
+        ]
+        if not profiles:
+            problems.append(Problem(f"{where} checks.{check}", f"no profile requires the pieces it reads ({roles})"))
+            continue
+        for profile in profiles:
+            scenario = Scenario.from_drawn(make_bundle(1, profile=profile, size=3, spec=spec), spec)
+            scenario.with_zip(spec)
+            with tempfile.TemporaryDirectory(prefix="segur-spec-check-") as tmp:
+                data, _, _, zip_path, _ = materialise(scenario, Path(tmp))
+                clean = deposit_warnings(
+                    data, attachment_report(data, zip_path, spec, read_roles=hand_roles(spec)).texts, spec
+                )
+                flaw(scenario, check, [1], spec)
+                data, _, _, zip_path, _ = materialise(scenario, Path(tmp))
+                found = deposit_warnings(
+                    data, attachment_report(data, zip_path, spec, read_roles=hand_roles(spec)).texts, spec
+                )
+            if clean:
+                problems.append(
+                    Problem(f"{where} checks.{check}", f"{profile}: the generated pieces warn: {clean[0].message}")
+                )
+                break
+            got = [(w.line + 1, w.check) for w in found]
+            if got != [(2, check)]:
+                problems.append(
+                    Problem(
+                        f"{where} checks.{check}",
+                        f"{profile}: pieces of line 2 written without what it reads should warn {check} alone "
+                        f"on line 2, got {got or 'no warning'} (are its words found in other lines of the pieces?)",
+                    )
+                )
+                break
     return problems
 
 

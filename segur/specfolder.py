@@ -36,7 +36,9 @@ copié à côté : `GUIDE.md`.
 4. `calendar.json` (un appel à financement par programme : arrêté, publication, délai d'un
    bon de commande signé avant le référencement), `ceilings.json` (les plafonds de l'AF, HT et
    TTC, par type de logiciel et catégorie FINESS), `referencement.json` (les numéros ANS, avec
-   les dates de dossier complet et de référencement), `workflow.json`, `requirements.csv`.
+   les dates de dossier complet et de référencement), `workflow.json`, `requirements.csv` ;
+   le fichier des contrôles faits à la main par le gestionnaire (`files.handChecks` : les mots
+   cherchés dans le texte des pièces et les libellés des avertissements).
 5. `examples/` (un fichier par profil, `<profil>.json`, avec son `.zip` et son `.history.json`)
    et `cases/` (les cas de rejet, écrits en champs logiques et noms de règles : ils suivent le
    format ; ajustez les valeurs qui dépendent de vos exemples).
@@ -199,6 +201,14 @@ def diff_specs(old: Any, new: Any) -> list[tuple[str, str]]:
                 f"~ {name} : {before.couloir}/{before.type_logiciel}/{before.type_demande} → "
                 f"{after.couloir}/{after.type_logiciel}/{after.type_demande}",
             )
+    for check in sorted(set(old.hand_checks) | set(new.hand_checks)):
+        before, after = old.hand_checks.get(check), new.hand_checks.get(check)
+        if before is None or after is None:
+            add("contrôles à la main", _change(check, before and "", after and "") + "(avertissement)")
+            continue
+        for key in sorted((set(before) | set(after)) - {"source", "$comment"}):
+            if before.get(key) != after.get(key):
+                add("contrôles à la main", f"~ {check} : {key} {before.get(key, '—')} → {after.get(key, '—')}")
     for software in sorted(set(old.ceilings) | set(new.ceilings)):
         before, after = old.ceilings.get(software, {}), new.ceilings.get(software, {})
         for category in sorted(set(before) | set(after)):

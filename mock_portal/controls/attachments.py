@@ -13,7 +13,7 @@ import os
 import struct
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import PurePosixPath
 from typing import IO, TYPE_CHECKING, Union
@@ -22,6 +22,7 @@ import orjson
 
 from .line import Line
 from .pdf_check import current_budget, pdf_budget, pdf_problem, pdf_verdict
+from .reasons import zip_reason
 from .registry import engine_rules
 from .spec import Spec, resolve
 from .violation import Violation
@@ -50,13 +51,19 @@ _CHUNK = 1 << 16
 @dataclass(frozen=True)
 class AttachmentReport:
     """The attachment violations of a deposit, checked ahead (the zip does not depend on what is
-    stored: the mock portal reads it before opening its import transaction)."""
+    stored: the mock portal reads it before opening its import transaction); ``texts``: the text
+    of the pieces read for the checks by hand (file name → text), when asked for."""
 
     violations: tuple[Violation, ...]
+    texts: dict[str, str] = field(default_factory=dict)
 
 
-def attachment_report(data: bytes, source: ZipSource | None, spec: Spec) -> AttachmentReport:
-    """Check the zip against the pieces the file's requests name; an unreadable file names none."""
+def attachment_report(
+    data: bytes, source: ZipSource | None, spec: Spec, *, read_roles: frozenset[str] = frozenset()
+) -> AttachmentReport:
+    """Check the zip against the pieces the file's requests name; an unreadable file names none.
+    The text of each readable piece of one of ``read_roles`` is kept too (the checks by hand,
+    :mod:`~segur.mock_portal.controls.hand_checks`), read in the same pass over the zip."""
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -65,11 +72,21 @@ def attachment_report(data: bytes, source: ZipSource | None, spec: Spec) -> Atta
     if not isinstance(requests, list):
         return AttachmentReport(())
     lines = [Line(index, raw, spec) for index, raw in enumerate(requests)]
-    return AttachmentReport(tuple(check_attachments(source, lines, spec)))
+    texts: dict[str, str] = {}
+    violations = check_attachments(source, lines, spec, texts=texts if read_roles else None, read_roles=read_roles)
+    return AttachmentReport(tuple(violations), texts)
 
 
-def check_attachments(source: ZipSource | None, lines: Sequence[Line], spec: Spec) -> list[Violation]:
-    """Every attachment violation of the deposit, each on the line it concerns."""
+def check_attachments(
+    source: ZipSource | None,
+    lines: Sequence[Line],
+    spec: Spec,
+    *,
+    texts: dict[str, str] | None = None,
+    read_roles: frozenset[str] = frozenset(),
+) -> list[Violation]:
+    """Every attachment violation of the deposit, each on the line it concerns; with ``texts``,
+    the text of each readable piece of one of ``read_roles`` is put in it by file name."""
     if source is None:
         return [Violation("zip-absent", "", {}, line.index) for line in lines]
     zip_problems, archive = _open(source, spec)
@@ -77,7 +94,7 @@ def check_attachments(source: ZipSource | None, lines: Sequence[Line], spec: Spe
         return [Violation(v.rule, v.pointer, v.params, line.index) for line in lines for v in zip_problems]
     assert archive is not None
     with archive, pdf_budget(spec.limits):
-        return list(_members(archive, lines, spec))
+        return list(_members(archive, lines, spec, texts, read_roles))
 
 
 def _size(source: ZipSource) -> int:
@@ -96,7 +113,7 @@ def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFi
     try:
         size = _size(source)
     except OSError as exc:
-        return [Violation("zip-unreadable", "", {"detail": exc.strerror or str(exc)})], None
+        return [Violation("zip-unreadable", "", {"detail": zip_reason(exc)})], None
     if size > limit:
         return [Violation("zip-too-large", "", {"taille": size, "maximum": limit})], None
     try:
@@ -114,7 +131,7 @@ def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFi
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        return [Violation("zip-unreadable", "", {"detail": str(exc) or type(exc).__name__})], None
+        return [Violation("zip-unreadable", "", {"detail": zip_reason(exc)})], None
     problems = list(_directory_problems(archive.infolist(), spec))
     if problems:
         archive.close()
@@ -208,7 +225,13 @@ def _directory_problems(infos: list[zipfile.ZipInfo], spec: Spec) -> Iterator[Vi
             return
 
 
-def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Iterator[Violation]:
+def _members(
+    archive: zipfile.ZipFile,
+    lines: Sequence[Line],
+    spec: Spec,
+    texts: dict[str, str] | None = None,
+    read_roles: frozenset[str] = frozenset(),
+) -> Iterator[Violation]:
     members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
     pieces_pointer = spec.pointer("pieces")
     verdicts: dict[str, tuple[str, dict[str, object]] | None] = {}
@@ -216,7 +239,8 @@ def _members(archive: zipfile.ZipFile, lines: Sequence[Line], spec: Spec) -> Ite
     for line in lines:
         for piece in line.pieces:
             if piece.name not in verdicts:
-                verdict = _member_verdict(archive, members.get(piece.name), piece.name, spec)
+                keep = texts if texts is not None and piece.role in read_roles else None
+                verdict = _member_verdict(archive, members.get(piece.name), piece.name, spec, keep)
                 if verdict is not None and verdict[0] == "attachment-missing":
                     near = near if near is not None else NearNames(members)
                     verdict = ("attachment-missing", {**verdict[1], **near.hint(piece.name)})
@@ -280,20 +304,39 @@ def _loose(name: str) -> str:
 
 
 def _member_verdict(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, spec: Spec
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo | None,
+    name: str,
+    spec: Spec,
+    texts: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, object]] | None:
+    """A member's verdict; with ``texts``, a readable piece's text is put in it by its name."""
+    verdict, content = _read_member(archive, info, name, spec, keep=texts is not None)
+    if verdict is None and texts is not None and content is not None:
+        from .hand_checks import piece_text
+
+        text = piece_text(content)
+        if text is not None:
+            texts[name] = text
+    return verdict
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, spec: Spec, *, keep: bool
+) -> tuple[tuple[str, dict[str, object]] | None, bytes | None]:
+    """A member's verdict (None: a readable PDF within the limit) and, with ``keep``, its bytes."""
     import zipfile
     import zlib
 
     limit = spec.limits["maxPieceOctets"]
     if info is None:
-        return "attachment-missing", {"fichier": name}
+        return ("attachment-missing", {"fichier": name}), None
     if info.file_size > limit:
-        return "attachment-too-large", {"fichier": name, "taille": info.file_size, "maximum": limit}
+        return ("attachment-too-large", {"fichier": name, "taille": info.file_size, "maximum": limit}), None
     budget = current_budget()
     refused = budget.refusal() if budget is not None else None
     if refused:  # no more reading in this request: not even the member's bytes
-        return "attachment-budget", {"fichier": name, "detail": refused}
+        return ("attachment-budget", {"fichier": name, "detail": refused}), None
     # The PDF reader's objects hold the buffer in reference cycles: closing it frees the
     # bytes now rather than at the next garbage collection.
     with BytesIO() as buffer:
@@ -302,14 +345,60 @@ def _member_verdict(
                 while chunk := stream.read(_CHUNK):
                     buffer.write(chunk)
                     if buffer.tell() > limit:
-                        return "attachment-too-large", {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
+                        too_large: dict[str, object] = {"fichier": name, "taille": f"plus de {limit}", "maximum": limit}
+                        return ("attachment-too-large", too_large), None
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-            return "attachment-unreadable", {"fichier": name, "detail": f"membre du zip illisible : {exc}"}
+            unreadable: dict[str, object] = {"fichier": name, "detail": f"membre du zip illisible : {zip_reason(exc)}"}
+            return ("attachment-unreadable", unreadable), None
         verdict = pdf_verdict(buffer)
-    if verdict is None:
-        return None
-    kind, detail = verdict
-    return ("attachment-budget" if kind == "budget" else "attachment-unreadable"), {"fichier": name, "detail": detail}
+        if verdict is not None:
+            kind, detail = verdict
+            return ("attachment-budget" if kind == "budget" else "attachment-unreadable", {"fichier": name, "detail": detail}), None
+        return None, buffer.getvalue() if keep else None
 
 
-__all__ = ["AttachmentReport", "attachment_report", "check_attachments", "end_record", "pdf_problem"]
+class PieceArchive:
+    """A zip of pieces opened to take them one by one (the pieces an import keeps with its
+    requests, a zip sent for several incomplete requests): ``problems`` holds the zip's own
+    violations (then nothing is read from it); :meth:`piece` gives a member's verdict and bytes,
+    reading one member at a time."""
+
+    def __init__(self, source: ZipSource, spec: Spec) -> None:
+        self.spec = spec
+        self.problems, self._archive = _open(source, spec)
+        self.names: set[str] = set()
+        if self._archive is not None:
+            self.names = {info.filename for info in self._archive.infolist() if not info.is_dir()}
+
+    def __enter__(self) -> PieceArchive:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._archive is not None:
+            self._archive.close()
+
+    def content(self, name: str) -> bytes | None:
+        """A member's bytes, already judged readable by the controls (at most the piece limit
+        plus one byte is read), or None when it is not in the zip or cannot be read."""
+        import zipfile
+        import zlib
+
+        if self._archive is None or name not in self.names:
+            return None
+        limit = self.spec.limits["maxPieceOctets"]
+        try:
+            with self._archive.open(name) as stream:
+                content = stream.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError):
+            return None
+        return content if len(content) <= limit else None
+
+    def piece(self, name: str) -> tuple[tuple[str, dict[str, object]] | None, bytes | None]:
+        """(None, bytes) for a readable PDF within the limit, else (its rule and parameters, None)."""
+        if self._archive is None:
+            return ("attachment-missing", {"fichier": name}), None
+        info = self._archive.getinfo(name) if name in self.names else None
+        return _read_member(self._archive, info, name, self.spec, keep=True)
+
+
+__all__ = ["AttachmentReport", "PieceArchive", "attachment_report", "check_attachments", "end_record", "pdf_problem"]

@@ -14,9 +14,10 @@ import orjson
 from .context import Deposit
 from .depth import DEFAULT_MAX_DEPTH, DEPTH_ERROR, too_deep
 from .line import Line
+from .reasons import json_reason
 from .registry import engine_rules
 from .schema_rules import detail_fr, pointer
-from .spec import Profile, Spec, resolve
+from .spec import Profile, Spec, Window, resolve
 from .violation import Violation
 
 engine_rules(
@@ -57,6 +58,21 @@ def _fmt(moment: datetime, spec: Spec) -> str:
     return moment.astimezone(spec.timezone).strftime("%d/%m/%Y %H:%M")
 
 
+def window_state(window: Window, at: datetime, spec: Spec) -> str:
+    """A window at ``at``, in words: « ouvert jusqu'au 28/02/2024 à 14:00 », « fermé depuis le
+    28/02/2024 à 14:00 » (the closing time is already closed) or « pas encore ouvert
+    (ouverture le … à …) »."""
+
+    def said(moment: datetime) -> str:
+        return moment.astimezone(spec.timezone).strftime("%d/%m/%Y à %H:%M")
+
+    if at >= window.closes:
+        return f"fermé depuis le {said(window.closes)}"
+    if at < window.opens:
+        return f"pas encore ouvert (ouverture le {said(window.opens)})"
+    return f"ouvert jusqu'au {said(window.closes)}"
+
+
 def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     """Run the file-level controls, stopping where the file can no longer be read."""
     type_code = spec.deposit_types[deposit.type_demande]
@@ -77,9 +93,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
             if DEPTH_ERROR in exc.msg:  # orjson stops at 1024 levels
                 out.append(Violation("file-depth", "", {"profondeur": "plus de 1024", "maximum": maximum}))
             else:
-                out.append(
-                    Violation("file-json", "", {"detail": f"{exc.msg}, ligne {exc.lineno}, colonne {exc.colno}"})
-                )
+                out.append(Violation("file-json", "", {"detail": json_reason(exc.msg, exc.lineno, exc.colno)}))
         return stage
     depth = too_deep(document, maximum)
     if depth is not None:  # before any schema or control walks it: their recursion is bounded
@@ -145,6 +159,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
                     "ouverture": _fmt(window.opens, spec),
                     "fermeture": _fmt(window.closes, spec),
                     "dateDepot": _fmt(stage.at, spec),
+                    "etatGuichet": window_state(window, stage.at, spec),
                 },
             )
         )

@@ -91,11 +91,15 @@ def already_deposited(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Viol
     "solde-avance-mismatch",
     "solde-duplicate",
     "solde-over-avance",
+    "solde-avance-cancelled",
 )
 def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Violation]:
     spec = ctx.spec
     avance_type = spec.deposit_types.get("avance")
     paid, avenant_paid = spec.statuts.get("payee"), spec.statuts.get("avenantPaye")
+    cancelled = spec.statuts.get("annulee")
+    # a cancelled avance answers its own rule; a spec that does not enforce it answers « not paid »
+    cancelled_rule = "solde-avance-cancelled" if "solde-avance-cancelled" in spec.rule_codes else None
     pointer = ctx.pointer("avance_number")
     for line in lines:
         numero = line.avance_number
@@ -106,7 +110,9 @@ def solde_prerequisites(lines: Sequence[Line], ctx: CheckContext) -> Iterator[Vi
         if avance is None or avance.type_demande != avance_type:
             yield Violation("solde-avance-unknown", pointer, {"valeur": numero}, i)
             continue
-        if avance.statut != paid:
+        if cancelled_rule is not None and avance.statut == cancelled:
+            yield Violation(cancelled_rule, pointer, {"valeur": numero, "statut": avance.statut}, i)
+        elif avance.statut != paid:
             yield Violation(
                 "solde-avance-not-paid", pointer, {"valeur": numero, "statut": avance.statut, "attendu": paid}, i
             )

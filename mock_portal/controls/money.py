@@ -38,3 +38,19 @@ def euros(amount: int, *, group: str = NARROW_NBSP) -> str:
     sign = "-" if amount < 0 else ""
     whole, part = divmod(abs(int(amount)), 100)
     return f"{sign}{whole:,}".replace(",", group) + f",{part:02d}"
+
+
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
+
+
+def cents_from_text(text: str) -> int | None:
+    """An amount as a person or a document writes it (« 12 000,50 », « 12000.5 », « 1 234,56 € »,
+    « 1 234,56 EUR ») as integer cents; None when it is not one (more than two decimals included)."""
+    cleaned = text.strip().removesuffix("EUR").removesuffix("€").translate(_SPACES).replace(",", ".")
+    if not cleaned or cleaned.count(".") > 1:
+        return None
+    sign = -1 if cleaned.startswith("-") else 1
+    whole, _, decimals = cleaned.lstrip("+-").partition(".")
+    if not whole.isdigit() or (decimals and (not decimals.isdigit() or len(decimals) > 2)):
+        return None
+    return sign * (int(whole) * 100 + int(decimals.ljust(2, "0") or 0))

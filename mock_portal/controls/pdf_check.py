@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+from .reasons import pdf_reason
+
 #: the defaults when the spec's limits leave them out (model values; a one-page PDF of the kit
 #: takes under a thousand operations, a 3 MB one of a real scanner a few thousand)
 DEFAULT_LIMITS = {
@@ -189,7 +191,7 @@ def _read(stream: BytesIO, budget: PdfBudget) -> tuple[str, str] | None:
             return "budget", "lecture du PDF arrêtée : trop de temps de calcul pour une pièce"
         return "budget", f"lecture du PDF arrêtée après {metered.limit} opérations de lecture"
     except Exception as exc:  # pypdf raises many types on damaged files; all mean unreadable
-        return "unreadable", f"PDF endommagé ({type(exc).__name__}: {str(exc)[:200]})"
+        return "unreadable", pdf_reason(exc)
     finally:
         metered.settle()
     return None

@@ -52,7 +52,7 @@ RULES: dict[str, RuleDoc] = {
     "file-window": RuleDoc(
         "file",
         "the deposit window of the profile is closed at the deposit time",
-        ("typeDemande", "profil", "ouverture", "fermeture", "dateDepot"),
+        ("typeDemande", "profil", "ouverture", "fermeture", "dateDepot", "etatGuichet"),
     ),
     # one request: the schema and the values
     "line-required": RuleDoc("line", "a field the schema requires is absent"),
@@ -129,6 +129,7 @@ RULES: dict[str, RuleDoc] = {
         "the amount a solde reports exceeds the amount requested by its avance",
         ("valeur", "montantAvance", "numeroAvance"),
     ),
+    "solde-avance-cancelled": RuleDoc("line", "the avance a solde closes was cancelled", ("valeur", "statut")),
     "invoice-zero": RuleDoc("line", "an invoice of zero or less", ("valeur",)),
     "mss-missing": RuleDoc(
         "line", "no MSS indicator on a solde deposited, or corrected, once it is due", ("dateObligation",)
@@ -211,6 +212,7 @@ RULE_READS: dict[str, tuple[str, ...]] = {
     "solde-avance-mismatch": ("avance_number", "software_type", "bdc_number", "site_finess", "site_siret"),
     "solde-duplicate": ("avance_number",),
     "solde-over-avance": ("avance_number", "amount_requested"),
+    "solde-avance-cancelled": ("avance_number",),
     "invoice-zero": ("invoice_amount",),
     "mss-missing": ("mss_indicator",),
     "mss-address": ("mss_address",),

@@ -44,6 +44,7 @@ STATUS_KEYS = (
     "payee",
     "rejetee",
     "avenantPaye",
+    "annulee",
 )
 #: the deposit types the kit knows (the choice on the deposit screen): a spec gives each its value
 DEPOSIT_TYPE_KEYS = ("avance", "solde")
@@ -201,6 +202,9 @@ class Spec:
     requirements: dict[str, dict[str, str]]
     #: the instruction workflow as data (workflow.json), read by segur.mock_portal.workflow
     workflow: dict[str, Any]
+    #: what a gestionnaire checks by hand in the pieces, by check name (files.handChecks; none
+    #: when the spec has no such file): the words searched for and the warnings' labels
+    hand_checks: dict[str, dict[str, Any]]
     envelope_validator: jsonschema_rs.Validator = field(repr=False)
     history_validator: jsonschema_rs.Validator | None = field(repr=False)
     profile_validators: dict[str, jsonschema_rs.Validator] = field(repr=False)
@@ -209,6 +213,8 @@ class Spec:
     files: dict[str, Any] = field(repr=False)
     #: the manifest as read (spec.json)
     manifest: dict[str, Any] = field(repr=False)
+    #: each appel à financement's label (calendar.json ``libelle``), by its name
+    af_labels: dict[str, str] = field(default_factory=dict)
     _referencement: dict[str, Any] | None = field(default=None, repr=False)
     _solution_dates: dict[str, tuple[date | None, date | None]] = field(default_factory=dict, repr=False)
 
@@ -631,6 +637,9 @@ class _Loader:
             timezone=tz,
             af_openings=af_openings,
             afs=afs,
+            af_labels={
+                str(name): str(af.get("libelle", name)) for name, af in calendar.get("appelsAFinancement", {}).items()
+            },
             windows=windows,
             mss_from=self._time(tz, mss["obligatoireA"], calendar_file) if "obligatoireA" in mss else None,
             mss_profiles=frozenset(mss.get("profiles", [])),
@@ -638,6 +647,7 @@ class _Loader:
             ceilings_model=bool(ceilings_doc.get("model", False)),
             requirements=self._requirements(files.get("requirements")),
             workflow=self._read_json(files["workflow"]) if files.get("workflow") else {},
+            hand_checks=self._hand_checks(files.get("handChecks")),
             envelope_validator=self._validator(schemas[str(envelope_path)], envelope_path, registry),
             profile_validators=_LazyValidators(build, list(profiles)),
             history_validator=self._standalone(files.get("history")),
@@ -884,6 +894,36 @@ class _Loader:
             required,
             flat,
         )
+
+    def _hand_checks(self, relative: Any) -> dict[str, dict[str, Any]]:
+        """The checks by hand (files.handChecks): each a check the kit knows, with its keys."""
+        from .hand_checks import HAND_CHECKS
+
+        if not relative:
+            return {}
+        document = self._read_json(str(relative))
+        where = self.root / str(relative)
+        checks = document.get("checks") if isinstance(document, Mapping) else None
+        if not isinstance(checks, Mapping):
+            raise SpecError(f"{where}: expected an object with 'checks' (check name → its words and label)")
+        out: dict[str, dict[str, Any]] = {}
+        for name, entry in checks.items():
+            if name not in HAND_CHECKS:
+                raise SpecError(f"{where}: checks.{name}: not a check the kit knows ({', '.join(HAND_CHECKS)})")
+            if not isinstance(entry, Mapping):
+                raise SpecError(f"{where}: checks.{name}: expected an object")
+            for key in ("label", *HAND_CHECKS[name].keys):
+                value = entry.get(key)
+                empty = value is None or value == "" or value == [] or value == {}
+                if empty or not isinstance(value, (str, list, dict)):
+                    raise SpecError(f"{where}: checks.{name}.{key}: missing or empty (see fixtures/README.md)")
+                if isinstance(value, list) and not all(isinstance(item, str) and item.strip() for item in value):
+                    raise SpecError(f"{where}: checks.{name}.{key}: expected a list of non-empty texts")
+            unknown = sorted(set(entry.get("values", {})) - set(ENUM_KEYS.get("mss_indicator", ())))
+            if name == "va-mss-indicator" and unknown:
+                raise SpecError(f"{where}: checks.{name}.values: {unknown} are not the kit's keys case_1, case_2")
+            out[str(name)] = dict(entry)
+        return out
 
     def _requirements(self, relative: str | None) -> dict[str, dict[str, str]]:
         if not relative:

@@ -6,6 +6,7 @@ nothing here knows HTTP. Each area is one module:
 - ``deposits``: Simuler, Importer, Terminer;
 - ``requests``: the lists and a request's detail, the editor's corrections and pieces;
 - ``instruction``: the gestionnaire's moves and their side effects, avenants;
+- ``cancellations``: an editor's request to cancel one of its requests, the gestionnaire's decision;
 - ``mails``: the mails sent;
 - ``testing``: scenarios, faults, the journal.
 
@@ -25,15 +26,16 @@ from segur.mock_portal.store import Row, Store
 from segur.mock_portal.workflow import Workflows
 
 from .accounts import Accounts
+from .cancellations import Cancellations
 from .context import IMPORTED, Context, Events
-from .deposits import Deposits
+from .deposits import Deposits, Sandbox
 from .enrolment import Enrolment
 from .instruction import Instruction
 from .mails import Mails
 from .requests import Requests
 from .testing import Testing
 
-__all__ = ["IMPORTED", "Context", "Events", "Portal", "Row"]
+__all__ = ["IMPORTED", "Context", "Events", "Portal", "Row", "Sandbox"]
 
 
 class Portal:
@@ -78,6 +80,10 @@ class Portal:
     @cached_property
     def instruction(self) -> Instruction:
         return Instruction(self.ctx)
+
+    @cached_property
+    def cancellations(self) -> Cancellations:
+        return Cancellations(self.ctx)
 
     @cached_property
     def mails(self) -> Mails:

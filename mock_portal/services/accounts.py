@@ -16,16 +16,40 @@ from typing import Any
 
 from segur.mock_portal import security
 from segur.mock_portal.errors import PortalError, bad_request
-from segur.mock_portal.store import Row, new_token
+from segur.mock_portal.store import Row, dumps, new_token
 
 from .context import Context
-from .records import enrolment_json
+from .records import enrolment_json, enrolment_number
 
 DEMO_SIRET = "73282932000074"
 DEMO_EMAIL = "demo@editeur.example"
 #: the meta keys of the gestionnaire's token: sealed (today), in clear (release 0.2.0 to issue 14)
 ADMIN_TOKEN_SEALED = "admin_token_sealed"
 ADMIN_TOKEN_CLEAR = "admin_token"
+
+#: the demo editor's enrolment form, as a deposited one is kept (the kit's enrolment contract):
+#: what the gestionnaire's card and the documents show of it (MODEL values)
+DEMO_DOSSIER: dict[str, Any] = {
+    "siret": DEMO_SIRET,
+    "raisonSociale": "Éditeur de démonstration",
+    "nomCommercial": "Démo Logiciels",
+    "adresse": {
+        "numeroVoie": "12",
+        "typeVoie": "RUE",
+        "libelleVoie": "de la Santé",
+        "codePostal": "75013",
+        "commune": "Paris",
+    },
+    "representant": {
+        "nom": "Martin",
+        "prenom": "Camille",
+        "email": DEMO_EMAIL,
+        "emailConfirmation": DEMO_EMAIL,
+        "telephone": "01 40 00 00 00",
+    },
+    "banque": {"iban": "FR7630006000011234567890189", "bic": "AGRIFRPP"},
+    "regimeTva": "TTC",
+}
 
 
 class Accounts:
@@ -52,22 +76,29 @@ class Accounts:
             token = self._admin_token(admin_token)
             if store.editor_by_login(demo_login) is None:
                 at = ctx.now()
-                editor_id = self.create_editor(
-                    demo_login, demo_password, DEMO_EMAIL, DEMO_SIRET, "Éditeur de démonstration", at
-                )
-                for numero, solution in solutions.items():
+                validated = ctx.flows.enrolment.label("validee")
+                enrolments = [
                     store.add_enrolment(
-                        editor_id=editor_id,
+                        editor_id=None,
                         numero_ans=numero,
                         couloir=solution["couloir"],
                         type_logiciel=solution["typeLogiciel"],
                         siret=DEMO_SIRET,
                         email=DEMO_EMAIL,
-                        statut=ctx.flows.enrolment.label("validee"),
-                        data="{}",
+                        statut=validated,
+                        data=dumps(DEMO_DOSSIER if index == 0 else {}),
+                        complementaire=int(index > 0),
                         created_at=at.isoformat(),
-                        decided_at=at.isoformat(),
                     )
+                    for index, (numero, solution) in enumerate(solutions.items())
+                ]
+                # the account bears the number of the enrolment that opened it
+                number = enrolment_number(enrolments[0]) if enrolments else "ENR-DEMO"
+                editor_id = self.create_editor(
+                    demo_login, demo_password, DEMO_EMAIL, DEMO_SIRET, DEMO_DOSSIER["raisonSociale"], at, number
+                )
+                for enrolment_id in enrolments:
+                    store.decide_enrolment(enrolment_id, validated, None, editor_id, at)
         return {"login": demo_login, "password": demo_password, "admin_token": token}
 
     def _admin_token(self, configured: str | None) -> str:
@@ -86,11 +117,11 @@ class Accounts:
             store.set_meta(ADMIN_TOKEN_SEALED, sealer.seal(token))
         return token
 
-    def create_editor(self, login: str, password: str, email: str, siret: str, name: str, at: datetime) -> int:
-        """An account (inside the caller's transaction), numbered from the enrolment sequence."""
-        store = self.ctx.store
-        numero = f"ENR-{store.next_sequence('enrolement'):06d}"
-        return store.add_editor(login, security.hash_password(password), email, siret, name, numero, at)
+    def create_editor(
+        self, login: str, password: str, email: str, siret: str, name: str, at: datetime, numero: str
+    ) -> int:
+        """An account (inside the caller's transaction), with the number of the enrolment that opened it."""
+        return self.ctx.store.add_editor(login, security.hash_password(password), email, siret, name, numero, at)
 
     # ------------------------------------------------------------------ sessions
 

@@ -53,6 +53,9 @@ class Context:
     #: sessions (their length), login attempts (their limits), the sealer of secrets at rest
     settings: Settings = field(default_factory=default_settings)
     events: Events = field(default_factory=Events)
+    #: the portal's address as its mails give it (the web layer sets it: its PUBLIC_URL, else
+    #: the address the request came to); None outside a request
+    portal_url: str | None = None
     #: the clock's setting, read once per context (a request) and kept in step by set_clock
     _clock: dict[str, Any] | None = None
 

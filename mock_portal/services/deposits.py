@@ -12,15 +12,27 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 
 import orjson
-from segur.mock_portal.controls import IMPORT, INCOMPLETE, SIMULATION, Answer, Deposit, Enrolment, check_deposit
+from segur.mock_portal.controls import (
+    IMPORT,
+    INCOMPLETE,
+    SIMULATION,
+    Answer,
+    Deposit,
+    Enrolment,
+    check_deposit,
+    history_from_json,
+)
 from segur.mock_portal.controls.answer import format_number
-from segur.mock_portal.controls.attachments import attachment_report
+from segur.mock_portal.controls.attachments import PieceArchive, attachment_report
+from segur.mock_portal.controls.file_rules import window_state
+from segur.mock_portal.controls.hand_checks import facts_of, hand_roles
 from segur.mock_portal.controls.line import Line, read_values
 from segur.mock_portal.controls.spec import Profile, resolve
 from segur.mock_portal.errors import bad_request, conflict, not_found
@@ -36,9 +48,39 @@ STORED_TEXT_MAX = 1000
 STORED_FINDINGS_MAX = 50
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    """A rejection case's own world (the « Cas de rejet » page): its deposit is checked against the
+    stored requests the case assumes (its ``historique.json``: ``history``, else none) and the
+    enrolments it assumes (``enrolments``: (ANS number, couloir, software type) each; None: the
+    depositor enrolled for the file's ANS number), at the case's date when chosen (``at``, ISO;
+    None: the mock's clock). Never against the account's other requests, nor against what other
+    cases imported: a case answers the same whatever was played before it. An import in a
+    sandbox still stores its lines in the account, as any import."""
+
+    history: dict[str, Any] | None = None
+    enrolments: tuple[tuple[str, str, str], ...] | None = None
+    at: str | None = None
+    #: the case is a stored request corrected by its editor at this time (ISO), deposited at ``at``
+    corrected_at: str | None = None
+
+
 class Deposits:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    def _world(self, editor: Row, deposit: Deposit, sandbox: Sandbox | None) -> tuple[Deposit, Any]:
+        """The deposit and the stored requests the controls see: the account's, or a case's own."""
+        if sandbox is None:
+            return deposit, self.history(editor)
+        spec = self.ctx.spec
+        enrolments = None
+        if sandbox.enrolments is not None:
+            enrolments = tuple(Enrolment(*enrolment) for enrolment in sandbox.enrolments)
+        at = spec.local_time(sandbox.at) if sandbox.at else deposit.at
+        history = history_from_json(sandbox.history or {}, spec)
+        corrected = spec.local_time(sandbox.corrected_at) if sandbox.corrected_at else None
+        return replace(deposit, enrolments=enrolments, at=at, corrected_at=corrected), history
 
     def deposit(self, editor: Row, type_demande: Any, numero_ans: Any, taux_tva: Any) -> Deposit:
         """What the deposit screen chose (type, VAT rate, ANS number), checked, at the mock's time."""
@@ -68,14 +110,48 @@ class Deposits:
             raise bad_request("'numeroAns' must be text")
         return Deposit(type_demande, rate, self.ctx.now(), numero_ans, enrolments)
 
+    def windows(self, editor: Row) -> list[dict[str, Any]]:
+        """The deposit windows of the profiles an editor is enrolled for, at the mock's time: each
+        profile's label, whether it is open, and its state in words (« fermé depuis le … »)."""
+        spec, now = self.ctx.spec, self.ctx.now()
+        validated = self.ctx.flows.enrolment.label("validee")
+        enrolled = {
+            (r["couloir"], r["type_logiciel"])
+            for r in self.ctx.store.enrolments_of(editor["id"])
+            if r["statut"] == validated
+        }
+        found = []
+        for profile in spec.profiles.values():
+            window = spec.windows.get(profile.name)
+            if window is None or (profile.couloir, profile.type_logiciel) not in enrolled:
+                continue
+            found.append(
+                {
+                    "profil": profile.libelle,
+                    "typeDemande": profile.deposit_type,
+                    "ouvert": window.opens <= now < window.closes,
+                    "etat": window_state(window, now, spec),
+                }
+            )
+        return found
+
     def history(self, editor: Row) -> StoredHistory:
         return StoredHistory(self.ctx.store, editor["id"], self.ctx.spec.statuts["rejetee"])
 
-    def simulate(self, editor: Row, data: bytes, type_demande: Any, numero_ans: Any, taux_tva: Any) -> dict[str, Any]:
+    def simulate(
+        self,
+        editor: Row,
+        data: bytes,
+        type_demande: Any,
+        numero_ans: Any,
+        taux_tva: Any,
+        *,
+        sandbox: Sandbox | None = None,
+    ) -> dict[str, Any]:
         """Simuler: the automatic controls in real time on the JSON; nothing is stored."""
-        deposit = self.deposit(editor, type_demande, numero_ans, taux_tva)
+        deposit, history = self._world(editor, self.deposit(editor, type_demande, numero_ans, taux_tva), sandbox)
         with collector_paused():
-            answer = check_deposit(data, deposit, spec=self.ctx.spec, history=self.history(editor), mode=SIMULATION)
+            answer = check_deposit(data, deposit, spec=self.ctx.spec, history=history, mode=SIMULATION)
             return answer.to_json()
 
     def import_deposit(
@@ -86,20 +162,24 @@ class Deposits:
         type_demande: Any,
         numero_ans: Any,
         taux_tva: Any,
+        *,
+        sandbox: Sandbox | None = None,
     ) -> dict[str, Any]:
         """Importer: the same controls; the accepted lines (and the incomplete ones) stored in one transaction."""
         ctx, store = self.ctx, self.ctx.store
         deposit = self.deposit(editor, type_demande, numero_ans, taux_tva)
         # The zip (up to 200 MB) is read before the transaction: it does not depend on what is
         # stored, and the write lock is then held only for the controls and the inserts.
-        report = attachment_report(data, attachments, ctx.spec)
+        # the text of the pieces a gestionnaire checks by hand is read in the same pass
+        report = attachment_report(data, attachments, ctx.spec, read_roles=hand_roles(ctx.spec))
         with store.transaction():
             with collector_paused():
+                deposit, history = self._world(editor, deposit, sandbox)
                 answer = check_deposit(
                     data,
                     deposit,
                     spec=ctx.spec,
-                    history=self.history(editor),
+                    history=history,
                     attachments=report,
                     mode=IMPORT,
                     numbering=self._numbering,
@@ -118,8 +198,9 @@ class Deposits:
                 created_at=now.isoformat(),
             )
             if not answer.file_rejected:
-                rows = self.request_rows(editor["id"], deposit_id, answer, data, now)
+                rows = self.request_rows(editor["id"], deposit_id, answer, data, now, report.texts)
                 store.add_requests(rows, "import")
+                self._keep_pieces(rows, answer, attachments, now)
                 ctx.events.publish(IMPORTED, numeros=[row["numero"] for row in rows])
         return {"depot": deposit_id, **body}
 
@@ -129,9 +210,16 @@ class Deposits:
         return format_number(self.ctx.spec, profile, at, sequence)
 
     def request_rows(
-        self, editor_id: int, deposit_id: int, answer: Answer, data: bytes, at: datetime
+        self,
+        editor_id: int,
+        deposit_id: int,
+        answer: Answer,
+        data: bytes,
+        at: datetime,
+        texts: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """The rows an import stores: one per numbered line (accepted or incomplete), in the file's order."""
+        """The rows an import stores: one per numbered line (accepted or incomplete), in the file's
+        order, each with what its pieces said for the checks by hand (``texts``: file name → text)."""
         spec = self.ctx.spec
         profile = answer.profile
         assert profile is not None
@@ -165,11 +253,37 @@ class Deposits:
                     "montant_cents": fields["amount_requested"],
                     "data": dumps(raw),
                     "pieces_manquantes": dumps(sorted(set(self._missing_pieces(result, raw)))),
+                    "constats": dumps(facts_of(((p.role, p.name) for p in fields["pieces"] or []), texts or {}, spec)),
                     "created_at": stamp,
                     "updated_at": stamp,
                 }
             )
         return rows
+
+    def _keep_pieces(
+        self, rows: list[dict[str, Any]], answer: Answer, attachments: IO[bytes] | None, at: datetime
+    ) -> None:
+        """The pieces each stored request names that came readable in the zip, kept with it (its
+        « Pièces justificatives », where the editor and the gestionnaire find them): read one at
+        a time from the zip the controls judged, inside the import's transaction."""
+        if attachments is None or not rows:
+            return
+        spec, store = self.ctx.spec, self.ctx.store
+        refused = {line.number: {f.params.get("fichier") for f in line.findings} for line in answer.lines}
+        try:
+            attachments.seek(0)
+        except (AttributeError, OSError):
+            return
+        with PieceArchive(attachments, spec) as archive:
+            if archive.problems:
+                return
+            for row in rows:
+                for piece in Line(0, orjson.loads(row["data"]), spec).pieces:
+                    if piece.name in refused.get(row["num_ligne"], set()):
+                        continue
+                    content = archive.content(piece.name)
+                    if content is not None:
+                        store.add_document(at, row["numero"], piece.word or "PIECE", piece.name, content)
 
     def _missing_pieces(self, result: Any, raw: Any) -> list[str]:
         """The files an incomplete request still needs: those named by its attachment codes, or all

@@ -23,7 +23,8 @@ from stdnum.fr import siret as siret_number
 
 from .accounts import Accounts
 from .context import Context
-from .records import enrolment_json
+from .mails import letter
+from .records import account_dossier, enrolment_json, enrolment_number
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -96,7 +97,9 @@ class Enrolment:
         domiciliation = None
         if not problems:
             compact = bic.compact(bic_text)
-            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, agence {compact[8:11] or 'XXX'}"
+            branch = compact[8:11]
+            office = "agence principale" if branch in ("", "XXX") else f"agence {branch}"
+            domiciliation = f"Établissement {compact[:4]}, pays {compact[4:6]}, {office}"
         return {"problemes": problems, "domiciliation": domiciliation}
 
     # ------------------------------------------------------------------ deposit of an enrolment
@@ -137,8 +140,12 @@ class Enrolment:
                 at,
                 email,
                 "Accusé de réception de votre demande d'enrôlement",
-                f"Votre demande d'enrôlement n° {enrolment_id} pour la solution {form['numeroAns']} "
-                "a bien été reçue. Elle va être instruite par l'ASP.",
+                letter(
+                    ctx,
+                    f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} pour la solution "
+                    f"{form['numeroAns']} a bien été reçue le {at:%d/%m/%Y à %H:%M}. Elle va être instruite par "
+                    "le service gestion de l'ASP ; vous recevrez un courriel à chaque étape.",
+                ),
                 editor["id"] if editor is not None else None,
             )
         return enrolment_json(ctx, enrolment_id)
@@ -166,42 +173,49 @@ class Enrolment:
         if relative:
             from segur.mock_portal.formats import message
 
-            structure = False
             for error in _validator(self.ctx.spec.root / relative).iter_errors(form):
                 where = "".join(f"/{p}" for p in error.instance_path) or "/"
                 bad(where, message(error))
-                structure = structure or error.kind.name != "format"
-            if structure:  # only a format wrong (IBAN, BIC, SIRET): the other rules can still be told
-                return problems
-        if self.lookup_ans(form["numeroAns"]) is None:
-            bad("/numeroAns", f"numéro de référencement ANS {form['numeroAns']} inconnu du référentiel")
-        # the enrolment schema names these formats; a copy of it that does not is checked all the same
-        named = {problem["champ"] for problem in problems}
-        for field, valid, label in (
-            ("/siret", siret_number.is_valid(form["siret"]), "SIRET invalide (clé de contrôle)"),
-            ("/banque/iban", iban.is_valid(form["banque"]["iban"]), "IBAN invalide"),
-            ("/banque/bic", bic.is_valid(form["banque"]["bic"]), "BIC invalide"),
-        ):
-            if not valid and field not in named:
-                bad(field, label)
+        # the portal's own checks run in the same round, on the fields the schema let through: an
+        # editor reads every problem of the form at once (a field the schema refused is not judged
+        # twice); the enrolment schema names the formats, a copy of it that does not is checked all
+        # the same
+        flagged = {p["champ"] for p in problems}
+
+        def text(*path: str) -> str | None:
+            value: Any = form
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            return value if isinstance(value, str) and "/" + "/".join(path) not in flagged else None
+
+        numero = text("numeroAns")
+        if numero is not None and self.lookup_ans(numero) is None:
+            bad("/numeroAns", f"numéro de référencement ANS {numero} inconnu du référentiel")
+        siret = text("siret")
+        if siret is not None and not siret_number.is_valid(siret):
+            bad("/siret", "SIRET invalide (clé de contrôle)")
+        iban_text, bic_text = text("banque", "iban"), text("banque", "bic")
+        if iban_text is not None and not iban.is_valid(iban_text):
+            bad("/banque/iban", "IBAN invalide")
+        if bic_text is not None and not bic.is_valid(bic_text):
+            bad("/banque/bic", "BIC invalide")
         for who in ("representant", "tiersDeclarant"):
-            person = form.get(who)
-            if not person:
-                continue
-            if not _EMAIL.match(person["email"]):
+            email, confirmation = text(who, "email"), text(who, "emailConfirmation")
+            if email is not None and not _EMAIL.match(email):
                 bad(f"/{who}/email", "adresse électronique invalide")
-            if person["email"] != person["emailConfirmation"]:
+            if email is not None and confirmation is not None and email != confirmation:
                 bad(f"/{who}/emailConfirmation", "la confirmation ne reprend pas l'adresse électronique")
         required = {"CERTIFICAT_ANS", "PIECE_IDENTITE_REPRESENTANT", "RIB"}
         if form.get("denominationModifiee"):
             required.add("KBIS")
-        if form["regimeTva"] == "HT":
+        if form.get("regimeTva") == "HT":
             required.add("ATTESTATION_NON_ASSUJETTISSEMENT_TVA")
         third = form.get("tiersDeclarant")
-        if third:
+        if isinstance(third, dict):
             required.add("PIECE_IDENTITE_DEPOSITAIRE")
             required.add("CONTRAT_PRESTATION" if third.get("qualite") == "centreDeGestion" else "MANDAT")
-        self._pieces_problems(form["pieces"], required, bad)
+        if "/pieces" not in flagged:
+            self._pieces_problems(form.get("pieces"), required, bad)
         return problems
 
     def _pieces_problems(self, pieces: Any, required: set[str], bad: Callable[[str, str], None]) -> None:
@@ -260,7 +274,12 @@ class Enrolment:
                     at,
                     row["email"],
                     "Validation de votre enrôlement complémentaire",
-                    f"La solution {row['numero_ans']} est ajoutée à votre espace.",
+                    letter(
+                        ctx,
+                        f"Votre demande d'enrôlement complémentaire n° {enrolment_number(enrolment_id)} est validée : "
+                        f"la solution {row['numero_ans']} est ajoutée à votre espace. Vous pouvez déposer ses "
+                        "demandes de financement.",
+                    ),
                     editor_id,
                 )
             elif target == "rejetee":
@@ -268,7 +287,12 @@ class Enrolment:
                     at,
                     row["email"],
                     "Rejet de votre demande d'enrôlement",
-                    f"Votre demande d'enrôlement est rejetée. Motif : {motif}",
+                    letter(
+                        ctx,
+                        f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} pour la solution "
+                        f"{row['numero_ans']} est rejetée. Motif : {motif}",
+                        "Vous pouvez déposer une nouvelle demande d'enrôlement une fois le motif levé.",
+                    ),
                     editor_id,
                 )
             store.decide_enrolment(enrolment_id, flow.label(target), motif, editor_id, at)
@@ -284,7 +308,11 @@ class Enrolment:
                 at,
                 row["email"],
                 "Extension de votre habilitation au portail Ségur numérique",
-                f"Votre compte ASP existant donne désormais accès à la solution {row['numero_ans']}.",
+                letter(
+                    self.ctx,
+                    f"Votre demande d'enrôlement n° {enrolment_number(enrolment_id)} est validée : votre compte ASP "
+                    f"existant donne désormais accès à la solution {row['numero_ans']}.",
+                ),
                 existing["id"],
             )
             return int(existing["id"])
@@ -292,7 +320,13 @@ class Enrolment:
         login = f"ed{store.meta('seq:enrolement') or 0:05d}{enrolment_id}"
         password = new_token()[:16]
         editor_id = Accounts(self.ctx).create_editor(
-            login, password, row["email"], row["siret"], data.get("raisonSociale", ""), at
+            login,
+            password,
+            row["email"],
+            row["siret"],
+            data.get("raisonSociale", ""),
+            at,
+            enrolment_number(enrolment_id),
         )
         editor = store.editor(editor_id)
         assert editor is not None
@@ -300,14 +334,72 @@ class Enrolment:
             at,
             row["email"],
             "Validation de votre demande d'enrôlement",
-            f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, associé au SIRET {row['siret']}.",
+            letter(
+                self.ctx,
+                f"Votre enrôlement est validé sous le numéro {editor['numero_enrolement']}, associé au SIRET "
+                f"{row['siret']}, pour la solution {row['numero_ans']}.",
+                "Votre identifiant et votre mot de passe vous parviennent dans deux courriels séparés.",
+            ),
             editor_id,
         )
-        store.send_mail(at, row["email"], "Votre identifiant", f"Identifiant : {login}", editor_id)
-        # the password is kept sealed (the gestionnaire's outbox and the editor's mails open it)
-        sealed = self.ctx.settings.sealer.seal(password)
-        store.send_mail(at, row["email"], "Votre mot de passe", f"Mot de passe : {sealed}", editor_id)
+        store.send_mail(
+            at,
+            row["email"],
+            "Votre identifiant",
+            letter(self.ctx, f"Identifiant : {login}", "Le mot de passe vous parvient dans un autre courriel."),
+            editor_id,
+        )
+        store.send_mail(
+            at,
+            row["email"],
+            "Votre mot de passe",
+            letter(
+                self.ctx,
+                # kept sealed: the gestionnaire's outbox and the editor's mails open it
+                f"Mot de passe : {self.ctx.settings.sealer.seal(password)}",
+                "Connectez-vous avec l'identifiant reçu dans un autre courriel.",
+            ),
+            editor_id,
+        )
         return editor_id
+
+    # ------------------------------------------------------------------ the gestionnaire's card
+
+    def dossier(self, enrolment_id: int) -> dict[str, Any]:
+        """What the gestionnaire instructs: the enrolment with its number, the form as deposited
+        (the company, its address, the people, the bank details, the VAT regime; a complementary
+        enrolment shows its account's company) and its pieces, each with its id to download it."""
+        store = self.ctx.store
+        row = store.enrolment(enrolment_id)
+        if row is None:
+            raise not_found(f"demande d'enrôlement {enrolment_id}")
+        data = loads(row["data"]) or {}
+        if not data.get("raisonSociale") and row["editor_id"] is not None:  # a complementary enrolment
+            editor = store.editor(row["editor_id"])
+            first = account_dossier(self.ctx, row["editor_id"])
+            name = first.get("raisonSociale") or (editor["raison_sociale"] if editor is not None else None)
+            data = {**first, **data, "raisonSociale": name}
+        bank = data.get("banque") or {}
+        return {
+            **enrolment_json(self.ctx, enrolment_id, row),
+            "numero": enrolment_number(enrolment_id),
+            "email": row["email"],
+            "dossier": data,
+            "domiciliation": self.lookup_bank(bank["iban"], bank["bic"])["domiciliation"]
+            if bank.get("iban") and bank.get("bic")
+            else None,
+            "pieces": [
+                {"id": p["id"], "nature": p["nature"], "nomFichier": p["filename"], "taille": p["size"]}
+                for p in store.enrolment_pieces(enrolment_id)
+            ],
+        }
+
+    def piece(self, enrolment_id: int, piece_id: int) -> tuple[str, bytes]:
+        """An enrolment piece's file name and content (the gestionnaire opens it from the card)."""
+        found = self.ctx.store.enrolment_piece(enrolment_id, piece_id)
+        if found is None:
+            raise not_found(f"pièce {piece_id} de la demande d'enrôlement {enrolment_id}")
+        return found["filename"], bytes(found["content"])
 
     # ------------------------------------------------------------------ lists
 

@@ -8,6 +8,25 @@ from typing import Any
 from .context import Context
 from .records import mail_json
 
+#: who signs the portal's mails (MODEL: the real mails' wording is not public)
+SIGNATURE = "Le service gestion Ségur numérique\nAgence de Services et de Paiement (ASP)"
+
+
+def letter(ctx: Context, *paragraphs: str) -> str:
+    """A mail's body as the portal writes it: a greeting, the paragraphs, a signature, the
+    portal's address, and the mention that a test portal's mail has no value."""
+    where = (
+        f"Portail Ségur numérique (simulé) : {ctx.portal_url}" if ctx.portal_url else "Portail Ségur numérique (simulé)"
+    )
+    return "\n\n".join(
+        [
+            "Bonjour,",
+            *paragraphs,
+            f"Cordialement,\n{SIGNATURE}",
+            f"{where}\nCourriel d'un portail de test, sans valeur officielle ; merci de ne pas y répondre.",
+        ]
+    )
+
 
 class Mails:
     def __init__(self, ctx: Context) -> None:

@@ -12,6 +12,21 @@ from segur.mock_portal.store import Row, loads
 from .context import Context
 
 
+def enrolment_number(enrolment_id: int) -> str:
+    """The number an enrolment is known by everywhere (pages, mails, the account it opens)."""
+    return f"ENR-{enrolment_id:06d}"
+
+
+def account_dossier(ctx: Context, editor_id: int) -> dict[str, Any]:
+    """The enrolment form that opened an account (its first enrolment, not a complementary one):
+    the company, its address, the people, the bank details the account's documents show."""
+    for row in sorted(ctx.store.enrolments_of(editor_id), key=lambda r: r["id"]):
+        if not row["complementaire"]:
+            found = loads(row["data"])
+            return found if isinstance(found, dict) else {}
+    return {}
+
+
 def enrolment_json(ctx: Context, enrolment_id: int, row: Row | None = None) -> dict[str, Any]:
     if row is None:
         row = ctx.store.enrolment(enrolment_id)
@@ -61,6 +76,33 @@ def summary(row: Row) -> dict[str, Any]:
     }
 
 
+def avenant_json(row: Row) -> dict[str, Any]:
+    """An avenant as the API and the pages show it."""
+    return {
+        "id": row["id"],
+        "numeroDemande": row["numero"],
+        "statut": row["statut"],
+        "montant": row["montant_cents"] / 100,
+        "motif": row["motif"],
+        "piecesManquantes": loads(row["pieces_manquantes"]) or [],
+        "date": row["created_at"],
+    }
+
+
+def cancellation_json(row: Row) -> dict[str, Any]:
+    """A cancellation request as the API and the pages show it."""
+    return {
+        "id": row["id"],
+        "numeroDemande": row["numero"],
+        "etat": row["etat"],
+        "motif": row["motif"],
+        "accordClient": bool(row["accord_client"]),
+        "date": row["created_at"],
+        "motifDecision": row["decision_motif"],
+        "dateDecision": row["decided_at"],
+    }
+
+
 def granted_cents(ctx: Context, row: Row) -> int | None:
     """The financing granted: the avance's requested amount (a solde closes its avance's)."""
     if row["type_demande"] == ctx.spec.deposit_types["avance"]:
@@ -104,10 +146,8 @@ def request_json(ctx: Context, numero: str, editor_id: int | None) -> dict[str, 
             }
             for m in store.mails_of_request(numero)
         ],
-        "avenants": [
-            {"id": a["id"], "statut": a["statut"], "montant": a["montant_cents"] / 100, "motif": a["motif"]}
-            for a in store.avenants_of(numero)
-        ],
+        "avenants": [avenant_json(a) for a in store.avenants_of(numero)],
+        "annulations": [cancellation_json(c) for c in store.cancellations_of(numero)],
         "suiviFinancier": {
             "montantAttribue": round(granted / 100, 2) if granted is not None else None,
             "versements": [

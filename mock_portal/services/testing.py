@@ -8,7 +8,7 @@ from typing import Any
 
 from segur.mock_portal.errors import bad_request
 from segur.mock_portal.store import Row, dumps, loads
-from segur.mock_portal.workflow import TransitionRefused
+from segur.mock_portal.workflow import CANCEL, TransitionRefused
 
 from .context import IMPORTED, Context
 from .instruction import Instruction
@@ -69,7 +69,7 @@ class Testing:
         current = flow.initial
         for step in keys:  # the path must be one the gestionnaire can walk from a freshly imported request
             try:
-                flow.move(
+                moved = flow.move(
                     current,
                     str(step),
                     by="gestionnaire",
@@ -78,6 +78,13 @@ class Testing:
                 )
             except TransitionRefused as refused:
                 raise bad_request(f"'etapes': {refused.message}", {"possibles": refused.allowed}) from None
+            if moved.action == CANCEL:  # decided on an editor's cancellation request, never scripted
+                plain = [t.target for t in flow.plain_moves(current, "gestionnaire")]
+                raise bad_request(
+                    f"'etapes': « {flow.label(str(step))} » ne s'atteint que par la décision sur une demande "
+                    "d'annulation de l'éditeur (POST /admin/requests/{numero}/annulation)",
+                    {"possibles": plain},
+                )
             current = str(step)
         line = _whole(body.get("ligne"))
         if line is not None and (isinstance(line, bool) or not isinstance(line, int) or line < 1):

@@ -81,7 +81,18 @@ def _v2(connection: Connection) -> None:
 
 
 def _v3(connection: Connection) -> None:
-    """2 → 3: sessions of a kind (the API's or the web pages'), failed logins counted. The
+    """2 → 3: what the pieces said for the gestionnaire's checks by hand (requests.constats), the
+    pieces an avenant created incomplete lacks (avenants.pieces_manquantes), the editors'
+    cancellation requests (a table of their own)."""
+    op = _operations(connection)
+    for table, name, default in (("requests", "constats", "{}"), ("avenants", "pieces_manquantes", "[]")):
+        if name not in {column["name"] for column in inspect(connection).get_columns(table)}:
+            op.add_column(table, Column(name, Text, nullable=False, server_default=default))
+    _create_missing(connection)
+
+
+def _v4(connection: Connection) -> None:
+    """3 → 4: sessions of a kind (the API's or the web pages'), failed logins counted. The
     sessions stored before have no end: open no more (the lookup wants an end to come)."""
     if "kind" not in {column["name"] for column in inspect(connection).get_columns("sessions")}:
         _operations(connection).add_column("sessions", Column("kind", Text, nullable=False, server_default="api"))
@@ -89,7 +100,7 @@ def _v3(connection: Connection) -> None:
 
 
 #: each version's step, in order
-STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3))
+STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4))
 
 
 def upgrade(engine: Engine) -> int:

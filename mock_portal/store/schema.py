@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 #: the schema version this code writes (``meta`` key ``schema_version``; absent: 0.2.0's layout)
-VERSION = 3
+VERSION = 4
 
 metadata = MetaData()
 
@@ -46,7 +46,7 @@ editors = Table(
 )
 
 #: a session is a token's digest; ``expires_at`` and ``revoked_at`` (schema 1) are UTC stamps of
-#: the real clock (:func:`.store.stamp`): a lookup finds a session of its ``kind`` (schema 3: the
+#: the real clock (:func:`.store.stamp`): a lookup finds a session of its ``kind`` (schema 4: the
 #: API's, or the web pages') that is not revoked and whose end is still to come (a session without
 #: an end, made before sessions ended, is open no more)
 sessions = Table(
@@ -61,7 +61,7 @@ sessions = Table(
     Index("sessions_editor", "editor_id"),
 )
 
-#: failed logins (schema 3), by key (a login, or a client address) and UTC stamp: the attempts'
+#: failed logins (schema 4), by key (a login, or a client address) and UTC stamp: the attempts'
 #: limits count them within a window; older ones are forgotten
 login_failures = Table(
     "login_failures",
@@ -146,6 +146,8 @@ requests = Table(
     Column("montant_cents", BigInteger),
     Column("data", Text, nullable=False),
     Column("pieces_manquantes", Text, nullable=False, server_default="[]"),
+    # what the kit read in the pieces for the gestionnaire's checks by hand, by role (schema 3)
+    Column("constats", Text, nullable=False, server_default="{}"),
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
     # the controls' lookups (0.2.0)
@@ -198,7 +200,28 @@ avenants = Table(
     Column("motif", Text),
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
+    # the pieces an avenant created incomplete still lacks (schema 3)
+    Column("pieces_manquantes", Text, nullable=False, server_default="[]"),
     Index("avenants_request", "numero"),
+    Index("avenants_statut", "statut", "id"),
+)
+
+#: an editor's request to cancel one of its requests, with the gestionnaire's decision (schema 3);
+#: the attestation sur l'honneur and the client's renunciation are documents of the request
+cancellations = Table(
+    "cancellations",
+    metadata,
+    _id(),
+    Column("numero", Text, ForeignKey("requests.numero"), nullable=False),
+    Column("editor_id", Id, ForeignKey("editors.id"), nullable=False),
+    Column("motif", Text, nullable=False),
+    Column("accord_client", Integer, nullable=False, server_default="0"),
+    Column("etat", Text, nullable=False),
+    Column("decision_motif", Text),
+    Column("created_at", Text, nullable=False),
+    Column("decided_at", Text),
+    Index("cancellations_request", "numero", "id"),
+    Index("cancellations_etat", "etat", "id"),
 )
 
 documents = Table(
@@ -283,6 +306,7 @@ TABLES = (
     mails,
     payments,
     documents,
+    cancellations,
     avenants,
     request_events,
     request_counts,

@@ -438,12 +438,23 @@ class Store:
         statement = _q(
             "enrolment_pieces",
             lambda: (
-                select(pieces.c.nature, pieces.c.filename, pieces.c.size)
+                select(pieces.c.id, pieces.c.nature, pieces.c.filename, pieces.c.size)
                 .where(pieces.c.enrolment_id == bindparam("enrolment_id"))
                 .order_by(pieces.c.id)
             ),
         )
         return self._run(statement, {"enrolment_id": enrolment_id}).all()
+
+    def enrolment_piece(self, enrolment_id: int, piece_id: int) -> Row | None:
+        """One piece of an enrolment, with its content."""
+        pieces = t.enrolment_pieces
+        statement = _q(
+            "enrolment_piece",
+            lambda: select(pieces.c.nature, pieces.c.filename, pieces.c.content).where(
+                pieces.c.enrolment_id == bindparam("enrolment_id"), pieces.c.id == bindparam("piece_id")
+            ),
+        )
+        return self._run(statement, {"enrolment_id": enrolment_id, "piece_id": piece_id}).first()
 
     def add_enrolment(self, **values: Any) -> int:
         return self._insert(t.enrolments, **values)
@@ -848,6 +859,58 @@ class Store:
         numeros = [row[0] for row in self.connection.execute(statement, params)]
         return self._by_numeros(numeros[::-1] if backwards else numeros)
 
+    def search_requests(
+        self,
+        editor_id: int | None,
+        words: str,
+        *,
+        statut: str | None = None,
+        type_demande: str | None = None,
+        without: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Row], int]:
+        """The requests, newest first, whose number, line reference, order form (BDC), FINESS,
+        SIRET or stored request (the establishment's name) holds ``words`` (case left aside);
+        one page of them and how many match (a search reads the rows: the counts kept per status
+        cannot answer it)."""
+        r = t.requests
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        where = self._filter(r, editor_id, statut, type_demande, without)
+        matching = or_(
+            *(
+                column.ilike(bindparam("pattern"), escape="\\")
+                for column in (
+                    r.c.numero,
+                    r.c.reference_ligne,
+                    r.c.numero_bdc,
+                    r.c.finess_geographique,
+                    r.c.siret,
+                    r.c.data,
+                )
+            )
+        )
+        params = {
+            "editor_id": editor_id,
+            "statut": statut,
+            "type_demande": type_demande,
+            "without": list(without),
+            "pattern": pattern,
+            "limit": max(1, limit),
+            "offset": max(0, offset),
+        }
+        total = self.connection.execute(select(func.count()).select_from(r).where(*where, matching), params).scalar()
+        query = (
+            select(r.c.numero)
+            .where(*where, matching)
+            .order_by(r.c.created_at.desc(), r.c.numero.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        numeros = [row[0] for row in self.connection.execute(query, params)]
+        return self._by_numeros(numeros), int(total or 0)
+
     def _by_numeros(self, numeros: list[str]) -> list[Row]:
         if not numeros:
             return []
@@ -999,7 +1062,9 @@ class Store:
         )
         return int(self._scalar(statement, numero=numero))
 
-    def add_avenant(self, at: datetime, numero: str, statut: str, cents: int, motif: str | None) -> int:
+    def add_avenant(
+        self, at: datetime, numero: str, statut: str, cents: int, motif: str | None, missing: Sequence[str] = ()
+    ) -> int:
         return self._insert(
             t.avenants,
             numero=numero,
@@ -1008,7 +1073,25 @@ class Store:
             motif=motif,
             created_at=at.isoformat(),
             updated_at=at.isoformat(),
+            pieces_manquantes=dumps(sorted(missing)),
         )
+
+    def set_avenant_pieces(self, avenant_id: int, missing: Sequence[str], at: datetime) -> None:
+        self._update(t.avenants, "id", avenant_id, pieces_manquantes=dumps(sorted(missing)), updated_at=at.isoformat())
+
+    def editor_avenants(self, editor_id: int, statut: str) -> list[Row]:
+        """An editor's avenants of one status (those created incomplete, most often), oldest first."""
+        a, r = t.avenants, t.requests
+        statement = _q(
+            "editor_avenants",
+            lambda: (
+                select(a)
+                .join(r, r.c.numero == a.c.numero)
+                .where(a.c.statut == bindparam("statut"), r.c.editor_id == bindparam("editor_id"))
+                .order_by(a.c.id)
+            ),
+        )
+        return self._rows(statement, statut=statut, editor_id=editor_id)
 
     def avenant(self, avenant_id: int) -> Row | None:
         return self._row(_by_id(t.avenants), b_id=avenant_id)
@@ -1021,6 +1104,38 @@ class Store:
 
     def set_avenant_status(self, avenant_id: int, statut: str, at: datetime) -> None:
         self._update(t.avenants, "id", avenant_id, statut=statut, updated_at=at.isoformat())
+
+    # ------------------------------------------------------------------ cancellations
+
+    def add_cancellation(self, **values: Any) -> int:
+        return self._insert(t.cancellations, **values)
+
+    def cancellation(self, cancellation_id: int) -> Row | None:
+        return self._row(_by_id(t.cancellations), b_id=cancellation_id)
+
+    def cancellations_of(self, numero: str) -> list[Row]:
+        """A request's cancellation requests, oldest first."""
+        return self._rows(_of_request(t.cancellations), numero=numero)
+
+    def cancellations_page(self, etat: str | None, *, after: int | None, limit: int) -> list[Row]:
+        """Cancellation requests in the order of their numbers (of one state), after the number ``after``."""
+        c = t.cancellations
+        statement = _q(
+            ("cancellations_page", etat is None),
+            lambda: (
+                select(c)
+                .where(
+                    c.c.id > bindparam("after"),
+                    *([] if etat is None else [c.c.etat == bindparam("etat")]),
+                )
+                .order_by(c.c.id)
+                .limit(bindparam("limit"))
+            ),
+        )
+        return self._rows(statement, after=after or 0, limit=limit, **({} if etat is None else {"etat": etat}))
+
+    def decide_cancellation(self, cancellation_id: int, etat: str, motif: str | None, at: datetime) -> None:
+        self._update(t.cancellations, "id", cancellation_id, etat=etat, decision_motif=motif, decided_at=at.isoformat())
 
     # ------------------------------------------------------------------ the controls' lookups
 

@@ -61,7 +61,9 @@ def requests_list() -> Response:
 
 @blueprint.get("/requests/<numero:numero>")
 def request_detail(numero: str) -> Response:
-    return json_response(portal().requests.detail(numero, None))
+    """A request as the gestionnaire reads it: with the warnings of the checks by hand."""
+    found = portal()
+    return json_response({**found.requests.detail(numero, None), "avertissements": found.instruction.warnings(numero)})
 
 
 @blueprint.post("/requests/<numero:numero>/transition")
@@ -79,6 +81,23 @@ def avenant(numero: str) -> Response:
 @blueprint.post("/avenants/<id:avenant_id>/transition")
 def avenant_transition(avenant_id: int) -> Response:
     return json_response(portal().instruction.avenant_transition(avenant_id, documented_body().get("vers")))
+
+
+@blueprint.get("/annulations")
+def cancellations() -> Response:
+    """The editors' cancellation requests in the order of their numbers (``etat``: transmise,
+    acceptee or refusee): ``limit`` (default 1000) after the number ``apres``."""
+    found, following = portal().cancellations.listing(
+        request.args.get("etat"), after=after_id("apres"), limit=limit(1000)
+    )
+    return json_response({"annulations": found, "suivant": following})
+
+
+@blueprint.post("/requests/<numero:numero>/annulation")
+def decide_cancellation(numero: str) -> Response:
+    """The decision on a request's pending cancellation: ``{"decision": "acceptee"|"refusee", "motif": …}``."""
+    body = documented_body()
+    return json_response(portal().cancellations.decide(numero, body.get("decision"), body.get("motif")))
 
 
 @blueprint.get("/clock")

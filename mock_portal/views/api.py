@@ -159,14 +159,18 @@ def terminate(deposit_id: int) -> Response:
     return json_response(result)
 
 
-def requests_page(editor_id: int | None, statut: str | None, type_demande: str | None) -> Response:
+def requests_body(editor_id: int | None, statut: str | None, type_demande: str | None) -> dict[str, Any]:
     """A page of a list of requests: ``limit`` of them (default 1000) in the order of their
     deposit, from after the request ``apres``; ``suivant`` is where the next page starts (null at
     the end)."""
     found, following = portal().requests.listing(
         editor_id, statut, type_demande, after=request.args.get("apres") or None, limit=limit(1000)
     )
-    return json_response({"demandes": found, "suivant": following})
+    return {"demandes": found, "suivant": following}
+
+
+def requests_page(editor_id: int | None, statut: str | None, type_demande: str | None) -> Response:
+    return json_response(requests_body(editor_id, statut, type_demande))
 
 
 @blueprint.get("/requests")
@@ -177,8 +181,11 @@ def requests_list() -> Response:
 
 @blueprint.get("/requests/incompletes")
 def incomplete() -> Response:
+    """The incomplete requests (paged) and, under ``avenants``, the avenants created incomplete."""
     current = editor()
-    return requests_page(current["id"], "incomplete", None)
+    body = requests_body(current["id"], "incomplete", None)
+    body["avenants"] = portal().requests.incomplete_avenants(current["id"])
+    return json_response(body)
 
 
 @blueprint.get("/requests/<numero:numero>")
@@ -202,6 +209,52 @@ def pieces(numero: str) -> Response:
     result = portal().requests.send_pieces(current, numero, files)
     g.detail = {"numeroDemande": numero, "pieces": [name for name, _ in files], "statut": result["statut"]}
     return json_response(result)
+
+
+@blueprint.post("/requests/<numero:numero>/avenants")
+def ask_avenant(numero: str) -> Response:
+    """An avenant asked with its pieces (multipart: ``montant``, ``motif``, files ``pieces``):
+    created incomplete when a piece is refused."""
+    current = editor()
+    documented_form()
+    files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
+    result = portal().requests.ask_avenant(
+        current, numero, request.form.get("montant"), request.form.get("motif"), files
+    )
+    g.detail = {"numeroDemande": numero, "avenant": result["id"], "statut": result["statut"]}
+    return json_response(result, 201)
+
+
+@blueprint.post("/avenants/<id:avenant_id>/pieces")
+def avenant_pieces(avenant_id: int) -> Response:
+    current = editor()
+    documented_form()
+    files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
+    result = portal().requests.send_avenant_pieces(current, avenant_id, files)
+    g.detail = {"avenant": avenant_id, "pieces": [name for name, _ in files], "statut": result["statut"]}
+    return json_response(result)
+
+
+_BOOLEANS = {"true": True, "false": False, "oui": True, "non": False, "1": True, "0": False}
+
+
+@blueprint.post("/requests/<numero:numero>/annulation")
+def ask_cancellation(numero: str) -> Response:
+    """The editor's request to cancel a request (multipart: ``motif``, ``accordClient`` true or
+    false, file ``attestation``, file ``renonciation`` when the client had agreed)."""
+    current = editor()
+    documented_form()
+    agreed = request.form.get("accordClient")
+    upload = {name: request.files.get(name) for name in ("attestation", "renonciation")}
+    result = portal().cancellations.ask(
+        current,
+        numero,
+        request.form.get("motif"),
+        _BOOLEANS.get(agreed.strip().lower(), agreed) if agreed is not None else None,
+        *((f.filename or f"{name}.pdf", f.stream) if (f := upload[name]) else None for name in upload),
+    )
+    g.detail = {"numeroDemande": numero, "annulation": result["id"]}
+    return json_response(result, 201)
 
 
 @blueprint.get("/requests/<numero:numero>/documents/<id:document_id>")

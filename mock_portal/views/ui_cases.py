@@ -4,18 +4,26 @@ list`` shows them), each variant one click away from a deposit form ready for «
 The click builds the variant server-side with :func:`segur.generators.cases.write_case` (the same
 writer as ``segur cases build``) into the session's staging folder; the deposit form then uses
 its ``depot.json`` and ``pieces.zip`` unless the editor picks other files.
+
+A case runs in its own world (a :class:`~segur.mock_portal.services.Sandbox`): the controls see the
+stored requests the case assumes (its ``historique.json``) and the enrolments it assumes, never
+the account's other requests nor what other cases imported, so that cases can be played in any
+order, several times, without a reset. Each case says the date it assumes (its own, or the
+calendar's default deposit time); « Déposer à la date du cas » uses it in one click without
+moving the portal's clock, and the page compares the answer obtained with the expected one.
 """
 
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from typing import Any
 
 import orjson
-from flask import current_app, flash, redirect, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 
-from .ui_common import Page, blueprint, current_editor, render, session_folder
+from .ui_common import Page, blueprint, current_editor, render, require_editor, session_folder
 from .ui_editor import _enrolled
 
 
@@ -40,6 +48,7 @@ def _catalogue() -> list[dict[str, Any]]:
                     "nom": variant["name"],
                     "attendu": _expected_text(expected_codes(variant["expect"], spec)),
                     "rejete": variant["expect"] != "accepted",
+                    "date": _said(_case_time(case, plan)),
                     "contexte": _context(case, variant, plan),
                 }
             )
@@ -57,6 +66,21 @@ def _catalogue() -> list[dict[str, Any]]:
     return cases
 
 
+def _said(moment: datetime) -> str:
+    return moment.astimezone(portal().spec.timezone).strftime("%d/%m/%Y %H:%M")
+
+
+def _case_time(case: dict[str, Any], plan: dict[str, Any]) -> datetime:
+    """The deposit time a case assumes: its own, else the calendar's default for its profile."""
+    from segur.generators.cases import base_profile
+
+    spec = portal().spec
+    if "at" in plan:
+        return spec.local_time(plan["at"])
+    kind = plan.get("type", case["base"])
+    return spec.default_deposit_time(base_profile(case, spec), spec.deposit_types.get(kind, kind))
+
+
 def _expected_text(expect: Any) -> str:
     if expect == "accepted":
         return f"toutes les lignes en {portal().spec.accepted_code} (passe)"
@@ -67,23 +91,27 @@ def _expected_text(expect: Any) -> str:
 
 
 def _context(case: dict[str, Any], variant: dict[str, Any], plan: dict[str, Any]) -> str:
-    """What the case assumes beyond its files, which the portal's own state may not reproduce."""
+    """What the case assumes beyond its files and its date, in a sentence."""
     notes = []
     spec = portal().spec
-    if "at" in plan:
-        moment = spec.local_time(plan["at"]).strftime("%d/%m/%Y %H:%M")
-        notes.append(f"déposé le {moment} : réglez l'horloge du portail à cette date (espace gestionnaire)")
     if "enrolments" in plan:
-        numbers = ", ".join(e["ans"] for e in plan["enrolments"]) or "aucun"
-        notes.append(f"suppose les enrôlements {numbers}")
+        numbers = ", ".join(e["ans"] for e in plan["enrolments"]) or "aucun numéro ANS"
+        notes.append(f"le déposant enrôlé pour {numbers} seulement")
     from segur.generators.cases import base_profile
 
     history = (spec.root / "examples" / f"{base_profile(case, spec)}.history.json").exists() or variant.get("history")
     if history or variant.get("history_add"):
-        notes.append("suppose des demandes déjà enregistrées : le portail répond selon celles de votre compte")
+        notes.append("les demandes déjà enregistrées de son historique (pas celles de votre compte)")
+    sentence = "Ce cas suppose " + " et ".join(notes) + "." if notes else ""
+    if "corrected_at" in plan:
+        corrected = _said(spec.local_time(plan["corrected_at"]))
+        sentence += (" " if sentence else "") + (
+            f"La demande a été déposée à la date du cas, renvoyée « {spec.statuts.get('aModifier', '')} » "
+            f"puis corrigée par l'éditeur le {corrected} : c'est à cette date que sa correction est jugée."
+        )
     if plan.get("mode") == "import":
-        notes.append("réponse attendue à l'import : cliquez sur « Importer »")
-    return "Ce cas " + " ; ".join(notes) + "." if notes else ""
+        sentence += (" " if sentence else "") + "Sa réponse vient à l'import : cliquez sur « Importer »."
+    return sentence
 
 
 @blueprint.get("/cas")
@@ -128,6 +156,13 @@ def cas_charger(nom: str, variante: int) -> Page:
         "numeroAns": _numero_ans(plan, base_profile(case, spec), target / "depot.json", editor),
         "pieces": "pieces.zip" if (target / "pieces.zip").is_file() else None,
         "attendu": _expected(answer),
+        "reponse": answer_codes(answer),
+        "mode": plan.get("mode", "simulation"),
+        "date": answer["dateDepot"],
+        "dateCas": request.form.get("date") == "cas",
+        # a stored request corrected by its editor: the time of the correction the case assumes
+        "dateCorrection": spec.local_time(plan["corrected_at"]).isoformat() if "corrected_at" in plan else None,
+        "enrolements": _enrolments(plan, base_profile(case, spec)),
         "contexte": next(
             v["contexte"] for c in _catalogue() if c["cas"] == nom for v in c["variantes"] if v["numero"] == variante
         ),
@@ -135,10 +170,86 @@ def cas_charger(nom: str, variante: int) -> Page:
     return redirect(url_for("pages.depot"))
 
 
+@blueprint.post("/espace/demande-de-financement/date-du-cas")
+def depot_date_du_cas() -> Page:
+    """One click: the prepared case is deposited at the date it assumes (« cas »), or at the
+    portal's clock again (« horloge »). The portal's clock itself does not move."""
+    require_editor()
+    staged = session.get("depot_prepare")
+    if isinstance(staged, dict):
+        staged["dateCas"] = request.form.get("date") == "cas"
+        session["depot_prepare"] = staged
+    return redirect(url_for("pages.depot"))
+
+
+def _enrolments(plan: dict[str, Any], base: str) -> list[list[str]] | None:
+    """The enrolments a case assumes, as (ANS number, couloir, software type); None: enrolled for
+    the file's ANS number (what the case's expected answer was computed with)."""
+    if "enrolments" not in plan:
+        return None
+    spec = portal().spec
+    found = []
+    for enrolment in plan["enrolments"]:
+        profile = spec.profiles.get(enrolment.get("profile", base))
+        if profile is not None:
+            found.append([enrolment["ans"], profile.couloir, profile.type_logiciel])
+    return found
+
+
+def answer_codes(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer reduced to what a case expects: the file's code when it is rejected, else the
+    first code of each line."""
+    if answer.get("statut") == "KO":
+        return {"fichier": answer["codetraitement"]}
+    return {"lignes": {str(line["numLigne"]): line["codetraitement"] for line in answer.get("lignes", [])}}
+
+
+def answer_text(codes: dict[str, Any]) -> str:
+    """« fichier rejeté : 1011 », « ligne 2 : 2031 (autres lignes : 0000) », « toutes les lignes en 0000 »."""
+    accepted = portal().spec.accepted_code
+    if "fichier" in codes:
+        return f"fichier rejeté : {codes['fichier']}"
+    lines = codes.get("lignes", {})
+    refused = [(n, c) for n, c in sorted(lines.items(), key=lambda kv: int(kv[0])) if c != accepted]
+    if not refused:
+        return f"toutes les lignes en {accepted}"
+    text = ", ".join(f"ligne {n} : {c}" for n, c in refused)
+    return text + (f" (autres lignes : {accepted})" if len(refused) < len(lines) else "")
+
+
+def compare(staged: dict[str, Any], answer: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The answer obtained for a prepared case beside the one it expects, and why they may differ."""
+    got = answer_codes(answer)
+    expected = staged.get("reponse") or {}
+    same = got == expected
+    reasons = []
+    if not same:
+        at = answer.get("dateDepot")
+        if (
+            at
+            and staged.get("date")
+            and _said(datetime.fromisoformat(at)) != _said(datetime.fromisoformat(staged["date"]))
+        ):
+            reasons.append(
+                f"le dépôt est daté du {_said(datetime.fromisoformat(at))}, le cas suppose le "
+                f"{_said(datetime.fromisoformat(staged['date']))} : cliquez sur « Déposer à la date du cas »"
+            )
+        if staged.get("mode") == "import" and mode != "import":
+            reasons.append("ce cas donne sa réponse à l'import (les pièces ne sont contrôlées qu'à l'import)")
+        if not reasons:
+            reasons.append("les choix du dépôt (type, taux de TVA, numéro ANS) ne sont peut-être pas ceux du cas")
+    return {
+        "conforme": same,
+        "attendu": answer_text(expected),
+        "obtenu": answer_text(got),
+        "raisons": reasons,
+    }
+
+
 def _expected(answer: dict[str, Any]) -> dict[str, str]:
     accepted = portal().spec.accepted_code
     if answer["statut"] == "KO":
-        return {"code": answer["codetraitement"], "libelle": f"fichier rejeté — {answer['libelletraitement']}"}
+        return {"code": answer["codetraitement"], "libelle": answer["libelletraitement"]}
     for line in answer["lignes"]:
         if line["codetraitement"] != accepted:
             return {

@@ -61,6 +61,9 @@ DOCUMENT_NATURES = {
     "DECISION_ATTRIBUTION": "Décision d'attribution",
     "AVIS_PAIEMENT": "Avis de paiement",
     "PIECE": "Pièce envoyée",
+    "PIECE_AVENANT": "Pièce d'un avenant",
+    "ATTESTATION_ANNULATION": "Attestation sur l'honneur (annulation)",
+    "RENONCIATION_CLIENT": "Renonciation du client",
 }
 #: what the pages call each role of attachment (the spec maps roles to its own words)
 ROLE_LABELS = {
@@ -69,6 +72,37 @@ ROLE_LABELS = {
     "invoice": "Facture",
     "mom": "Mise en ordre de marche",
     "attestation": "Attestation",
+}
+
+
+#: who made a move in a request's history (the store's actor names), as the pages say it
+ACTOR_LABELS = {"editeur": "éditeur", "gestionnaire": "gestionnaire ASP", "import": "import du fichier"}
+#: the enrolment pieces (the kit's enrolment contract, the same for every spec), as the pages say them
+ENROLMENT_PIECES = {
+    "CERTIFICAT_ANS": "Certificat de référencement ANS",
+    "KBIS": "Kbis",
+    "PIECE_IDENTITE_REPRESENTANT": "Pièce d'identité du représentant légal",
+    "PIECE_IDENTITE_DEPOSITAIRE": "Pièce d'identité du dépositaire",
+    "MANDAT": "Mandat du représentant légal",
+    "CONTRAT_PRESTATION": "Contrat de prestation",
+    "RIB": "RIB",
+    "ATTESTATION_NON_ASSUJETTISSEMENT_TVA": "Attestation de non-assujettissement à la TVA",
+}
+#: the kit's deposit type keys, as a table or a summary says them
+TYPE_WORDS = {"avance": "Avance", "solde": "Solde"}
+#: the types of street of the enrolment form (the values kept, the words shown)
+STREET_TYPES = {
+    "RUE": "Rue",
+    "AVENUE": "Avenue",
+    "BOULEVARD": "Boulevard",
+    "PLACE": "Place",
+    "CHEMIN": "Chemin",
+    "ALLEE": "Allée",
+    "IMPASSE": "Impasse",
+    "QUAI": "Quai",
+    "ROUTE": "Route",
+    "COURS": "Cours",
+    "CHAUSSEE": "Chaussée",
 }
 
 
@@ -106,19 +140,85 @@ def _context() -> dict[str, Any]:
         # a status label by its key (the spec's words: « En attente PJ », « En attente d'instruction »…)
         "statut": lambda key: current_app.extensions["segur_spec"].statuts.get(key, key),
         "natures": document_natures(),
-        "closings": closings,
+        "accepted_code": current_app.extensions["segur_spec"].accepted_code,
+        "portal_windows": portal_windows,
+        "example_ans": example_ans,
+        "programmes": programmes,
     }
 
 
-def closings() -> list[tuple[str, Any]]:
-    """When each request type's deposit window closes (the latest of its profiles), by the spec's calendar."""
+def example_ans() -> str:
+    """An ANS number of the spec's référentiel, as a field's example."""
+    solutions = current_app.extensions["segur_spec"].referencement().get("solutions", {})
+    return next(iter(solutions), "")
+
+
+def programmes() -> list[str]:
+    """The software programmes of the spec's profiles, as their labels name them (« MS1 (DUI) »)."""
     spec = current_app.extensions["segur_spec"]
-    latest: dict[str, Any] = {}
-    for profile in spec.profiles.values():
-        window = spec.windows.get(profile.name)
-        if window is not None and (profile.deposit_type not in latest or window.closes > latest[profile.deposit_type]):
-            latest[profile.deposit_type] = window.closes
-    return [(f"{kind}s", closes) for kind, closes in latest.items()]
+    return list(dict.fromkeys(p.libelle.split(" — ")[0] for p in spec.profiles.values()))
+
+
+def portal_windows() -> list[dict[str, str]]:
+    """Every profile's deposit window at the portal's clock, in words (« fermé depuis le … »)."""
+    from segur.mock_portal.controls.file_rules import window_state
+
+    spec = current_app.extensions["segur_spec"]
+    now = portal().now()
+    return [
+        {"profil": profile.libelle, "etat": window_state(spec.windows[profile.name], now, spec)}
+        for profile in spec.profiles.values()
+        if profile.name in spec.windows
+    ]
+
+
+@blueprint.app_template_filter("profil")
+def profile_label(name: Any) -> str:
+    """A profile's name (« ms1-avance ») → its label in the spec (« MS1 (DUI) — demande d'avance »)."""
+    found = current_app.extensions["segur_spec"].profiles.get(str(name))
+    return found.libelle if found is not None else str(name or "—")
+
+
+@blueprint.app_template_filter("type_demande")
+def type_label(value: Any) -> str:
+    """A request type, by the kit's key or written the spec's way (« AVANCE »), → « Avance »."""
+    spec = current_app.extensions["segur_spec"]
+    key = value if value in spec.deposit_types else spec.type_key(str(value))
+    return TYPE_WORDS.get(str(key), str(value or "—"))
+
+
+@blueprint.app_template_filter("acteur")
+def actor_label(value: Any) -> str:
+    return ACTOR_LABELS.get(str(value), str(value))
+
+
+@blueprint.app_template_filter("piece_enrolement")
+def enrolment_piece_label(value: Any) -> str:
+    return ENROLMENT_PIECES.get(str(value), str(value))
+
+
+@blueprint.app_template_filter("enrolement")
+def enrolment_label(value: Any) -> str:
+    """An enrolment's id → the number it is known by everywhere (« ENR-000003 »)."""
+    from segur.mock_portal.services.records import enrolment_number
+
+    return enrolment_number(int(value))
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The headers of a download named ``filename`` (a name an editor chose: quoted safely, with
+    its UTF-8 form for the browsers that read it)."""
+    from urllib.parse import quote
+
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename) or "piece.pdf"
+    return {"Content-Disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"}
+
+
+@blueprint.app_template_filter("voie")
+def street_type(value: Any) -> str:
+    """A type of street kept as a code (« ALLEE ») → as written in an address (« allée »)."""
+    text = str(value or "")
+    return STREET_TYPES.get(text.upper(), text).lower() if text.isupper() else text
 
 
 @blueprint.app_template_filter("euros")
@@ -376,6 +476,9 @@ def _unexpected(error: Exception) -> Page:
 
 #: messages of the portal's services (some in English, for the API's users) as the pages say them
 _MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"^(.*) demande un motif \(field 'motif' is required for this move\)$", r"\1 demande un motif : saisissez-le."),
+    (r"^(.*) refusé pour editor ; (.*)$", r"\1 refusé pour l'éditeur ; \2"),
+    (r"^(.*) refusé pour gestionnaire ; (.*)$", r"\1 refusé pour le gestionnaire ; \2"),
     (r"^'typeDemande' must be one of .*", "Choisissez le type de demande : avance ou solde."),
     (r"^'tauxTva' must be one of (.*)", "Choisissez l'un des taux de TVA proposés."),
     (
@@ -394,12 +497,26 @@ _MESSAGES: tuple[tuple[str, str], ...] = (
     (r"^'montant' must be an amount in euros.*", "Le montant doit être un nombre d'euros raisonnable."),
     (r"^'at': .* is not an ISO 8601 time.*", "Date et heure non reconnues (exemple : 28/02/2024 13:59)."),
     (
+        r"^'montant': the avenant's amount.*",
+        "Saisissez le montant de l'avenant en euros, deux décimales au plus (par exemple 1 250,50).",
+    ),
+    (r"^send the avenant's pieces.*", "Joignez les pièces de l'avenant (PDF)."),
+    (r"^'motif' is required: .*", "Donnez le motif : l'attestation sur l'honneur est motivée."),
+    (r"^'motif': (\d+) characters at most", r"Le motif tient en \1 caractères au plus."),
+    (r"^'accordClient' must be .*", "Dites si le client avait donné son accord."),
+    (r"^'attestation' \(a file\) is required.*", "Joignez l'attestation sur l'honneur signée (PDF)."),
+    (r"^'renonciation' \(a file\) is required.*", "Le client avait donné son accord : joignez sa renonciation (PDF)."),
+    (r"^'decision' must be .*", "Choisissez d'annuler la demande ou de refuser l'annulation."),
+    (
         r"^'(at|advance)': the mock's clock must stay within the years (\d+) to (\d+)",
         r"L'horloge doit rester entre \2 et \3.",
     ),
 )
 
 _SCHEMA_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"^(.*) demande un motif \(field 'motif' is required for this move\)$", r"\1 demande un motif : saisissez-le."),
+    (r"^(.*) refusé pour editor ; (.*)$", r"\1 refusé pour l'éditeur ; \2"),
+    (r"^(.*) refusé pour gestionnaire ; (.*)$", r"\1 refusé pour le gestionnaire ; \2"),
     (r'^".*" is a required property$', "Ce champ est obligatoire."),
     (r"^.* is shorter than 1 character$", "Ce champ est obligatoire."),
     (r"^.* is shorter than (\d+) characters$", r"Au moins \1 caractères."),

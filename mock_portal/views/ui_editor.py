@@ -19,10 +19,13 @@ import orjson
 from flask import flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH, too_deep
+from segur.mock_portal.controls.reasons import json_reason
 from segur.mock_portal.errors import PortalError
 from segur.mock_portal.limits import read_deposit_file
 from segur.mock_portal.security import PAGE
-from segur.mock_portal.services import Row
+from segur.mock_portal.services import Row, Sandbox
+from segur.mock_portal.services.cancellations import ASKED
+from segur.mock_portal.services.requests import AVENANT_FROM
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -32,6 +35,7 @@ from .ui_common import (
     TOO_LARGE,
     Page,
     blueprint,
+    enrolment_label,
     french,
     page_number,
     page_size,
@@ -40,6 +44,7 @@ from .ui_common import (
     safe_next,
     session_folder,
 )
+from .ui_enrolment import field_message, unknown_ans
 
 TYPE_LABELS = {"avance": "Demande d'avance (30 %)", "solde": "Demande de solde (70 %)"}
 #: statuses the table of deposited requests filters on (incomplete requests are listed apart)
@@ -102,7 +107,7 @@ def enrolement_complementaire() -> Page:
     found = portal().enrolment.lookup_ans(numero) if numero else None
     if request.method == "POST" and request.form.get("action") == "rechercher":
         if found is None:
-            errors["numeroAns"] = [f"Numéro de référencement ANS {numero or '(vide)'} inconnu du référentiel."]
+            errors["numeroAns"] = [unknown_ans(numero)]
     elif request.method == "POST":
         certificate = _upload("certificat")
         form: dict[str, Any] = {"numeroAns": numero, "pieces": []}
@@ -124,10 +129,12 @@ def enrolement_complementaire() -> Page:
                 message = problem["message"]
                 if message.startswith("pièce obligatoire manquante"):
                     message = "Déposez le certificat de référencement délivré par l'ANS (PDF)."
+                elif error.code != "DEJA_ENROLE":
+                    message = field_message(problem)
                 errors.setdefault(field, []).append(french(message[:1].upper() + message[1:]))
         else:
             flash(
-                f"Demande d'enrôlement complémentaire n° {result['id']} déposée pour {result['numeroAns']} : "
+                f"Demande d'enrôlement complémentaire n° {enrolment_label(result['id'])} déposée pour {result['numeroAns']} : "
                 "un accusé de réception vous est envoyé ; l'ASP va l'instruire.",
                 "succes",
             )
@@ -151,6 +158,9 @@ def _enrolled(editor: Row) -> list[Row]:
 def _choices(editor: Row) -> dict[str, Any]:
     spec = portal().spec
     return {
+        "guichets": portal().deposits.windows(editor),
+        "code_guichet": spec.code_of("file-window"),
+        "statut_incomplet": spec.statuts["incomplete"],
         "taux": [(f"{rate:g}", f"{rate:g}".replace(".", ",") + " %") for rate in spec.vat_rates],
         "types": [(key, TYPE_LABELS.get(key, key)) for key in spec.deposit_types],
         "numeros": [
@@ -189,6 +199,15 @@ def _attachments(staged: dict[str, Any] | None) -> Iterator[tuple[str | None, IO
                 yield staged["pieces"], stream
             return
     yield None, None
+
+
+def _zip_chosen(staged: dict[str, Any] | None) -> bool:
+    """A zip sent with the form, or one a prepared case keeps; a case built without one (its
+    point is the missing zip) counts as chosen."""
+    upload: FileStorage | None = request.files.get("pieces")
+    if upload is not None and upload.filename:
+        return True
+    return staged is not None
 
 
 def _deposit_errors(error: PortalError) -> dict[str, list[str]]:
@@ -257,36 +276,86 @@ def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any]
                 "espace/depot.html", 413, errors=_deposit_errors(error), values=values, prepare=staged, **choices
             )
     folder = session_folder(create=False)
+    sandbox = None
     if data is None and staged is not None and folder is not None:
         data = (folder / "cas" / "depot.json").read_bytes()
         filename = f"depot.json (cas {staged['cas']})"
+        sandbox = _sandbox(staged, folder)
     if data is None:
-        errors["fichier"] = ["Sélectionnez votre fichier JSON."]
+        errors["fichier"] = ["Sélectionnez le fichier des demandes à simuler ou à importer."]
     if action not in ("simuler", "importer"):
         errors["_depot"] = ["Choisissez « Simuler » ou « Importer »."]
     if errors:
         return render("espace/depot.html", 422, errors=errors, values=values, prepare=staged, **choices)
     assert data is not None
     args = (values["typeDemande"], values["numeroAns"] or None, values["tauxTva"])
+    if action == "importer" and not _zip_chosen(staged) and form.get("sansPieces") != "oui":
+        # announced before anything is stored: without its zip, every accepted line would be
+        # stored « Incomplète »
+        errors["pieces"] = [
+            "Aucune archive de pièces choisie : sans elle, chaque ligne acceptée serait enregistrée "
+            f"« {portal().spec.statuts['incomplete']} », en attente de ses pièces. Choisissez l'archive zip, "
+            "ou cochez « Importer sans archive de pièces » pour confirmer."
+        ]
+        return render(
+            "espace/depot.html", 422, errors=errors, values=values, prepare=staged, sans_pieces=True, **choices
+        )
+    from .ui_cases import compare
+
+    comparison = None
     try:
         if action == "simuler":
-            answer = portal().deposits.simulate(editor, data, *args)
+            answer = portal().deposits.simulate(editor, data, *args, sandbox=sandbox)
+            if sandbox is not None and staged is not None:
+                comparison = compare(staged, answer, "simulation")
         else:
             with _attachments(staged) as (zip_name, stream):
-                result = portal().deposits.import_deposit(editor, data, stream, *args)
+                result = portal().deposits.import_deposit(editor, data, stream, *args, sandbox=sandbox)
             session.pop("depot_prepare", None)
+            if sandbox is not None and staged is not None:
+                found = compare(staged, result, "import")
+                flash(
+                    f"Cas {staged['cas']} (variante {staged['variante']}) : réponse obtenue « {found['obtenu']} », "
+                    + (
+                        "identique à la réponse attendue."
+                        if found["conforme"]
+                        else f"différente de la réponse attendue « {found['attendu']} » : "
+                        + " ; ".join(found["raisons"])
+                        + "."
+                    ),
+                    "succes" if found["conforme"] else "attention",
+                )
             flash(
                 f"Import du fichier {filename}"
-                + (f" avec les pièces {zip_name}" if zip_name else " sans archive de pièces")
-                + f" : statut « {result['statut']} ».",
-                "succes" if result["statut"] == "OK" else "erreur",
+                + (f" avec les pièces {zip_name}." if zip_name else " sans archive de pièces."),
+                "info",
             )
             return redirect(url_for("pages.depot_resultat", deposit_id=result["depot"]))
     except PortalError as error:
         errors = _deposit_errors(error)
         return render("espace/depot.html", 422, errors=errors, values=values, prepare=staged, **choices)
     return render(
-        "espace/depot.html", errors={}, values=values, prepare=staged, resultat=answer, fichier=filename, **choices
+        "espace/depot.html",
+        errors={},
+        values=values,
+        prepare=staged,
+        resultat=answer,
+        fichier=filename,
+        comparaison=comparison,
+        **choices,
+    )
+
+
+def _sandbox(staged: dict[str, Any], folder: Path) -> Sandbox:
+    """A prepared case's own world: its stored requests, its enrolments, its date when chosen."""
+    history_path = folder / "cas" / "historique.json"
+    history = orjson.loads(history_path.read_bytes()) if history_path.is_file() else None
+    enrolments = staged.get("enrolements")
+    return Sandbox(
+        history=history,
+        enrolments=tuple((str(a), str(c), str(t)) for a, c, t in enrolments) if enrolments is not None else None,
+        at=staged.get("date") if staged.get("dateCas") else None,
+        corrected_at=staged.get("dateCorrection") if staged.get("dateCas") else None,
     )
 
 
@@ -298,11 +367,60 @@ def depot_abandon() -> Page:
     return redirect(url_for("pages.depot"))
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """« 1 demande », « 3 demandes », « 0 demande » (French: 0 and 1 take the singular)."""
+    return f"{count} {one if count <= 1 else (many or one + 's')}"
+
+
+def outcome(answer: dict[str, Any]) -> dict[str, Any]:
+    """What an import did, said with its counts: the tone of the summary (``succes`` when every
+    line was accepted, ``attention`` when some are incomplete or rejected, ``erreur`` when nothing
+    went to instruction and nothing waits for pieces) and its sentences."""
+    spec = portal().spec
+    if answer.get("statut") != "OK":
+        return {
+            "ton": "erreur",
+            "titre": "Fichier rejeté en entier : rien n'a été enregistré.",
+            "phrases": ["Corrigez le fichier puis importez-le de nouveau."],
+        }
+    recap = answer.get("recapitulatif", {})
+    total, accepted = recap.get("nombreDemandes", 0), recap.get("acceptees", 0)
+    rejected, incomplete = recap.get("rejetees", 0), recap.get("incompletes", 0)
+    sentences = []
+    if accepted:
+        sentences.append(
+            f"{plural(accepted, 'ligne acceptée', 'lignes acceptées')} : "
+            f"{'enregistrée' if accepted == 1 else 'enregistrées'} au statut « {spec.statuts['enAttente']} »."
+        )
+    if incomplete:
+        sentences.append(
+            f"{plural(incomplete, 'ligne incomplète', 'lignes incomplètes')} : "
+            f"{'enregistrée' if incomplete == 1 else 'enregistrées'} au statut « {spec.statuts['incomplete']} », "
+            "en attente des pièces justificatives à envoyer depuis « Suivi demandes incomplètes »."
+        )
+    if rejected:
+        sentences.append(
+            f"{plural(rejected, 'ligne rejetée', 'lignes rejetées')} : "
+            f"{'non enregistrée' if rejected == 1 else 'non enregistrées'} ; corrigez-les et déposez-les de nouveau."
+        )
+    if accepted == total:
+        tone = "succes"
+    elif accepted == 0 and incomplete == 0:
+        tone = "erreur"
+    else:
+        tone = "attention"
+    counts = (
+        f"{plural(total, 'ligne')} : {plural(accepted, 'acceptée', 'acceptées')}, "
+        f"{plural(rejected, 'rejetée', 'rejetées')}, {plural(incomplete, 'incomplète', 'incomplètes')}."
+    )
+    return {"ton": tone, "titre": counts, "phrases": sentences, "acceptees": accepted, "incompletes": incomplete}
+
+
 @blueprint.get("/espace/depots/<id:deposit_id>")
 def depot_resultat(deposit_id: int) -> Page:
     editor = require_editor()
     deposit = portal().deposits.deposit_json(editor, deposit_id)
-    return render("espace/import.html", depot=deposit)
+    return render("espace/import.html", depot=deposit, bilan=outcome(deposit))
 
 
 @blueprint.post("/espace/depots/<id:deposit_id>/terminer")
@@ -315,12 +433,23 @@ def depot_terminer(deposit_id: int) -> Page:
             raise
         flash(french(error.message), "erreur")
         return redirect(url_for("pages.depot_resultat", deposit_id=deposit_id))
-    created = [line for line in deposit["lignes"] if line.get("numeroDemande")]
+    summary = outcome(deposit)
+    accepted, incomplete = summary["acceptees"], summary["incompletes"]
+    parts = []
+    if accepted:
+        parts.append(f"{plural(accepted, 'demande transmise', 'demandes transmises')} à l'ASP pour instruction")
+    else:
+        parts.append("aucune demande transmise à l'instruction")
+    if incomplete:
+        parts.append(
+            f"{plural(incomplete, 'demande incomplète attend', 'demandes incomplètes attendent')} "
+            "leurs pièces (« Suivi demandes incomplètes »)"
+        )
     flash(
-        f"Dépôt n° {deposit_id} terminé : {len(created)} demande(s) enregistrée(s), transmise(s) à l'ASP pour instruction.",
-        "succes",
+        f"Dépôt n° {deposit_id} terminé : " + " ; ".join(parts) + ".",
+        "succes" if summary["ton"] == "succes" else "attention",
     )
-    return redirect(url_for("pages.demandes"))
+    return redirect(url_for("pages.demandes" if accepted else "pages.incompletes"))
 
 
 # --------------------------------------------------------------------------- requests
@@ -337,6 +466,7 @@ def demandes() -> Page:
     editor = require_editor()
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
+    words = request.args.get("q", "").strip()[:100]
     page, size = page_number(), page_size()
     rows, total = portal().requests.page(
         editor["id"],
@@ -347,6 +477,7 @@ def demandes() -> Page:
         limit=size,
         after=request.args.get("apres") or None,
         before=request.args.get("avant") or None,
+        search=words or None,
     )
     return render(
         "espace/demandes.html",
@@ -354,7 +485,8 @@ def demandes() -> Page:
         total=total,
         page=page,
         pages=max(1, -(-total // size)),
-        filtres={"statut": statut, "typeDemande": type_demande, "taille": size},
+        filtres={"statut": statut, "typeDemande": type_demande, "taille": size, "q": words},
+        etablissements=portal().requests.establishments(editor["id"], [r["numeroDemande"] for r in rows]),
         tailles=[(str(n), str(n)) for n in PAGE_SIZES],
         statuts=_status_options(incomplete=False),
         types=[(k, TYPE_LABELS.get(k, k)) for k in portal().spec.deposit_types],
@@ -363,7 +495,12 @@ def demandes() -> Page:
 
 @blueprint.get("/espace/demandes-incompletes")
 def incompletes() -> Page:
-    editor = require_editor()
+    return _incompletes_page(require_editor())
+
+
+def _incompletes_page(editor: Row, errors: dict[str, list[str]] | None = None, status: int = 200) -> Page:
+    """« Suivi demandes incomplètes »: a page of them (50, 100 or 200), each with its missing
+    pieces and why the import refused them, its own form, and one zip for many at the top."""
     page, size = page_number(), page_size()
     rows, total = portal().requests.page(
         editor["id"],
@@ -373,7 +510,78 @@ def incompletes() -> Page:
         after=request.args.get("apres") or None,
         before=request.args.get("avant") or None,
     )
-    return render("espace/incompletes.html", demandes=rows, total=total, page=page, pages=max(1, -(-total // size)))
+    reasons = portal().requests.incomplete_reasons(editor["id"], [r["numeroDemande"] for r in rows])
+    return render(
+        "espace/incompletes.html",
+        status,
+        demandes=rows,
+        raisons=reasons,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // size)),
+        filtres={"taille": size},
+        tailles=[(str(n), str(n)) for n in PAGE_SIZES],
+        errors=errors or {},
+        labels_erreurs={"archive": "Archive zip", **{f"pieces-{r['numeroDemande']}": r["numeroDemande"] for r in rows}},
+        statut_attente=portal().spec.statuts["enAttente"],
+        avenants=portal().requests.incomplete_avenants(editor["id"]),
+    )
+
+
+#: at most this many requests are named one by one in the announcements of a zip sent for many
+ZIP_REPORT_MAX = 20
+
+
+@blueprint.post("/espace/demandes-incompletes/archive")
+def incompletes_archive() -> Page:
+    """One zip for many incomplete requests: each gets the pieces it misses, found by their names."""
+    editor = require_editor()
+    try:
+        upload: FileStorage | None = request.files.get("archive")
+        if upload is None or not upload.filename:
+            return _incompletes_page(editor, {"archive": ["Choisissez l'archive zip des pièces manquantes."]}, 422)
+        result = portal().requests.send_pieces_zip(editor, upload.stream)
+    except RequestEntityTooLarge:
+        message = "Envoi trop volumineux : l'archive ne doit pas dépasser 200 Mo. Rien n'a été enregistré."
+        return _incompletes_page(editor, {"archive": [message]}, 413)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        return _incompletes_page(
+            editor, {"archive": [f"Archive refusée, rien n'a été enregistré : {error.message}"]}, 422
+        )
+    name = upload.filename
+    done, partial, unused = result["completees"], result["incompletes"], result["fichiersInutilises"]
+    waiting = portal().spec.statuts["enAttente"]
+    if done:
+        listed = ", ".join(done[:ZIP_REPORT_MAX]) + (
+            f" et {len(done) - ZIP_REPORT_MAX} autres" if len(done) > ZIP_REPORT_MAX else ""
+        )
+        flash(
+            f"Archive {name} : {plural(len(done), 'demande complétée', 'demandes complétées')}, "
+            f"passée{'s' if len(done) > 1 else ''} au statut « {waiting} » : {listed}.",
+            "succes",
+        )
+    for item in partial[:ZIP_REPORT_MAX]:
+        parts = [f"pièce {r['fichier']} refusée : {r['motif']}" for r in item["refusees"]]
+        if item["manquantes"]:
+            parts.append("encore manquantes : " + ", ".join(item["manquantes"]))
+        flash(f"Demande {item['numeroDemande']} toujours incomplète : " + " ; ".join(parts) + ".", "attention")
+    if len(partial) > ZIP_REPORT_MAX:
+        flash(f"Et {len(partial) - ZIP_REPORT_MAX} autres demandes toujours incomplètes.", "attention")
+    if not done and not partial:
+        flash(
+            f"Archive {name} : aucune de ses pièces n'est attendue par une demande incomplète ; rien n'a changé.",
+            "erreur",
+        )
+    if unused:
+        shown = ", ".join(unused[:ZIP_REPORT_MAX]) + (" …" if len(unused) > ZIP_REPORT_MAX else "")
+        flash(
+            f"{plural(len(unused), 'fichier')} de l'archive ne {'correspond' if len(unused) == 1 else 'correspondent'} "
+            f"à aucune pièce manquante : {shown}.",
+            "info",
+        )
+    return redirect(url_for("pages.incompletes"))
 
 
 @blueprint.get("/espace/demandes/<numero>")
@@ -384,12 +592,19 @@ def demande(numero: str) -> Page:
 
 
 def _request_page(detail: dict[str, Any], status: int = 200, **extra: Any) -> Page:
-    flow = portal().flows.request
+    found = portal()
+    flow = found.flows.request
     key = flow.key(detail["statut"]) or ""
     actions = {t.action for t in flow.allowed_from(key, "editor")}
     text = extra.pop("texte", None)
     if text is None and "modify" in actions:
         text = orjson.dumps(detail["demande"], option=orjson.OPT_INDENT_2).decode()
+    avance = detail["typeDemande"] == found.spec.deposit_types["avance"]
+    pending = any(a["etat"] == ASKED for a in detail["annulations"])
+    if avance and not pending and flow.cancellable(key) is not None:
+        actions.add("cancel")
+    if avance and key in AVENANT_FROM:
+        actions.add("avenant")
     return render("espace/demande.html", status, d=detail, actions=actions, texte=text, **extra)
 
 
@@ -403,7 +618,7 @@ def demande_modifier(numero: str) -> Page:
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        body, problem = None, f"Le texte n'est pas un JSON valide : {exc}."
+        body, problem = None, f"Le texte n'est pas un JSON valide : {json_reason(exc.msg, exc.lineno, exc.colno)}."
     else:
         maximum = portal().spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH)
         problem = f"Imbrication trop profonde : {maximum} niveaux au plus." if too_deep(body, maximum) else None
@@ -418,7 +633,8 @@ def demande_modifier(numero: str) -> Page:
         if isinstance(error.details, dict):
             for line in error.details.get("lignes", []):
                 for found in line.get("erreurs", []):
-                    messages.append(f"{found['code']} — {found['libelle']} ({found.get('champ') or 'demande'})")
+                    where = f"champ {found['champ']}" if found.get("champ") else "la demande"
+                    messages.append(f"{found['code']} — {found['libelle']} ({where})")
             for found in error.details.get("erreurs", []):
                 messages.append(f"{found['code']} — {found['libelle']}")
         return _request_page(detail, 422, errors={"demande": messages}, texte=text)
@@ -431,26 +647,121 @@ def demande_pieces(numero: str) -> Page:
     """Missing pieces sent (incomplete request, or « En attente de pièces complémentaires »)."""
     editor = require_editor()
     back = safe_next(request.form.get("retour"), url_for("pages.demande", numero=numero))
+    field = f"pieces-{numero}" if back.startswith(url_for("pages.incompletes")) else "pieces"
+    messages: list[str] = []
     try:
         files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces") if f.filename]
         if not files:
-            flash(f"Demande {numero} : joignez au moins une pièce (PDF).", "erreur")
-            return redirect(back)
-        result = portal().requests.send_pieces(editor, numero, files)
+            messages = ["Joignez au moins une pièce (PDF)."]
+        else:
+            result = portal().requests.send_pieces(editor, numero, files)
+    except RequestEntityTooLarge:
+        messages = ["Envoi trop volumineux (3 Mo par pièce) : rien n'a été enregistré."]
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        details = error.details if isinstance(error.details, dict) else {}
+        messages = [f"{p['fichier']} refusée : {p['message']}." for p in details.get("pieces", [])]
+        if details.get("piecesManquantes"):
+            messages.append("Encore manquantes : " + ", ".join(details["piecesManquantes"]) + ".")
+        messages = (messages or [french(error.message)]) + ["Rien n'a été enregistré."]
+    if messages:
+        if field != "pieces":
+            return _incompletes_page(editor, {field: messages}, 422)
+        detail = portal().requests.detail(numero, editor["id"])
+        return _request_page(detail, 422, errors={"pieces": messages})
+    flash(f"Demande {numero} : pièces reçues, statut « {result['statut']} ».", "succes")
+    return redirect(back)
+
+
+def _refused(what: str, error: PortalError) -> str:
+    """An error of the services as a flash message: its French words, each refused piece's reason."""
+    details = error.details if isinstance(error.details, dict) else {}
+    parts = [french(error.message)]
+    parts += [f"{p['fichier']} : {p['message']}" for p in details.get("pieces", [])]
+    if details.get("piecesManquantes"):
+        parts.append("encore manquantes : " + ", ".join(details["piecesManquantes"]))
+    return f"{what} : " + " ; ".join(parts).rstrip(".") + "."
+
+
+def _file_sent(name: str) -> tuple[str, IO[bytes]] | None:
+    found = request.files.get(name)
+    return (found.filename, found.stream) if found is not None and found.filename else None
+
+
+@blueprint.post("/espace/demandes/<numero>/annulation")
+def demande_annulation(numero: str) -> Page:
+    """The editor asks the cancellation of its avance (ANS FAQ: a signed, reasoned attestation sur
+    l'honneur, and the client's renunciation when the client had agreed)."""
+    editor = require_editor()
+    back = url_for("pages.demande", numero=numero)
+    try:
+        portal().cancellations.ask(
+            editor,
+            numero,
+            request.form.get("motif", ""),
+            request.form.get("accordClient") == "oui",
+            _file_sent("attestation"),
+            _file_sent("renonciation"),
+        )
     except RequestEntityTooLarge:
         flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
         return redirect(back)
     except PortalError as error:
         if error.status == 404:
             raise
-        details = error.details if isinstance(error.details, dict) else {}
-        parts = [french(error.message)]
-        parts += [f"{p['fichier']} : {p['message']}" for p in details.get("pieces", [])]
-        if details.get("piecesManquantes"):
-            parts.append("encore manquantes : " + ", ".join(details["piecesManquantes"]))
-        flash(f"Demande {numero} : " + " ; ".join(parts) + ".", "erreur")
+        flash(_refused(f"Demande {numero}", error), "erreur")
         return redirect(back)
-    flash(f"Demande {numero} : pièces reçues, statut « {result['statut']} ».", "succes")
+    flash(f"Demande {numero} : demande d'annulation transmise au gestionnaire avec votre attestation.", "succes")
+    return redirect(back)
+
+
+@blueprint.post("/espace/demandes/<numero>/avenants")
+def demande_avenant(numero: str) -> Page:
+    """An avenant asked with its pieces: created incomplete when a piece is refused."""
+    editor = require_editor()
+    back = url_for("pages.demande", numero=numero)
+    files = [(f.filename, f.stream) for f in request.files.getlist("pieces") if f.filename]
+    try:
+        avenant = portal().requests.ask_avenant(
+            editor, numero, request.form.get("montant", ""), request.form.get("motif", ""), files
+        )
+    except RequestEntityTooLarge:
+        flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
+        return redirect(back)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(_refused(f"Demande {numero}", error), "erreur")
+        return redirect(back)
+    if avenant["piecesManquantes"]:
+        flash(
+            f"Avenant n° {avenant['id']} créé incomplet ({avenant['statut']}) : pièces refusées "
+            f"{', '.join(avenant['piecesManquantes'])}. Envoyez-les depuis « Suivi demandes incomplètes ».",
+            "erreur",
+        )
+    else:
+        flash(f"Avenant n° {avenant['id']} demandé : statut « {avenant['statut']} ».", "succes")
+    return redirect(back)
+
+
+@blueprint.post("/espace/avenants/<id:avenant_id>/pieces")
+def avenant_pieces(avenant_id: int) -> Page:
+    """The pieces an avenant created incomplete lacks."""
+    editor = require_editor()
+    back = url_for("pages.incompletes")
+    files = [(f.filename, f.stream) for f in request.files.getlist("pieces") if f.filename]
+    try:
+        avenant = portal().requests.send_avenant_pieces(editor, avenant_id, files)
+    except RequestEntityTooLarge:
+        flash(f"Avenant n° {avenant_id} : envoi trop volumineux (3 Mo par pièce).", "erreur")
+        return redirect(back)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(_refused(f"Avenant n° {avenant_id}", error), "erreur")
+        return redirect(back)
+    flash(f"Avenant n° {avenant_id} : pièces reçues, statut « {avenant['statut']} ».", "succes")
     return redirect(back)
 
 

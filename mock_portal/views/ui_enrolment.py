@@ -26,7 +26,7 @@ from flask import redirect, request, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
 
-from .ui_common import Page, blueprint, french_schema, render, session_folder
+from .ui_common import STREET_TYPES, Page, blueprint, french_schema, render, session_folder, street_type
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("referencement", "Référencement"),
@@ -119,7 +119,6 @@ for _who, _title in (("representant", "représentant"), ("tiersDeclarant", "dép
     ):
         LABELS[f"{_who}-{_key}"] = f"{_text} du {_title}"
 
-VOIES = ("RUE", "AVENUE", "BOULEVARD", "PLACE", "CHEMIN", "ALLEE", "IMPASSE", "QUAI", "ROUTE", "COURS", "CHAUSSEE")
 QUALITES = (
     ("centreDeGestion", "Centre de gestion, cabinet comptable ou prestataire (contrat de prestation)"),
     ("employe", "Employé du fournisseur (mandat du représentant légal)"),
@@ -303,10 +302,37 @@ def _field_of(problem: dict[str, str], pieces: list[dict[str, str]]) -> str:
     return "-".join(parts) or "_general"
 
 
-def _message(problem: dict[str, str]) -> str:
+#: the portal's messages on a field, said without repeating the field's label (shown beside it)
+_FIELD_MESSAGES: tuple[tuple[str, str], ...] = (
+    (
+        r"^IBAN invalide$",
+        "Clé de contrôle ou longueur incorrecte : vérifiez les caractères saisis (27 pour un compte français).",
+    ),
+    (
+        r"^BIC invalide$",
+        "8 ou 11 caractères attendus : banque (4 lettres), pays (2), lieu (2), agence (3, facultatif).",
+    ),
+    (r"^SIRET invalide \(clé de contrôle\)$", "Clé de contrôle incorrecte : vérifiez les 14 chiffres."),
+    (r"^adresse électronique invalide$", "Format non reconnu (exemple : prenom.nom@domaine.fr)."),
+    (r'^.* is not a "email"$', "Format non reconnu (exemple : prenom.nom@domaine.fr)."),
+    (
+        r"^la confirmation ne reprend pas l'adresse électronique$",
+        "Ne reprend pas l'adresse saisie dans le champ précédent.",
+    ),
+    (r"^numéro de référencement ANS (.*) inconnu du référentiel$", r"« \1 » est inconnu du référentiel de l'ANS."),
+)
+#: the two captchas' message
+CAPTCHA_MESSAGE = "Recopiez les caractères affichés au-dessus du champ."
+
+
+def field_message(problem: dict[str, str]) -> str:
+    """The portal's problem on a field, in French, without the field's label."""
     text = problem["message"]
     if text.startswith("pièce obligatoire manquante"):
         return "Pièce obligatoire : déposez ce fichier (PDF, 3 Mo au plus)."
+    for pattern, replacement in _FIELD_MESSAGES:
+        if re.match(pattern, text):
+            return re.sub(pattern, replacement, text)
     text = french_schema(text)
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
@@ -316,7 +342,7 @@ def _by_field(problems: list[dict[str, str]], pieces: list[dict[str, str]]) -> d
     errors: dict[str, list[str]] = {}
     for problem in problems:
         field = _field_of(problem, pieces)
-        message = _message(problem)
+        message = field_message(problem)
         if message not in errors.get(field, []):
             errors.setdefault(field, []).append(message)
     return errors
@@ -378,6 +404,7 @@ def enrolement_etape(etape: str) -> Page:
                 draft["atteinte"] = max(draft["atteinte"], index + 1)
                 _save(draft)
                 return redirect(url_for("pages.enrolement_etape", etape=STEP_NAMES[index + 1]))
+        _forget_refused(draft, errors)
         _save(draft)
     if etape == "banque" and draft["data"].get("banque-iban"):
         notes["banque"] = portal().enrolment.lookup_bank(
@@ -398,7 +425,7 @@ def enrolement_etape(etape: str) -> Page:
         captcha=draft["captcha"],
         errors=errors,
         labels=LABELS,
-        voies=[(v, v.capitalize()) for v in VOIES],
+        voies=list(STREET_TYPES.items()),
         qualites=QUALITES,
         notes=notes,
         **context,
@@ -426,15 +453,15 @@ def _search(draft: dict[str, Any], step: str, notes: dict[str, Any]) -> dict[str
         numero = _section(draft, "referencement")["numeroAns"]
         notes["solution"] = portal().enrolment.lookup_ans(numero) if numero else None
         if notes["solution"] is None:
-            return {"numeroAns": [f"Numéro de référencement ANS « {numero} » inconnu du référentiel de l'ANS."]}
+            return {"numeroAns": [unknown_ans(numero)]}
         return {}
     if step == "structure":
         if not _captcha_ok(draft, "captchaStructure"):
-            return {"captchaStructure": ["Recopiez le code de vérification affiché."]}
+            return {"captchaStructure": [CAPTCHA_MESSAGE]}
         siret = _section(draft, "structure")["siret"]
         found = portal().enrolment.lookup_siret(siret)
         if found is None:
-            return {"siret": ["SIRET invalide (clé de contrôle) : vérifiez les 14 chiffres."]}
+            return {"siret": ["Clé de contrôle incorrecte : vérifiez les 14 chiffres."]}
         data = draft["data"]
         data["denominationTrouvee"] = found["raisonSociale"]
         if found["raisonSociale"]:
@@ -445,6 +472,22 @@ def _search(draft: dict[str, Any], step: str, notes: dict[str, Any]) -> dict[str
     return {}
 
 
+def unknown_ans(numero: str) -> str:
+    if not numero:
+        return "Saisissez le numéro porté par le certificat de référencement."
+    return f"« {numero} » est inconnu du référentiel de l'ANS : vérifiez le numéro porté par le certificat."
+
+
+def _forget_refused(draft: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """A piece the portal refused is not kept: its field asks for a file again (never « Fichier
+    déposé » beside an error)."""
+    for field in errors:
+        kind = _FIELD_PIECE.get(field)
+        if kind is not None and kind in draft["pieces"]:
+            del draft["pieces"][kind]
+            (_folder() / f"{kind}.pdf").unlink(missing_ok=True)
+
+
 def _captcha_ok(draft: dict[str, Any], field: str) -> bool:
     return str(draft["data"].get(field, "")).strip().upper() == str(draft["captcha"])
 
@@ -452,14 +495,14 @@ def _captcha_ok(draft: dict[str, Any], field: str) -> bool:
 def _check_step(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if step == "structure" and not _captcha_ok(draft, "captchaStructure"):
-        errors["captchaStructure"] = ["Recopiez le code de vérification affiché."]
+        errors["captchaStructure"] = [CAPTCHA_MESSAGE]
     if step == "representant" and draft["data"].get("estRepresentant") not in ("oui", "non"):
         errors["estRepresentant"] = ["Indiquez si vous êtes le représentant légal du fournisseur."]
     if step == "banque":
         for problem in portal().enrolment.lookup_bank(
             *(_section(draft, "banque")["banque"][k] for k in ("iban", "bic"))
         )["problemes"]:
-            errors.setdefault(_field_of(problem, []), []).append(_message(problem))
+            errors.setdefault(_field_of(problem, []), []).append(field_message(problem))
     for field, found in _step_errors(draft, step).items():
         for message in found:
             if message not in errors.get(field, []):
@@ -467,7 +510,7 @@ def _check_step(draft: dict[str, Any], step: str) -> dict[str, list[str]]:
     if step == "referencement" and "numeroAns" not in errors:
         numero = _section(draft, "referencement")["numeroAns"]
         if portal().enrolment.lookup_ans(numero) is None:
-            errors["numeroAns"] = [f"Numéro de référencement ANS « {numero} » inconnu du référentiel de l'ANS."]
+            errors["numeroAns"] = [unknown_ans(numero)]
     return errors
 
 
@@ -477,7 +520,7 @@ def _finish(draft: dict[str, Any]) -> Page:
     if not _captcha_ok(draft, "captcha"):
         # nothing is deposited without the code; the portal's problems are shown along
         errors = _by_field(portal().enrolment.problems(form), form["pieces"])
-        errors["captcha"] = ["Recopiez le code de vérification affiché."]
+        errors["captcha"] = [CAPTCHA_MESSAGE]
     else:
         try:
             result = portal().enrolment.enrol(form)
@@ -491,6 +534,7 @@ def _finish(draft: dict[str, Any]) -> Page:
     by_step: dict[str, dict[str, list[str]]] = {}
     for field, found in errors.items():
         by_step.setdefault(_step_of(field), {})[field] = found
+    _forget_refused(draft, errors)
     draft["erreurs"] = by_step
     _save(draft)
     return render(
@@ -526,7 +570,10 @@ def _recap(draft: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]
         ]
     rows.append(("Certificat de référencement", pieces.get("CERTIFICAT_ANS", "—")))
     sections.append(("referencement", "Référencement", rows))
-    address = " ".join(str(data.get(f"adresse-{k}", "")) for k in ("numeroVoie", "typeVoie", "libelleVoie"))
+    address = " ".join(
+        (street_type if k == "typeVoie" else str)(data.get(f"adresse-{k}", ""))
+        for k in ("numeroVoie", "typeVoie", "libelleVoie")
+    )
     rows = [
         ("SIRET", str(data.get("siret", ""))),
         ("Dénomination sociale", str(data.get("raisonSociale", ""))),

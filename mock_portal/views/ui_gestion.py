@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import Response, current_app, flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
 
@@ -22,7 +22,9 @@ from .ui_common import (
     PAGE_SIZE,
     PAGE_SIZES,
     Page,
+    attachment,
     blueprint,
+    enrolment_label,
     french,
     open_gestionnaire,
     page_number,
@@ -32,6 +34,15 @@ from .ui_common import (
     safe_next,
 )
 from .ui_editor import TYPE_LABELS
+from .ui_enrolment import QUALITES
+
+
+def motif_message(message: str) -> str:
+    """The portal's refusal of a move without its motif, as said next to the motif field."""
+    moved = re.match(r"^(.*?) demande un motif", message)
+    what = f" : le passage {moved.group(1)} en demande un" if moved else ""
+    return f"Saisissez le motif{what} ; il est envoyé à l'éditeur."
+
 
 #: what each move is called on its button (the move itself and its rules come from workflow.json)
 VERBS = {
@@ -43,8 +54,16 @@ VERBS = {
     "decidee": "Décider (décision d'attribution)",
     "payee": "Payer (avis de paiement)",
 }
+#: what each motif field is called, by the move it belongs to
+MOTIF_LABELS = {
+    "aModifier": "Motif de la demande de modification",
+    "attentePieces": "Motif de la demande de pièces complémentaires",
+    "rejetee": "Motif du rejet",
+}
 ENROLMENT_VERBS = {"enInstruction": "Passer en instruction", "validee": "Valider l'enrôlement", "rejetee": "Rejeter"}
 AVENANT_VERBS = {"decide": "Décider", "paye": "Payer", "rejete": "Rejeter"}
+#: the clock's fields, as an error summary names them
+CLOCK_FIELDS = {"horloge-date": "Fixer l'horloge à", "horloge-quantite": "Avancer l'horloge de"}
 CLOCK_UNITS = {"minutes": 60, "heures": 3600, "jours": 86400}
 #: mails per page of the outbox
 OUTBOX_PAGE = 200
@@ -68,7 +87,9 @@ def gestion_connexion() -> Page:
             session.pop("csrf", None)
             return redirect(safe_next(request.args.get("suite"), url_for("pages.gestion")))
         else:
-            errors["jeton"] = ["Jeton gestionnaire invalide."]
+            errors["jeton"] = [
+                "Ce jeton n'ouvre pas l'espace gestionnaire : recopiez celui que segur serve affiche au démarrage."
+            ]
     return render("gestion/connexion.html", 422 if errors else 200, errors=errors)
 
 
@@ -85,16 +106,35 @@ def gestion_deconnexion() -> Page:
 @blueprint.get("/gestion")
 def gestion() -> Page:
     require_gestionnaire()
+    return _dashboard()
+
+
+def _dashboard(errors: dict[str, list[str]] | None = None, typed: dict[str, str] | None = None) -> Page:
     found = portal()
     counts = found.requests.status_counts(None)
     return render(
         "gestion/accueil.html",
+        422 if errors else 200,
         compteurs=[
             (key, label, counts.get(label, 0)) for key, label in found.spec.statuts.items() if key != "avenantPaye"
         ],
         enrolements_en_attente=found.enrolment.pending_count(),
+        annulations=found.cancellations.listing("transmise", after=None, limit=PAGE_SIZE)[0],
         maintenant=found.now(),
+        errors=errors or {},
+        saisies=typed or {},
+        resume_libelles=CLOCK_FIELDS,
     )
+
+
+def _page_back(errors: dict[str, list[str]], typed: dict[str, str]) -> Page:
+    """The page a form was sent from, again, with its errors beside their fields: a request's
+    instruction page, else the dashboard."""
+    back = safe_next(request.form.get("retour"), url_for("pages.gestion"))
+    found = re.fullmatch(r"/gestion/demandes/([^/?#]+)", back)
+    if found:
+        return _request_page(found.group(1), errors, typed, 422)
+    return _dashboard(errors, typed)
 
 
 @blueprint.post("/gestion/horloge")
@@ -118,8 +158,12 @@ def gestion_horloge() -> Page:
         else:
             raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une action sur l'horloge.")
     except PortalError as error:
-        flash(f"Horloge inchangée : {french(error.message)}", "erreur")
-        return _back(url_for("pages.gestion"))
+        field = {"fixer": "horloge-date", "avancer": "horloge-quantite"}.get(action)
+        if field is None:
+            flash(f"Horloge inchangée : {french(error.message)}", "erreur")
+            return _back(url_for("pages.gestion"))
+        typed = {"horloge-date": request.form.get("date", ""), "horloge-quantite": request.form.get("quantite", "")}
+        return _page_back({field: [f"Horloge inchangée : {french(error.message)}"]}, typed)
     flash(f"Horloge du portail : {moment.strftime('%d/%m/%Y %H:%M')}.", "succes")
     return _back(url_for("pages.gestion"))
 
@@ -144,13 +188,20 @@ def gestion_reinitialiser() -> Page:
 @blueprint.get("/gestion/enrolements")
 def gestion_enrolements() -> Page:
     require_gestionnaire()
+    return _enrolments_page()
+
+
+def _enrolments_page(errors: dict[str, list[str]] | None = None, typed: dict[str, str] | None = None) -> Page:
+    """The enrolments, newest first, each card with the company, the people, the pieces and the
+    gestionnaire's decisions (a motif field of its own where the decision needs one)."""
     found = portal()
     flow = found.flows.enrolment
     page = page_number()
     total = found.enrolment.count()
     rows = []
     listed = found.enrolment.listing(None, newest_first=True, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    for enrolment in listed:
+    for listed_one in listed:
+        enrolment = found.enrolment.dossier(listed_one["id"])
         key = flow.key(enrolment["statut"]) or ""
         moves = [
             (t.target, ENROLMENT_VERBS.get(t.target, flow.label(t.target)), t.needs_reason)
@@ -158,7 +209,25 @@ def gestion_enrolements() -> Page:
         ]
         rows.append((enrolment, moves))
     pages = max(1, -(-total // PAGE_SIZE))
-    return render("gestion/enrolements.html", enrolements=rows, total=total, page=page, pages=pages)
+    return render(
+        "gestion/enrolements.html",
+        422 if errors else 200,
+        enrolements=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        errors=errors or {},
+        saisies=typed or {},
+        qualites=dict(QUALITES),
+        regimes={"TTC": "Assujetti à la TVA (montants TTC)", "HT": "Non assujetti à la TVA (régime HT)"},
+    )
+
+
+@blueprint.get("/gestion/enrolements/<id:enrolment_id>/pieces/<id:piece_id>")
+def gestion_enrolement_piece(enrolment_id: int, piece_id: int) -> Page:
+    require_gestionnaire()
+    filename, content = portal().enrolment.piece(enrolment_id, piece_id)
+    return Response(content, mimetype="application/pdf", headers=attachment(filename))
 
 
 @blueprint.post("/gestion/enrolements/<id:enrolment_id>/decision")
@@ -172,9 +241,17 @@ def gestion_enrolement_decision(enrolment_id: int) -> Page:
             raise PortalError(400, "REQUETE_INVALIDE", "Choisissez une décision proposée.")
         result = found.enrolment.decide(enrolment_id, target, motif)
     except PortalError as error:
-        flash(f"Enrôlement n° {enrolment_id} : {french(error.message)}", "erreur")
+        if error.status == 404:
+            raise
+        if "motif" in error.message:  # said next to the motif field of this decision
+            field = f"motif-{enrolment_id}-{target}"
+            return _enrolments_page({field: [motif_message(error.message)]}, {field: motif or ""})
+        flash(f"Enrôlement n° {enrolment_label(enrolment_id)} : {french(error.message)}", "erreur")
     else:
-        flash(f"Enrôlement n° {enrolment_id} : statut « {result['statut']} » ; les courriels sont partis.", "succes")
+        flash(
+            f"Enrôlement n° {enrolment_label(enrolment_id)} : statut « {result['statut']} » ; les courriels sont partis.",
+            "succes",
+        )
     return redirect(url_for("pages.gestion_enrolements"))
 
 
@@ -187,6 +264,7 @@ def gestion_demandes() -> Page:
     found = portal()
     statut = request.args.get("statut", "")
     type_demande = request.args.get("typeDemande", "")
+    words = request.args.get("q", "").strip()[:100]
     page, size = page_number(), page_size()
     rows, total = found.requests.page(
         None,
@@ -196,6 +274,7 @@ def gestion_demandes() -> Page:
         limit=size,
         after=request.args.get("apres") or None,
         before=request.args.get("avant") or None,
+        search=words or None,
     )
     return render(
         "gestion/demandes.html",
@@ -203,7 +282,8 @@ def gestion_demandes() -> Page:
         total=total,
         page=page,
         pages=max(1, -(-total // size)),
-        filtres={"statut": statut, "typeDemande": type_demande, "taille": size},
+        filtres={"statut": statut, "typeDemande": type_demande, "taille": size, "q": words},
+        etablissements=portal().requests.establishments(None, [r["numeroDemande"] for r in rows]),
         tailles=[(str(n), str(n)) for n in PAGE_SIZES],
         statuts=[(k, v) for k, v in found.spec.statuts.items() if k != "avenantPaye"],
         types=[(k, TYPE_LABELS.get(k, k)) for k in found.spec.deposit_types],
@@ -213,6 +293,12 @@ def gestion_demandes() -> Page:
 @blueprint.get("/gestion/demandes/<numero>")
 def gestion_demande(numero: str) -> Page:
     require_gestionnaire()
+    return _request_page(numero)
+
+
+def _request_page(
+    numero: str, errors: dict[str, list[str]] | None = None, typed: dict[str, str] | None = None, status: int = 200
+) -> Page:
     found = portal()
     detail = found.requests.detail(numero, None)
     flow = found.flows.request
@@ -223,8 +309,9 @@ def gestion_demande(numero: str) -> Page:
             "verbe": VERBS.get(t.target, t.target),
             "statut": flow.label(t.target),
             "motif": t.needs_reason,
+            "libelle_motif": MOTIF_LABELS.get(t.target, f"Motif pour « {VERBS.get(t.target, t.target)} »"),
         }
-        for t in flow.allowed_from(key, "gestionnaire")
+        for t in flow.plain_moves(key, "gestionnaire")
     ]
     avenants = []
     for avenant in detail["avenants"]:
@@ -239,7 +326,39 @@ def gestion_demande(numero: str) -> Page:
             )
         )
     editor_turn = bool(flow.allowed_from(key, "editor"))  # the workflow's next move is the editor's
-    return render("gestion/demande.html", d=detail, transitions=moves, avenants=avenants, editor_turn=editor_turn)
+    return render(
+        "gestion/demande.html",
+        status,
+        d=detail,
+        transitions=moves,
+        avenants=avenants,
+        editor_turn=editor_turn,
+        avertissements=found.instruction.warnings(numero),
+        errors=errors or {},
+        saisies=typed or {},
+        resume_libelles={
+            **{f"motif-{m['vers']}": m["libelle_motif"] for m in moves},
+            **CLOCK_FIELDS,
+            "avenant-montant": "Montant du nouvel avenant",
+        },
+    )
+
+
+@blueprint.post("/gestion/demandes/<numero>/annulation")
+def gestion_annulation(numero: str) -> Page:
+    """The decision on an editor's cancellation request."""
+    require_gestionnaire()
+    decision = request.form.get("decision", "")
+    try:
+        result = portal().cancellations.decide(numero, decision, request.form.get("motif", "").strip() or None)
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(f"Demande {numero} : {french(error.message)}", "erreur")
+    else:
+        done = "demande annulée" if result["etat"] == "acceptee" else "annulation refusée"
+        flash(f"Demande {numero} : {done} ; l'éditeur en est averti par courriel.", "succes")
+    return redirect(url_for("pages.gestion_demande", numero=numero))
 
 
 @blueprint.post("/gestion/demandes/<numero>/transition")
@@ -252,6 +371,9 @@ def gestion_transition(numero: str) -> Page:
     except PortalError as error:
         if error.status == 404:
             raise
+        if "motif" in error.message:  # said next to the motif field of this move
+            field = f"motif-{target}"
+            return _request_page(numero, {field: [motif_message(error.message)]}, {field: motif or ""}, 422)
         flash(f"Demande {numero} : {french(error.message)}", "erreur")
     else:
         flash(f"Demande {numero} : statut « {result['statut']} ».", "succes")
@@ -279,9 +401,9 @@ def gestion_avenant(numero: str) -> Page:
     except PortalError as error:
         if error.status == 404:
             raise
-        flash(f"Demande {numero} : {french(error.message)}", "erreur")
-    else:
-        flash(f"Demande {numero} : avenant enregistré.", "succes")
+        typed = {"avenant-montant": request.form.get("montant", ""), "avenant-motif": request.form.get("motif", "")}
+        return _request_page(numero, {"avenant-montant": [french(error.message)]}, typed, 422)
+    flash(f"Demande {numero} : avenant enregistré.", "succes")
     return redirect(url_for("pages.gestion_demande", numero=numero))
 
 

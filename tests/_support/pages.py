@@ -57,8 +57,10 @@ def deposit(
     vat: str = "20",
     kind: str = "avance",
     ans: str | None = ANS,
+    confirm_without_zip: bool = True,
 ) -> TestResponse:
-    """POST the « Demande de financement » form (``action``: simuler or importer)."""
+    """POST the « Demande de financement » form (``action``: simuler or importer); an import
+    without a zip confirms it is meant unless ``confirm_without_zip`` is False."""
     form: dict[str, Any] = {"_csrf": csrf(client), "action": action, "tauxTva": vat, "typeDemande": kind}
     if ans is not None:
         form["numeroAns"] = ans
@@ -68,6 +70,8 @@ def deposit(
         form["pieces"] = (io.BytesIO((EXAMPLES / zip_name).read_bytes()), zip_name)
     elif pieces is not None:
         form["pieces"] = (io.BytesIO(pieces), "pieces.zip")
+    elif action == "importer" and confirm_without_zip:
+        form["sansPieces"] = "oui"  # « Importer sans archive de pièces », ticked once the form asked
     return client.post("/espace/demande-de-financement", data=form)
 
 
@@ -76,7 +80,7 @@ def import_ok(client: FlaskClient, **kwargs: Any) -> list[str]:
     response = deposit(client, "importer", **kwargs)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    numbers = re.findall(rf"<td>((?:{'|'.join(number_pattern(p) for p in SPEC.profiles)}))</td>", page)
+    numbers = re.findall(rf"<td class=\"numero\">((?:{'|'.join(number_pattern(p) for p in SPEC.profiles)}))</td>", page)
     done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
     assert done.status_code == 302
     return numbers

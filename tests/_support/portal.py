@@ -92,3 +92,13 @@ def transition(client: FlaskClient, numero: str, target: str, motif: str | None 
     )
     assert response.status_code == 200, response.json
     return response.json
+
+
+def credentials(mails: dict[str, str]) -> tuple[str, str]:
+    """The login and password a validated enrolment's two mails give (their bodies by subject)."""
+    import re
+
+    login_ = re.search(r"Identifiant : (\S+)", mails["Votre identifiant"])
+    password = re.search(r"Mot de passe : (\S+)", mails["Votre mot de passe"])
+    assert login_ and password, mails
+    return login_.group(1), password.group(1)

@@ -102,3 +102,80 @@ def follow(locator: Any) -> None:
     what is read next is the new page, never the old one."""
     with locator.page.expect_navigation():
         locator.click()
+
+
+# --------------------------------------------------------------------------- axe-core and page checks
+
+AXE_DIR = Path(__file__).resolve().parent / "axe"
+AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+#: where the page loads axe-core from: a path of the portal's own origin, answered by the test
+#: itself (Playwright's routing), so that the page's Content-Security-Policy ('self') holds
+AXE_PATH = "/__tests__/axe.min.js"
+NPM_TIMEOUT_S = 300
+
+
+def axe_script() -> Path:
+    """axe-core as ``npm ci`` installs it from the npm registry into tests/e2e/axe (package-lock.json
+    pins it); installed on first use when missing (.ci/run installs it beforehand)."""
+    if AXE_SCRIPT.is_file():
+        return AXE_SCRIPT
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail(
+            "The browser tests run axe-core, installed with npm: install Node.js and npm (sudo apt-get install npm), "
+            f"then: npm ci --prefix {AXE_DIR}",
+            pytrace=False,
+        )
+    import subprocess
+
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=NPM_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0 or not AXE_SCRIPT.is_file():
+        pytest.fail(f"npm ci in {AXE_DIR} failed ({done.returncode}): {done.stderr[-2000:]}", pytrace=False)
+    return AXE_SCRIPT
+
+
+#: what each main page is checked for, in the browser: axe-core's rules (WCAG 2.x A and AA, and
+#: its best practices), no page wider than the window, one line for every number, reference and
+#: date of a table
+_AXE_RUN = """async () => {
+  const result = await window.axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map(v => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
+}"""
+_WIDTH = """() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})"""
+_BROKEN = """() => [...document.querySelectorAll("td.numero, td.reference, td.date, span.reference, span.date")]
+  .filter(el => el.offsetParent !== null && el.textContent.trim())
+  .filter(el => { const range = document.createRange(); range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1; })
+  .map(el => el.textContent.trim())"""
+
+
+def wide(actor: Actor) -> dict[str, int]:
+    """The page's width against the window's."""
+    found: dict[str, int] = actor.page.evaluate(_WIDTH)
+    return found
+
+
+def audit(actor: Actor, name: str, *, shot: bool = True) -> None:
+    """A main page as the tests check it: a screenshot in build/e2e-screenshots/, axe-core run on it
+    (0 violations), no wider than the window, no number, reference or date broken over two lines."""
+    if shot:
+        screenshot(actor, name)
+    page = actor.page
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(url=f"{actor.base}{AXE_PATH}")
+    violations = page.evaluate(_AXE_RUN)
+    assert violations == [], f"{name} ({page.url}): Expected: no axe-core violation. Received:\n" + "\n".join(
+        violations
+    )
+    size = wide(actor)
+    assert size["page"] <= size["window"], (
+        f"{name}: Expected: no wider than {size['window']} px. Received: {size['page']} px"
+    )
+    broken = page.evaluate(_BROKEN)
+    assert broken == [], f"{name}: Expected: numbers, references and dates on one line. Received over two: {broken[:5]}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +20,14 @@ from werkzeug.serving import make_server
 
 from tests.e2e._live import (
     ADMIN,
+    AXE_PATH,
     CHROMIUM_ARGS,
     FROZEN_AT,
     NAVIGATION_MS,
     TIMEOUT_MS,
     Actor,
     Live,
+    axe_script,
     chromium_path,
 )
 
@@ -73,15 +76,27 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+@pytest.fixture(scope="session")
+def axe() -> Path:
+    return axe_script()
+
+
 @pytest.fixture
-def actors(browser: Any, live: Live, fresh: None) -> Iterator[Callable[[], Actor]]:
-    """Make browser contexts on demand (an editor, a gestionnaire...); each must fetch only from the portal."""
+def actors(browser: Any, live: Live, fresh: None, axe: Path) -> Iterator[Callable[..., Actor]]:
+    """Make browser contexts on demand (an editor, a gestionnaire...), 1 280 px wide unless told;
+    each must fetch only from the portal (axe-core comes from the test, at a path of the portal's)."""
     made: list[tuple[Any, Actor]] = []
 
-    def make() -> Actor:
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    def make(width: int = 1280, height: int = 900) -> Actor:
+        context = browser.new_context(
+            locale="fr-FR", viewport={"width": width, "height": height}, accept_downloads=True
+        )
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_MS)
+        context.route(
+            f"{live.url}{AXE_PATH}",
+            lambda route: route.fulfill(path=str(axe), content_type="application/javascript"),
+        )
         page = context.new_page()
         actor = Actor(page, live.url)
         page.on("request", lambda request: actor.fetched.append(request.url))

@@ -13,13 +13,20 @@ from segur.generators.pdf import pdf_document
 
 from tests._support.logical import enrollable_ans, first_profile, workflow_label
 from tests._support.paths import SPEC
-from tests.e2e._live import Actor, Live, follow, screenshot
+from tests.e2e._live import Actor, Live, audit, follow, screenshot
 from tests.e2e._pages import sign_in_gestionnaire
 
-#: an ANS number of the référentiel's form that no solution has, its software type and DSR
-NEW_ANS = enrollable_ans()
-SOFTWARE = SPEC.profiles[first_profile()].type_logiciel
-DSR = next(e["dsr"] for e in SPEC.referencement()["patterns"] if re.fullmatch(e["pattern"], NEW_ANS))
+NEW_ANS = enrollable_ans(first_profile(), serial=1)
+VALIDATED = workflow_label("enrolment", "validee")
+
+
+def dsr_of(number: str) -> str:
+    """The DSR the référentiel gives a number of its patterns."""
+    entry = next(e for e in SPEC.referencement()["patterns"] if re.fullmatch(e["pattern"], number))
+    found: str = entry["dsr"]
+    return found
+
+
 DEPOSITAIRE = "depositaire@centre-gestion.example"
 
 
@@ -60,16 +67,23 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     assert "inconnu du référentiel" in errors_of(visitor, "numeroAns")
     page.get_by_label("Numéro unique de référencement ANS").fill(NEW_ANS)
     follow(page.get_by_role("button", name="Rechercher"))
-    assert page.get_by_label("DSR").input_value() == DSR
+    assert page.get_by_label("DSR").input_value() == dsr_of(NEW_ANS)
+    # a file that is not a PDF is refused and not kept: the field asks for one again
+    not_pdf = tmp_path / "certificat.txt"
+    not_pdf.write_text("pas un PDF")
+    page.get_by_label(re.compile("^Certificat de référencement")).set_input_files(str(not_pdf))
+    follow(page.get_by_role("button", name="Étape suivante"))
+    assert errors_of(visitor, "certificat").startswith("PDF illisible")
+    assert page.locator("#certificat-actuel").count() == 0 and "Fichier déposé" not in page.locator("main").inner_text()
     page.get_by_label(re.compile("^Certificat de référencement")).set_input_files(str(files["certificat"]))
-    screenshot(visitor, "02a-enrolement-referencement")
+    audit(visitor, "02a-enrolement-referencement")
     next_step(visitor, "Demandeur : personne morale")
 
     # 2. Structure: the captcha, a SIRET whose key is wrong, then the form
     page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
     page.get_by_label("Numéro SIRET").fill("44306184100048")
     follow(page.get_by_role("button", name="Rechercher"))
-    assert "clé de contrôle" in errors_of(visitor, "siret")
+    assert errors_of(visitor, "siret") == "Clé de contrôle incorrecte : vérifiez les 14 chiffres."
     page.get_by_label("Numéro SIRET").fill("44306184100047")
     follow(page.get_by_role("button", name="Rechercher"))
     assert "structure inconnue du portail simulé" in page.locator("main").inner_text()
@@ -105,7 +119,7 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label(re.compile("^Employé du fournisseur")).check()
     page.get_by_label(re.compile("^Contrat de prestation")).set_input_files(str(files["mandat"]))
     follow(page.get_by_role("button", name="Étape suivante"))
-    assert "ne reprend pas l'adresse" in errors_of(visitor, "representant-emailConfirmation")
+    assert errors_of(visitor, "representant-emailConfirmation").startswith("Ne reprend pas l'adresse saisie")
     page.get_by_label("Confirmation de l’adresse électronique du représentant").fill("direction@logicentre.example")
     next_step(visitor, "Coordonnées bancaires")
 
@@ -114,7 +128,8 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     page.get_by_label(re.compile("^BIC")).fill("BNPAFRPPXXX")
     page.get_by_label(re.compile("^RIB")).set_input_files(str(files["rib"]))
     follow(page.get_by_role("button", name="Étape suivante"))
-    assert errors_of(visitor, "banque-iban") == "IBAN invalide."
+    said = errors_of(visitor, "banque-iban")
+    assert said.startswith("Clé de contrôle ou longueur incorrecte") and "IBAN" not in said  # not its own label
     page.get_by_label(re.compile("^IBAN")).fill("FR76 3000 6000 0112 3456 7890 189")
     page.get_by_label(re.compile("^IBAN")).press("Enter")  # Enter in a field goes forward, not back
     page.get_by_role("heading", name=re.compile(": Taux de TVA$")).wait_for()
@@ -129,18 +144,25 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     # 6. Recap: the checkboxes and the captcha, then « Terminer »
     recap = page.locator("main").inner_text()
     assert "Logiciels du Centre SAS" in recap and "Établissement BNPA" in recap and "mandat.pdf" in recap
+    assert "agence principale" in recap and "agence XXX" not in recap  # the domiciliation of a main office
+    assert "4 avenue de la Gare" in recap  # the type of street as written in an address, not « AVENUE »
     follow(page.get_by_role("button", name="Terminer"))
     assert "Cochez cette case" in errors_of(visitor, "engagements-exactitude")
-    assert errors_of(visitor, "captcha") == "Recopiez le code de vérification affiché."
+    assert errors_of(visitor, "captcha") == "Recopiez les caractères affichés au-dessus du champ."
+    # the error summary, far down the recap, has the focus (and so is in view)
+    summary = page.locator(".resume-erreurs").first
+    assert summary.evaluate("el => el === document.activeElement")
+    assert summary.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
     page.get_by_label(re.compile("^J’atteste sur l’honneur")).check()
     page.get_by_label(re.compile("^J’ai pris connaissance")).check()
     page.get_by_label("Code de vérification").fill(page.locator("#captcha-code").inner_text())
-    screenshot(visitor, "02b-enrolement-recapitulatif")
+    audit(visitor, "02b-enrolement-recapitulatif")
     follow(page.get_by_role("button", name="Terminer"))
     page.get_by_role("heading", name="Demande d'enrôlement déposée").wait_for()
     enrolment = page.locator("#numero-enrolement").inner_text()
+    assert re.fullmatch(r"ENR-\d{6}", enrolment), enrolment
     assert DEPOSITAIRE in page.locator("main").inner_text()
-    screenshot(visitor, "02c-enrolement-confirmation")
+    audit(visitor, "02c-enrolement-confirmation")
 
     # the gestionnaire validates it; the credentials go to the dépositaire by two mails
     gestionnaire: Actor = actors()
@@ -149,18 +171,30 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     card = gestionnaire.page.locator(
         "section", has=gestionnaire.page.get_by_role("heading", name=re.compile(f"^Enrôlement n° {enrolment} "))
     )
-    assert (
-        workflow_label("enrolment", "deposee") in card.inner_text()
-        and "MANDAT" in card.inner_text()
-        and "ATTESTATION_NON_ASSUJETTISSEMENT_TVA" in card.inner_text()
-    )
-    screenshot(gestionnaire, "12-gestionnaire-enrolements")
+    shown = card.inner_text()
+    for expected in (
+        workflow_label("enrolment", "deposee"),
+        "Logiciels du Centre SAS (LogiCentre)",  # the company
+        "4 avenue de la Gare, 45000 Orléans",
+        "Alex Durand — direction@logicentre.example",  # the people
+        f"Alex Petit — {DEPOSITAIRE}",
+        "Mandat du représentant légal",  # the pieces, by their names, with links
+        "Attestation de non-assujettissement à la TVA",
+    ):
+        assert expected in shown, (expected, shown)
+    assert "MANDAT" not in shown and "ATTESTATION_NON" not in shown  # no raw code
+    with gestionnaire.page.expect_download() as certificate:
+        card.get_by_role("link", name="Certificat de référencement ANS").click()
+    assert certificate.value.suggested_filename == "certificat.pdf"
+    audit(gestionnaire, "12-gestionnaire-enrolements")
     follow(card.get_by_role("button", name=re.compile("^Valider l'enrôlement")))
-    validated = workflow_label("enrolment", "validee")
-    assert f"statut « {validated} »" in gestionnaire.page.locator(".annonces").inner_text()
+    said = gestionnaire.page.locator(".annonces").inner_text()
+    assert f"Enrôlement n° {enrolment} : statut « {VALIDATED} »" in said, said
     follow(gestionnaire.page.get_by_role("link", name="Courriels envoyés"))
     outbox = gestionnaire.page.locator("main").inner_text()
-    screenshot(gestionnaire, "13-gestionnaire-courriels")
+    assert f"Votre enrôlement est validé sous le numéro {enrolment}" in outbox  # one number, everywhere
+    assert outbox.count("Bonjour,") >= 4 and live.url in outbox
+    audit(gestionnaire, "13-gestionnaire-courriels")
     login = re.search(r"Identifiant : (\S+)", outbox)
     password = re.search(r"Mot de passe : (\S+)", outbox)
     assert login and password, outbox
@@ -176,7 +210,8 @@ def test_enrolment_in_its_steps_then_validation_and_keyboard_login(live: Live, a
     editor.page.keyboard.press("Enter")
     editor.page.wait_for_url(re.compile(r"/espace$"))
     row = editor.page.locator("table.tableau tbody tr", has_text=NEW_ANS)
-    assert validated in row.inner_text() and SOFTWARE in row.inner_text()
+    software = SPEC.profiles[first_profile()].type_logiciel
+    assert VALIDATED in row.inner_text() and software in row.inner_text()
 
 
 def keyboard_to(actor: Actor, field: str, presses: int = 40) -> None:

@@ -1,105 +1,108 @@
-"""In the browser: the « Cas de rejet » page loads a case into the deposit form in one click; the
-incomplete requests are announced on the home page and completed from « Suivi demandes
-incomplètes »; every page fetches only from the portal and raises no browser error."""
+"""In the browser, every main page of the portal, filled as a session leaves it (requests deposited,
+incomplete, paid, an enrolment to instruct, a case loaded and simulated): axe-core finds no
+violation, no page is wider than the window (1 280 px, then a 375 px phone: tables scroll in their
+own area), numbers, references and dates keep to one line, nothing is fetched from another origin,
+no browser error; a screenshot of each goes to build/e2e-screenshots/."""
 
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from segur.generators.cases import case_files, load_case
+from tests._support.logical import first_profile
+from tests._support.portal import enrolment_form
+from tests.e2e._data import Api, generate
+from tests.e2e._live import Actor, Live, audit, follow, screenshot, wide
+from tests.e2e._pages import sign_in, sign_in_gestionnaire
 
-from tests._support.logical import code, example_requests
-from tests._support.pages import ANS, AVANCE
-from tests._support.paths import EXAMPLES, SPEC
-from tests.e2e._live import Actor, Live, follow, screenshot
-from tests.e2e._pages import fill_deposit, line_codes, sign_in, sign_in_gestionnaire
-
-ACCEPTED = SPEC.accepted_code
-#: the case of rule amount-ttc: its file name and content (its first variant fails line 1)
-TTC_PATH = next(path for path in case_files(SPEC) if load_case(path)["rule"] == "amount-ttc")
-TTC_CASE, TTC = TTC_PATH.stem, load_case(TTC_PATH)
+#: every accordion open (a request's), or the first one only (the 57 cases of « Cas de rejet »)
+OPEN_ACCORDIONS = """() => { const all = [...document.querySelectorAll('details')];
+  (all.length > 10 ? all.slice(0, 1) : all).forEach(d => { d.open = true; }); }"""
 
 
-def test_a_case_is_one_click_from_simuler(live: Live, actors: Any) -> None:
-    editor: Actor = actors()
-    sign_in(editor)
-    page = editor.page
-    follow(page.get_by_role("link", name="Cas de rejet"))
-    assert TTC["variants"][0]["expect"]["lines"] == {"1": "amount-ttc"} and "lines" not in TTC["variants"][0]
-    case = page.locator(f"#cas-{TTC_CASE}")
-    assert TTC["title"] in case.inner_text()
-    load = case.get_by_role("button", name=re.compile("variante 1,"))
-    assert load.is_hidden()  # each case opens like an accordion
-    case.locator("summary").click()
-    screenshot(editor, "09-cas-de-rejet")
-    follow(load)
-    page.wait_for_url(re.compile(r"/espace/demande-de-financement$"))
-    notice = page.locator("[aria-labelledby='titre-prepare']").inner_text()
-    ttc = code("amount-ttc")
-    assert ttc in notice and "pieces.zip" in notice
-    assert page.get_by_label("Taux de TVA applicable").input_value() == "20"
-    assert page.get_by_role("radio", name=re.compile("^Demande d.avance")).is_checked()
-    assert page.get_by_label("Numéro ANS concerné par le dépôt").input_value() == ANS
-    screenshot(editor, "09b-cas-charge")
-    follow(page.get_by_role("button", name="Simuler", exact=True))
-    count = len(example_requests(AVANCE))
-    assert line_codes(editor) == [ttc, *[ACCEPTED] * (count - 1)]
-    assert f"Fichier simulé : depot.json (cas {TTC_CASE})" in page.locator("main").inner_text()
+def filled(live: Live, folder: Path) -> dict[str, Any]:
+    """The portal as a session leaves it: the first avance example imported with its zip (one request
+    paid, one « À modifier »), a generated bundle of 60 imported without (incomplete, two pages), an
+    enrolment deposited for the gestionnaire."""
+    api = Api(live)
+    numbers = api.import_example(first_profile())
+    api.move(numbers[0], "enCours", "validee", "decidee", "payee")
+    api.move(numbers[1], "enCours", "aModifier")
+    incomplete = api.import_bundle(generate(folder, seed=5, count=60), with_zip=False)
+    api.enrol(enrolment_form(email="dsi@editeur-en-attente.example"))
+    return {"paid": numbers[0], "modify": numbers[1], "incomplete": incomplete[0]}
 
 
-def test_incomplete_requests_are_announced_then_completed(live: Live, actors: Any, tmp_path: Path) -> None:
-    """Imported without its zip, every line is stored « En attente PJ », incomplete (code 3008); the home page says
-    so; the missing order forms sent from « Suivi demandes incomplètes » send it to instruction."""
-    editor: Actor = actors()
-    sign_in(editor)
-    page = editor.page
-    assert page.locator("#notice-incompletes").count() == 0
-    follow(page.get_by_role("link", name="Demande de financement").first)
-    fill_deposit(editor, vat="20", kind="avance", ans=ANS, data=EXAMPLES / f"{AVANCE}.json", pieces=None)
-    follow(page.get_by_role("button", name="Importer", exact=True))
-    assert page.locator("#statut-import").inner_text() == "OK"
-    count = len(example_requests(AVANCE))
-    assert line_codes(editor) == [code("zip-absent")] * count
-    follow(page.get_by_role("button", name="Terminer"))
-    follow(page.get_by_role("link", name="Accueil"))
-    assert f"{count} demandes incomplètes" in page.locator("[aria-labelledby='notice-incompletes']").inner_text()
-    follow(page.get_by_role("link", name="Suivi demandes incomplètes").first)
-    with zipfile.ZipFile(EXAMPLES / f"{AVANCE}.zip") as archive:
-        archive.extractall(tmp_path)
-    first = page.locator("section.carte").first
-    missing = first.locator("code").first.inner_text()
-    first.get_by_label(re.compile("^Pièces à envoyer")).set_input_files(str(tmp_path / missing))
-    follow(first.get_by_role("button", name="Envoyer les pièces"))
-    assert f"statut « {SPEC.status('enAttente')} »" in page.locator(".annonces").inner_text()
-    assert page.locator("section.carte").count() == count - 1
+def main_pages(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """(screenshot name, path) of every main page, signed in as the demo editor and as the gestionnaire."""
+    return [
+        ("20-accueil-public", "/"),
+        ("21-connexion", "/connexion"),
+        ("22-enrolement", "/enrolement/referencement"),
+        ("23-cas-de-rejet", "/cas"),
+        ("24-espace-editeur", "/espace"),
+        ("25-demande-de-financement", "/espace/demande-de-financement"),
+        ("26-import", "/espace/depots/1"),
+        ("27-demandes-deposees", "/espace/demandes"),
+        ("28-demandes-incompletes", "/espace/demandes-incompletes"),
+        ("29-demande-payee", f"/espace/demandes/{state['paid']}"),
+        ("30-demande-a-modifier", f"/espace/demandes/{state['modify']}"),
+        ("31-enrolement-complementaire", "/espace/enrolement-complementaire"),
+        ("32-gestion-tableau-de-bord", "/gestion"),
+        ("33-gestion-enrolements", "/gestion/enrolements"),
+        ("34-gestion-demandes", "/gestion/demandes"),
+        ("35-gestion-demande", f"/gestion/demandes/{state['paid']}"),
+        ("36-gestion-courriels", "/gestion/courriels"),
+    ]
 
 
-def test_every_page_fetches_only_from_the_portal_without_browser_errors(live: Live, actors: Any) -> None:
-    editor: Actor = actors()
+def test_every_main_page_passes_axe_fits_the_window_and_fetches_only_from_the_portal(
+    live: Live, actors: Any, tmp_path: Path
+) -> None:
+    state = filled(live, tmp_path)
+    visitor: Actor = actors()
     errors: list[str] = []
-    editor.page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    editor.page.on("pageerror", lambda error: errors.append(str(error)))
-    for path in ("/", "/connexion", "/enrolement/referencement", "/cas", "/gestion/connexion"):
-        editor.go(path)
-    sign_in(editor)
-    sign_in_gestionnaire(editor)
-    for path in (
-        "/espace",
-        "/espace/demande-de-financement",
-        "/espace/demandes",
-        "/espace/demandes-incompletes",
-        "/espace/enrolement-complementaire",
-        "/gestion",
-        "/gestion/enrolements",
-        "/gestion/demandes",
-        "/gestion/courriels",
-    ):
-        editor.go(path)
-        assert editor.page.locator("h1").count() == 1, path
+    visitor.page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    visitor.page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(visitor)
+    sign_in_gestionnaire(visitor)
+    for name, path in main_pages(state):
+        visitor.go(path)
+        assert visitor.page.locator("h1").count() == 1, path
+        visitor.page.evaluate(OPEN_ACCORDIONS)
+        audit(visitor, name)
+    # a case loaded and simulated: the form with its notice, the answer and the comparison
+    visitor.go("/cas")
+    case = visitor.page.locator("details.cas").first
+    case.locator("summary").click()
+    follow(case.get_by_role("button", name=re.compile("^Charger")).first)
+    follow(visitor.page.get_by_role("button", name="Simuler", exact=True))
+    assert visitor.page.locator("#comparaison-cas").is_visible()
+    audit(visitor, "37-cas-simule")
     stylesheet = f"{live.url}/static/portail.css"
-    assert stylesheet in editor.fetched, editor.fetched
-    assert not editor.foreign(), editor.foreign()
+    assert stylesheet in visitor.fetched, visitor.fetched
+    assert not visitor.foreign(), visitor.foreign()
     assert errors == [], errors
+
+
+def test_on_a_375_px_phone_no_page_is_wider_than_the_screen(live: Live, actors: Any, tmp_path: Path) -> None:
+    """Every main page on a phone: its tables scroll inside their own area, the page never does."""
+    state = filled(live, tmp_path)
+    phone: Actor = actors(width=375, height=812)
+    sign_in(phone)
+    sign_in_gestionnaire(phone)
+    too_wide = []
+    for name, path in main_pages(state):
+        phone.go(path)
+        phone.page.evaluate(OPEN_ACCORDIONS)
+        size = wide(phone)
+        if size["page"] > size["window"]:
+            too_wide.append(f"{path}: {size['page']} px")
+        screenshot(phone, f"375-{name}")
+    assert too_wide == [], f"Expected: no page wider than 375 px. Received: {too_wide}"
+    # the table of deposited requests scrolls in its own area, which the keyboard reaches
+    phone.go("/espace/demandes")
+    area = phone.page.locator(".defilement").first
+    scroll = area.evaluate("el => ({inner: el.scrollWidth, outer: el.clientWidth, tab: el.tabIndex})")
+    assert scroll["inner"] > scroll["outer"] and scroll["tab"] == 0, scroll

@@ -68,6 +68,16 @@ def manifest(folder: Path) -> dict[str, Any]:
     return document
 
 
+def replayed(folder: Path) -> dict[str, Any]:
+    """What replaying the manifest's command prints as JSON: the expected answer and, the pieces
+    being read, the warnings of the checks by hand."""
+    document = manifest(folder)
+    expected = dict(document["reponseAttendue"])
+    if SPEC.hand_checks and "--attachments" in document["commande"]:
+        expected["avertissements"] = document["avertissementsAttendus"]
+    return expected
+
+
 def replay(folder: Path) -> Result:
     """Run the manifest's `segur check` command from ``folder``, asking for JSON."""
     command = shlex.split(manifest(folder)["commande"])
@@ -158,7 +168,7 @@ def test_written_files_pass_segur_check_as_the_manifest_says(written: dict[str, 
     answer = orjson.loads(result.stdout)
     assert answer["codetraitement"] == ACCEPTED
     assert [line["codetraitement"] for line in answer["lignes"]] == [ACCEPTED] * len(answer["lignes"])
-    assert answer == manifest(written[name])["reponseAttendue"]
+    assert answer == replayed(written[name]) and manifest(written[name])["avertissementsAttendus"] == []
 
 
 def _pdfs(folder: Path, profile: str) -> dict[str, str]:
@@ -174,7 +184,8 @@ def test_pdfs_open_and_carry_the_bdc_mentions(written: dict[str, Path]) -> None:
         text = texts[line["pieces"]["order_form"]]
         assert line["ans_number"] in text and line["bdc_number"] in text
         assert line["manager_finess"] in text
-        assert "Signature" in text and "TTC" in text
+        signed = SPEC.hand_checks["bdc-signature"]["words"] if "bdc-signature" in SPEC.hand_checks else ["Signature"]
+        assert any(word in text for word in signed) and "TTC" in text
         if "software_version" in SPEC.fields:
             assert line["software_version"] in text
 
@@ -223,8 +234,8 @@ def test_pdfs_one_byte_over_3_mb_get_3002_on_every_line(tmp_path: Path) -> None:
     too_large = code("attachment-too-large")
     assert [line["codetraitement"] for line in expected["lignes"]] == [too_large, too_large]
     assert too_large in result.output
-    replayed = replay(tmp_path)
-    assert replayed.exit_code == 1 and orjson.loads(replayed.stdout) == expected
+    again = replay(tmp_path)
+    assert again.exit_code == 1 and orjson.loads(again.stdout) == replayed(tmp_path)
 
 
 def test_extension_point_a_zip_filter_changes_the_expected_answer(tmp_path: Path) -> None:
@@ -236,7 +247,7 @@ def test_extension_point_a_zip_filter_changes_the_expected_answer(tmp_path: Path
     written = write_bundle(drawn, tmp_path, spec=SPEC, members=drop_first)
     codes = [line["codetraitement"] for line in written.answer["lignes"]]
     assert codes[0] != ACCEPTED and codes[1:] == [ACCEPTED, ACCEPTED] and not written.all_accepted
-    assert orjson.loads(replay(tmp_path).stdout) == written.answer
+    assert orjson.loads(replay(tmp_path).stdout) == replayed(tmp_path)
 
 
 @pytest.mark.parametrize(

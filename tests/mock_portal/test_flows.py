@@ -30,6 +30,7 @@ from tests._support.logical import data as written
 from tests._support.paths import SPEC
 from tests._support.portal import (
     admin_headers,
+    credentials,
     deposit_form,
     enrolment_form,
     login,
@@ -86,11 +87,16 @@ def test_enrol_validate_login_then_complementary_enrolment(client: FlaskClient) 
     )
     assert decided.status_code == 200 and decided.json["statut"] == workflow_label("enrolment", "validee")
     mails = {m["objet"]: m["corps"] for m in mails_to(client, form["representant"]["email"])}
-    user = re.search(r"Identifiant : (\S+)", mails["Votre identifiant"]).group(1)  # type: ignore[union-attr]
-    password = re.search(r"Mot de passe : (\S+)", mails["Votre mot de passe"]).group(1)  # type: ignore[union-attr]
-    assert "ENR-" in mails["Validation de votre demande d'enrôlement"]
+    user, password = credentials(mails)
+    for subject, body in mails.items():  # a greeting, a signature, the portal's address
+        assert body.startswith("Bonjour,\n\n") and "Cordialement,\nLe service gestion" in body, subject
+        assert "Portail Ségur numérique (simulé) : http://localhost/" in body, subject
+    number = f"ENR-{deposited.json['id']:06d}"  # one number for the enrolment: in every mail and on the account
+    assert number in mails["Validation de votre demande d'enrôlement"]
+    assert number in mails["Accusé de réception de votre demande d'enrôlement"]
     headers = login(client, user, password)
     me = client.get("/api/me", headers=headers).json
+    assert me["numeroEnrolement"] == number
     assert [e["numeroAns"] for e in me["enrolements"]] == [form["numeroAns"]]
     more = client.post(
         "/api/enrolments/complementaires",
@@ -262,7 +268,7 @@ def test_editors_are_kept_apart_and_admin_needs_its_token(client: FlaskClient) -
     enrolment = client.post("/api/enrolments", json=form).json
     client.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())
     mails = {m["objet"]: m["corps"] for m in mails_to(client, "autre@editeur.example")}
-    other = login(client, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
+    other = login(client, *credentials(mails))
     assert client.get(f"/api/requests/{numero}", headers=other).status_code == 404
     assert client.put(f"/api/requests/{numero}", json={}, headers=other).status_code == 404
     assert client.get("/api/requests", headers=other).json["demandes"] == []
@@ -409,7 +415,7 @@ def test_the_whole_seed_path_for_a_newly_enrolled_editor(client: FlaskClient) ->
     enrolment = client.post("/api/enrolments", json=form).json
     client.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())
     mails = {m["objet"]: m["corps"] for m in mails_to(client, "dsi@editeur-neuf.example")}
-    headers = login(client, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
+    headers = login(client, *credentials(mails))
     simulated = client.post("/api/simulations", data=deposit_form(AVANCE, type_demande="avance"), headers=headers).json
     assert simulated["recapitulatif"]["acceptees"] == len(example_requests(AVANCE)), simulated
     imported = client.post("/api/imports", data=deposit_form(AVANCE, type_demande="avance"), headers=headers).json

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -59,13 +60,22 @@ def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) ->
     after = rows(path)
     # every row kept as it was, the statuses the spec has renamed since (statutsPrecedents) under
     # their new label; only the sessions gained their (empty) expiry and revocation and their kind
-    # (an API session: without an end, it is open no more), and the gestionnaire's token kept in
-    # clear is kept sealed instead
+    # (an API session: without an end, it is open no more), the requests what their pieces said
+    # (nothing read yet) and the avenants their missing pieces (none), and the gestionnaire's token
+    # kept in clear is kept sealed instead
     renamed = {old: SPEC.statuts[key] for key, olds in SPEC.previous_statuses.items() for old in olds}
     assert renamed, "the model renamed a status since 0.2.0 (incomplete: « Incomplète »)"
+    added = {"sessions": (None, None, "api"), "requests": ("{}",), "avenants": ("[]",)}
+
+    def relabel(table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(renamed.get(v, v) for v in row) if table in ("requests", "request_events") else row
+
     for table, found in before.items():
-        if table == "sessions":
-            assert [r[:3] for r in after[table]] == found and all(r[3:] == (None, None, "api") for r in after[table])
+        if table in added:
+            width = len(added[table])
+            kept = sorted((r[:-width] for r in after[table]), key=repr)
+            assert kept == sorted((relabel(table, r) for r in found), key=repr), table
+            assert all(r[-width:] == added[table] for r in after[table]), table
         elif table == "meta":
             clear = [row for row in found if row[0] == "admin_token"]
             assert clear and set(found) - set(clear) <= set(after[table])
@@ -73,7 +83,7 @@ def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) ->
             sealed = dict(after[table])["admin_token_sealed"]
             assert "scellé" in sealed
         elif table in ("requests", "request_events"):
-            relabelled = sorted((tuple(renamed.get(v, v) for v in row) for row in found), key=repr)
+            relabelled = sorted((relabel(table, row) for row in found), key=repr)
             assert after[table] == relabelled, table
         else:
             assert after[table] == found, table

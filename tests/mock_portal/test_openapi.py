@@ -508,3 +508,18 @@ def test_a_request_schema_written_inline_is_found_where_it_sits(tmp_path: Path) 
     for part in target.removeprefix("#/").split("/"):
         found = found[part]
     assert "properties" in found or "$ref" in found
+
+
+def test_an_avenants_amount_is_read_as_the_document_writes_it(document: dict[str, Any]) -> None:
+    """The server reads an avenant's ``montant`` by the document's own pattern: what the document
+    lets through is an amount it can read, what it refuses the server refuses too."""
+    from segur.mock_portal.controls.money import cents_from_text
+    from segur.mock_portal.services.requests import AVENANT_AMOUNT
+
+    form = document["paths"]["/api/requests/{numero}/avenants"]["post"]["requestBody"]["content"]
+    pattern = form["multipart/form-data"]["schema"]["properties"]["montant"]["pattern"]
+    assert pattern == AVENANT_AMOUNT.pattern
+    for written, cents in (("1250,50", 125050), ("1 250.5", 125050), ("-12 €", -1200), ("999 999 999,99", 99999999999)):
+        assert AVENANT_AMOUNT.fullmatch(written) and cents_from_text(written) == cents, written
+    for written in ("1250,505", "12 34", "1e3", "1 000 000 000", "", "douze"):
+        assert AVENANT_AMOUNT.fullmatch(written) is None, written

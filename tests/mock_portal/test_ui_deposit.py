@@ -29,13 +29,14 @@ from tests._support.pages import (
     deposit,
     field_error,
     flashes,
+    html_text,
     import_ok,
     line_codes,
     sign_in,
     sign_in_gestionnaire,
 )
 from tests._support.paths import SPEC
-from tests._support.portal import admin_headers, enrolment_form, make_app
+from tests._support.portal import admin_headers, credentials, enrolment_form, make_app
 
 ACCEPTED = SPEC.accepted_code
 COUNT = len(example_requests(AVANCE))
@@ -86,6 +87,7 @@ def test_simuler_shows_each_lines_code_and_stores_nothing(client: FlaskClient) -
     assert "Récapitulatif de la simulation" in ok and line_codes(ok) == [ACCEPTED] * COUNT
     assert f"<dt>Acceptées (code {ACCEPTED})</dt><dd>{COUNT}</dd>" in ok  # the spec's acceptance code
     assert re.findall(r'<tr class="(ok|ko)" data-ligne', html) == ["ok", "ko", *["ok"] * (COUNT - 2)]
+    assert '<tr class="ko"' not in ok
     assert re.search(r"Montant demandé accepté</dt><dd>\d{1,3}(\u202f\d{3})*,\d\d\u00a0€</dd>", ok)  # in French
 
 
@@ -127,7 +129,10 @@ def test_a_missing_file_is_asked_for(client: FlaskClient) -> None:
         data={"_csrf": csrf(client), "action": "simuler", "tauxTva": "20", "typeDemande": "avance", "numeroAns": ANS},
     )
     assert response.status_code == 422
-    assert field_error(response.get_data(as_text=True), "fichier") == "Sélectionnez votre fichier JSON."
+    assert (
+        field_error(response.get_data(as_text=True), "fichier")
+        == "Sélectionnez le fichier des demandes à simuler ou à importer."
+    )
 
 
 def test_a_too_large_upload_gets_the_form_again_and_loses_nothing(tmp_path: Path) -> None:
@@ -147,12 +152,12 @@ def test_importer_shows_ok_then_terminer_lists_the_requests(client: FlaskClient)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="statut-import">OK</strong>', page) and ">Terminer</button>" in page
-    numbers = re.findall(rf"<td>({number_pattern(AVANCE)})</td>", page)
+    numbers = re.findall(rf'<td class="numero">({number_pattern(AVANCE)})</td>', page)
     assert len(numbers) == COUNT
     done = client.post(response.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
     assert done.headers["Location"] == "/espace/demandes"
     listing = client.get("/espace/demandes").get_data(as_text=True)
-    assert f"Dépôt n° 1 terminé : {COUNT} demande(s) enregistrée(s)" in flashes(listing)
+    assert f"Dépôt n° 1 terminé : {COUNT} demandes transmises à l'ASP pour instruction." in flashes(listing)
     assert sorted(re.findall(rf">({number_pattern(AVANCE)})</a>", listing)) == sorted(numbers)
     again = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ">Terminer</button>" not in again and "dépôt terminé" in again
@@ -205,7 +210,15 @@ def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) ->
     before = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
     assert "Pièces justificatives" in before and "Courriels automatiquement envoyés" in before
     assert 'id="suivi-financier"' not in before  # it appears with the first payment (seed, slide 20)
+    received = {name for _role, name in example_requests(AVANCE)[0]["pieces"]}
+    for name in received:  # the pieces that came with the import are kept with their request
+        assert f"<td>{escape(name)}</td>" in before, name
     sign_in_gestionnaire(client)
+    instruction = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
+    for name in received:
+        assert re.search(
+            rf'href="/gestion/demandes/{numero}/documents/\d+" download>{re.escape(escape(name))}</a>', instruction
+        )
     for target in ("enCours", "validee", "decidee", "payee"):
         client.post(f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": target})
     page = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
@@ -215,7 +228,7 @@ def test_a_request_page_its_accordions_and_its_documents(client: FlaskClient) ->
     assert money(granted * avance_share // 100) in page and money(granted) in page
     assert f"Demande {numero} : décision d&#39;attribution" in page
     links = re.findall(rf'href="(/espace/demandes/{numero}/documents/\d+)"', page)
-    assert len(set(links)) == 2
+    assert len(set(links)) == len(received) + 2  # the pieces, the décision and the avis de paiement
     for link in set(links):
         document = client.get(link)
         assert document.status_code == 200 and document.mimetype == "application/pdf"
@@ -233,9 +246,9 @@ def test_a_request_to_modify_is_corrected_on_its_page(client: FlaskClient) -> No
     page = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
     assert "SIRET du BDC différent" in page and "Modifier la demande" in page
     bad = client.post(f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(client), "demande": "{ oups"})
-    assert bad.status_code == 422 and "n&#39;est pas un JSON valide" in field_error(
-        bad.get_data(as_text=True), "demande"
-    ).replace("'", "&#39;")
+    said = field_error(bad.get_data(as_text=True), "demande")
+    assert bad.status_code == 422 and said.startswith("Le texte n'est pas un JSON valide : nom de champ entre"), said
+    assert "expected" not in said  # the parser's reason in French
     request = client.get(f"/api/requests/{numero}", headers=_editor_headers(client)).json["demande"]  # type: ignore[index]
     ttc = SPEC.fields["amount_ttc"]
     original = example_requests(AVANCE)[1]["amount_ttc"]
@@ -258,25 +271,85 @@ def _editor_headers(client: FlaskClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def test_an_import_without_its_zip_is_announced_before_anything_is_stored(client: FlaskClient) -> None:
+    """« Importer » without the zip: the form says the lines would be stored incomplete, and asks
+    for the zip or a confirmation; nothing is stored until then."""
+    asked = deposit(client, "importer", confirm_without_zip=False)
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and stored(client) == []
+    assert "Aucune archive de pièces choisie" in field_error(html, "pieces")
+    assert SPEC.status("incomplete") in field_error(html, "pieces") and 'id="sansPieces"' in html
+    confirmed = deposit(client, "importer")
+    page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    count = len(example_requests(AVANCE))
+    assert f"{count} lignes : 0 acceptée, 0 rejetée, {count} incomplètes." in html_text(page)
+    assert 'class="bilan bilan-attention"' in page and "bilan-succes" not in page  # not a green success
+    assert "Aucune ligne n'est transmise à l'instruction" in html_text(page)
+    done = client.post(confirmed.headers["Location"] + "/terminer", data={"_csrf": csrf(client)})
+    assert done.headers["Location"] == "/espace/demandes-incompletes"
+    said = flashes(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert said.startswith("Dépôt n° 1 terminé : aucune demande transmise à l'instruction ;"), said
+    assert f"{count} demandes incomplètes attendent leurs pièces" in said
+
+
 def test_missing_pieces_are_sent_from_the_incomplete_list(client: FlaskClient) -> None:
+    """A refused piece is said next to the request's field, in French, and nothing is kept; the
+    right one sends the request to instruction."""
     deposit(client, "importer")  # no zip
     numero = stored(client)[0]["numeroDemande"]
     piece = example_requests(AVANCE)[0]["pieces"][0][1]
     back = "/espace/demandes-incompletes"
+    page = client.get(back).get_data(as_text=True)
+    assert code("zip-absent") in html_text(page)  # why the import left it incomplete
     bad = client.post(
         f"/espace/demandes/{numero}/pieces",
         data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(b"pas un pdf"), piece)},
     )
-    assert bad.headers["Location"] == back
-    assert "PDF illisible" in flashes(client.get(back).get_data(as_text=True))
+    said = field_error(bad.get_data(as_text=True), f"pieces-{numero}")
+    assert bad.status_code == 422 and f"{piece} refusée : PDF illisible" in said and "Rien n'a été enregistré" in said
     none = client.post(f"/espace/demandes/{numero}/pieces", data={"_csrf": csrf(client), "retour": back})
-    assert "joignez au moins une pièce" in flashes(client.get(none.headers["Location"]).get_data(as_text=True))
+    assert field_error(none.get_data(as_text=True), f"pieces-{numero}") == "Joignez au moins une pièce (PDF)."
     good = client.post(
         f"/espace/demandes/{numero}/pieces",
         data={"_csrf": csrf(client), "retour": back, "pieces": (io.BytesIO(pdf_document("BDC")), piece)},
     )
     waiting = SPEC.status("enAttente")
     assert f"statut « {waiting} »" in flashes(client.get(good.headers["Location"]).get_data(as_text=True))
+
+
+def test_one_zip_completes_many_incomplete_requests_and_says_why_a_piece_is_refused(client: FlaskClient) -> None:
+    deposit(client, "importer")  # no zip: every line incomplete
+    requests = example_requests(AVANCE)
+    numeros = [r["numeroDemande"] for r in stored(client)]
+    names = sorted({name for request in requests for _role, name in request["pieces"]})
+    broken = requests[-1]["pieces"][0][1]
+    archive = io.BytesIO()
+    from segur.generators.archive import write_zip
+
+    members = [(name, b"%PDF-1.4 tronque" if name == broken else pdf_document(name)) for name in names]
+    write_zip(archive, [*members, ("sans-rapport.pdf", pdf_document("autre"))])
+    sent = client.post(
+        "/espace/demandes-incompletes/archive",
+        data={"_csrf": csrf(client), "archive": (io.BytesIO(archive.getvalue()), "pieces.zip")},
+    )
+    said = flashes(client.get(sent.headers["Location"]).get_data(as_text=True))
+    assert "demandes complétées" in said or "demande complétée" in said, said
+    assert f"pièce {broken} refusée : {code('attachment-unreadable')}" in said, said
+    assert "1 fichier de l'archive ne correspond à aucune pièce manquante : sans-rapport.pdf." in said
+    left = client.get("/espace/demandes-incompletes").get_data(as_text=True)
+    waiting = [r for r in stored(client) if r["statut"] == SPEC.status("enAttente")]
+    assert len(waiting) == sum(1 for r in requests if broken not in {n for _, n in r["pieces"]})
+    assert {r["numeroDemande"] for r in waiting} <= set(numeros)
+    assert f"{len(requests) - len(waiting)} demande" in html_text(left)
+    empty = client.post("/espace/demandes-incompletes/archive", data={"_csrf": csrf(client)})
+    assert field_error(empty.get_data(as_text=True), "archive") == "Choisissez l'archive zip des pièces manquantes."
+    junk = client.post(
+        "/espace/demandes-incompletes/archive",
+        data={"_csrf": csrf(client), "archive": (io.BytesIO(b"pas un zip"), "pieces.zip")},
+    )
+    assert junk.status_code == 422 and "Archive refusée, rien n'a été enregistré" in field_error(
+        junk.get_data(as_text=True), "archive"
+    )
 
 
 def test_another_editors_request_answers_404(app: Flask, client: FlaskClient) -> None:
@@ -286,10 +359,35 @@ def test_another_editors_request_answers_404(app: Flask, client: FlaskClient) ->
     api.post(f"/admin/enrolments/{enrolment['id']}/decision", json={"vers": "validee"}, headers=admin_headers())  # type: ignore[index]
     mails = {m["objet"]: m["corps"] for m in api.get("/admin/mails", headers=admin_headers()).json["courriels"]}  # type: ignore[index]
     other = app.test_client()
-    sign_in(other, mails["Votre identifiant"].split(": ")[1], mails["Votre mot de passe"].split(": ")[1])
+    sign_in(other, *credentials(mails))
     assert other.get(f"/espace/demandes/{numero}").status_code == 404
     assert other.get(f"/espace/demandes/{numero}/documents/1").status_code == 404
     assert other.get("/espace/depots/1").status_code == 404
     modify = other.post(f"/espace/demandes/{numero}/modifier", data={"_csrf": csrf(other), "demande": "{}"})
     assert modify.status_code == 404
     assert "0 demande" in other.get("/espace/demandes").get_data(as_text=True)
+
+
+def test_deposited_requests_are_searched_by_order_form_finess_or_establishment(client: FlaskClient) -> None:
+    numbers = import_ok(client, zip_name=PIECES)  # in the file's order
+    requests = example_requests(AVANCE)
+    link = rf'<a href="/espace/demandes/({number_pattern(AVANCE)})"'
+
+    def matching(field: str, value: str) -> set[str]:
+        return {n for n, r in zip(numbers, requests, strict=True) if value.lower() in str(r.get(field, "")).lower()}
+
+    searches = [("bdc_number", requests[1]["bdc_number"]), ("site_finess", requests[2]["site_finess"])]
+    searches.append(("bdc_number", requests[1]["bdc_number"].lower()))  # case left aside
+    if "site_name" in requests[0]:
+        searches.append(("site_name", requests[0]["site_name"]))
+    for field, words in searches:
+        page = client.get("/espace/demandes", query_string={"q": words}).get_data(as_text=True)
+        assert set(re.findall(link, page)) == matching(field, words), (field, words)
+        assert f"pour « {escape(words)} »" in page
+    nothing = client.get("/espace/demandes", query_string={"q": "100%_introuvable"}).get_data(as_text=True)
+    assert re.findall(link, nothing) == [] and "0 demande pour" in nothing
+    gestion = client.application.test_client()
+    sign_in_gestionnaire(gestion)
+    page = gestion.get("/gestion/demandes", query_string={"q": requests[1]["bdc_number"]}).get_data(as_text=True)
+    found = re.findall(rf'<a href="/gestion/demandes/({number_pattern(AVANCE)})"', page)
+    assert set(found) == matching("bdc_number", requests[1]["bdc_number"])

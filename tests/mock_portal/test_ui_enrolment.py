@@ -91,6 +91,8 @@ def test_a_step_cannot_be_skipped_and_shows_its_own_errors(client: FlaskClient) 
     assert status == 200 and f'value="{escape(dsr_of(OTHER_ANS))}"' in page
     status, page, where = step(client, "referencement", certificat=b"pas un pdf")
     assert status == 422 and field_error(page, "certificat").startswith("PDF illisible")
+    assert "Fichier déposé" not in page  # a refused file is not kept: the field asks for one again
+    assert "Fichier déposé" not in client.get("/enrolement/referencement").get_data(as_text=True)
     status, page, where = step(client, "referencement", certificat=PDF)
     assert where == "/enrolement/structure"
     assert "Fichier déposé : <strong>certificat.pdf</strong>" in client.get("/enrolement/referencement").get_data(
@@ -102,7 +104,10 @@ def test_structure_lookup_captcha_and_kbis_when_the_denomination_changes(client:
     step(client, "referencement", numeroAns=NEW_ANS, certificat=PDF)
     page = client.get("/enrolement/structure").get_data(as_text=True)
     status, page, _ = step(client, "structure", action="rechercher", captchaStructure="XXXXX", siret="73282932000074")
-    assert status == 422 and field_error(page, "captchaStructure") == "Recopiez le code de vérification affiché."
+    assert (
+        status == 422
+        and field_error(page, "captchaStructure") == "Recopiez les caractères affichés au-dessus du champ."
+    )
     status, page, _ = step(
         client, "structure", action="rechercher", captchaStructure=captcha(page), siret="73282932000074"
     )
@@ -120,8 +125,13 @@ def test_person_bank_and_vat_steps_check_what_the_portal_checks(client: FlaskCli
     assert status == 422 and field_error(page, "estRepresentant").startswith("Indiquez si")
     person = {**PERSON, "representant-email": "pas-une-adresse", "representant-telephone": "12"}
     status, page, _ = step(client, "representant", estRepresentant="oui", **person)
-    assert field_error(page, "representant-email") == "Adresse électronique invalide."
+    assert field_error(page, "representant-email") == "Format non reconnu (exemple : prenom.nom@domaine.fr)."
     assert field_error(page, "representant-telephone") == "Format invalide."
+    # the confirmation that differs is said in the same round as the phone's format
+    person = {**PERSON, "representant-emailConfirmation": "autre@editeur.example", "representant-telephone": "12"}
+    status, page, _ = step(client, "representant", estRepresentant="oui", **person)
+    assert field_error(page, "representant-telephone") == "Format invalide."
+    assert field_error(page, "representant-emailConfirmation").startswith("Ne reprend pas l'adresse saisie")
     assert "Pièce obligatoire" in field_error(page, "representant-piece")
     third = {
         "tiersDeclarant-nom": "Petit",
@@ -142,7 +152,7 @@ def test_person_bank_and_vat_steps_check_what_the_portal_checks(client: FlaskCli
     assert where == "/enrolement/banque", page
     status, page, _ = step(client, "banque", **{"banque-iban": "FR7630006000011234567890189", "banque-bic": "BNPAFRPP"})
     assert status == 422 and "Pièce obligatoire" in field_error(page, "rib")
-    assert 'value="Établissement BNPA, pays FR, agence XXX"' in page
+    assert 'value="Établissement BNPA, pays FR, agence principale"' in page  # BIC branch XXX: the main office
     status, page, where = step(client, "banque", rib=PDF)
     assert where == "/enrolement/tva"
     status, page, where = step(client, "tva", regimeTva="TTC")
@@ -159,7 +169,7 @@ def test_terminer_deposits_the_enrolment_and_forgets_the_draft(app: Flask, clien
     status, page, _ = step(client, "recapitulatif", action="terminer", captcha="faux")
     assert status == 422
     assert field_error(page, "engagements-exactitude") == "Cochez cette case pour continuer."
-    assert field_error(page, "captcha") == "Recopiez le code de vérification affiché."
+    assert field_error(page, "captcha") == "Recopiez les caractères affichés au-dessus du champ."
     assert client.get("/admin/enrolments?statut=deposee", headers=admin_headers()).json["enrolements"] == []  # type: ignore[index]
     done = client.post(
         "/enrolement/recapitulatif",
@@ -190,7 +200,7 @@ def test_complementary_enrolment_from_the_editors_space(client: FlaskClient) -> 
         "/espace/enrolement-complementaire", data={"_csrf": token, "action": "rechercher", "numeroAns": "ANS-XX"}
     )
     assert field_error(search.get_data(as_text=True), "numeroAns").startswith(
-        "Numéro de référencement ANS ANS-XX inconnu"
+        "« ANS-XX » est inconnu du référentiel de l'ANS"
     )
     taken = client.post(
         "/espace/enrolement-complementaire",

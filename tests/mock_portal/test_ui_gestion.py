@@ -27,9 +27,12 @@ def status(client: FlaskClient, numero: str) -> str:
 
 
 def move(client: FlaskClient, numero: str, target: str, motif: str = "") -> str:
+    """A move by its button; the announcement after it, or the error said next to its motif field."""
     response = client.post(
         f"/gestion/demandes/{numero}/transition", data={"_csrf": csrf(client), "vers": target, "motif": motif}
     )
+    if response.status_code == 422:
+        return field_error(response.get_data(as_text=True), f"motif-{target}")
     assert response.status_code == 302
     return flashes(client.get(response.headers["Location"]).get_data(as_text=True))
 
@@ -39,7 +42,8 @@ def test_the_gestionnaire_signs_in_with_the_admin_token(client: FlaskClient) -> 
     wrong = client.post("/gestion/connexion", data={"_csrf": csrf(client), "jeton": "pas-le-bon"})
     assert (
         wrong.status_code == 422
-        and field_error(wrong.get_data(as_text=True), "jeton") == "Jeton gestionnaire invalide."
+        and field_error(wrong.get_data(as_text=True), "jeton")
+        == "Ce jeton n'ouvre pas l'espace gestionnaire : recopiez celui que segur serve affiche au démarrage."
     )
     sign_in_gestionnaire(client)
     home = client.get("/gestion").get_data(as_text=True)
@@ -55,12 +59,15 @@ def test_the_page_offers_the_workflows_moves_and_the_portal_refuses_others(clien
     page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
     assert re.findall(r'name="vers" value="(\w+)"', page) == ["enCours"]  # from « En attente d'instruction »
     refused = move(client, numero, "payee")
-    assert "refusé pour gestionnaire" in refused and status(client, numero) == SPEC.status("enAttente")
+    assert "refusé pour le gestionnaire" in refused and status(client, numero) == SPEC.status("enAttente")
     assert f"statut « {SPEC.status('enCours')} »" in move(client, numero, "enCours")
     page = client.get(f"/gestion/demandes/{numero}").get_data(as_text=True)
     assert re.findall(r'name="vers" value="(\w+)"', page) == ["aModifier", "attentePieces", "validee", "rejetee"]
     assert 'id="motif-aModifier"' in page and 'id="motif-validee"' not in page  # a motif where the move needs one
-    assert "demande un motif" in move(client, numero, "rejetee")
+    said = move(client, numero, "rejetee")  # an empty motif: refused by the portal, said next to its field
+    assert said.startswith("Saisissez le motif : le passage « ") and "field" not in said, said
+    assert 'id="motif-aModifier"' in page and "Motif de la demande de modification" in page
+    assert "Motif du rejet" in page and "Motif de la demande de pièces complémentaires" in page
     assert status(client, numero) == SPEC.status("enCours")
     assert f"statut « {SPEC.status('rejetee')} »" in move(client, numero, "rejetee", "bon de commande non signé")
     none = "Aucune action du gestionnaire n'est possible à ce statut"
@@ -81,7 +88,11 @@ def test_the_clock_is_set_moved_and_released_from_the_page(client: FlaskClient) 
     sign_in_gestionnaire(client)
 
     def clock(**form: str) -> str:
+        """The announcement after the move, or the error said beside the clock's field."""
         response = client.post("/gestion/horloge", data={"_csrf": csrf(client), **form})
+        if response.status_code == 422:
+            field = "horloge-date" if form["action"] == "fixer" else "horloge-quantite"
+            return field_error(response.get_data(as_text=True), field)
         return flashes(client.get(response.headers["Location"]).get_data(as_text=True))
 
     assert clock(action="fixer", date="2024-02-28T13:59") == "Horloge du portail : 28/02/2024 13:59."
@@ -101,9 +112,12 @@ def test_avenants_are_added_and_moved(client: FlaskClient) -> None:
     numero = import_ok(client, zip_name=PIECES)[0]
     sign_in_gestionnaire(client)
     bad = client.post(f"/gestion/demandes/{numero}/avenants", data={"_csrf": csrf(client), "montant": "beaucoup"})
-    assert "Saisissez le montant" in flashes(client.get(bad.headers["Location"]).get_data(as_text=True))
+    assert bad.status_code == 422 and "Saisissez le montant" in field_error(
+        bad.get_data(as_text=True), "avenant-montant"
+    )
+    assert 'value="beaucoup"' in bad.get_data(as_text=True)  # what was typed is kept
     cents = client.post(f"/gestion/demandes/{numero}/avenants", data={"_csrf": csrf(client), "montant": "1,234"})
-    assert "deux décimales" in flashes(client.get(cents.headers["Location"]).get_data(as_text=True))
+    assert "deux décimales" in field_error(cents.get_data(as_text=True), "avenant-montant")
     client.post(
         f"/gestion/demandes/{numero}/avenants",
         data={"_csrf": csrf(client), "montant": "12 500,00", "motif": "extension"},
@@ -127,16 +141,25 @@ def test_enrolments_are_validated_or_rejected_with_a_motif(client: FlaskClient) 
     second = client.post("/api/enrolments", json=enrolment_form(email="deux@editeur.example")).json["id"]  # type: ignore[index]
     sign_in_gestionnaire(client)
     listing = client.get("/gestion/enrolements").get_data(as_text=True)
-    assert f"Enrôlement n° {first}" in listing and f"Enrôlement n° {second}" in listing
+    number = f"ENR-{first:06d}"  # one number for an enrolment, everywhere
+    assert f'Enrôlement n° <span class="numero">{number}</span>' in listing
+    assert f'Enrôlement n° <span class="numero">ENR-{second:06d}</span>' in listing
+    assert escape(form["raisonSociale"]) in listing and escape(form["representant"]["nom"]) in listing
+    assert re.search(
+        rf'href="/gestion/enrolements/{first}/pieces/\d+" download>Certificat de référencement ANS</a>', listing
+    )
+    piece = re.search(rf'href="(/gestion/enrolements/{first}/pieces/\d+)"', listing)
+    assert piece and client.get(piece.group(1)).data.startswith(b"%PDF-")
     decide = f"/gestion/enrolements/{second}/decision"
     no_motif = client.post(decide, data={"_csrf": csrf(client), "vers": "rejetee"})
-    assert "demande un motif" in flashes(client.get(no_motif.headers["Location"]).get_data(as_text=True))
+    assert no_motif.status_code == 422
+    assert field_error(no_motif.get_data(as_text=True), f"motif-{second}-rejetee").startswith("Saisissez le motif")
     client.post(decide, data={"_csrf": csrf(client), "vers": "rejetee", "motif": "certificat illisible"})
     client.post(f"/gestion/enrolements/{first}/decision", data={"_csrf": csrf(client), "vers": "validee"})
     mails = client.get("/gestion/courriels").get_data(as_text=True)
-    assert "Votre demande d&#39;enrôlement est rejetée. Motif : certificat illisible" in mails
-    login = re.search(r"Identifiant : (\S+)</p>", mails)
-    password = re.search(r"Mot de passe : (\S+)</p>", mails)
+    assert f"Votre demande d&#39;enrôlement n° ENR-{second:06d}" in mails and "Motif : certificat illisible" in mails
+    login = re.search(r"Identifiant : (\S+)\s", mails)
+    password = re.search(r"Mot de passe : (\S+)\s", mails)
     assert login and password
     editor = client.application.test_client()
     sign_in(editor, login.group(1), password.group(1))

@@ -23,8 +23,13 @@ def test_list_names_every_case_with_its_code_and_french_title() -> None:
     assert result.exit_code == 0
     rows = orjson.loads(result.stdout)
     assert [row["cas"] for row in rows] == NAMES
-    assert {row["code"] for row in rows} == set(SPEC.codes) - {SPEC.accepted_code}
-    assert all(row["titre"] and row["variantesEnErreur"] for row in rows)
+    assert {row["code"] for row in rows if row["regle"]} == set(SPEC.codes) - {SPEC.accepted_code}
+    # a case of a check by hand (no code: a warning) names the check of the spec it illustrates
+    checks = {row["controleManuel"] for row in rows if not row["regle"]}
+    assert checks <= set(SPEC.hand_checks) and all(
+        row["code"] == cases.WARNING_CASE for row in rows if not row["regle"]
+    )
+    assert all(row["titre"] and (row["variantesEnErreur"] or row["variantesAvecAvertissement"]) for row in rows)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -42,8 +47,15 @@ def test_built_case_replays_to_its_expected_answer(name: str, tmp_path: Path) ->
         replay = CliRunner().invoke(main, [*command[1:], "--format", "json"], env={SPEC_ENV: None})
     finally:
         os.chdir(cwd)
-    assert replay.exit_code == 1, replay.output  # a rejection case is rejected
-    assert orjson.loads(replay.stdout) == manifest["reponseAttendue"]
+    expected = dict(manifest["reponseAttendue"])
+    if "--attachments" in command and SPEC.hand_checks:  # the pieces read: the checks by hand's warnings
+        expected["avertissements"] = manifest["avertissementsAttendus"]
+    # a rejection case is rejected; a case of a check by hand is accepted, with its warning
+    accepted = expected["statut"] == "OK" and expected["recapitulatif"]["acceptees"] == len(expected["lignes"])
+    assert replay.exit_code == (0 if accepted else 1), replay.output
+    assert orjson.loads(replay.stdout) == expected
+    if not manifest["regle"]:
+        assert expected["avertissements"], "a case of a check by hand builds a variant that warns by default"
 
 
 def test_unknown_case_is_a_usage_error_listing_the_known_ones(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from segur.cli import main
@@ -196,3 +197,31 @@ def test_spec_check_says_when_a_ttc_ceiling_is_not_its_ht_at_the_reference_rate(
         f"plafonds.{software}.{category}: ttc" in result.output
         and "the controls compare on the HT basis" in result.output
     )
+
+
+def test_the_checks_by_hand_are_checked_and_diffed(tmp_path: Path) -> None:
+    """A check by hand the kit does not know, or without its words, stops the folder with its file
+    and key; words that no longer match the pieces are found by the check; a change is diffed."""
+    if not SPEC.hand_checks:
+        pytest.skip("the spec in force names no checks by hand (spec.json files.handChecks)")
+    target = tmp_path / "mots"
+    assert run("spec", "new", str(target)).exit_code == 0
+    relative = orjson.loads((target / "spec.json").read_bytes())["files"]["handChecks"]
+    hand = target / relative
+    first = next(iter(SPEC.hand_checks))
+    edit(hand, lambda doc: doc["checks"].update({"inconnu": {"label": "x", "source": "y"}}))
+    unknown = run("spec", "check", str(target))
+    assert unknown.exit_code == 1 and f"{relative}: checks.inconnu: not a check the kit knows" in unknown.output
+    edit(hand, lambda doc: doc["checks"].pop("inconnu"))
+    edit(hand, lambda doc: doc["checks"][first].pop("label"))
+    missing = run("spec", "check", str(target))
+    assert missing.exit_code == 1 and f"checks.{first}.label: missing or empty" in missing.output
+    edit(hand, lambda doc: doc["checks"][first].update(label=SPEC.hand_checks[first]["label"]))
+    assert run("spec", "check", str(target)).exit_code == 0
+    if "bdc-state-mention" in SPEC.hand_checks:
+        other = tmp_path / "autre"  # a folder not read yet (a loaded spec is kept per folder)
+        assert run("spec", "new", str(other)).exit_code == 0
+        edit(other / relative, lambda doc: doc["checks"]["bdc-state-mention"].update(mention="Autre mention de l'État"))
+        diff = run("spec", "diff", str(SPEC.root), str(other))
+        assert diff.exit_code == 0 and "contrôles à la main" in diff.output
+        assert "~ bdc-state-mention : mention" in diff.output and "Autre mention de l'État" in diff.output

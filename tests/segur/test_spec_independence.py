@@ -51,6 +51,17 @@ def model_names() -> dict[str, str]:
     codes = orjson.loads((MODEL / "codes.json").read_bytes())
     for entry in codes["codes"]:
         found[entry["code"]] = f"a code of the model's catalogue ({entry.get('rule')})"
+    hand = manifest["files"].get("handChecks")
+    if hand:  # the words a gestionnaire looks for in the pieces, and the warnings' labels
+        for check, entry in orjson.loads((MODEL / hand).read_bytes())["checks"].items():
+            for key, value in entry.items():
+                if key == "source":
+                    continue
+                words = (
+                    value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+                )
+                for word in words:
+                    found[word] = f"the model's words of the check by hand {check} ({key})"
     return found
 
 
