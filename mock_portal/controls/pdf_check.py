@@ -159,7 +159,7 @@ def pdf_verdict(stream: BytesIO) -> tuple[str, str] | None:
     if b"%PDF-" not in head:
         return "unreadable", "en-tête %PDF absent"
     if b"%%EOF" not in tail:
-        return "unreadable", "marque de fin %%EOF absente des 1024 derniers octets (fichier tronqué ?)"
+        return "unreadable", "fichier endommagé : marque de fin %%EOF absente des 1024 derniers octets (fichier tronqué ?)"
     stream.seek(0)
     budget = _CURRENT.get()
     if budget is None:

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from segur.mock_portal import security
 
-from tests._support.portal import ADMIN, admin_headers, enrolment_form, make_app
+from tests._support.portal import ADMIN, admin_headers, enrolment_form, make_app, said
 
 DEMO = {"login": "demo", "password": "demo-segur-2024"}
 START = datetime(2026, 3, 2, 9, 0, tzinfo=security.UTC)
@@ -213,11 +213,16 @@ def test_a_new_editors_password_is_sealed_in_the_store_and_read_by_the_gestionna
     shown = next(
         m for m in client.get("/admin/mails", headers=admin_headers()).json["courriels"] if "passe" in m["objet"]
     )
-    password = shown["corps"].split(" : ", 1)[1]
-    assert password not in stored and stored.startswith("Mot de passe : [scellé:")
-    login = next(
-        m for m in client.get("/admin/mails", headers=admin_headers()).json["courriels"] if "identifiant" in m["objet"]
-    )["corps"].split(" : ", 1)[1]
+    password = said(shown["corps"], "Mot de passe")
+    assert password not in stored and "\nMot de passe : [scellé:" in stored
+    login = said(
+        next(
+            m
+            for m in client.get("/admin/mails", headers=admin_headers()).json["courriels"]
+            if "identifiant" in m["objet"]
+        )["corps"],
+        "Identifiant",
+    )
     assert client.post("/api/login", json={"login": login, "password": password}).status_code == 200
     assert ADMIN not in client.get("/").get_data(as_text=True)
 

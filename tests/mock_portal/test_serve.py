@@ -38,7 +38,7 @@ from sqlalchemy import create_engine
 from tests._support.database import fresh_database, on_postgresql
 from tests._support.logical import example_ans, example_requests, first_profile, piece_names
 from tests._support.paths import EXAMPLES, SPEC
-from tests._support.portal import enrolment_form
+from tests._support.portal import enrolment_form, said
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the first avance profile, whose example the servers import, and the ANS number it carries
@@ -662,8 +662,8 @@ def test_a_token_given_by_the_environment_is_printed_kept_and_never_stored_in_cl
     decided = first.admin_post(f"/admin/enrolments/{enrolled.json()['id']}/decision", {"vers": "validee"})
     assert decided.status_code == 200, decided.text
     mails = first.admin_get("/admin/mails").json()["courriels"]
-    password = next(m["corps"] for m in mails if m["objet"] == "Votre mot de passe").split(" : ", 1)[1]
-    login = next(m["corps"] for m in mails if m["objet"] == "Votre identifiant").split(" : ", 1)[1]
+    password = said(next(m["corps"] for m in mails if m["objet"] == "Votre mot de passe"), "Mot de passe")
+    login = said(next(m["corps"] for m in mails if m["objet"] == "Votre identifiant"), "Identifiant")
     assert first.post("/api/login", json={"login": login, "password": password}).status_code == 200
     assert first.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
     if on_postgresql():
@@ -676,7 +676,7 @@ def test_a_token_given_by_the_environment_is_printed_kept_and_never_stored_in_cl
     second = start(servers, database, tmp_path, env={"SEGUR_ADMIN_TOKEN": token})
     assert second.admin_token == token and second.get("/api/me", editor_token).status_code == 200
     reread = second.admin_get("/admin/mails").json()["courriels"]
-    assert any(m["corps"] == f"Mot de passe : {password}" for m in reread)
+    assert any(f"\nMot de passe : {password}\n" in m["corps"] for m in reread)
 
 
 def stored_text(database: str) -> bytes:
