@@ -15,7 +15,7 @@ Then each main page is timed, one request at a time (the pages are read by one p
 1. in process, through Flask's test client (the app's own time: routing, session, the
    portal's queries, the template, no network);
 2. over HTTP, as a browser meets it: ``segur serve --workers 2 --port 0`` on that database
-   (gunicorn, 2 sync workers), a ``requests`` session signed in as the editor and as the
+   (gunicorn, 2 workers), a ``requests`` session signed in as the editor and as the
    gestionnaire, each page fetched with its cookies (connection included).
 
 Every answer is checked (status 200, and a marker of the page's content). The table gives

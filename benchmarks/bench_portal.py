@@ -5,7 +5,7 @@ Run from the repository root with the project's interpreter::
     python benchmarks/bench_portal.py [--quick] [--out FILE] [--clients 4] [--workers 2] [--strict] [--profile]
 
 Two servers run side by side on 127.0.0.1 (port 0), both under gunicorn with the same
-options (sync workers, 2 by default):
+options (threaded workers, 2 by default: ``segur/serve.py``):
 
 - the mock portal, started as a user starts it: ``segur serve --workers 2 --port 0
   --database TMP``; each simulate goes through login check, enrolment lookup, the full
@@ -14,9 +14,10 @@ options (sync workers, 2 by default):
   body and checks the JSON against the profile schema (``orjson.loads`` + jsonschema-rs).
 
 Both receive the same POST /api/simulations (multipart: ``fichier`` = the 200-request
-bundle of the spec's first avance profile, typeDemande, numeroAns, tauxTva; Authorization: Bearer) from 4 client
-threads (``http.client``, keep-alive asked for; gunicorn's sync workers close the
-connection after each answer, so each request opens a new loopback connection). Every
+bundle of the spec's first avance profile, typeDemande, numeroAns, tauxTva; Authorization: Bearer) from 4
+client threads (``http.client``, keep-alive asked for: gunicorn's threaded workers keep the connection;
+its sync workers, used until issue 15, closed it after each answer; the report gives the
+connections per request). Every
 answer is checked. After a warm-up, the measures are taken in rounds of two time-bounded
 windows, one per server, back to back (the order swapped every round); the ratio is that of
 the throughputs over all the windows. The load generator runs on the same cores as the

@@ -3,7 +3,7 @@
 POST /api/simulations parses the multipart body, reads the ``fichier`` field and checks it
 against the profile's JSON schema (``orjson.loads`` + jsonschema-rs ``is_valid``); no login,
 no database, no business control, a small JSON answer. It is served as ``segur serve``
-serves the mock portal: gunicorn, sync workers, a listener bound beforehand and passed as
+serves the mock portal: gunicorn, the same threaded workers, a listener bound beforehand and passed as
 ``fd://`` (the options below mirror ``segur/serve.py``).
 
 Run from the repository root::

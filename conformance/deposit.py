@@ -77,7 +77,7 @@ class Call:
             sha256=detail.get("sha256"),
             verdict=detail.get("statut"),
             choices=dict(detail.get("choix") or {}),
-            lines=tuple(tuple(line) for line in detail.get("lignes") or ()),  # type: ignore[misc]
+            lines=tuple(tuple(line) for line in detail.get("lignes") or ()),
             fault=detail.get("fault") or detail.get("faute"),
         )
 
@@ -192,7 +192,8 @@ class Scenarios:
         self.workdir = workdir
         self.seed = seed
         self.wave = config.profile
-        avance, solde = spec.profile_of(self.wave, "avance"), spec.profile_of(self.wave, "solde")
+        wave = self.wave or ""
+        avance, solde = spec.profile_of(wave, "avance"), spec.profile_of(wave, "solde")
         if avance is None or solde is None:
             raise KitError(f"the spec {spec.label} has no avance and solde profiles for {self.wave}")
         self.profiles = {"avance": avance, "solde": solde}
@@ -248,7 +249,8 @@ class Scenarios:
 
     def _lines(self, kind: str, size: int, salt: int) -> list[dict[str, Any]]:
         """Valid requests (logical values) of ``kind``, of the software the demo editor is enrolled for."""
-        return self._drawn(kind, size, salt).requests
+        found: list[dict[str, Any]] = self._drawn(kind, size, salt).requests
+        return found
 
     def _drawn(self, kind: str, size: int, salt: int) -> Any:
         return make_bundle(

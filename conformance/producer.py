@@ -322,33 +322,33 @@ class Run:
                         found.setdefault(requirement, []).append(
                             f"{produced.path.name} line {line.number} ({line.reference}): {finding.code} {finding.label}"
                         )
-            for line, result in zip(produced.lines, produced.answer.lines, strict=False):
+            for values, result in zip(produced.lines, produced.answer.lines, strict=False):
                 if result.findings and result.status == "rejetee":
                     continue
-                where = f"{produced.path.name}, ligne {line.number}"
+                where = f"{produced.path.name}, ligne {values.number}"
                 stored.append(
                     StoredRequest(
                         numero_demande=where,
-                        type_demande=str(line.request_type or ""),
-                        couloir=str(line.corridor or ""),
-                        type_logiciel=str(line.software_type or ""),
+                        type_demande=str(values.request_type or ""),
+                        couloir=str(values.corridor or ""),
+                        type_logiciel=str(values.software_type or ""),
                         statut=pending,
-                        reference_ligne=line.line_reference,
-                        numero_bdc=line.bdc_number,
-                        finess_geographique=line.site_finess,
-                        siret=line.site_siret,
-                        numero_demande_avance=line.avance_number,
+                        reference_ligne=values.line_reference,
+                        numero_bdc=values.bdc_number,
+                        finess_geographique=values.site_finess,
+                        siret=values.site_siret,
+                        numero_demande_avance=values.avance_number,
                     )
                 )
                 if produced.is_solde:
                     continue
-                for key in line.beneficiaries:
-                    first = sites.setdefault((key, str(line.software_type)), where)
+                for key in values.beneficiaries:
+                    first = sites.setdefault((key, str(values.software_type)), where)
                     if first != where and not first.startswith(f"{produced.path.name},"):
                         code = spec.code_of("beneficiary-dup-file")
                         for requirement in spec.codes[code].requirements if code else ():
                             found.setdefault(requirement, []).append(
-                                f"{where} ({line.line_reference}): the site {key} is already requested in {first}; "
+                                f"{where} ({values.line_reference}): the site {key} is already requested in {first}; "
                                 "a beneficiary is financed once per software type"
                             )
                         break

@@ -40,7 +40,8 @@ Variant keys (all optional), applied in this order:
 - ``bytes``: ``{"text"|"hex": …, "encoding": "latin-1", "truncate": N, "prefix_hex": …,
   "suffix_hex": …}`` the file's bytes;
 - ``zip``: ``{"remove": [names], "put": {name: {"pdf": {"size": N, "truncate": N,
-  "prefix_hex": …}} | {"text": …} | {"hex": …} | {"deflated_zeros": N}}, "absent": true,
+  "prefix_hex": …}} | {"text": …} | {"hex": …} | {"deflated_zeros": N} | {"pdf_objects": N}},
+  "absent": true,
   "sparse": N, "raw_text": …, "extra": N, "duplicate": [names]}``;
 - ``history`` (replaces the base's stored requests) and ``history_add``: entries ``{"number",
   "type" ("avance"/"solde"), "status" (a status key), "reference", "bdc", "site_finess",
@@ -76,7 +77,7 @@ from segur.generators.archive import write_zip
 from segur.generators.bundle import replicate
 from segur.generators.bundle_writer import replay_command
 from segur.generators.documents import bundle_pieces
-from segur.generators.pdf import pdf_document
+from segur.generators.pdf import pdf_document, pdf_with_objects
 from segur.mock_portal.controls import (
     ACCEPTED,
     Answer,
@@ -407,6 +408,8 @@ def _zip(
             members[name] = bytes.fromhex(content["hex"])
         elif "deflated_zeros" in content:
             deflated[name] = content["deflated_zeros"]
+        elif "pdf_objects" in content:
+            members[name] = pdf_with_objects(content["pdf_objects"])
     for number in range(1, plan.get("extra", 0) + 1):
         members[f"annexe-{number:04d}.txt"] = b"annexe"
     write_zip(path, members.items(), compression=zipfile.ZIP_STORED)

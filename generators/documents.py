@@ -114,7 +114,9 @@ def _site_ids(values: Mapping[str, Any]) -> str:
 
 
 def _address(values: Mapping[str, Any]) -> str:
-    street = " ".join(_text(values, k) for k in ("site_street_number", "site_street_type", "site_street_name") if values.get(k))
+    street = " ".join(
+        _text(values, k) for k in ("site_street_number", "site_street_type", "site_street_name") if values.get(k)
+    )
     town = f"{_text(values, 'site_postcode')} {_text(values, 'site_city')}".strip()
     return ", ".join(p for p in (street, _text(values, "site_address_extra"), town) if p)
 
@@ -296,7 +298,11 @@ def _other(values: Mapping[str, Any], word: str, *, size: int | None, seed: int)
 
 
 #: the document each role of attachment is made as
-_MAKERS: dict[str, Callable[..., bytes]] = {"order_form": bon_de_commande, "va": verification_aptitude, "invoice": facture_solde}
+_MAKERS: dict[str, Callable[..., bytes]] = {
+    "order_form": bon_de_commande,
+    "va": verification_aptitude,
+    "invoice": facture_solde,
+}
 
 
 def piece_pdf(

@@ -43,14 +43,14 @@ import orjson
 from segur.mock_portal.controls import Deposit, Enrolment, InMemoryHistory, Spec, history_from_json
 from segur.mock_portal.controls.context import StoredRequest, history_document
 from segur.mock_portal.controls.hand_checks import HAND_CHECKS
-from segur.mock_portal.controls.spec import resolve
+from segur.mock_portal.controls.spec import parse_pointer, resolve
 from segur.mock_portal.controls.writer import put, remove, request_shape
 from stdnum import luhn
 
 from .archive import write_zip
 from .bundle import replicate
 from .documents import bundle_pieces
-from .pdf import pdf_document
+from .pdf import pdf_document, pdf_with_objects
 from .provider import ttc_cents
 from .strategies import written_document
 
@@ -584,6 +584,21 @@ def _file_unknown_profile(scenario: Scenario, lines: Sequence[int], spec: Spec) 
         line["corridor"] = other
 
 
+@mutator("file-depth", scope="file")
+def _file_depth(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """A field the format does not have, of lists within lists, in the first request: its file
+    nests one level deeper than the spec allows (the file, its list of requests and a request are
+    three levels at least: the first request's path from the root tells)."""
+    from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH
+
+    maximum = int(spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH))
+    above = len(parse_pointer(spec.document["requests"].pointer)) + 2  # the root, the path, the list and the request
+    nested: Any = []
+    for _ in range(max(0, maximum - above)):
+        nested = [nested]
+    scenario.edits.append(Edit("set", 0, ("annexeImbriquee",), nested))
+
+
 @mutator("file-format-version", scope="file")
 def _file_format_version(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
     """A format version the portal does not know yet (next major)."""
@@ -1114,6 +1129,24 @@ def _attachment_unreadable(scenario: Scenario, lines: Sequence[int], spec: Spec)
     for i in lines:
         name = scenario.piece_names(spec, i)[0]
         plan.put(name, f"Bon de commande {name}\n".encode())
+
+
+@mutator("attachment-budget", needs_zip=True)
+def _attachment_budget(scenario: Scenario, lines: Sequence[int], spec: Spec) -> None:
+    """The line's first piece a PDF whose reading takes more work than a piece may (tens of
+    thousands of empty objects and a cross-reference table that points wrong)."""
+    plan = _zip(scenario, spec)
+    from segur.mock_portal.controls.pdf_check import DEFAULT_LIMITS
+
+    key = "maxOperationsPdfPiece"
+    content = _costly_pdf(int(spec.limits.get(key, DEFAULT_LIMITS[key])))
+    for i in lines:
+        plan.put(scenario.piece_names(spec, i)[0], content)
+
+
+@lru_cache(maxsize=2)
+def _costly_pdf(operations: int) -> bytes:
+    return pdf_with_objects(operations // 4)  # a reader spends about eight operations per object
 
 
 @mutator("zip-too-large", scope="archive", needs_zip=True)

@@ -58,3 +58,13 @@ def _render(title: str, lines: Sequence[str], filler: bytes) -> bytes:
     if filler:
         pdf.embed_file(bytes=filler, basename="annexe.bin", modification_date=_FIXED_DATE, compress=False)
     return bytes(pdf.output())
+
+
+def pdf_with_objects(count: int) -> bytes:
+    """A one-page PDF with ``count`` empty objects (``null``) inserted after its header: still a
+    PDF a reader opens, but its cross-reference table now points wrong, so the reader rebuilds it
+    by scanning the file (work that grows with ``count``: the PDF-reading budget's test piece)."""
+    base = pdf_document("Pièce justificative", ["Pièce justificative de test"])
+    header, newline, rest = base.partition(b"\n")
+    padding = b"".join(b"%d 0 obj\nnull\nendobj\n" % (100_000 + number) for number in range(count))
+    return header + newline + padding + rest

@@ -101,9 +101,7 @@ def make_bundle(
     requests = provider.bundle(profile, size, numero_ans=numero_ans, taux_tva=taux_tva)
     deposit_type = spec.profiles[profile].deposit_type
     history = [provider.avance_stockee(line) for line in requests] if deposit_type == "solde" else []
-    return Drawn(
-        requests=requests, history=history, profile=profile, deposit_type=deposit_type, seed=seed, spec=spec
-    )
+    return Drawn(requests=requests, history=history, profile=profile, deposit_type=deposit_type, seed=seed, spec=spec)
 
 
 def valid_bundle(

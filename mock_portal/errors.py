@@ -8,12 +8,16 @@ from typing import Any
 class PortalError(Exception):
     """An answer other than success: HTTP status, stable code, readable message, details."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        #: HTTP headers of the answer (Retry-After on a 429)
+        self.headers = headers or {}
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}

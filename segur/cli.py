@@ -406,14 +406,19 @@ def _example_vat(data: bytes, spec: Spec) -> float:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback by default; any other prints a warning: demo account, admin token).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
 @click.option(
     "--workers",
     default=1,
     show_default=True,
     type=click.IntRange(1, 32),
-    help="1: the Werkzeug server; more: gunicorn with that many worker processes.",
+    help="gunicorn worker processes, four threads each (their state is shared through the database).",
 )
 @click.option(
     "--database",

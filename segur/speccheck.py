@@ -515,9 +515,9 @@ def _exactly(answer: Any, code: str, lines: tuple[int, ...], spec: Any) -> str |
     if answer.file_findings:
         return f"the file is refused ({answer.file_findings[0].code}) instead of lines answering {code}"
     for index, line in enumerate(answer.lines):
-        got = {f.code for f in line.findings}
-        if index in lines and got != {code}:
-            return f"line {index + 1} should answer {code} alone, got {sorted(got) or [spec.accepted_code]}"
-        if index not in lines and got:
-            return f"line {index + 1} should be accepted, got {sorted(got)}"
+        codes = {f.code for f in line.findings}
+        if index in lines and codes != {code}:
+            return f"line {index + 1} should answer {code} alone, got {sorted(codes) or [spec.accepted_code]}"
+        if index not in lines and codes:
+            return f"line {index + 1} should be accepted, got {sorted(codes)}"
     return None

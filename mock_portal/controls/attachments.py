@@ -1,13 +1,16 @@
 """Controls of the zip of attachments, read in streaming: never the whole zip in memory.
 
-The zip's central directory is read first (names, declared sizes, member count); then each
-referenced member is decompressed alone, bounded to the per-file limit plus one byte, and
-opened with a PDF reader. A problem with the zip as a whole is reported on every line.
+The zip's end record is read first (the member count and the size of the central directory it
+declares: a zip of a million empty members is refused before any of them is listed); then the
+central directory (names, declared sizes); then each referenced member is decompressed alone,
+bounded to the per-file limit plus one byte, and opened with a PDF reader within a budget of
+work (:mod:`.pdf_budget`). A problem with the zip as a whole is reported on every line.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +21,8 @@ from typing import IO, TYPE_CHECKING, Union
 import orjson
 
 from .line import Line
-from .reasons import pdf_reason, zip_reason
+from .pdf_check import current_budget, pdf_budget, pdf_problem, pdf_verdict
+from .reasons import zip_reason
 from .registry import engine_rules
 from .spec import Spec, resolve
 from .violation import Violation
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     import zipfile
 
 engine_rules(
+    "attachment-budget",
     "attachment-missing",
     "attachment-too-large",
     "attachment-unreadable",
@@ -88,7 +93,7 @@ def check_attachments(
     if zip_problems:
         return [Violation(v.rule, v.pointer, v.params, line.index) for line in lines for v in zip_problems]
     assert archive is not None
-    with archive:
+    with archive, pdf_budget(spec.limits):
         return list(_members(archive, lines, spec, texts, read_roles))
 
 
@@ -112,6 +117,18 @@ def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFi
     if size > limit:
         return [Violation("zip-too-large", "", {"taille": size, "maximum": limit})], None
     try:
+        declared = end_record(source)
+    except OSError as exc:
+        return [Violation("zip-unreadable", "", {"detail": exc.strerror or str(exc)})], None
+    if declared is not None:
+        members, directory = declared
+        most = spec.limits["maxZipMembres"]
+        if members > most:
+            return [Violation("zip-bomb", "", {"detail": f"{members} fichiers, {most} au maximum"})], None
+        if directory > most * _MAX_DIRECTORY_ENTRY:
+            detail = f"répertoire central de {directory} octets pour {members} fichier(s)"
+            return [Violation("zip-bomb", "", {"detail": detail})], None
+    try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         return [Violation("zip-unreadable", "", {"detail": zip_reason(exc)})], None
@@ -122,8 +139,59 @@ def _open(source: ZipSource, spec: Spec) -> tuple[list[Violation], zipfile.ZipFi
     return [], archive
 
 
+#: the largest central-directory entry counted for a member: 46 bytes of header, a name and an
+#: extra field of a few hundred bytes each (a larger directory hides more members than it declares)
+_MAX_DIRECTORY_ENTRY = 1024
+_END = b"PK\x05\x06"
+_END_LENGTH = 22
+_END64_LOCATOR = b"PK\x06\x07"
+_END64 = b"PK\x06\x06"
+
+
+def end_record(source: ZipSource) -> tuple[int, int] | None:
+    """The member count and the central directory's size declared by the zip's end record (the
+    Zip64 one when present), found as Python's ``zipfile`` finds it: the last 22 bytes, else the
+    last signature within the 64 KiB a comment may take. None when there is none (then the zip is
+    unreadable, which ``zipfile`` reports)."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            return end_record(handle)
+    position = source.tell()
+    try:
+        size = source.seek(0, os.SEEK_END)
+        if size < _END_LENGTH:
+            return None
+        source.seek(size - _END_LENGTH)
+        last = source.read(_END_LENGTH)
+        if last[:4] == _END and last[-2:] == b"\0\0":  # no comment: the record ends the file
+            end = size - _END_LENGTH
+            record = last
+        else:  # a comment follows the record: the last signature in the last 64 KiB
+            start = max(size - (1 << 16) - _END_LENGTH, 0)
+            source.seek(start)
+            tail = source.read()
+            found = tail.rfind(_END)
+            if found < 0 or len(tail) - found < _END_LENGTH:
+                return None
+            end = start + found
+            record = tail[found : found + _END_LENGTH]
+        members, directory = struct.unpack_from("<HI", record, 10)
+        if end >= 76:  # a Zip64 locator just before, and the Zip64 record just before it
+            source.seek(end - 76)
+            zip64 = source.read(76)
+            if zip64[56:60] == _END64_LOCATOR and zip64[:4] == _END64:
+                members, directory = struct.unpack_from("<QQ", zip64, 32)
+        return int(members), int(directory)
+    finally:
+        source.seek(position)
+
+
 def _unsafe(name: str) -> bool:
-    if not name or "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+    """A member name that could climb out of a folder, or that carries a control character (NUL,
+    which ``zipfile`` would cut the name at, turning ``X.pdf\\0.exe`` into ``X.pdf``; CR, LF…)."""
+    if not name or any(unicodedata.category(c) == "Cc" for c in name):
+        return True
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         return True
     parts = PurePosixPath(name.replace("\\", "/")).parts
     return ".." in parts
@@ -136,8 +204,9 @@ def _directory_problems(infos: list[zipfile.ZipInfo], spec: Spec) -> Iterator[Vi
         return
     seen: set[str] = set()
     for info in infos:
-        if _unsafe(info.filename):
-            yield Violation("zip-unsafe-name", "", {"fichier": info.filename})
+        if _unsafe(info.orig_filename):  # the name as written, before zipfile cuts it at a NUL
+            shown = "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in info.orig_filename)
+            yield Violation("zip-unsafe-name", "", {"fichier": shown})
             return
         if info.filename in seen:
             yield Violation("zip-duplicate-name", "", {"fichier": info.filename})
@@ -264,6 +333,10 @@ def _read_member(
         return ("attachment-missing", {"fichier": name}), None
     if info.file_size > limit:
         return ("attachment-too-large", {"fichier": name, "taille": info.file_size, "maximum": limit}), None
+    budget = current_budget()
+    refused = budget.refusal() if budget is not None else None
+    if refused:  # no more reading in this request: not even the member's bytes
+        return ("attachment-budget", {"fichier": name, "detail": refused}), None
     # The PDF reader's objects hold the buffer in reference cycles: closing it frees the
     # bytes now rather than at the next garbage collection.
     with BytesIO() as buffer:
@@ -277,9 +350,10 @@ def _read_member(
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
             unreadable: dict[str, object] = {"fichier": name, "detail": f"membre du zip illisible : {zip_reason(exc)}"}
             return ("attachment-unreadable", unreadable), None
-        problem = pdf_problem(buffer)
-        if problem is not None:
-            return ("attachment-unreadable", {"fichier": name, "detail": problem}), None
+        verdict = pdf_verdict(buffer)
+        if verdict is not None:
+            kind, detail = verdict
+            return ("attachment-budget" if kind == "budget" else "attachment-unreadable", {"fichier": name, "detail": detail}), None
         return None, buffer.getvalue() if keep else None
 
 
@@ -327,24 +401,4 @@ class PieceArchive:
         return _read_member(self._archive, info, name, self.spec, keep=True)
 
 
-def pdf_problem(stream: BytesIO) -> str | None:
-    """Why the bytes are not a readable PDF, or None when a PDF reader opens them."""
-    head = stream.getbuffer()[:1024].tobytes()
-    if b"%PDF-" not in head:
-        return "en-tête %PDF absent"
-    stream.seek(0)
-    import logging
-
-    from pypdf import PdfReader  # imported on the first PDF read: a JSON-only check never pays for it
-
-    # pypdf reports recoverable damage through logging; the verdict here is the exception.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(stream)
-        if reader.is_encrypted and not reader.decrypt(""):
-            return "PDF protégé par un mot de passe"
-        if len(reader.pages) == 0:
-            return "PDF sans aucune page"
-    except Exception as exc:  # pypdf raises many types on damaged files; all mean unreadable
-        return pdf_reason(exc)
-    return None
+__all__ = ["AttachmentReport", "PieceArchive", "attachment_report", "check_attachments", "end_record", "pdf_problem"]

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from .depth import DEFAULT_MAX_DEPTH, too_deep
+
 if TYPE_CHECKING:
     from .spec import Spec
 
@@ -226,6 +228,9 @@ def read_history(data: bytes, spec: Spec, source: str) -> InMemoryHistory:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise HistoryFileError(f"{source}: not valid JSON ({exc})") from None
+    maximum = spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH)
+    if too_deep(document, maximum) is not None:
+        raise HistoryFileError(f"{source}: nested deeper than {maximum} levels of lists and objects")
     if spec.history_validator is not None:
         for error in spec.history_validator.iter_errors(document):
             where = "".join(f"/{p}" for p in error.instance_path) or "/"

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from .context import Deposit
+from .depth import DEFAULT_MAX_DEPTH, DEPTH_ERROR, too_deep
 from .line import Line
 from .reasons import json_reason
 from .registry import engine_rules
@@ -20,6 +21,7 @@ from .spec import Profile, Spec, Window, resolve
 from .violation import Violation
 
 engine_rules(
+    "file-depth",
     "file-encoding",
     "file-bom",
     "file-json",
@@ -79,6 +81,7 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
     if data.startswith(_BOMS):
         out.append(Violation("file-bom"))
         return stage
+    maximum = spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH)
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -87,7 +90,14 @@ def read_file(data: bytes, deposit: Deposit, spec: Spec) -> FileStage:
         except UnicodeDecodeError as bad:
             out.append(Violation("file-encoding", "", {"position": bad.start + 1}))
         else:
-            out.append(Violation("file-json", "", {"detail": json_reason(exc.msg, exc.lineno, exc.colno)}))
+            if DEPTH_ERROR in exc.msg:  # orjson stops at 1024 levels
+                out.append(Violation("file-depth", "", {"profondeur": "plus de 1024", "maximum": maximum}))
+            else:
+                out.append(Violation("file-json", "", {"detail": json_reason(exc.msg, exc.lineno, exc.colno)}))
+        return stage
+    depth = too_deep(document, maximum)
+    if depth is not None:  # before any schema or control walks it: their recursion is bounded
+        out.append(Violation("file-depth", "", {"profondeur": f"au moins {depth}", "maximum": maximum}))
         return stage
     stage.document = document
     for error in spec.envelope_validator.iter_errors(document):

@@ -25,6 +25,11 @@ RULES: dict[str, RuleDoc] = {
     "file-encoding": RuleDoc("file", "the file is not UTF-8", ("position",)),
     "file-bom": RuleDoc("file", "the file starts with a byte order mark"),
     "file-json": RuleDoc("file", "the file is not JSON", ("detail",)),
+    "file-depth": RuleDoc(
+        "file",
+        "the file nests lists and objects deeper than the spec's maxProfondeur (default 32), at any depth",
+        ("profondeur", "maximum"),
+    ),
     "file-structure": RuleDoc("file", "the envelope schema refuses the file", ("detail",)),
     "file-format-version": RuleDoc(
         "file", "the file's format version is not one of the spec's", ("version", "attendu")
@@ -145,8 +150,16 @@ RULES: dict[str, RuleDoc] = {
     ),
     "zip-too-large": RuleDoc("attachment", "the zip over maxZipOctets", ("taille", "maximum")),
     "zip-unreadable": RuleDoc("attachment", "the zip cannot be read", ("detail",)),
+    "attachment-budget": RuleDoc(
+        "attachment",
+        "a piece the PDF reader could not read within its budget of work (maxOperationsPdfPiece per piece, "
+        "maxOperationsPdfRequete and maxPdfParRequete per deposit)",
+        ("fichier", "detail", "typePiece"),
+    ),
     "zip-unsafe-name": RuleDoc(
-        "attachment", "a member name that climbs out of its folder or is absolute", ("fichier",)
+        "attachment",
+        "a member name that climbs out of its folder, is absolute, or holds a control character (NUL, CR, ESC…)",
+        ("fichier",),
     ),
     "zip-bomb": RuleDoc("attachment", "too many members or a compression ratio beyond the limit", ("detail",)),
     "zip-absent": RuleDoc("attachment", "no zip given on import"),

@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from segur.mock_portal.controls import Spec
+from segur.mock_portal.security import Settings
 from segur.mock_portal.store import Row, Store
 from segur.mock_portal.workflow import Workflows
 
@@ -41,8 +42,8 @@ class Portal:
     """The services of one request (or one command), sharing one context; the scenarios listen
     to the imports."""
 
-    def __init__(self, store: Store, spec: Spec, flows: Workflows) -> None:
-        self.ctx = Context(store, spec, flows)
+    def __init__(self, store: Store, spec: Spec, flows: Workflows, settings: Settings | None = None) -> None:
+        self.ctx = Context(store, spec, flows, settings) if settings is not None else Context(store, spec, flows)
         self.ctx.events.subscribe(IMPORTED, lambda numeros: self.testing.after_import(numeros))
 
     @property

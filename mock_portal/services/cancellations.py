@@ -15,6 +15,7 @@ refused (rule ``solde-avance-cancelled``).
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any
 
 from segur.mock_portal.errors import PortalError, bad_request, conflict, not_found
@@ -33,8 +34,13 @@ ATTESTATION, RENUNCIATION = "ATTESTATION_ANNULATION", "RENONCIATION_CLIENT"
 MAX_MOTIF = 2000
 
 
+#: a character of a reason that is not blank, as the document's pattern says: Unicode's White_Space
+#: and the four separators Python's ``str.isspace`` adds (U+001C to U+001F) are blank
+_WORDS = re.compile(r"[^\s\x1c-\x1f]")
+
+
 def _text(value: Any, name: str, *, required: bool) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and not _WORDS.search(value)):
         if required:
             raise bad_request(f"'{name}' is required: the reason, in words (an attestation « motivée »)")
         return None
@@ -99,7 +105,11 @@ class Cancellations:
                 "'attestation' (a file) is required: the attestation sur l'honneur, signed, giving the reason"
             )
         if client_agreed and renunciation is None:
-            raise bad_request("'renonciation' (a file) is required when the client had agreed: its renunciation")
+            raise PortalError(
+                422,
+                "RENONCIATION_REQUISE",
+                "'renonciation' (a file) is required when the client had agreed: its renunciation",
+            )
         sent = [(attestation[0], attestation[1], ATTESTATION)]
         if renunciation is not None:
             sent.append((renunciation[0], renunciation[1], RENUNCIATION))

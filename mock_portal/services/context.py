@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from segur.mock_portal.controls import Spec
-from segur.mock_portal.errors import bad_request
+from segur.mock_portal.errors import bad_request, conflict
+from segur.mock_portal.formats import CLOCK_YEARS
+from segur.mock_portal.security import Sealer, Settings
 from segur.mock_portal.store import Store
 from segur.mock_portal.workflow import Workflows
 
-#: the years the mock's clock may show: far from datetime's limits, so that no later
-#: computation on the clock overflows
-CLOCK_YEARS = (2000, 2099)
+__all__ = ["CLOCK_YEARS", "IMPORTED", "Context", "Events", "default_settings"]
 
 #: published once an import's lines are stored (inside its transaction), with ``numeros``:
 #: the ASP numbers of its stored lines, in the file's order
@@ -37,11 +37,21 @@ class Events:
             handler(**payload)
 
 
+def default_settings() -> Settings:
+    """Sessions and secrets as configured by default, sealed with a key made for this process
+    (a command that opens the store without the app: nothing it seals outlives it)."""
+    import os
+
+    return Settings(Sealer(os.urandom(32)))
+
+
 @dataclass
 class Context:
     store: Store
     spec: Spec
     flows: Workflows
+    #: sessions (their length), login attempts (their limits), the sealer of secrets at rest
+    settings: Settings = field(default_factory=default_settings)
     events: Events = field(default_factory=Events)
     #: the portal's address as its mails give it (the web layer sets it: its PUBLIC_URL, else
     #: the address the request came to); None outside a request
@@ -97,6 +107,7 @@ class Context:
 
 def _check_clock(moment: datetime, field_name: str) -> None:
     if not CLOCK_YEARS[0] <= moment.year <= CLOCK_YEARS[1]:
-        raise bad_request(
-            f"'{field_name}': the mock's clock must stay within the years {CLOCK_YEARS[0]} to {CLOCK_YEARS[1]}"
-        )
+        message = f"'{field_name}': the mock's clock must stay within the years {CLOCK_YEARS[0]} to {CLOCK_YEARS[1]}"
+        if field_name == "advance":  # where the clock would go depends on where it is: a conflict
+            raise conflict("HORLOGE_HORS_LIMITES", message)
+        raise bad_request(message)

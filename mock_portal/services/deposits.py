@@ -101,7 +101,10 @@ class Deposits:
         )
         if numero_ans in (None, ""):
             if len({e.numero_ans for e in enrolments}) > 1:
-                raise bad_request("you are enrolled for several ANS numbers: choose one with 'numeroAns'")
+                # the account's state makes the deposit ambiguous, not the form: a conflict
+                raise conflict(
+                    "CHOIX_ANS_REQUIS", "you are enrolled for several ANS numbers: choose one with 'numeroAns'"
+                )
             numero_ans = enrolments[0].numero_ans if enrolments else None
         elif not isinstance(numero_ans, str):
             raise bad_request("'numeroAns' must be text")

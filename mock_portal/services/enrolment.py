@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from segur.mock_portal.controls.attachments import pdf_problem
+from segur.mock_portal.controls.pdf_check import pdf_budget, pdf_problem
 from segur.mock_portal.errors import PortalError, conflict, not_found
 from segur.mock_portal.store import Row, dumps, loads, new_token
 from segur.mock_portal.workflow import TransitionRefused
@@ -34,11 +34,12 @@ def _json_file(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
 
 
-@cache
 def _validator(path: Path) -> Any:
-    import jsonschema_rs
+    """The enrolment schema's validator, built once per process, with the formats it names (IBAN,
+    BIC, SIRET: :mod:`segur.mock_portal.formats`); its messages never copy the value at fault."""
+    from segur.mock_portal.formats import schema_validator
 
-    return jsonschema_rs.validator_for(_json_file(path), validate_formats=True)
+    return schema_validator(path)
 
 
 #: the keys of a référentiel entry that the controls read and « Rechercher » does not show
@@ -170,12 +171,15 @@ class Enrolment:
             return problems
         relative = self.spec_files().get("enrolment")
         if relative:
+            from segur.mock_portal.formats import message
+
             for error in _validator(self.ctx.spec.root / relative).iter_errors(form):
                 where = "".join(f"/{p}" for p in error.instance_path) or "/"
-                bad(where, error.message)
+                bad(where, message(error))
         # the portal's own checks run in the same round, on the fields the schema let through: an
         # editor reads every problem of the form at once (a field the schema refused is not judged
-        # twice)
+        # twice); the enrolment schema names the formats, a copy of it that does not is checked all
+        # the same
         flagged = {p["champ"] for p in problems}
 
         def text(*path: str) -> str | None:
@@ -219,7 +223,14 @@ class Enrolment:
             bad("/pieces", "liste des pièces attendue")
             return
         limit = self.ctx.spec.limits["maxPieceOctets"]
-        natures = set()
+        natures: set[Any] = set()
+        # the pieces of one enrolment are read within one budget (pdf_check.py), or the request's
+        with pdf_budget(self.ctx.spec.limits):
+            self._read_pieces(pieces, limit, natures, bad)
+        for nature in sorted(required - natures):
+            bad("/pieces", f"pièce obligatoire manquante : {nature}")
+
+    def _read_pieces(self, pieces: list[Any], limit: int, natures: set[Any], bad: Callable[[str, str], None]) -> None:
         for index, piece in enumerate(pieces):
             if not isinstance(piece, dict) or not all(
                 isinstance(piece.get(key), str) for key in ("nature", "nomFichier", "contenu")
@@ -238,8 +249,6 @@ class Enrolment:
             problem = pdf_problem(BytesIO(content))
             if problem:
                 bad(f"/pieces/{index}/contenu", f"PDF illisible : {problem}")
-        for nature in sorted(required - natures):
-            bad("/pieces", f"pièce obligatoire manquante : {nature}")
 
     # ------------------------------------------------------------------ the gestionnaire's decision
 
@@ -346,7 +355,8 @@ class Enrolment:
             "Votre mot de passe",
             letter(
                 self.ctx,
-                f"Mot de passe : {password}",
+                # kept sealed: the gestionnaire's outbox and the editor's mails open it
+                f"Mot de passe : {self.ctx.settings.sealer.seal(password)}",
                 "Connectez-vous avec l'identifiant reçu dans un autre courriel.",
             ),
             editor_id,

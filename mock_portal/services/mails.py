@@ -35,14 +35,14 @@ class Mails:
     def of_editor(self, editor_id: int, *, after: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """The mails sent to an editor, oldest first, after the mail numbered ``after``."""
         rows = self.ctx.store.mails_page(editor_id, newest_first=False, after=after, limit=limit)
-        return [{"id": r["id"], **mail_json(r)} for r in rows]
+        return [{"id": r["id"], **mail_json(r, self.ctx.settings.sealer.reveal)} for r in rows]
 
     def outbox(
         self, *, newest_first: bool = True, after: int | None = None, limit: int = 200, offset: int = 0
     ) -> list[dict[str, Any]]:
         """Every mail sent by the portal (the gestionnaire's view of the outbox)."""
         rows = self.ctx.store.mails_page(None, newest_first=newest_first, after=after, limit=limit, offset=offset)
-        return [{"id": r["id"], **mail_json(r)} for r in rows]
+        return [{"id": r["id"], **mail_json(r, self.ctx.settings.sealer.reveal)} for r in rows]
 
     def count(self) -> int:
         return self.ctx.store.count_mails()

@@ -3,6 +3,7 @@ request's summary and its full detail with history, documents, mails, avenants a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from segur.mock_portal.errors import not_found
@@ -47,13 +48,13 @@ def enrolment_json(ctx: Context, enrolment_id: int, row: Row | None = None) -> d
     }
 
 
-def mail_json(row: Row) -> dict[str, Any]:
-    """A sent mail as the API and the pages show it."""
+def mail_json(row: Row, reveal: Callable[[str], str] = str) -> dict[str, Any]:
+    """A sent mail as the API and the pages show it (``reveal`` opens its sealed secrets)."""
     return {
         "date": row["at"],
         "destinataire": row["destinataire"],
         "objet": row["objet"],
-        "corps": row["corps"],
+        "corps": reveal(row["corps"]),
         "numeroDemande": row["numero"],
     }
 
@@ -137,7 +138,12 @@ def request_json(ctx: Context, numero: str, editor_id: int | None) -> dict[str, 
             for d in store.documents_of(numero)
         ],
         "courriels": [
-            {"date": m["at"], "destinataire": m["destinataire"], "objet": m["objet"], "corps": m["corps"]}
+            {
+                "date": m["at"],
+                "destinataire": m["destinataire"],
+                "objet": m["objet"],
+                "corps": ctx.settings.sealer.reveal(m["corps"]),
+            }
             for m in store.mails_of_request(numero)
         ],
         "avenants": [avenant_json(a) for a in store.avenants_of(numero)],

@@ -5,6 +5,7 @@ pièces complémentaires ») lacks."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -13,10 +14,11 @@ from typing import IO, Any
 
 import orjson
 from segur.mock_portal.controls import REJECTED, Spec, check_deposit
-from segur.mock_portal.controls.attachments import PieceArchive, pdf_problem
+from segur.mock_portal.controls.attachments import PieceArchive
 from segur.mock_portal.controls.hand_checks import hand_roles, merge_facts, piece_text, read_facts
 from segur.mock_portal.controls.line import read_values
 from segur.mock_portal.controls.money import cents_from_text
+from segur.mock_portal.controls.pdf_check import pdf_problem
 from segur.mock_portal.controls.writer import complete, write_document
 from segur.mock_portal.errors import PortalError, bad_request, conflict, not_found
 from segur.mock_portal.store import Excluding, Row, dumps, loads
@@ -61,10 +63,11 @@ class Requests:
         if not 1 <= limit <= MAX_LIMIT:
             raise bad_request(f"'limit' must be a whole number from 1 to {MAX_LIMIT}")
         key = None
-        if after:
-            key = self.ctx.store.request_key(after, editor_id)
+        if after is not None:
+            key = self.ctx.store.request_key(after, editor_id) if after else None
             if key is None:
-                raise bad_request(f"'apres': no request {after!r} in this list (give the last 'numeroDemande' read)")
+                message = f"'apres': no request {after!r} in this list (give the last 'numeroDemande' read)"
+                raise PortalError(404, "INTROUVABLE", message)
         labels = self._labels(statut, type_demande, ())
         rows = self.ctx.store.requests_after(
             editor_id, statut=labels["statut"], type_demande=labels["type_demande"], after=key, limit=limit + 1
@@ -194,6 +197,8 @@ class Requests:
         missing = set(loads(row["pieces_manquantes"]) or []) - {name for name, _ in received}
         if problems or (transition.source == "incomplete" and missing):
             details = {"pieces": problems, "piecesManquantes": sorted(missing)}
+            if not problems:  # readable pieces, but the request still waits for others: its state
+                raise conflict("PIECES_MANQUANTES", "pièces encore manquantes", details)
             raise PortalError(422, "PIECES_NON_CONFORMES", "pièces refusées ou encore manquantes", details)
         at = ctx.now()
         words = _piece_words(row, ctx.spec)
@@ -242,7 +247,8 @@ class Requests:
                 f"un avenant modifie une demande d'avance {allowed} : la demande {numero} est « {row['statut']} » "
                 "(modèle)",
             )
-        amount = cents_from_text(montant) if isinstance(montant, str) else None
+        written = isinstance(montant, str) and AVENANT_AMOUNT.fullmatch(montant.strip()) is not None
+        amount = cents_from_text(montant) if isinstance(montant, str) and written else None
         if amount is None or abs(amount) > MAX_AVENANT * 100:
             raise bad_request("'montant': the avenant's amount in euros, two decimals at most (e.g. 1250,50)")
         if motif is not None and not isinstance(motif, str):
@@ -395,6 +401,11 @@ class Requests:
                     break
             unused = sorted(archive.names - used)
         return {"completees": completed, "incompletes": partial, "fichiersInutilises": unused}
+
+
+#: an avenant's amount as the editor writes it (the document's pattern of ``montant``): groups of
+#: three digits, below a billion, two decimals at most, « € » or « EUR » after it
+AVENANT_AMOUNT = re.compile("^[+-]?[0-9]{1,3}(?:[ \u00a0\u202f\u2009]?[0-9]{3}){0,2}(?:[.,][0-9]{1,2})?(?: ?(?:€|EUR))?$")
 
 
 def checked_pieces(

@@ -8,7 +8,7 @@ from typing import Any
 
 from segur.mock_portal.errors import bad_request
 from segur.mock_portal.store import Row, dumps, loads
-from segur.mock_portal.workflow import TransitionRefused
+from segur.mock_portal.workflow import CANCEL, TransitionRefused
 
 from .context import IMPORTED, Context
 from .instruction import Instruction
@@ -25,8 +25,16 @@ TRIGGERS = (IMPORTED,)
 MAX_COUNT = 1_000_000
 
 
+def _whole(value: Any) -> Any:
+    """A number JSON Schema calls an integer (120.0 is one) as a Python int, when a float holds it
+    exactly; anything else as is (orjson reads an integer beyond 64 bits as a float: refused)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
 def _count(body: dict[str, Any]) -> int | None:
-    count = body.get("fois")
+    count = _whole(body.get("fois"))
     if count is None:
         return None
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
@@ -61,7 +69,7 @@ class Testing:
         current = flow.initial
         for step in keys:  # the path must be one the gestionnaire can walk from a freshly imported request
             try:
-                flow.move(
+                moved = flow.move(
                     current,
                     str(step),
                     by="gestionnaire",
@@ -70,8 +78,15 @@ class Testing:
                 )
             except TransitionRefused as refused:
                 raise bad_request(f"'etapes': {refused.message}", {"possibles": refused.allowed}) from None
+            if moved.action == CANCEL:  # decided on an editor's cancellation request, never scripted
+                plain = [t.target for t in flow.plain_moves(current, "gestionnaire")]
+                raise bad_request(
+                    f"'etapes': « {flow.label(str(step))} » ne s'atteint que par la décision sur une demande "
+                    "d'annulation de l'éditeur (POST /admin/requests/{numero}/annulation)",
+                    {"possibles": plain},
+                )
             current = str(step)
-        line = body.get("ligne")
+        line = _whole(body.get("ligne"))
         if line is not None and (isinstance(line, bool) or not isinstance(line, int) or line < 1):
             raise bad_request("'ligne' must be a line number ≥ 1")
         motif = body.get("motif")
@@ -125,7 +140,7 @@ class Testing:
         if method is not None and method not in ("GET", "POST", "PUT", "DELETE"):
             raise bad_request("'methode' must be GET, POST, PUT or DELETE")
         bound = MAX_DELAY_MS.get(kind, 10_000)
-        latency = body.get("latenceMs", LATE_DEFAULT_MS if kind == "stored-then-late" else 0)
+        latency = _whole(body.get("latenceMs", LATE_DEFAULT_MS if kind == "stored-then-late" else 0))
         if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= bound:
             raise bad_request(f"'latenceMs' must be a whole number of milliseconds from 0 to {bound}")
         remaining = _count(body)

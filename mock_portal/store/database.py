@@ -138,6 +138,10 @@ def open_database(target: str | Path, *, migrate: bool = True) -> Database:
     except ArgumentError as exc:
         raise DatabaseError(f"database {target!r}: {exc}") from None
     if url.get_backend_name() == "sqlite":
+        try:
+            _private_file(url.database or "")
+        except OSError as exc:
+            raise DatabaseError(f"cannot use the database {target}: {exc.strerror or exc}{_SQLITE_HINT}") from None
         # no pool: each thread keeps its own connection (Database.connection), closed with the thread
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_connect)
@@ -147,7 +151,41 @@ def open_database(target: str | Path, *, migrate: bool = True) -> Database:
     if migrate:
         try:
             upgrade(database.engine)
-        except (SQLAlchemyError, RuntimeError) as exc:
+        except (SQLAlchemyError, RuntimeError, *driver_errors()) as exc:  # type: ignore[misc]  # a tuple built at run time
             engine.dispose()
-            raise DatabaseError(f"database {database.url}: {exc}") from None
+            hint = _SQLITE_HINT if database.dialect == "sqlite" and not isinstance(exc, RuntimeError) else ""
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__  # not SQLAlchemy's link
+            raise DatabaseError(f"cannot use the database {database.url}: {reason}{hint}") from None
     return database
+
+
+_SQLITE_HINT = (
+    " (an SQLite database must be a file this user can read and write, in a folder it can write: "
+    "give another one with --database or SEGUR_DATABASE)"
+)
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """The errors the database drivers raise themselves (a transaction is begun on the driver's
+    own connection: see locking.py), beside SQLAlchemy's."""
+    import sqlite3
+
+    found: list[type[BaseException]] = [sqlite3.Error, OSError]
+    with contextlib.suppress(ImportError):
+        import psycopg
+
+        found.append(psycopg.Error)
+    return tuple(found)
+
+
+def _private_file(path: str) -> None:
+    """Create a new SQLite file readable and writable by its owner only (0600): SQLite gives its
+    journal files (-wal, -shm) the same mode. An existing file keeps its mode."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    target = Path(path)
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

@@ -91,8 +91,16 @@ def _v3(connection: Connection) -> None:
     _create_missing(connection)
 
 
+def _v4(connection: Connection) -> None:
+    """3 → 4: sessions of a kind (the API's or the web pages'), failed logins counted. The
+    sessions stored before have no end: open no more (the lookup wants an end to come)."""
+    if "kind" not in {column["name"] for column in inspect(connection).get_columns("sessions")}:
+        _operations(connection).add_column("sessions", Column("kind", Text, nullable=False, server_default="api"))
+    _create_missing(connection)
+
+
 #: each version's step, in order
-STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3))
+STEPS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4))
 
 
 def upgrade(engine: Engine) -> int:

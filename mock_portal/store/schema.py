@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 #: the schema version this code writes (``meta`` key ``schema_version``; absent: 0.2.0's layout)
-VERSION = 3
+VERSION = 4
 
 metadata = MetaData()
 
@@ -45,8 +45,10 @@ editors = Table(
     Column("created_at", Text, nullable=False),
 )
 
-#: a session is a token's digest; ``expires_at`` and ``revoked_at`` (schema 1) are empty until a
-#: session policy sets them: a lookup ignores a session that is revoked or past its expiry
+#: a session is a token's digest; ``expires_at`` and ``revoked_at`` (schema 1) are UTC stamps of
+#: the real clock (:func:`.store.stamp`): a lookup finds a session of its ``kind`` (schema 4: the
+#: API's, or the web pages') that is not revoked and whose end is still to come (a session without
+#: an end, made before sessions ended, is open no more)
 sessions = Table(
     "sessions",
     metadata,
@@ -55,7 +57,19 @@ sessions = Table(
     Column("created_at", Text, nullable=False),
     Column("expires_at", Text),
     Column("revoked_at", Text),
+    Column("kind", Text, nullable=False, server_default="api"),
     Index("sessions_editor", "editor_id"),
+)
+
+#: failed logins (schema 4), by key (a login, or a client address) and UTC stamp: the attempts'
+#: limits count them within a window; older ones are forgotten
+login_failures = Table(
+    "login_failures",
+    metadata,
+    _id(),
+    Column("key", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Index("login_failures_key", "key", "at"),
 )
 
 enrolments = Table(
@@ -285,6 +299,7 @@ scenarios = Table(
 
 #: every table, children first (the order a reset empties them in)
 TABLES = (
+    login_failures,
     scenarios,
     faults,
     journal,

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
@@ -53,6 +53,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def stamp(moment: datetime) -> str:
+    """A time as the sessions and the login attempts keep it: UTC, ISO 8601, fixed width, so that
+    stamps compare as text (an aware time; a naive one is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _from_stamp(text_value: str) -> datetime:
+    return datetime.strptime(text_value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 # statements of the hot paths, built once (SQLAlchemy caches their compiled form)
 _META = select(t.meta.c.value).where(t.meta.c.key == bindparam("key"))
 _EDITOR_BY_TOKEN = (
@@ -60,9 +72,13 @@ _EDITOR_BY_TOKEN = (
     .join(t.sessions, t.sessions.c.editor_id == t.editors.c.id)
     .where(
         t.sessions.c.token_hash == bindparam("token_hash"),
+        t.sessions.c.kind == bindparam("kind"),
         t.sessions.c.revoked_at.is_(None),
-        or_(t.sessions.c.expires_at.is_(None), t.sessions.c.expires_at > bindparam("now")),
+        t.sessions.c.expires_at > bindparam("now"),
     )
+)
+_LOGIN_FAILURES = select(func.count(), func.min(t.login_failures.c.at)).where(
+    t.login_failures.c.key == bindparam("key"), t.login_failures.c.at > bindparam("since")
 )
 _ENROLMENTS_OF = (
     select(t.enrolments).where(t.enrolments.c.editor_id == bindparam("editor_id")).order_by(t.enrolments.c.id)
@@ -268,6 +284,10 @@ class Store:
     def set_meta(self, key: str, value: Any) -> None:
         self.connection.execute(_upserts(self.dialect)[0], {"key": key, "value": dumps(value)})
 
+    def forget_meta(self, key: str) -> None:
+        m = t.meta
+        self.connection.execute(_q("forget_meta", lambda: m.delete().where(m.c.key == bindparam("key"))), {"key": key})
+
     def next_sequence(self, name: str) -> int:
         """The next value of a named counter (inside a transaction: the write lock makes it unique)."""
         current = self.meta(f"seq:{name}") or 0
@@ -310,9 +330,10 @@ class Store:
         )
         return self._row(statement, email=email)
 
-    def editor_by_token(self, token: str, at: datetime) -> Row | None:
-        """The editor of a live session: neither revoked nor past its expiry (when it has one)."""
-        return self._run(_EDITOR_BY_TOKEN, {"token_hash": token_hash(token), "now": at.isoformat()}).first()
+    def editor_by_token(self, token: str, at: datetime, kind: str = "api") -> Row | None:
+        """The editor of a live session of ``kind``: not revoked, and whose end is after ``at``
+        (a session without an end is not live)."""
+        return self._run(_EDITOR_BY_TOKEN, {"token_hash": token_hash(token), "kind": kind, "now": stamp(at)}).first()
 
     def editor_name_by_siret(self, siret: str) -> str | None:
         e = t.editors
@@ -336,7 +357,9 @@ class Store:
             created_at=at.isoformat(),
         )
 
-    def open_session(self, editor_id: int, at: datetime, expires_at: datetime | None = None) -> str:
+    def open_session(self, editor_id: int, at: datetime, *, expires_at: datetime, kind: str = "api") -> str:
+        """A new session of ``kind`` (``at``: when it opened, as the portal's clock says; it ends at
+        ``expires_at``); only the token's digest is stored."""
         token = new_token()
         self.connection.execute(
             _q("open_session", lambda: t.sessions.insert()),
@@ -344,10 +367,63 @@ class Store:
                 "token_hash": token_hash(token),
                 "editor_id": editor_id,
                 "created_at": at.isoformat(),
-                "expires_at": expires_at.isoformat() if expires_at else None,
+                "expires_at": stamp(expires_at),
+                "kind": kind,
             },
         )
         return token
+
+    def revoke_session(self, token: str, at: datetime, kind: str = "api") -> bool:
+        """End a live session of ``kind`` at ``at``; False when there was none."""
+        s = t.sessions
+        statement = _q(
+            "revoke_session",
+            lambda: (
+                s.update()
+                .where(
+                    s.c.token_hash == bindparam("b_token_hash"),
+                    s.c.kind == bindparam("b_kind"),
+                    s.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=bindparam("b_revoked"))
+            ),
+        )
+        done = self.connection.execute(
+            statement, {"b_token_hash": token_hash(token), "b_kind": kind, "b_revoked": stamp(at)}
+        )
+        return bool(done.rowcount)
+
+    def forget_sessions_ended(self, at: datetime) -> int:
+        """Drop the sessions that ended before ``at`` (past their end, revoked, or without one)."""
+        s = t.sessions
+        now = stamp(at)
+        done = self.connection.execute(
+            s.delete().where(or_(s.c.expires_at.is_(None), s.c.expires_at <= now, s.c.revoked_at.is_not(None)))
+        )
+        return int(done.rowcount or 0)
+
+    # ------------------------------------------------------------------ login attempts
+
+    def login_failures(self, key: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many failed logins ``key`` has had after ``since``, and when the oldest of them was."""
+        row = self._run(_LOGIN_FAILURES, {"key": key, "since": stamp(since)}).first()
+        count, oldest = list(row.values()) if row is not None else [0, None]
+        return int(count or 0), _from_stamp(str(oldest)) if oldest else None
+
+    def add_login_failure(self, key: str, at: datetime) -> None:
+        self._insert(t.login_failures, key=key, at=stamp(at))
+
+    def clear_login_failures(self, key: str) -> None:
+        f = t.login_failures
+        self.connection.execute(
+            _q("clear_login_failures", lambda: f.delete().where(f.c.key == bindparam("key"))), {"key": key}
+        )
+
+    def forget_login_failures_before(self, at: datetime) -> None:
+        f = t.login_failures
+        self.connection.execute(
+            _q("forget_login_failures", lambda: f.delete().where(f.c.at <= bindparam("at"))), {"at": stamp(at)}
+        )
 
     # ------------------------------------------------------------------ enrolments
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, request
 from segur.mock_portal.app import json_response, portal
 from segur.mock_portal.errors import PortalError, bad_request
 
-from ._common import after_id, bearer, json_object, limit
+from ._common import after_id, bearer, documented_body, limit
 from .api import requests_page
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -17,7 +17,8 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 @blueprint.before_request
 def gestionnaire_only() -> None:
     token = bearer()
-    if not hmac.compare_digest(token, str(current_app.config["ADMIN_TOKEN"])):
+    # compared as UTF-8 bytes: compare_digest refuses a str that is not ASCII
+    if not hmac.compare_digest(token.encode(), str(current_app.config["ADMIN_TOKEN"]).encode()):
         raise PortalError(403, "ACCES_REFUSE", "jeton de gestionnaire invalide")
 
 
@@ -43,7 +44,7 @@ def enrolments() -> Response:
 
 @blueprint.post("/enrolments/<id:enrolment_id>/decision")
 def enrolment_decision(enrolment_id: int) -> Response:
-    body = json_object()
+    body = documented_body()
     target = portal().flows.enrolment.key(str(body.get("vers", "")))
     if target is None:
         raise bad_request(f"'vers' must be one of {', '.join(portal().flows.enrolment.labels)}")
@@ -58,28 +59,28 @@ def requests_list() -> Response:
     return requests_page(None, request.args.get("statut"), request.args.get("typeDemande"))
 
 
-@blueprint.get("/requests/<numero>")
+@blueprint.get("/requests/<numero:numero>")
 def request_detail(numero: str) -> Response:
     """A request as the gestionnaire reads it: with the warnings of the checks by hand."""
     found = portal()
     return json_response({**found.requests.detail(numero, None), "avertissements": found.instruction.warnings(numero)})
 
 
-@blueprint.post("/requests/<numero>/transition")
+@blueprint.post("/requests/<numero:numero>/transition")
 def transition(numero: str) -> Response:
-    body = json_object()
+    body = documented_body()
     return json_response(portal().instruction.transition(numero, body.get("vers"), body.get("motif")))
 
 
-@blueprint.post("/requests/<numero>/avenants")
+@blueprint.post("/requests/<numero:numero>/avenants")
 def avenant(numero: str) -> Response:
-    body = json_object()
+    body = documented_body()
     return json_response(portal().instruction.add_avenant(numero, body.get("montant"), body.get("motif")), 201)
 
 
 @blueprint.post("/avenants/<id:avenant_id>/transition")
 def avenant_transition(avenant_id: int) -> Response:
-    return json_response(portal().instruction.avenant_transition(avenant_id, json_object().get("vers")))
+    return json_response(portal().instruction.avenant_transition(avenant_id, documented_body().get("vers")))
 
 
 @blueprint.get("/annulations")
@@ -87,15 +88,15 @@ def cancellations() -> Response:
     """The editors' cancellation requests in the order of their numbers (``etat``: transmise,
     acceptee or refusee): ``limit`` (default 1000) after the number ``apres``."""
     found, following = portal().cancellations.listing(
-        request.args.get("etat") or None, after=after_id("apres"), limit=limit(1000)
+        request.args.get("etat"), after=after_id("apres"), limit=limit(1000)
     )
     return json_response({"annulations": found, "suivant": following})
 
 
-@blueprint.post("/requests/<numero>/annulation")
+@blueprint.post("/requests/<numero:numero>/annulation")
 def decide_cancellation(numero: str) -> Response:
     """The decision on a request's pending cancellation: ``{"decision": "acceptee"|"refusee", "motif": …}``."""
-    body = json_object()
+    body = documented_body()
     return json_response(portal().cancellations.decide(numero, body.get("decision"), body.get("motif")))
 
 
@@ -106,7 +107,7 @@ def clock() -> Response:
 
 @blueprint.post("/clock")
 def set_clock() -> Response:
-    body = json_object()
+    body = documented_body()
     at, advance, real = body.get("at"), body.get("advance"), body.get("real")
     if at is not None and not isinstance(at, str):
         raise bad_request("'at' must be an ISO 8601 time as text")
@@ -132,7 +133,7 @@ def scenarios() -> Response:
 
 @blueprint.post("/scenarios")
 def add_scenario() -> Response:
-    return json_response(portal().testing.add_scenario(json_object()), 201)
+    return json_response(portal().testing.add_scenario(documented_body()), 201)
 
 
 @blueprint.delete("/scenarios")
@@ -148,7 +149,7 @@ def faults() -> Response:
 
 @blueprint.post("/faults")
 def add_fault() -> Response:
-    return json_response(portal().testing.add_fault(json_object()), 201)
+    return json_response(portal().testing.add_fault(documented_body()), 201)
 
 
 @blueprint.delete("/faults")

@@ -10,9 +10,10 @@ from typing import Any
 from flask import Blueprint, Response, g, request
 from segur.mock_portal.app import json_response, portal
 from segur.mock_portal.errors import PortalError, bad_request
+from segur.mock_portal.limits import read_deposit_file
 from segur.mock_portal.services import Row
 
-from ._common import after_id, bearer, json_object, limit
+from ._common import after_id, bearer, documented_body, documented_form, json_object, limit, pdf_download
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -29,8 +30,7 @@ def _file(name: str) -> bytes:
     upload = request.files.get(name)
     if upload is None:
         raise bad_request(f"multipart field '{name}' (a file) is missing")
-    content: bytes = upload.read()
-    return content
+    return read_deposit_file(upload)
 
 
 @blueprint.get("/referencement/<numero>")
@@ -52,17 +52,25 @@ def enrol() -> Response:
 @blueprint.post("/enrolments/complementaires")
 def enrol_more() -> Response:
     current = editor()
-    result = portal().enrolment.enrol(json_object(), editor=current)
+    result = portal().enrolment.enrol(documented_body(), editor=current)
     g.detail = {"enrolement": result["id"], "numeroAns": result["numeroAns"]}
     return json_response(result, 201)
 
 
 @blueprint.post("/login")
 def login() -> Response:
-    body = json_object()
-    result = portal().accounts.login(body.get("login"), body.get("password"))
+    body = documented_body()
     g.detail = {"login": body.get("login")}
+    result = portal().accounts.login(body.get("login"), body.get("password"), address=request.remote_addr)
     return json_response(result)
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    """End the session of the bearer token now (its token then answers 401)."""
+    editor()  # an open session (401 otherwise), its editor journaled
+    portal().accounts.logout(bearer())
+    return json_response({"deconnecte": True})
 
 
 @blueprint.get("/me")
@@ -105,6 +113,7 @@ def _lines(answer: dict[str, Any]) -> list[list[Any]]:
 @blueprint.post("/simulations")
 def simulate() -> Response:
     current = editor()
+    documented_form()
     data = _file("fichier")
     answer = portal().deposits.simulate(current, data, *_deposit_fields())
     g.detail = {**_summary(data, answer), "choix": _choices(), "lignes": _lines(answer)}
@@ -114,6 +123,7 @@ def simulate() -> Response:
 @blueprint.post("/imports")
 def import_deposit() -> Response:
     current = editor()
+    documented_form()
     data = _file("fichier")
     upload = request.files.get("pieces")
     result = portal().deposits.import_deposit(current, data, upload.stream if upload else None, *_deposit_fields())
@@ -132,7 +142,7 @@ def imports_list() -> Response:
     """One's imports, oldest first (``sha256``: those of one file): ``limit`` of them (default
     100) from after the import ``apres``; ``suivant`` is where the next page starts."""
     found, following = portal().deposits.listing(
-        editor(), sha256=request.args.get("sha256") or None, after=after_id("apres"), limit=limit(100)
+        editor(), sha256=request.args.get("sha256"), after=after_id("apres"), limit=limit(100)
     )
     return json_response({"depots": found, "suivant": following})
 
@@ -178,12 +188,12 @@ def incomplete() -> Response:
     return json_response(body)
 
 
-@blueprint.get("/requests/<numero>")
+@blueprint.get("/requests/<numero:numero>")
 def request_detail(numero: str) -> Response:
     return json_response(portal().requests.detail(numero, editor()["id"]))
 
 
-@blueprint.put("/requests/<numero>")
+@blueprint.put("/requests/<numero:numero>")
 def modify(numero: str) -> Response:
     current = editor()
     result = portal().requests.modify(current, numero, json_object())
@@ -191,20 +201,22 @@ def modify(numero: str) -> Response:
     return json_response(result)
 
 
-@blueprint.post("/requests/<numero>/pieces")
+@blueprint.post("/requests/<numero:numero>/pieces")
 def pieces(numero: str) -> Response:
     current = editor()
+    documented_form()
     files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
     result = portal().requests.send_pieces(current, numero, files)
     g.detail = {"numeroDemande": numero, "pieces": [name for name, _ in files], "statut": result["statut"]}
     return json_response(result)
 
 
-@blueprint.post("/requests/<numero>/avenants")
+@blueprint.post("/requests/<numero:numero>/avenants")
 def ask_avenant(numero: str) -> Response:
     """An avenant asked with its pieces (multipart: ``montant``, ``motif``, files ``pieces``):
     created incomplete when a piece is refused."""
     current = editor()
+    documented_form()
     files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
     result = portal().requests.ask_avenant(
         current, numero, request.form.get("montant"), request.form.get("motif"), files
@@ -216,6 +228,7 @@ def ask_avenant(numero: str) -> Response:
 @blueprint.post("/avenants/<id:avenant_id>/pieces")
 def avenant_pieces(avenant_id: int) -> Response:
     current = editor()
+    documented_form()
     files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
     result = portal().requests.send_avenant_pieces(current, avenant_id, files)
     g.detail = {"avenant": avenant_id, "pieces": [name for name, _ in files], "statut": result["statut"]}
@@ -225,11 +238,12 @@ def avenant_pieces(avenant_id: int) -> Response:
 _BOOLEANS = {"true": True, "false": False, "oui": True, "non": False, "1": True, "0": False}
 
 
-@blueprint.post("/requests/<numero>/annulation")
+@blueprint.post("/requests/<numero:numero>/annulation")
 def ask_cancellation(numero: str) -> Response:
     """The editor's request to cancel a request (multipart: ``motif``, ``accordClient`` true or
     false, file ``attestation``, file ``renonciation`` when the client had agreed)."""
     current = editor()
+    documented_form()
     agreed = request.form.get("accordClient")
     upload = {name: request.files.get(name) for name in ("attestation", "renonciation")}
     result = portal().cancellations.ask(
@@ -243,12 +257,10 @@ def ask_cancellation(numero: str) -> Response:
     return json_response(result, 201)
 
 
-@blueprint.get("/requests/<numero>/documents/<id:document_id>")
+@blueprint.get("/requests/<numero:numero>/documents/<id:document_id>")
 def document(numero: str, document_id: int) -> Response:
     filename, content = portal().requests.document(numero, document_id, editor()["id"])
-    return Response(
-        content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return pdf_download(filename, content)
 
 
 @blueprint.get("/mails")

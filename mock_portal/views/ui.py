@@ -3,8 +3,6 @@ document and the liveness probe. The other pages are in the ``pages`` blueprint.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response, current_app
 from segur.mock_portal.app import json_response, portal
 
@@ -12,20 +10,20 @@ from .ui_common import Page, render, secure_headers
 
 blueprint = Blueprint("ui", __name__)
 
-_OPENAPI = Path(__file__).resolve().parents[1] / "openapi.json"
-
 
 @blueprint.get("/")
 def home() -> Page:
     seed = current_app.extensions["segur_seed"]
     enrolled = portal().accounts.solutions_of(seed["login"])
-    page = render("accueil.html", demo_login=seed["login"], demo_password=seed["password"], demo_ans=enrolled)
+    # the demo password is shown to trainers on their own machine, not on a shared deployment
+    password = seed["password"] if current_app.config.get("DEMO_ON_PAGE", True) else None
+    page = render("accueil.html", demo_login=seed["login"], demo_password=password, demo_ans=enrolled)
     return secure_headers(page)
 
 
 @blueprint.get("/openapi.json")
 def openapi() -> Page:
-    return Response(_OPENAPI.read_bytes(), mimetype="application/json")
+    return Response(current_app.extensions["segur_openapi"].bytes, mimetype="application/json")
 
 
 @blueprint.get("/health")

@@ -41,6 +41,7 @@ __all__ = ["Page"]  # re-exported: the views' return type (flask's Response or a
 from segur.mock_portal.app import portal
 from segur.mock_portal.controls import money
 from segur.mock_portal.errors import PortalError
+from segur.mock_portal.security import PAGE
 from segur.mock_portal.services import Row
 
 blueprint = Blueprint("pages", __name__)
@@ -120,13 +121,10 @@ TOO_LARGE: dict[str, Callable[[], Page]] = {}
 
 @blueprint.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    """A session secret shared by every worker and surviving restarts: derived from the
-    gestionnaire's token (kept in the store) unless SECRET_KEY is configured."""
+    """A session secret shared by every worker and surviving restarts: derived from the portal's
+    key (SECRET_KEY, or the key file beside the database: security.portal_key)."""
     app = state.app
-    if not app.secret_key:
-        app.secret_key = hmac.new(
-            str(app.config["ADMIN_TOKEN"]).encode(), b"segur-mock-pages-session", hashlib.sha256
-        ).hexdigest()
+    app.secret_key = hmac.new(app.extensions["segur_key"], b"segur-mock-pages-session", hashlib.sha256).hexdigest()
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
@@ -305,12 +303,13 @@ def _check_csrf() -> Page | None:
 
 
 def current_editor() -> Row | None:
-    """The editor signed in on this browser (the API's own session token, kept in the cookie)."""
+    """The editor signed in on this browser: the cookie keeps a session of the pages (the API
+    does not take it), which ends as the API's sessions do."""
     token = session.get("editeur")
     if not isinstance(token, str):
         return None
     if "page_editor" not in g:
-        g.page_editor = portal().accounts.editor_for_token(token)
+        g.page_editor = portal().accounts.editor_for_token(token, kind=PAGE)
     found: Row | None = g.page_editor
     return found
 
@@ -390,10 +389,13 @@ def session_folder(create: bool = True) -> Path | None:
         if not create:
             return None
         key = session["dossier"] = secrets.token_urlsafe(18)
-    folder = staging_root() / key
+    root = staging_root()
+    folder = root / key
     if create and not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _prune(folder.parent, keep=folder)
+        # the drafts hold enrolment pieces (identity documents, bank details): the owner's only
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        _prune(root, keep=folder)
     return folder
 
 
@@ -431,16 +433,18 @@ def _http_error(error: HTTPException) -> Page:
     if status == 413 and request.endpoint in TOO_LARGE:
         return TOO_LARGE[request.endpoint]()
     if status == 413:
-        return page_error(
-            413,
-            "Envoi trop volumineux",
-            "Le fichier envoyé dépasse la taille admise (l'archive des pièces : 200 Mo au maximum). "
-            "Rien n'a été enregistré.",
-        )
+        from segur.mock_portal.limits import too_large_message
+
+        message = too_large_message()
+        return page_error(413, "Envoi trop volumineux", f"{message[:1].upper()}{message[1:]}. Rien n'a été enregistré.")
     if status == 404:
         return page_error(404, "Page introuvable", "Cette page n'existe pas ou ne vous est pas accessible.")
     if status == 405:
-        return page_error(405, "Action impossible", "Cette page ne s'utilise pas ainsi : revenez au menu.")
+        page = page_error(405, "Action impossible", "Cette page ne s'utilise pas ainsi : revenez au menu.")
+        allow = dict(error.get_headers()).get("Allow")
+        if allow:
+            page.headers["Allow"] = allow
+        return page
     return page_error(status, "Requête invalide", "La requête n'a pas pu être traitée : revenez en arrière.")
 
 

@@ -16,16 +16,20 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from flask import Response, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from segur.mock_portal.app import portal
+from segur.mock_portal.controls.depth import DEFAULT_MAX_DEPTH, too_deep
 from segur.mock_portal.controls.reasons import json_reason
 from segur.mock_portal.errors import PortalError
+from segur.mock_portal.limits import read_deposit_file
+from segur.mock_portal.security import PAGE
 from segur.mock_portal.services import Row, Sandbox
 from segur.mock_portal.services.cancellations import ASKED
 from segur.mock_portal.services.requests import AVENANT_FROM
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ._common import pdf_download
 from .ui_common import (
     PAGE_SIZES,
     TOO_LARGE,
@@ -63,9 +67,10 @@ def connexion() -> Page:
             errors["motDePasse"] = ["Saisissez votre mot de passe."]
         if not errors:
             try:
-                result = portal().accounts.login(login, password)
-            except PortalError:
-                errors["_connexion"] = ["Identifiant ou mot de passe incorrect."]
+                result = portal().accounts.login(login, password, address=request.remote_addr, kind=PAGE)
+            except PortalError as error:
+                message = french(error.message) if error.status == 429 else "Identifiant ou mot de passe incorrect."
+                errors["_connexion"] = [message[:1].upper() + message[1:] + ("." if error.status == 429 else "")]
             else:
                 session.pop("csrf", None)  # a new token once signed in
                 session["editeur"] = result["token"]
@@ -75,7 +80,9 @@ def connexion() -> Page:
 
 @blueprint.post("/deconnexion")
 def deconnexion() -> Page:
-    session.pop("editeur", None)
+    token = session.pop("editeur", None)
+    if isinstance(token, str):
+        portal().accounts.logout(token, kind=PAGE)  # the session ends on the server, not only in the browser
     session.pop("depot_prepare", None)
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("ui.home"))
@@ -205,7 +212,9 @@ def _zip_chosen(staged: dict[str, Any] | None) -> bool:
 
 def _deposit_errors(error: PortalError) -> dict[str, list[str]]:
     message = error.message
-    if "'typeDemande'" in message:
+    if "'fichier'" in message:
+        field = "fichier"
+    elif "'typeDemande'" in message:
         field = "typeDemande"
     elif "'tauxTva'" in message:
         field = "tauxTva"
@@ -255,9 +264,17 @@ def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any]
             values[key] = form.get(key, "").strip()
     action = form.get("action", "simuler")
     errors: dict[str, list[str]] = {}
-    json_file = _upload("fichier")
-    data: bytes | None = json_file[1] if json_file else None
-    filename = json_file[0] if json_file else None
+    upload: FileStorage | None = request.files.get("fichier")
+    data: bytes | None = None
+    filename = None
+    if upload is not None and upload.filename:
+        filename = upload.filename
+        try:
+            data = read_deposit_file(upload)
+        except PortalError as error:
+            return render(
+                "espace/depot.html", 413, errors=_deposit_errors(error), values=values, prepare=staged, **choices
+            )
     folder = session_folder(create=False)
     sandbox = None
     if data is None and staged is not None and folder is not None:
@@ -597,11 +614,16 @@ def demande_modifier(numero: str) -> Page:
     editor = require_editor()
     detail = portal().requests.detail(numero, editor["id"])
     text = request.form.get("demande", "")
+    problem: str | None
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        errors = {"demande": [f"Le texte n'est pas un JSON valide : {json_reason(exc.msg, exc.lineno, exc.colno)}."]}
-        return _request_page(detail, 422, errors=errors, texte=text)
+        body, problem = None, f"Le texte n'est pas un JSON valide : {json_reason(exc.msg, exc.lineno, exc.colno)}."
+    else:
+        maximum = portal().spec.limits.get("maxProfondeur", DEFAULT_MAX_DEPTH)
+        problem = f"Imbrication trop profonde : {maximum} niveaux au plus." if too_deep(body, maximum) else None
+    if problem:
+        return _request_page(detail, 422, errors={"demande": [problem]}, texte=text)
     try:
         portal().requests.modify(editor, numero, body)
     except PortalError as error:
@@ -747,9 +769,7 @@ def avenant_pieces(avenant_id: int) -> Page:
 def document(numero: str, document_id: int) -> Page:
     editor = require_editor()
     filename, content = portal().requests.document(numero, document_id, editor["id"])
-    return Response(
-        content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return pdf_download(filename, content)
 
 
 TOO_LARGE["pages.depot"] = _too_large

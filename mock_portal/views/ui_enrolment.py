@@ -145,7 +145,7 @@ _SKELETON: dict[str, dict[str, Any]] = {
             "telephone": "0000000000",
         }
     },
-    "banque": {"banque": {"iban": "FR0000000000000", "bic": "AAAAAAAA"}},
+    "banque": {"banque": {"iban": "FR7630006000011234567890189", "bic": "BNPAFRPPXXX"}},
     "tva": {"regimeTva": "TTC"},
     "recapitulatif": {"engagements": {"exactitude": True, "conditions": True}, "captcha": "-"},
 }

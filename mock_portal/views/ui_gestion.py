@@ -17,6 +17,7 @@ from flask import Response, current_app, flash, redirect, request, session, url_
 from segur.mock_portal.app import portal
 from segur.mock_portal.errors import PortalError
 
+from ._common import pdf_download
 from .ui_common import (
     PAGE_SIZE,
     PAGE_SIZES,
@@ -423,9 +424,7 @@ def gestion_avenant_transition(avenant_id: int) -> Page:
 def gestion_document(numero: str, document_id: int) -> Page:
     require_gestionnaire()
     filename, content = portal().requests.document(numero, document_id, None)
-    return Response(
-        content, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return pdf_download(filename, content)
 
 
 @blueprint.get("/gestion/courriels")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,10 @@ def credentials(mails: dict[str, str]) -> tuple[str, str]:
     password = re.search(r"Mot de passe : (\S+)", mails["Votre mot de passe"])
     assert login_ and password, mails
     return login_.group(1), password.group(1)
+
+
+def said(letter: str, label: str) -> str:
+    """What a credentials mail gives after its label (« Identifiant : ed000005 »)."""
+    found = re.search(rf"^{label} : (\S+)$", letter, re.M)
+    assert found, letter
+    return found.group(1)

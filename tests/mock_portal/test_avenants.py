@@ -142,4 +142,5 @@ def test_bad_avenant_requests_are_answered_with_the_reason(client: FlaskClient) 
         bad = client.post(f"/api/requests/{numero}/avenants", data=data, headers=headers)
         assert bad.status_code == 400 and field in bad.json["message"], bad.json
     assert client.post("/api/requests/INCONNUE/avenants", data={"montant": "1"}, headers=headers).status_code == 404
-    assert client.post("/api/avenants/999/pieces", data={}, headers=headers).status_code == 404
+    unknown = client.post("/api/avenants/999/pieces", data={"pieces": (io.BytesIO(pdf), "a.pdf")}, headers=headers)
+    assert unknown.status_code == 404

@@ -160,7 +160,7 @@ def test_bad_cancellation_requests_name_what_is_wrong(client: FlaskClient) -> No
         ({"motif": "  "}, 400, "motif"),
         ({"accordClient": "peut-être"}, 400, "accordClient"),
         ({"attestation": None}, 400, "attestation"),
-        ({"renonciation": None}, 400, "renonciation"),
+        ({"renonciation": None}, 422, "renonciation"),
         ({"attestation": (io.BytesIO(b"texte"), "attestation.pdf")}, 422, "pièces"),
     ):
         answer = ask(client, headers, numero, **fields)

@@ -59,11 +59,13 @@ def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) ->
     app = create_app({"DATABASE": str(path), "ADMIN_TOKEN": ADMIN, "TESTING": True})
     after = rows(path)
     # every row kept as it was, the statuses the spec has renamed since (statutsPrecedents) under
-    # their new label; only the sessions gained their (empty) expiry and revocation, the requests
-    # what their pieces said (nothing read yet) and the avenants their missing pieces (none)
+    # their new label; only the sessions gained their (empty) expiry and revocation and their kind
+    # (an API session: without an end, it is open no more), the requests what their pieces said
+    # (nothing read yet) and the avenants their missing pieces (none), and the gestionnaire's token
+    # kept in clear is kept sealed instead
     renamed = {old: SPEC.statuts[key] for key, olds in SPEC.previous_statuses.items() for old in olds}
     assert renamed, "the model renamed a status since 0.2.0 (incomplete: « Incomplète »)"
-    added = {"sessions": (None, None), "requests": ("{}",), "avenants": ("[]",)}
+    added = {"sessions": (None, None, "api"), "requests": ("{}",), "avenants": ("[]",)}
 
     def relabel(table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(renamed.get(v, v) for v in row) if table in ("requests", "request_events") else row
@@ -75,7 +77,11 @@ def test_a_store_of_0_2_0_is_upgraded_without_losing_anything(tmp_path: Path) ->
             assert kept == sorted((relabel(table, r) for r in found), key=repr), table
             assert all(r[-width:] == added[table] for r in after[table]), table
         elif table == "meta":
-            assert set(found) <= set(after[table])
+            clear = [row for row in found if row[0] == "admin_token"]
+            assert clear and set(found) - set(clear) <= set(after[table])
+            assert not [row for row in after[table] if row[0] == "admin_token" or clear[0][1] in row[1]]
+            sealed = dict(after[table])["admin_token_sealed"]
+            assert "scellé" in sealed
         elif table in ("requests", "request_events"):
             relabelled = sorted((relabel(table, row) for row in found), key=repr)
             assert after[table] == relabelled, table

@@ -1,4 +1,4 @@
-"""``segur serve`` as a real server: Werkzeug (1 worker) and gunicorn (2 workers) in subprocesses.
+"""``segur serve`` as a real server: gunicorn with 1 worker and with 2 workers, in subprocesses.
 
 Every server listens on 127.0.0.1 with a free port (``--port 0``), keeps its state in a
 SQLite file under ``tmp_path`` (or, with SEGUR_TEST_POSTGRESQL, a fresh PostgreSQL schema) and
@@ -38,6 +38,7 @@ from sqlalchemy import create_engine
 from tests._support.database import fresh_database, on_postgresql
 from tests._support.logical import example_ans, example_requests, first_profile, piece_names
 from tests._support.paths import EXAMPLES, SPEC
+from tests._support.portal import enrolment_form, said
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the first avance profile, whose example the servers import, and the ANS number it carries
@@ -52,14 +53,16 @@ WAITING = SPEC.statuts["enAttente"]
 class Server:
     """``segur serve`` in its own process group (stdout and stderr in files)."""
 
-    def __init__(self, database: str, logs: Path, workers: int = 1) -> None:
+    def __init__(self, database: str, logs: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.database = database
         self.workers = workers
         logs.mkdir(parents=True, exist_ok=True)
         stamp = f"{time.monotonic_ns()}"
         self.stdout_path = logs / f"serve-{stamp}.out"
         self.stderr_path = logs / f"serve-{stamp}.err"
+        extra = env
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEGUR_")}
+        env.update(extra or {})
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
         command = [sys.executable, "-c", "from segur.cli import main; main()", "serve"]
@@ -176,8 +179,10 @@ def servers() -> Iterator[list[Server]]:
         server.stop(signal.SIGKILL)
 
 
-def start(servers: list[Server], database: str, logs: Path, workers: int = 1) -> Server:
-    server = Server(database, logs / "logs", workers)
+def start(
+    servers: list[Server], database: str, logs: Path, workers: int = 1, env: dict[str, str] | None = None
+) -> Server:
+    server = Server(database, logs / "logs", workers, env)
     servers.append(server)
     return server.wait_ready()
 
@@ -239,7 +244,7 @@ def stored_state(database: str) -> dict[int, dict[str, Any]]:
 # ---------------------------------------------------------------------- one worker
 
 
-def test_werkzeug_server_answers_and_its_state_survives_a_restart(tmp_path: Path, servers: list[Server]) -> None:
+def test_one_worker_answers_and_its_state_survives_a_restart(tmp_path: Path, servers: list[Server]) -> None:
     """`/`, `/health`, `/openapi.json`; the printed admin token opens /admin; an import and a
     transition stay after SIGTERM and a new server on the same file (same admin token, same session)."""
     database = fresh_database(tmp_path)
@@ -271,7 +276,8 @@ def test_werkzeug_server_answers_and_its_state_survives_a_restart(tmp_path: Path
     assert on_postgresql() or Path(database).exists()
 
     second = start(servers, database, tmp_path)
-    assert second.admin_token == first.admin_token, "the admin token is kept in the database"
+    # the admin token is kept (sealed, with the key beside the database: never in clear)
+    assert second.admin_token == first.admin_token
     assert second.admin_get("/admin/clock").json()["maintenant"].startswith("2024-03-01T10:00")
     listed = {r["numeroDemande"]: r["statut"] for r in second.get("/api/requests", token).json()["demandes"]}
     assert listed == {numeros[0]: SPEC.statuts["enCours"], numeros[1]: WAITING, numeros[2]: WAITING}
@@ -402,7 +408,7 @@ class WriterProbe:
         (self.pg if on_postgresql() else self.sqlite).close()
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["werkzeug", "gunicorn"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
 def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowledged_lost(
     tmp_path: Path, servers: list[Server], big_deposit: tuple[bytes, bytes], workers: int
 ) -> None:
@@ -500,7 +506,7 @@ def test_killed_in_the_middle_of_an_import_nothing_half_stored_nothing_acknowled
     assert [len(final[d]["requests"]) for d in sorted(final)] == [3, BIG]
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["werkzeug", "gunicorn"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
 def test_a_drop_fault_closes_the_connection_without_an_answer_once(
     tmp_path: Path, servers: list[Server], workers: int
 ) -> None:
@@ -563,5 +569,125 @@ def test_a_stored_then_late_fault_holds_the_answer_past_the_client_time_out(
     assert listed[0]["statut"] == "OK" and stored_state(database)[listed[0]["depot"]]["requests"]
     too_long = {**fault, "latenceMs": 600_001}
     refused = server.admin_post("/admin/faults", too_long)
-    assert refused.status_code == 400 and "600000" in refused.json()["message"]
+    # the document states the bound: refused before the service reads it, the field named
+    assert refused.status_code == 400 and "'latenceMs'" in refused.json()["message"]
     server.assert_no_traceback()
+
+
+def test_gunicorns_own_errors_come_back_as_the_portals_json_error(tmp_path: Path, servers: list[Server]) -> None:
+    """What gunicorn answers before the application sees the request: a request line over 4094
+    bytes (414), a header over 8190 bytes (431), a request line that is not HTTP (400)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    server = start(servers, fresh_database(tmp_path), tmp_path)
+    long_uri = server.get("/api/" + "a" * 5000)
+    big_header = requests.get(f"{server.url}/health", headers={"X-Long": "b" * 9000}, timeout=TIMEOUT)
+    odd_expect = requests.get(f"{server.url}/health", headers={"Expect": "O;J@Q"}, timeout=TIMEOUT)
+    assert (odd_expect.status_code, odd_expect.json()["code"]) == (400, "REQUETE_INVALIDE")  # gunicorn's 417
+    address = urlsplit(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=TIMEOUT) as raw:
+        raw.sendall(b"GARBAGE\r\n\r\n")
+        garbage = raw.recv(4096)
+    head, _, body = garbage.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/json" in head
+    answers = [
+        (long_uri.status_code, long_uri.json()),
+        (big_header.status_code, big_header.json()),
+        (400, orjson.loads(body)),
+    ]
+    assert [(status, answer["code"]) for status, answer in answers] == [
+        (414, "URI_TROP_LONGUE"),
+        (431, "EN_TETES_TROP_VOLUMINEUX"),
+        (400, "REQUETE_INVALIDE"),
+    ]
+    assert all(answer["message"] for _, answer in answers)
+    server.assert_no_traceback()
+
+
+def test_away_from_loopback_the_banner_warns_and_the_page_hides_the_demo_password(tmp_path: Path) -> None:
+    """Nothing listens here: the banner and the page are those ``segur serve --host`` prepares."""
+    from click.testing import CliRunner
+    from segur.mock_portal import create_app
+
+    from segur import serve
+
+    assert [serve.is_loopback(h) for h in ("127.0.0.1", "127.8.9.1", "::1", "localhost")] == [True] * 4
+    assert [serve.is_loopback(h) for h in ("0.0.0.0", "192.0.2.1", "::", "example.org")] == [False] * 4
+    app = create_app({"DATABASE": str(tmp_path / "portal.sqlite3")})
+    runner = CliRunner()
+    with runner.isolation() as (out, err, _):
+        serve._announce(app, "192.0.2.1", 8000, 1)
+    warning = err.getvalue().decode()
+    assert "ATTENTION" in warning and "démonstration" in warning and "SEGUR_ADMIN_TOKEN" in warning
+    assert "jeton gestionnaire (API /admin)" in out.getvalue().decode()  # printed at start
+    with runner.isolation() as (_, quiet, _):
+        serve._announce(app, "127.0.0.1", 8000, 1)
+    assert quiet.getvalue() == b""
+    assert LOGIN["password"] in app.test_client().get("/").get_data(as_text=True)
+    app.config["DEMO_ON_PAGE"] = serve.is_loopback("192.0.2.1")
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert LOGIN["password"] not in page and app.config["ADMIN_TOKEN"] not in page
+
+
+def test_the_database_is_created_for_its_owner_only_and_an_unusable_one_is_named(tmp_path: Path) -> None:
+    from segur.mock_portal import create_app
+
+    database = tmp_path / "new" / "portal.sqlite3"
+    app = create_app({"DATABASE": str(database)})
+    app.test_client().post("/api/login", json=LOGIN)  # opens a connection: the WAL files exist now
+    modes = {path.name: path.stat().st_mode & 0o777 for path in database.parent.iterdir()}
+    assert modes and set(modes.values()) == {0o600}, modes
+    folder = tmp_path / "a-folder.sqlite3"
+    folder.mkdir()
+    with pytest.raises(SystemExit, match=r"cannot use the database .*a-folder\.sqlite3.*--database"):
+        create_app({"DATABASE": str(folder)})
+    with pytest.raises(SystemExit, match=r"ADMIN_TOKEN .*\(RFC 6750\)"):
+        create_app({"DATABASE": str(database), "ADMIN_TOKEN": "jeton é"})
+
+
+def test_a_token_given_by_the_environment_is_printed_kept_and_never_stored_in_clear(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    """SEGUR_ADMIN_TOKEN: the same token after a restart; neither it, nor a session token, nor a new
+    editor's password is anywhere in the database's files (the credentials mail is sealed with the
+    key beside the database), yet the gestionnaire reads the password in the outbox."""
+    database = fresh_database(tmp_path)
+    token = "jeton-gestionnaire-de-test-0123456789"
+    first = start(servers, database, tmp_path, env={"SEGUR_ADMIN_TOKEN": token})
+    assert first.admin_token == token
+    editor_token = first.login()
+    enrolled = first.post("/api/enrolments", json=enrolment_form())
+    assert enrolled.status_code == 201, enrolled.text
+    decided = first.admin_post(f"/admin/enrolments/{enrolled.json()['id']}/decision", {"vers": "validee"})
+    assert decided.status_code == 200, decided.text
+    mails = first.admin_get("/admin/mails").json()["courriels"]
+    password = said(next(m["corps"] for m in mails if m["objet"] == "Votre mot de passe"), "Mot de passe")
+    login = said(next(m["corps"] for m in mails if m["objet"] == "Votre identifiant"), "Identifiant")
+    assert first.post("/api/login", json={"login": login, "password": password}).status_code == 200
+    assert first.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    if on_postgresql():
+        stored = stored_text(database)
+    else:
+        stored = b"".join(path.read_bytes() for path in tmp_path.glob("portal.sqlite3*") if path.suffix != ".key")
+        assert (tmp_path / "portal.sqlite3.key").stat().st_mode & 0o777 == 0o600
+    for secret in (token, editor_token, password, LOGIN["password"]):
+        assert secret.encode() not in stored, f"{secret[:6]}… found in the database"
+    second = start(servers, database, tmp_path, env={"SEGUR_ADMIN_TOKEN": token})
+    assert second.admin_token == token and second.get("/api/me", editor_token).status_code == 200
+    reread = second.admin_get("/admin/mails").json()["courriels"]
+    assert any(f"\nMot de passe : {password}\n" in m["corps"] for m in reread)
+
+
+def stored_text(database: str) -> bytes:
+    """Every value of every table of a database, as bytes (to look for a secret in it)."""
+    from segur.mock_portal.store import schema
+
+    engine = create_engine(engine_url(database))
+    try:
+        with engine.connect() as connection:
+            return b"\n".join(
+                repr(tuple(row)).encode() for table in schema.TABLES for row in connection.execute(table.select())
+            )
+    finally:
+        engine.dispose()

@@ -234,19 +234,49 @@ def test_a_table_reads_the_same_pages_by_offset_from_either_end_and_by_its_links
     assert [r["numero"] for r in store.requests_page(None, limit=2, before=before)] == ["A3", "A2"]
 
 
-def test_a_session_past_its_expiry_opens_nothing(store: Store) -> None:
-    """Room for a session policy: a session with an expiry is live until then, not after."""
+def test_a_session_is_live_until_its_end_or_its_revocation_and_only_for_its_kind(store: Store) -> None:
+    """A session's end and revocation are stamps of the real clock (UTC, whatever the zone of the
+    time given); a session without an end (made before sessions ended) is live no more."""
     from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from segur.mock_portal.store import schema
 
     with store.transaction():
         lasting = store.open_session(1, AT, expires_at=AT + timedelta(hours=1))
         expired = store.open_session(1, AT, expires_at=AT - timedelta(seconds=1))
-        plain = store.open_session(1, AT)
+        page = store.open_session(1, AT, expires_at=AT + timedelta(hours=1), kind="page")
+        store.connection.execute(schema.sessions.insert().values(token_hash="x", editor_id=1, created_at="-"))
     found = store.editor_by_token(lasting, AT)
     assert found is not None and found["login"] == "a"
+    assert store.editor_by_token(lasting, AT.astimezone(ZoneInfo("Europe/Paris"))) is not None
     assert store.editor_by_token(expired, AT) is None
-    assert store.editor_by_token(plain, AT + timedelta(days=365)) is not None
     assert store.editor_by_token(lasting, AT + timedelta(hours=2)) is None
+    assert store.editor_by_token(page, AT) is None and store.editor_by_token(page, AT, "page") is not None
+    with store.transaction():
+        assert store.revoke_session(lasting, AT) and not store.revoke_session(lasting, AT)
+        assert not store.revoke_session(page, AT)  # not an API session
+    assert store.editor_by_token(lasting, AT) is None
+    with store.transaction():
+        assert store.forget_sessions_ended(AT) == 3  # expired, revoked and the one without an end
+    assert store.editor_by_token(page, AT, "page") is not None
+
+
+def test_failed_logins_are_counted_by_key_within_a_window(store: Store) -> None:
+    from datetime import timedelta
+
+    with store.transaction():
+        for minutes in (0, 5, 10):
+            store.add_login_failure("login:a", AT + timedelta(minutes=minutes))
+        store.add_login_failure("address:192.0.2.1", AT)
+    count, oldest = store.login_failures("login:a", AT + timedelta(minutes=1))
+    assert count == 2 and oldest == AT + timedelta(minutes=5)
+    assert store.login_failures("login:b", AT - timedelta(days=1)) == (0, None)
+    with store.transaction():
+        store.forget_login_failures_before(AT + timedelta(minutes=5))
+        store.clear_login_failures("address:192.0.2.1")
+    assert store.login_failures("login:a", AT - timedelta(days=1))[0] == 1
+    assert store.login_failures("address:192.0.2.1", AT - timedelta(days=1))[0] == 0
 
 
 def test_a_renamed_status_label_moves_the_requests_their_counts_and_history(store: Store) -> None:

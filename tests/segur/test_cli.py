@@ -216,3 +216,26 @@ def test_a_correction_is_checked_at_its_own_time_for_the_mss_indicator(tmp_path:
     assert exit_code == 1 and code("mss-missing") in out and "Correction d'une demande" in out
     exit_code, out, _ = run(*checked, "--corrected-at", (SPEC.mss_from - timedelta(minutes=1)).isoformat())
     assert exit_code == 0, out
+
+
+@pytest.mark.parametrize("depth", [33, 255, 5000])
+def test_a_file_nested_at_any_depth_gets_the_file_depth_code_never_a_traceback(depth: int, tmp_path: Path) -> None:
+    """``Recursion limit reached`` was what segur check said of a line nested 255 levels."""
+    document = example_document()
+    raw_requests = SPEC.document["requests"].path
+    requests = document
+    for key in raw_requests:
+        requests = requests[key]
+    requests[0]["annexe"] = "@@imbrication@@"
+    path = tmp_path / "bundle.json"
+    path.write_bytes(orjson.dumps(document).replace(b'"@@imbrication@@"', b"[" * depth + b"]" * depth))
+    exit_code, out, err = run("check", path, *AVANCE)
+    assert exit_code == 1, out + err
+    assert code("file-depth") in out and "Traceback" not in out + err
+
+
+def test_a_history_file_nested_too_deep_is_a_usage_error(tmp_path: Path) -> None:
+    history = tmp_path / "history.json"
+    history.write_bytes(b"[" * 2000 + b"]" * 2000)
+    exit_code, _, err = run("check", example(AVANCE_PROFILE), *AVANCE, "--history", history)
+    assert exit_code == 2 and "history.json" in err and "Traceback" not in err

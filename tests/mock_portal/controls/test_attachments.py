@@ -162,3 +162,84 @@ def test_a_missing_piece_with_no_near_member_says_nothing_more(tmp_path: Path) -
     assert finding.code == code("attachment-missing")
     assert finding.params["fichierProche"] == "" and finding.params["indice"] == ""
     assert "{" not in finding.label
+
+
+def _codes(bundle_data: bytes, path: Path) -> list[list[str]]:
+    answer = check_deposit(bundle_data, Deposit("avance", VAT), spec=SPEC, attachments=path, mode="import")
+    return [[f.code for f in line.findings] for line in answer.lines]
+
+
+def _example_zip_members() -> list[tuple[str, bytes]]:
+    return [(name, pdf_document(name)) for name in piece_names(example_document())]
+
+
+@pytest.mark.parametrize("control", ["\x00.exe", "\r\n", "\x1b[2J", "\x7f"])
+def test_a_member_name_with_a_control_character_is_an_unsafe_name(control: str, tmp_path: Path) -> None:
+    """zipfile cuts a name at its NUL (``X.pdf\\0.exe`` would be read as ``X.pdf``): the name as
+    written in the archive is the one checked."""
+    bundle = orjson.dumps(example_document())
+    first = piece_names(example_document())[0]
+    name = first + control if control.startswith("\x00") else first.replace(".", f"{control}.", 1)
+    path = tmp_path / "pieces.zip"
+    # a placeholder of the same length, replaced in the written bytes (zipfile would cut at NUL)
+    placeholder = "".join("Z" if ord(c) < 32 or c == "\x7f" else c for c in name)
+    write_zip(path, [*_example_zip_members(), (placeholder, pdf_document("x"))])
+    raw = path.read_bytes()
+    assert raw.count(placeholder.encode()) == 2  # the local header and the central directory
+    path.write_bytes(raw.replace(placeholder.encode(), name.encode()))
+    answer = check_deposit(bundle, Deposit("avance", VAT), spec=SPEC, attachments=path, mode="import")
+    lines = len(answer.lines)
+    assert _codes(bundle, path) == [[code("zip-unsafe-name")]] * lines
+    assert "\\x" in answer.lines[0].findings[0].label  # the control character shown, not sent as is
+
+
+def test_the_member_count_is_read_from_the_end_record_before_any_member_is_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests._support.attacks import zip_of_empty_members
+
+    most = SPEC.limits["maxZipMembres"]
+    path = tmp_path / "pieces.zip"
+    path.write_bytes(zip_of_empty_members(most + 1))
+
+    def listed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the central directory was read")
+
+    monkeypatch.setattr(zipfile, "ZipFile", listed)
+    bundle = orjson.dumps(example_document())
+    answer = check_deposit(bundle, Deposit("avance", VAT), spec=SPEC, attachments=path, mode="import")
+    assert _codes(bundle, path) == [[code("zip-bomb")]] * len(answer.lines)
+    assert f"{most + 1} fichiers, {most} au maximum" in answer.lines[0].findings[0].label
+
+
+def test_a_central_directory_larger_than_its_declared_members_allow_is_refused_before_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A million members: the end record's 16-bit count says 65 535, the directory is 47 MB."""
+    from tests._support.attacks import zip_of_empty_members
+
+    path = tmp_path / "pieces.zip"
+    path.write_bytes(zip_of_empty_members(1_000_000))
+    monkeypatch.setattr(zipfile, "ZipFile", None)  # any use would fail
+    bundle = orjson.dumps(example_document())
+    assert _codes(bundle, path) == [[code("zip-bomb")]] * len(raw_requests(example_document()))
+
+
+def test_the_zip64_end_record_is_the_one_read(tmp_path: Path) -> None:
+    from segur.mock_portal.controls.attachments import end_record
+
+    path = tmp_path / "pieces.zip"
+    path.write_bytes(zip_of_empty_members_zip64(3_000_000))
+    assert end_record(path) == (3_000_000, 46 * 3_000_000)
+
+
+def zip_of_empty_members_zip64(declared: int) -> bytes:
+    """An archive whose Zip64 end record declares ``declared`` members (its directory is absent:
+    only the records at the end are written)."""
+    import struct
+
+    directory = 46 * declared
+    zip64 = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, declared, declared, directory, 0)
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, 0, 1)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return zip64 + locator + end
