@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,7 @@ from segur.generators import MAX_SEED
 
 if TYPE_CHECKING:
     from segur.generators.bundle_writer import Manifest
+    from segur.generators.mutators import Scenario
     from segur.generators.strategies import Drawn
     from segur.mock_portal.controls import Spec
 
@@ -254,8 +255,7 @@ def _targets(
 def _write_warned(drawn: Drawn, out: Path, spec: Spec, warns: tuple[str, ...], targets: list[list[int]]) -> Manifest:
     """The drawn bundle with the pieces of each check's lines flawed for it, written with the
     controls' expected answer and the warnings."""
-    from segur.generators.bundle_writer import record
-    from segur.generators.mutators import Scenario, flaw, materialise
+    from segur.generators.mutators import Scenario, flaw
 
     scenario = Scenario.from_drawn(drawn, spec)
     scenario.deposit["mode"] = "import"
@@ -265,9 +265,20 @@ def _write_warned(drawn: Drawn, out: Path, spec: Spec, warns: tuple[str, ...], t
             flawed[check] = [n + 1 for n in flaw(scenario, check, lines, spec)]
         except (ValueError, LookupError) as exc:
             raise click.BadParameter(str(exc), param_hint="--warn") from None
+    return _write_scenario(drawn, out, spec, scenario, "avertissements", {"controlesFautifs": flawed})
+
+
+def _write_scenario(
+    drawn: Drawn, out: Path, spec: Spec, scenario: Scenario, suffix: str, extra: dict[str, Any]
+) -> Manifest:
+    """Write a changed scenario's files (``<profile>-<seed>-<suffix>.json``, its zip and history)
+    and its manifest with the controls' expected answer and ``extra``."""
+    from segur.generators.bundle_writer import record
+    from segur.generators.mutators import materialise
+
     out.mkdir(parents=True, exist_ok=True)
     data, deposit, _history, zip_path, mode = materialise(scenario, out)
-    bundle_name = f"{drawn.profile}-{drawn.seed}-avertissements.json"
+    bundle_name = f"{drawn.profile}-{drawn.seed}-{suffix}.json"
     (out / bundle_name).write_bytes(data)
     return record(
         out,
@@ -281,14 +292,13 @@ def _write_warned(drawn: Drawn, out: Path, spec: Spec, warns: tuple[str, ...], t
         history_doc=scenario.history_document(),
         zip_path=zip_path,
         mode=mode,
-        extra={"controlesFautifs": flawed},
+        extra=extra,
     )
 
 
 def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], targets: list[list[int]]) -> Manifest:
     """Break the drawn bundle for each code on its lines, write the files and the expected answer."""
-    from segur.generators.bundle_writer import record
-    from segur.generators.mutators import Scenario, materialise, mutate
+    from segur.generators.mutators import Scenario, mutate
 
     breaks = tuple(spec.code_of(given) or given for given in breaks)  # a rule name stands for its code
     unknown = [code for code in breaks if code not in spec.codes or code == spec.accepted_code]
@@ -309,21 +319,4 @@ def _write_broken(drawn: Drawn, out: Path, spec: Spec, breaks: tuple[str, ...], 
             broken[code] = [n + 1 for n in mutate(scenario, code, lines, spec)]
         except (ValueError, LookupError) as exc:
             raise click.BadParameter(f"{code}: {exc}", param_hint="--break") from None
-    out.mkdir(parents=True, exist_ok=True)
-    data, deposit, _history, zip_path, mode = materialise(scenario, out)
-    bundle_name = f"{drawn.profile}-{drawn.seed}-casse.json"
-    (out / bundle_name).write_bytes(data)
-    return record(
-        out,
-        seed=drawn.seed,
-        profile=drawn.profile,
-        count=len(scenario.requests),
-        spec=spec,
-        bundle_name=bundle_name,
-        data=data,
-        deposit=deposit,
-        history_doc=scenario.history_document(),
-        zip_path=zip_path,
-        mode=mode,
-        extra={"codesCasses": broken},
-    )
+    return _write_scenario(drawn, out, spec, scenario, "casse", {"codesCasses": broken})
