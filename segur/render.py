@@ -6,12 +6,15 @@ import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from segur.mock_portal.controls import ACCEPTED, INCOMPLETE, REJECTED, Answer, Spec
-from segur.mock_portal.controls.hand_checks import HandWarning
 from segur.mock_portal.controls.money import euros
+
+if TYPE_CHECKING:
+    from segur.mock_portal.controls.hand_checks import HandWarning
 
 _STATUS = {ACCEPTED: ("acceptée", "green"), INCOMPLETE: ("incomplète", "yellow")}
 _WIDTH = 100

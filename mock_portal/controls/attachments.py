@@ -23,25 +23,14 @@ import orjson
 from .line import Line
 from .pdf_check import current_budget, pdf_budget, pdf_problem, pdf_verdict
 from .reasons import zip_reason
-from .registry import engine_rules
+from .registry import ATTACHMENT_RULES, engine_rules
 from .spec import Spec, resolve
 from .violation import Violation
 
 if TYPE_CHECKING:
     import zipfile
 
-engine_rules(
-    "attachment-budget",
-    "attachment-missing",
-    "attachment-too-large",
-    "attachment-unreadable",
-    "zip-too-large",
-    "zip-unreadable",
-    "zip-unsafe-name",
-    "zip-bomb",
-    "zip-absent",
-    "zip-duplicate-name",
-)
+engine_rules(*ATTACHMENT_RULES)
 
 ZipSource = Union[str, "os.PathLike[str]", IO[bytes]]
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import attachments as _attachments
 from . import file_rules, history_rules, line_rules  # noqa: F401  (register the controls)
 from .answer import ACCEPTED, IMPORT, INCOMPLETE, MODES, REJECTED, Answer, LineResult, Numbering, SequenceNumbering
 from .context import EMPTY_HISTORY, Deposit, History
@@ -22,6 +21,9 @@ from .registry import LINE_CONTROLS
 from .schema_rules import violations as schema_violations
 from .spec import Spec, SpecError, load_spec
 from .violation import Finding, Violation
+
+if TYPE_CHECKING:  # the zip's controls are imported when a zip is checked: a JSON-only check never pays for them
+    from . import attachments as _attachments
 
 _NOT_GIVEN: Any = object()
 
@@ -101,7 +103,9 @@ def check_deposit(
             for violation in registered.function(lines, ctx):
                 by_line[violation.line or 0].append(violation)
     zip_source = None if attachments is _NOT_GIVEN else attachments
-    if isinstance(zip_source, _attachments.AttachmentReport):
+    if zip_source is not None or mode == IMPORT:
+        from . import attachments as _attachments
+    if zip_source is not None and isinstance(zip_source, _attachments.AttachmentReport):
         # checked ahead on the same bytes; a line whose piece list failed the schema names no
         # piece here, so its per-piece findings are dropped as a direct check would not make them
         for violation in zip_source.violations:

@@ -22,7 +22,6 @@ per HTTP request; a check of a deposit's zip opens its own when none is open).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -159,7 +158,10 @@ def pdf_verdict(stream: BytesIO) -> tuple[str, str] | None:
     if b"%PDF-" not in head:
         return "unreadable", "en-tête %PDF absent"
     if b"%%EOF" not in tail:
-        return "unreadable", "fichier endommagé : marque de fin %%EOF absente des 1024 derniers octets (fichier tronqué ?)"
+        return (
+            "unreadable",
+            "fichier endommagé : marque de fin %%EOF absente des 1024 derniers octets (fichier tronqué ?)",
+        )
     stream.seek(0)
     budget = _CURRENT.get()
     if budget is None:
@@ -173,6 +175,8 @@ def _read(stream: BytesIO, budget: PdfBudget) -> tuple[str, str] | None:
     if refused:
         return "budget", refused
     budget.used_pieces += 1
+    import logging
+
     import pypdf  # imported on the first PDF read: a JSON-only check never pays for it
 
     # pypdf reports recoverable damage through logging; the verdict here is the exception.
