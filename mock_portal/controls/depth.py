@@ -26,17 +26,15 @@ def too_deep(document: Any, maximum: int) -> int | None:
 
 @cache
 def _levels(maximum: int) -> Any:
-    """A validator of "at most ``maximum`` levels": level k is a scalar, or an object or a list
-    whose members are of level k - 1."""
+    """A validator of "at most ``maximum`` levels": level 0 is a scalar; level k holds members of
+    level k - 1 (``additionalProperties`` applies to an object only, ``items`` to a list only: a
+    scalar passes both, with no branch to try)."""
     import jsonschema_rs
 
-    scalar = {"not": {"type": ["object", "array"]}}
-    levels: dict[str, Any] = {"l0": scalar}
+    levels: dict[str, Any] = {"l0": {"not": {"type": ["object", "array"]}}}
     for level in range(1, maximum + 1):
         below = {"$ref": f"#/$defs/l{level - 1}"}
-        levels[f"l{level}"] = {
-            "anyOf": [scalar, {"type": "object", "additionalProperties": below}, {"type": "array", "items": below}]
-        }
+        levels[f"l{level}"] = {"additionalProperties": below, "items": below}
     return jsonschema_rs.validator_for({"$defs": levels, "$ref": f"#/$defs/l{maximum}"})
 
 
