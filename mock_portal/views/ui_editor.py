@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +27,6 @@ from segur.mock_portal.services import Row, Sandbox
 from segur.mock_portal.services.cancellations import ASKED
 from segur.mock_portal.services.requests import AVENANT_FROM
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ._common import pdf_download
 from .ui_common import (
@@ -251,10 +250,7 @@ def depot() -> Page:
         values["numeroAns"] = choices["numeros"][0][0]
     if request.method == "GET":
         return render("espace/depot.html", errors={}, values=values, prepare=staged, **choices)
-    try:
-        return _deposit(editor, staged, choices, values)
-    except RequestEntityTooLarge:
-        return _too_large()
+    return _deposit(editor, staged, choices, values)
 
 
 def _deposit(editor: Row, staged: dict[str, Any] | None, choices: dict[str, Any], values: dict[str, str]) -> Page:
@@ -536,14 +532,11 @@ ZIP_REPORT_MAX = 20
 def incompletes_archive() -> Page:
     """One zip for many incomplete requests: each gets the pieces it misses, found by their names."""
     editor = require_editor()
+    upload: FileStorage | None = request.files.get("archive")
+    if upload is None or not upload.filename:
+        return _incompletes_page(editor, {"archive": ["Choisissez l'archive zip des pièces manquantes."]}, 422)
     try:
-        upload: FileStorage | None = request.files.get("archive")
-        if upload is None or not upload.filename:
-            return _incompletes_page(editor, {"archive": ["Choisissez l'archive zip des pièces manquantes."]}, 422)
         result = portal().requests.send_pieces_zip(editor, upload.stream)
-    except RequestEntityTooLarge:
-        message = "Envoi trop volumineux : l'archive ne doit pas dépasser 200 Mo. Rien n'a été enregistré."
-        return _incompletes_page(editor, {"archive": [message]}, 413)
     except PortalError as error:
         if error.status == 404:
             raise
@@ -650,13 +643,11 @@ def demande_pieces(numero: str) -> Page:
     field = f"pieces-{numero}" if back.startswith(url_for("pages.incompletes")) else "pieces"
     messages: list[str] = []
     try:
-        files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces") if f.filename]
+        files = _files_sent("pieces")
         if not files:
             messages = ["Joignez au moins une pièce (PDF)."]
         else:
             result = portal().requests.send_pieces(editor, numero, files)
-    except RequestEntityTooLarge:
-        messages = ["Envoi trop volumineux (3 Mo par pièce) : rien n'a été enregistré."]
     except PortalError as error:
         if error.status == 404:
             raise
@@ -689,80 +680,76 @@ def _file_sent(name: str) -> tuple[str, IO[bytes]] | None:
     return (found.filename, found.stream) if found is not None and found.filename else None
 
 
+def _files_sent(name: str) -> list[tuple[str, IO[bytes]]]:
+    return [(f.filename, f.stream) for f in request.files.getlist(name) if f.filename]
+
+
+def _attempt(subject: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """What a service answers to ``call``, or None once its refusal is flashed about ``subject``
+    (a 404 goes on). A body over the route's limit never gets here: the form is read by the CSRF
+    check first, and :data:`TOO_LARGE` answers it."""
+    try:
+        return call()
+    except PortalError as error:
+        if error.status == 404:
+            raise
+        flash(_refused(subject, error), "erreur")
+    return None
+
+
 @blueprint.post("/espace/demandes/<numero>/annulation")
 def demande_annulation(numero: str) -> Page:
     """The editor asks the cancellation of its avance (ANS FAQ: a signed, reasoned attestation sur
     l'honneur, and the client's renunciation when the client had agreed)."""
     editor = require_editor()
-    back = url_for("pages.demande", numero=numero)
-    try:
-        portal().cancellations.ask(
+    asked = _attempt(
+        f"Demande {numero}",
+        lambda: portal().cancellations.ask(
             editor,
             numero,
             request.form.get("motif", ""),
             request.form.get("accordClient") == "oui",
             _file_sent("attestation"),
             _file_sent("renonciation"),
-        )
-    except RequestEntityTooLarge:
-        flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
-        return redirect(back)
-    except PortalError as error:
-        if error.status == 404:
-            raise
-        flash(_refused(f"Demande {numero}", error), "erreur")
-        return redirect(back)
-    flash(f"Demande {numero} : demande d'annulation transmise au gestionnaire avec votre attestation.", "succes")
-    return redirect(back)
+        ),
+    )
+    if asked is not None:
+        flash(f"Demande {numero} : demande d'annulation transmise au gestionnaire avec votre attestation.", "succes")
+    return redirect(url_for("pages.demande", numero=numero))
 
 
 @blueprint.post("/espace/demandes/<numero>/avenants")
 def demande_avenant(numero: str) -> Page:
     """An avenant asked with its pieces: created incomplete when a piece is refused."""
     editor = require_editor()
-    back = url_for("pages.demande", numero=numero)
-    files = [(f.filename, f.stream) for f in request.files.getlist("pieces") if f.filename]
-    try:
-        avenant = portal().requests.ask_avenant(
-            editor, numero, request.form.get("montant", ""), request.form.get("motif", ""), files
-        )
-    except RequestEntityTooLarge:
-        flash(f"Demande {numero} : envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré.", "erreur")
-        return redirect(back)
-    except PortalError as error:
-        if error.status == 404:
-            raise
-        flash(_refused(f"Demande {numero}", error), "erreur")
-        return redirect(back)
-    if avenant["piecesManquantes"]:
+    avenant = _attempt(
+        f"Demande {numero}",
+        lambda: portal().requests.ask_avenant(
+            editor, numero, request.form.get("montant", ""), request.form.get("motif", ""), _files_sent("pieces")
+        ),
+    )
+    if avenant is not None and avenant["piecesManquantes"]:
         flash(
             f"Avenant n° {avenant['id']} créé incomplet ({avenant['statut']}) : pièces refusées "
             f"{', '.join(avenant['piecesManquantes'])}. Envoyez-les depuis « Suivi demandes incomplètes ».",
             "erreur",
         )
-    else:
+    elif avenant is not None:
         flash(f"Avenant n° {avenant['id']} demandé : statut « {avenant['statut']} ».", "succes")
-    return redirect(back)
+    return redirect(url_for("pages.demande", numero=numero))
 
 
 @blueprint.post("/espace/avenants/<id:avenant_id>/pieces")
 def avenant_pieces(avenant_id: int) -> Page:
     """The pieces an avenant created incomplete lacks."""
     editor = require_editor()
-    back = url_for("pages.incompletes")
-    files = [(f.filename, f.stream) for f in request.files.getlist("pieces") if f.filename]
-    try:
-        avenant = portal().requests.send_avenant_pieces(editor, avenant_id, files)
-    except RequestEntityTooLarge:
-        flash(f"Avenant n° {avenant_id} : envoi trop volumineux (3 Mo par pièce).", "erreur")
-        return redirect(back)
-    except PortalError as error:
-        if error.status == 404:
-            raise
-        flash(_refused(f"Avenant n° {avenant_id}", error), "erreur")
-        return redirect(back)
-    flash(f"Avenant n° {avenant_id} : pièces reçues, statut « {avenant['statut']} ».", "succes")
-    return redirect(back)
+    avenant = _attempt(
+        f"Avenant n° {avenant_id}",
+        lambda: portal().requests.send_avenant_pieces(editor, avenant_id, _files_sent("pieces")),
+    )
+    if avenant is not None:
+        flash(f"Avenant n° {avenant_id} : pièces reçues, statut « {avenant['statut']} ».", "succes")
+    return redirect(url_for("pages.incompletes"))
 
 
 @blueprint.get("/espace/demandes/<numero>/documents/<id:document_id>")
@@ -772,4 +759,28 @@ def document(numero: str, document_id: int) -> Page:
     return pdf_download(filename, content)
 
 
+# A form over its route's limit is refused when the CSRF check reads it, before any view: each
+# form's own page says so (the form cannot be read again to know more).
 TOO_LARGE["pages.depot"] = _too_large
+_HEAVY = "envoi trop volumineux (3 Mo par pièce). Rien n'a été enregistré."
+
+
+def _archive_too_large() -> Page:
+    message = "Envoi trop volumineux : l'archive ne doit pas dépasser 200 Mo. Rien n'a été enregistré."
+    return _incompletes_page(require_editor(), {"archive": [message]}, 413)
+
+
+def _request_form_too_large() -> Page:
+    """A request's pieces, a cancellation's or an avenant's form: said on the request's page (on the
+    incomplete ones' for an avenant's pieces)."""
+    args = request.view_args or {}
+    if "avenant_id" in args:
+        flash(f"Avenant n° {args['avenant_id']} : {_HEAVY}", "erreur")
+        return redirect(url_for("pages.incompletes"))
+    flash(f"Demande {args.get('numero', '')} : {_HEAVY}", "erreur")
+    return redirect(url_for("pages.demande", numero=args.get("numero", "")))
+
+
+TOO_LARGE["pages.incompletes_archive"] = _archive_too_large
+for _endpoint in ("pages.demande_pieces", "pages.demande_annulation", "pages.demande_avenant", "pages.avenant_pieces"):
+    TOO_LARGE[_endpoint] = _request_form_too_large

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from html import unescape
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from segur.generators.pdf import pdf_document
@@ -14,7 +15,7 @@ from segur.generators.pdf import pdf_document
 from tests._support.logical import workflow_label
 from tests._support.pages import AVANCE, csrf, flashes, html_text, import_ok, sign_in, sign_in_gestionnaire, structure
 from tests._support.paths import SPEC
-from tests._support.portal import admin_headers, transition
+from tests._support.portal import admin_headers, make_app, transition
 
 PIECES = f"{AVANCE}.zip"
 MOTIF = "Le client renonce : l'établissement ferme en juin."
@@ -115,3 +116,36 @@ def test_an_avenant_created_incomplete_is_completed_from_the_incomplete_requests
     said = flashes(client.get(sent.headers["Location"]).get_data(as_text=True))
     assert f"statut « {workflow_label('avenant', 'demande')} »" in said
     assert "Avenants incomplets" not in client.get("/espace/demandes-incompletes").get_data(as_text=True)
+
+
+def test_forms_over_their_routes_limit_are_said_on_their_page_and_nothing_is_stored(tmp_path: Path) -> None:
+    """A form over its route's body limit is refused when the CSRF check reads it, before the view:
+    a request's pieces, a cancellation's, an avenant's and an avenant's pieces come back to their
+    page with a French message; the zip for many incomplete requests to its form. Nothing is
+    stored."""
+    small = ("demande_annulation", "demande_avenant", "avenant_pieces", "demande_pieces", "incompletes_archive")
+    app = make_app(tmp_path, PAGES_DIR=str(tmp_path / "pages"), BODY_LIMITS={f"pages.{name}": 20_000 for name in small})
+    client = app.test_client()
+    sign_in(client)
+    numero = import_ok(client, zip_name=PIECES)[0]
+    for target in ("enCours", "validee", "decidee", "payee"):
+        transition(client, numero, target)
+
+    def heavy() -> tuple[io.BytesIO, str]:
+        return io.BytesIO(b"%PDF-1.4\n" + b"0" * 30_000), "lourd.pdf"
+
+    for path, form, back, subject in (
+        (f"/espace/demandes/{numero}/annulation", {"motif": MOTIF, "attestation": heavy()}, numero, "Demande"),
+        (f"/espace/demandes/{numero}/avenants", {"montant": "100", "pieces": heavy()}, numero, "Demande"),
+        (f"/espace/demandes/{numero}/pieces", {"pieces": heavy()}, numero, "Demande"),
+        ("/espace/avenants/1/pieces", {"pieces": heavy()}, "demandes-incompletes", "Avenant n° 1"),
+    ):
+        sent = client.post(path, data={"_csrf": csrf(client), **form})
+        assert sent.status_code == 302 and sent.headers["Location"].endswith(back), path
+        said = flashes(client.get(sent.headers["Location"]).get_data(as_text=True))
+        assert f"{subject}" in said and "envoi trop volumineux" in said and "Rien n'a été enregistré" in said, path
+    detail = client.get(f"/espace/demandes/{numero}").get_data(as_text=True)
+    assert "Demande d'annulation n°" not in detail and "Avenant n°" not in detail
+    refused = client.post("/espace/demandes-incompletes/archive", data={"_csrf": csrf(client), "archive": heavy()})
+    text = html_text(refused.get_data(as_text=True))
+    assert refused.status_code == 413 and "l'archive ne doit pas dépasser" in text and "Traceback" not in text
