@@ -110,3 +110,13 @@ def said(letter: str, label: str) -> str:
     found = re.search(rf"^{label} : (\S+)$", letter, re.M)
     assert found, letter
     return found.group(1)
+
+
+def paid_avance(client: FlaskClient, headers: dict[str, str], profile: str, ans: str | None) -> str:
+    """The first line of ``profile``'s example imported, then decided and paid: its ASP number."""
+    imported = client.post("/api/imports", data=deposit_form(profile, type_demande="avance", ans=ans), headers=headers)
+    assert imported.status_code == 201, imported.json
+    numero = str(imported.json["lignes"][0]["numeroDemande"])
+    for target in ("enCours", "validee", "decidee", "payee"):
+        transition(client, numero, target)
+    return numero

@@ -4,7 +4,6 @@ refused, listed with the incomplete requests, the solde refused until the last a
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,7 +11,7 @@ from segur.generators.pdf import pdf_document
 
 from tests._support.logical import code, example_ans, first_profile, workflow_label
 from tests._support.paths import SPEC
-from tests._support.portal import admin_headers, deposit_form, login, make_app, transition
+from tests._support.portal import admin_headers, deposit_form, login, paid_avance, transition
 from tests.mock_portal.test_flows import at, solde_of
 
 AVANCE, SOLDE = first_profile("avance"), first_profile("solde")
@@ -27,21 +26,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> FlaskClient:
-    return make_app(tmp_path).test_client()
-
-
-def paid_avance(client: FlaskClient, headers: dict[str, str]) -> str:
-    imported = client.post(
-        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
-    ).json
-    numero = str(imported["lignes"][0]["numeroDemande"])
-    for target in ("enCours", "validee", "decidee", "payee"):
-        transition(client, numero, target)
-    return numero
-
-
 def simulate_solde(client: FlaskClient, headers: dict[str, str], numero: str) -> str:
     form = deposit_form(SOLDE, type_demande="solde", ans=ANS, data=solde_of(numero), with_zip=False)
     answer = client.post("/api/simulations", data=form, headers=headers).json
@@ -50,7 +34,7 @@ def simulate_solde(client: FlaskClient, headers: dict[str, str], numero: str) ->
 
 def test_avenant_created_incomplete_blocks_the_solde_until_its_pieces_are_sent(client: FlaskClient) -> None:
     headers = login(client)
-    numero = paid_avance(client, headers)
+    numero = paid_avance(client, headers, AVANCE, ANS)
     asked = client.post(
         f"/api/requests/{numero}/avenants",
         data={
@@ -106,7 +90,7 @@ def test_avenant_created_incomplete_blocks_the_solde_until_its_pieces_are_sent(c
 
 def test_an_avenant_with_readable_pieces_is_asked_at_once(client: FlaskClient) -> None:
     headers = login(client)
-    numero = paid_avance(client, headers)
+    numero = paid_avance(client, headers, AVANCE, ANS)
     asked = client.post(
         f"/api/requests/{numero}/avenants",
         data={"montant": "-500", "pieces": (io.BytesIO(pdf_document("Avenant")), "avenant.pdf")},

@@ -5,37 +5,20 @@ or refuses; a cancelled avance no longer finances its site and cannot be soldée
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from segur.generators.pdf import pdf_document
 
 from tests._support.logical import code, example_ans, example_requests, first_profile
 from tests._support.logical import data as written
 from tests._support.paths import SPEC
-from tests._support.portal import admin_headers, deposit_form, login, make_app, transition
+from tests._support.portal import admin_headers, deposit_form, login, paid_avance, transition
 from tests.mock_portal.test_flows import at, solde_of
 
 AVANCE, SOLDE = first_profile("avance"), first_profile("solde")
 ANS = example_ans(AVANCE)
 MOTIF = "Le client a choisi un autre logiciel : la prestation Ségur n'aura pas lieu."
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> FlaskClient:
-    return make_app(tmp_path).test_client()
-
-
-def paid_avance(client: FlaskClient, headers: dict[str, str]) -> str:
-    imported = client.post(
-        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
-    ).json
-    numero = str(imported["lignes"][0]["numeroDemande"])
-    for target in ("enCours", "validee", "decidee", "payee"):
-        transition(client, numero, target)
-    return numero
 
 
 def ask(client: FlaskClient, headers: dict[str, str], numero: str, **fields: Any) -> Any:
@@ -75,7 +58,7 @@ def simulate(client: FlaskClient, headers: dict[str, str], kind: str, data: byte
 
 def test_cancel_an_avance_and_its_solde_on_the_editors_attestation(client: FlaskClient) -> None:
     headers = login(client)
-    numero = paid_avance(client, headers)
+    numero = paid_avance(client, headers, AVANCE, ANS)
     client.post("/admin/clock", json={"at": at(SPEC.windows[SOLDE].default_deposit)}, headers=admin_headers())
     deposited = client.post(
         "/api/imports", data=deposit_form(SOLDE, type_demande="solde", data=solde_of(numero), ans=ANS), headers=headers
@@ -116,7 +99,7 @@ def test_cancel_an_avance_and_its_solde_on_the_editors_attestation(client: Flask
 
 def test_cancelled_avance_frees_its_site_and_refuses_its_solde(client: FlaskClient) -> None:
     headers = login(client)
-    numero = paid_avance(client, headers)
+    numero = paid_avance(client, headers, AVANCE, ANS)
     assert simulate(client, headers, "avance", new_avance_for_the_same_site()) == code("beneficiary-financed")
     assert ask(client, headers, numero, accordClient="false", renonciation=None).status_code == 201
     assert decide(client, numero, "acceptee").status_code == 200

@@ -35,6 +35,7 @@ from tests._support.portal import (
     enrolment_form,
     login,
     make_app,
+    paid_avance,
     transition,
 )
 
@@ -468,17 +469,6 @@ def test_the_imports_list_pages_and_finds_a_file_by_its_digest(client: FlaskClie
     assert found[0]["numeroAns"] == ans and found[0]["typeDemande"] == "avance" and found[0]["nombreLignes"] == 1
 
 
-def _paid_avance(client: FlaskClient, headers: dict[str, str]) -> str:
-    """The avance example's first line imported, then decided and paid: its ASP number."""
-    imported = client.post(
-        "/api/imports", data=deposit_form(AVANCE, type_demande="avance", ans=ANS), headers=headers
-    ).json
-    numero = str(imported["lignes"][0]["numeroDemande"])
-    for target in ("enCours", "validee", "decidee", "payee"):
-        transition(client, numero, target)
-    return numero
-
-
 @pytest.mark.skipif(
     SPEC.mss_from is None or SOLDE not in SPEC.mss_profiles or not SPEC.has("mss_indicator"),
     reason=f"the spec in force ({SPEC.label}) has no MSS indicator date for {SOLDE} in calendar.json deploiementMss",
@@ -487,7 +477,7 @@ def test_a_solde_deposited_before_the_mss_date_and_corrected_after_it_needs_the_
     """ASP FAQ: a solde deposited before the MSS date needs no indicator; sent back to be modified,
     it must carry it when corrected from that date: the correction is judged at its own time."""
     headers = login(client)
-    numero = _paid_avance(client, headers)
+    numero = paid_avance(client, headers, AVANCE, ANS)
     before = SPEC.mss_from - timedelta(days=30)
     client.post("/admin/clock", json={"at": at(before)}, headers=admin_headers())
     solde = example_requests(SOLDE)[0]
@@ -517,7 +507,7 @@ def test_a_solde_deposited_before_the_mss_date_and_corrected_after_it_needs_the_
 def test_a_solde_over_the_amount_its_avance_requested_is_refused(client: FlaskClient) -> None:
     """ANS FAQ: the amount a solde reports is at most the one declared at the avance, as stored."""
     headers = login(client)
-    numero = _paid_avance(client, headers)
+    numero = paid_avance(client, headers, AVANCE, ANS)
     client.post("/admin/clock", json={"at": at(SPEC.windows[SOLDE].default_deposit)}, headers=admin_headers())
     solde = example_requests(SOLDE)[0]
     avance = example_requests(AVANCE)[0]
