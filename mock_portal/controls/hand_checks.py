@@ -123,11 +123,14 @@ def piece_text(content: bytes) -> str | None:
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    from .pdf_check import reader_limits
+
     try:
-        reader = PdfReader(BytesIO(content))
-        if reader.is_encrypted and not reader.decrypt(""):
-            return None
-        return "\n".join(page.extract_text() or "" for page in reader.pages[:MAX_PAGES])
+        with reader_limits():  # the verdict's limits on what one stream may decompress to
+            reader = PdfReader(BytesIO(content))
+            if reader.is_encrypted and not reader.decrypt(""):
+                return None
+            return "\n".join(page.extract_text() or "" for page in reader.pages[:MAX_PAGES])
     except Exception:  # pypdf raises many types on damaged files; the controls report them
         return None
 

@@ -206,6 +206,15 @@ def _nothing() -> Iterator[None]:
     yield
 
 
+def reader_limits() -> Any:
+    """pypdf's limits (:data:`PDF_READER_LIMITS`) for a block that reads a piece outside the
+    verdict: a decompressed stream of 10 MB at most, bounded arrays and dictionaries."""
+    import pypdf
+
+    configure: Any = getattr(pypdf, "apply_configuration", None)
+    return configure(**PDF_READER_LIMITS) if configure is not None else _nothing()
+
+
 def pdf_problem(stream: BytesIO) -> str | None:
     """Why the bytes are not a readable PDF (or were not read: budget), or None when they are."""
     verdict = pdf_verdict(stream)

@@ -117,3 +117,41 @@ def test_the_import_answer_is_the_controls_whatever_the_pieces_say(client: Flask
     answer = client.post("/api/simulations", data=form, headers=headers).json
     assert {line["codetraitement"] for line in answer["lignes"]} == {SPEC.accepted_code}
     assert "avertissements" not in orjson.dumps(answer).decode()
+
+
+def _pdf_with_content(content: bytes) -> bytes:
+    """A one-page PDF whose page content is ``content``, deflated (written by hand: a reader's
+    limits are what is tested, so no writer may refuse it first)."""
+    import zlib
+
+    body = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body_of in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body_of + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_a_pieces_text_is_read_within_the_verdicts_limits() -> None:
+    """The text the checks by hand read is taken under the same pypdf limits as the verdict: a
+    30 kB piece whose page decompresses to 30 MB gives no text, instead of 30 MB to scan."""
+    from segur.mock_portal.controls.hand_checks import piece_text
+
+    text = b"BT /F1 12 Tf 72 712 Td (Bon pour accord) Tj ET\n"
+    assert piece_text(_pdf_with_content(text)) == "Bon pour accord"
+    bomb = _pdf_with_content(text + b" " * 30_000_000)
+    assert len(bomb) < 100_000 and piece_text(bomb) is None
