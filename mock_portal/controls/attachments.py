@@ -342,7 +342,10 @@ def _read_member(
         verdict = pdf_verdict(buffer)
         if verdict is not None:
             kind, detail = verdict
-            return ("attachment-budget" if kind == "budget" else "attachment-unreadable", {"fichier": name, "detail": detail}), None
+            return (
+                "attachment-budget" if kind == "budget" else "attachment-unreadable",
+                {"fichier": name, "detail": detail},
+            ), None
         return None, buffer.getvalue() if keep else None
 
 

@@ -405,7 +405,9 @@ class Requests:
 
 #: an avenant's amount as the editor writes it (the document's pattern of ``montant``): groups of
 #: three digits, below a billion, two decimals at most, « € » or « EUR » after it
-AVENANT_AMOUNT = re.compile("^[+-]?[0-9]{1,3}(?:[ \u00a0\u202f\u2009]?[0-9]{3}){0,2}(?:[.,][0-9]{1,2})?(?: ?(?:€|EUR))?$")
+AVENANT_AMOUNT = re.compile(
+    "^[+-]?[0-9]{1,3}(?:[ \u00a0\u202f\u2009]?[0-9]{3}){0,2}(?:[.,][0-9]{1,2})?(?: ?(?:€|EUR))?$"
+)
 
 
 def checked_pieces(

@@ -170,7 +170,9 @@ def config(*, seed: int, examples: int, steps: int, editor_token: str, admin_tok
             # not be blank) and then calls the refusal a failure
             "phases": {
                 "stateful": {"max-steps": steps},
-                **{phase: {"extra-data-sources": {"responses": False}} for phase in ("examples", "coverage", "fuzzing")},
+                **{
+                    phase: {"extra-data-sources": {"responses": False}} for phase in ("examples", "coverage", "fuzzing")
+                },
             },
             "auth": {"openapi": {"editeur": {"bearer": editor_token}, "gestionnaire": {"bearer": admin_token}}},
             "operations": [
