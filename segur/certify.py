@@ -1,6 +1,6 @@
 """``segur certify``: the conformance suite (``pytest --segur``) with the kit's exit codes.
 
-Registered on the ``segur`` group by ``main.add_command(certify)`` (``segur/cli.py``).
+Registered on the ``segur`` group by name, imported when named (``_Group`` in ``segur/cli.py``).
 """
 
 from __future__ import annotations

@@ -9,14 +9,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
 from segur import SPEC_ENV, __version__
-
-from .certify import certify
-from .generate import generate
 
 if TYPE_CHECKING:
     from segur.mock_portal.controls import Enrolment, Spec
@@ -55,12 +52,22 @@ def _enrolments(values: tuple[str, ...]) -> tuple[Enrolment, ...] | None:
 
 #: set by a command whose process may end without the interpreter's teardown (see :func:`run`)
 _quick_exit = False
+#: set by :func:`run`: the commands run in the ``segur`` process itself (not under a test's runner)
+_own_process = False
 
 
 def _may_exit_quickly() -> None:
-    """This command holds no thread, temporary folder or open file once it has answered."""
+    """This command holds no thread, temporary folder or open file once it has answered.
+
+    It runs on one thread: in the ``segur`` process, the modules its libraries import and it
+    never reads load only if something reads them (:mod:`segur.lazy`).
+    """
     global _quick_exit
     _quick_exit = True
+    if _own_process:
+        from .lazy import UNUSED_BY_CHECKS, defer
+
+        defer(*UNUSED_BY_CHECKS)
 
 
 def run() -> None:
@@ -72,6 +79,8 @@ def run() -> None:
     """
     import gc
 
+    global _own_process
+    _own_process = True
     # The cyclic collector waits until a command says it needs it (:func:`main`): the imports
     # and a check of a JSON file allocate tens of thousands of containers that form no cycle,
     # which it would only traverse (about 5 ms of a 90 ms ``segur check``).
@@ -99,7 +108,25 @@ def run() -> None:
 _COLLECTOR_PAUSED = frozenset({"check"})
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The ``segur`` group: the commands kept in their own modules are imported when named."""
+
+    #: command name → ``module:attribute`` (a ``click.Command``)
+    in_modules: ClassVar[dict[str, str]] = {"certify": "segur.certify:certify", "generate": "segur.generate:generate"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.in_modules})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.in_modules and cmd_name not in self.commands:
+            from importlib import import_module
+
+            module, attribute = self.in_modules[cmd_name].split(":")
+            self.add_command(getattr(import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="segur")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -543,10 +570,6 @@ def cases_build(name: str, out: Path, variant: int | None, spec_dir: Path | None
     for warning in manifest["avertissementsAttendus"]:
         click.echo(f"    ligne {warning['numLigne']} : avertissement {warning['controle']} — {warning['message']}")
     click.echo(f"  pour rejouer : cd {out} && {manifest['commande']}")
-
-
-main.add_command(generate)
-main.add_command(certify)
 
 
 @main.command("fuzz")

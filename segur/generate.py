@@ -1,8 +1,8 @@
 """``segur generate``: a valid deposit of N requests with its PDFs and the portal's expected answer.
 
-The command object is registered on the ``segur`` group by ``main.add_command(generate)``
-(``segur/cli.py``). It does not import ``segur.cli``, so that registration cannot make an
-import cycle.
+The command object is registered on the ``segur`` group by name and imported when named
+(``_Group`` in ``segur/cli.py``). It does not import ``segur.cli``, so that registration cannot
+make an import cycle.
 
 ``--break CODE`` (repeatable) turns the drawn bundle into one where exactly the chosen lines
 get that code and every other line "0000" (``segur.generators.mutators``); a file-level code
