@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .hand_catalogue import HAND_CHECKS, HandCheckDoc
 from .money import cents_from_text, euros
 
 if TYPE_CHECKING:
@@ -47,44 +48,6 @@ __all__ = [
     "warnings_of",
 ]
 
-
-class HandCheckDoc(NamedTuple):
-    #: the piece roles the check reads
-    roles: tuple[str, ...]
-    what: str
-    #: the keys its entry in the spec's file must give (besides ``label`` and ``source``)
-    keys: tuple[str, ...]
-
-
-#: every check by hand the kit knows, by name
-HAND_CHECKS: dict[str, HandCheckDoc] = {
-    "bdc-state-mention": HandCheckDoc(
-        ("order_form",), "the order form lacks the State's mention (its words: 'mention')", ("mention",)
-    ),
-    "bdc-amount-shown": HandCheckDoc(
-        ("order_form",),
-        "the order form shows no Ségur amount, a zero one, or another than the file's bdc_segur_amount; the amount "
-        "is read after the mention or one of 'amountLabels'",
-        ("amountLabels",),
-    ),
-    "bdc-signature": HandCheckDoc(
-        ("order_form",), "no signature block of the client (one of 'words', by hand or electronic)", ("words",)
-    ),
-    "invoice-va-signer": HandCheckDoc(
-        ("va", "invoice"),
-        "the name on the invoice (after one of 'invoiceLabels') is not the VA's signer (after one of 'vaLabels')",
-        ("vaLabels", "invoiceLabels"),
-    ),
-    "va-mss-indicator": HandCheckDoc(
-        ("va",),
-        "the VA's MSS indicator (after one of 'labels', its words 'values' by the kit's keys case_1, case_2) is "
-        "not the file's mss_indicator",
-        ("labels", "values"),
-    ),
-    "invoice-segur-zero": HandCheckDoc(
-        ("invoice",), "the invoice's Ségur total (after one of 'amountLabels') is 0 € or not read", ("amountLabels",)
-    ),
-}
 
 #: the most pages read of one piece (an order form, a VA, an invoice fit on a few)
 MAX_PAGES = 5
