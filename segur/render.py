@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,20 @@ _STATUS = {ACCEPTED: ("acceptée", "green"), INCOMPLETE: ("incomplète", "yellow
 _WIDTH = 100
 
 
+class _Lines(list[str]):
+    """The lines of a table, written at once by its caller (``echo(text)`` adds one)."""
+
+    def __call__(self, text: str) -> None:
+        self.append(text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of ``width`` at most (a label or a message; none when there is none)."""
+    import textwrap  # only a table with codes or warnings wraps
+
+    return textwrap.wrap(text, width)
+
+
 def _when(answer: Answer) -> str:
     return answer.at.astimezone(answer.spec.timezone).strftime("%d/%m/%Y %H:%M")
 
@@ -27,8 +40,13 @@ def _when(answer: Answer) -> str:
 def answer_table(
     answer: Answer, bundle: Path, attachments: Path | None, *, corrected_at: datetime | None = None
 ) -> None:
+    """The answer as the portal's table, a line per code (written at once: 200 lines, one write)."""
+    click.echo("\n".join(_answer_lines(answer, bundle, attachments, corrected_at)))
+
+
+def _answer_lines(answer: Answer, bundle: Path, attachments: Path | None, corrected_at: datetime | None) -> list[str]:
     spec = answer.spec
-    echo = click.echo
+    echo = _Lines()
     source = f"{bundle}" + (f" + {attachments}" if attachments else "")
     echo(click.style(f"Contrôle du dépôt : {source}", bold=True))
     model = " (modèle)" if spec.model else ""
@@ -48,7 +66,7 @@ def answer_table(
         echo(click.style(f"Fichier rejeté pour non-conformité : {first.code}", fg="red", bold=True))
         for finding in answer.file_findings:
             echo(f"  {finding.code}  {finding.label}")
-        return
+        return echo
     echo(click.style(f"Fichier : {spec.accepted_code} {spec.file_accepted_label}", fg="green"))
     echo("")
     echo(f"{'Ligne':>5}  {'Référence':<20} {'Code':<5} Libellé")
@@ -67,7 +85,7 @@ def answer_table(
             continue
         for position, finding in enumerate(rows):
             head = f"{line.number:>5}  {reference:<20} " if position == 0 else " " * 28
-            wrapped = textwrap.wrap(finding.label, _WIDTH - 34) or [""]
+            wrapped = _wrap(finding.label, _WIDTH - 34) or [""]
             echo(head + click.style(f"{finding.code:<5}", fg=colour) + f" {wrapped[0]}")
             for more in wrapped[1:]:
                 echo(" " * 34 + more)
@@ -81,11 +99,16 @@ def answer_table(
         f"{answer.count(REJECTED)} rejetée(s), {answer.count(INCOMPLETE)} incomplète(s) — "
         f"montant demandé accepté {euros(accepted_cents)} €"
     )
+    return echo
 
 
 def warnings_table(warnings: Sequence[HandWarning]) -> None:
     """The checks a gestionnaire makes by hand, read in the pieces: warnings, never a code."""
-    echo = click.echo
+    click.echo("\n".join(_warning_lines(warnings)))
+
+
+def _warning_lines(warnings: Sequence[HandWarning]) -> list[str]:
+    echo = _Lines()
     echo("")
     echo(
         click.style(
@@ -94,9 +117,9 @@ def warnings_table(warnings: Sequence[HandWarning]) -> None:
     )
     if not warnings:
         echo("  aucun : les pièces portent ce que le gestionnaire y cherche")
-        return
+        return echo
     for warning in warnings:
-        wrapped = textwrap.wrap(warning.message, _WIDTH - 34) or [""]
+        wrapped = _wrap(warning.message, _WIDTH - 34) or [""]
         echo(f"{warning.line + 1:>5}  {warning.check:<20} " + click.style("avert.", fg="yellow") + f" {wrapped[0]}")
         for more in wrapped[1:]:
             echo(" " * 34 + more)
@@ -104,6 +127,7 @@ def warnings_table(warnings: Sequence[HandWarning]) -> None:
         f"{len(warnings)} avertissement(s) : motifs probables d'une demande « À modifier » après le dépôt ; "
         "vérifiez ces pièces avant de déposer."
     )
+    return echo
 
 
 def spec_summary(spec: Spec) -> None:
