@@ -91,6 +91,8 @@ def test_the_metadata_a_user_expects(wheel: zipfile.ZipFile) -> None:
     assert f"{info}/licenses/LICENSE" in wheel.namelist()
     classifiers = metadata.get_all("Classifier", [])
     assert "Framework :: Pytest" in classifiers and "Programming Language :: Python :: 3.11" in classifiers
+    urls = dict(line.split(", ", 1) for line in metadata.get_all("Project-URL", []))
+    assert urls and all(url.startswith("https://") for url in urls.values()), urls
     requires = [line.split(";")[0] for line in metadata.get_all("Requires-Dist", [])]
     extras_free = [line for line in metadata.get_all("Requires-Dist", []) if "extra ==" not in line]
     assert any(line.startswith("hypothesis") for line in extras_free), "segur generate needs Hypothesis"
