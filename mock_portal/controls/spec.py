@@ -153,7 +153,7 @@ class _LazyValidators(dict[str, Any]):
         return built
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # one object per folder loaded (load_spec caches it): compared as itself
 class Spec:
     """A loaded spec set. Build it with :func:`load_spec`; validators are built once."""
 
@@ -216,6 +216,9 @@ class Spec:
     af_labels: dict[str, str] = field(default_factory=dict)
     _referencement: dict[str, Any] | None = field(default=None, repr=False)
     _solution_dates: dict[str, tuple[date | None, date | None]] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return f"<Spec {self.label} at {self.root}>"
 
     @property
     def label(self) -> str:
