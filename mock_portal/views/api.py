@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from operator import itemgetter
-from typing import Any
+from typing import IO, Any
 
 from flask import Blueprint, Response, g, request
 from segur.mock_portal.app import json_response, portal
@@ -31,6 +31,11 @@ def _file(name: str) -> bytes:
     if upload is None:
         raise bad_request(f"multipart field '{name}' (a file) is missing")
     return read_deposit_file(upload)
+
+
+def _pieces_sent() -> list[tuple[str, IO[bytes]]]:
+    """The files of the multipart field ``pieces``, each with its name (a default when it has none)."""
+    return [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
 
 
 @blueprint.get("/referencement/<numero>")
@@ -205,7 +210,7 @@ def modify(numero: str) -> Response:
 def pieces(numero: str) -> Response:
     current = editor()
     documented_form()
-    files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
+    files = _pieces_sent()
     result = portal().requests.send_pieces(current, numero, files)
     g.detail = {"numeroDemande": numero, "pieces": [name for name, _ in files], "statut": result["statut"]}
     return json_response(result)
@@ -217,7 +222,7 @@ def ask_avenant(numero: str) -> Response:
     created incomplete when a piece is refused."""
     current = editor()
     documented_form()
-    files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
+    files = _pieces_sent()
     result = portal().requests.ask_avenant(
         current, numero, request.form.get("montant"), request.form.get("motif"), files
     )
@@ -229,7 +234,7 @@ def ask_avenant(numero: str) -> Response:
 def avenant_pieces(avenant_id: int) -> Response:
     current = editor()
     documented_form()
-    files = [(f.filename or "piece.pdf", f.stream) for f in request.files.getlist("pieces")]
+    files = _pieces_sent()
     result = portal().requests.send_avenant_pieces(current, avenant_id, files)
     g.detail = {"avenant": avenant_id, "pieces": [name for name, _ in files], "statut": result["statut"]}
     return json_response(result)
