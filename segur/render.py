@@ -19,13 +19,6 @@ _STATUS = {ACCEPTED: ("acceptée", "green"), INCOMPLETE: ("incomplète", "yellow
 _WIDTH = 100
 
 
-class _Lines(list[str]):
-    """The lines of a table, written at once by its caller (``echo(text)`` adds one)."""
-
-    def __call__(self, text: str) -> None:
-        self.append(text)
-
-
 def _wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of ``width`` at most (a label or a message; none when there is none)."""
     import textwrap  # only a table with codes or warnings wraps
@@ -46,7 +39,8 @@ def answer_table(
 
 def _answer_lines(answer: Answer, bundle: Path, attachments: Path | None, corrected_at: datetime | None) -> list[str]:
     spec = answer.spec
-    echo = _Lines()
+    lines: list[str] = []
+    echo = lines.append  # the table is written at once by the caller
     source = f"{bundle}" + (f" + {attachments}" if attachments else "")
     echo(click.style(f"Contrôle du dépôt : {source}", bold=True))
     model = " (modèle)" if spec.model else ""
@@ -66,7 +60,7 @@ def _answer_lines(answer: Answer, bundle: Path, attachments: Path | None, correc
         echo(click.style(f"Fichier rejeté pour non-conformité : {first.code}", fg="red", bold=True))
         for finding in answer.file_findings:
             echo(f"  {finding.code}  {finding.label}")
-        return echo
+        return lines
     echo(click.style(f"Fichier : {spec.accepted_code} {spec.file_accepted_label}", fg="green"))
     echo("")
     echo(f"{'Ligne':>5}  {'Référence':<20} {'Code':<5} Libellé")
@@ -99,7 +93,7 @@ def _answer_lines(answer: Answer, bundle: Path, attachments: Path | None, correc
         f"{answer.count(REJECTED)} rejetée(s), {answer.count(INCOMPLETE)} incomplète(s) — "
         f"montant demandé accepté {euros(accepted_cents)} €"
     )
-    return echo
+    return lines
 
 
 def warnings_table(warnings: Sequence[HandWarning]) -> None:
@@ -108,7 +102,8 @@ def warnings_table(warnings: Sequence[HandWarning]) -> None:
 
 
 def _warning_lines(warnings: Sequence[HandWarning]) -> list[str]:
-    echo = _Lines()
+    lines: list[str] = []
+    echo = lines.append  # the table is written at once by the caller
     echo("")
     echo(
         click.style(
@@ -117,7 +112,7 @@ def _warning_lines(warnings: Sequence[HandWarning]) -> list[str]:
     )
     if not warnings:
         echo("  aucun : les pièces portent ce que le gestionnaire y cherche")
-        return echo
+        return lines
     for warning in warnings:
         wrapped = _wrap(warning.message, _WIDTH - 34) or [""]
         echo(f"{warning.line + 1:>5}  {warning.check:<20} " + click.style("avert.", fg="yellow") + f" {wrapped[0]}")
@@ -127,7 +122,7 @@ def _warning_lines(warnings: Sequence[HandWarning]) -> list[str]:
         f"{len(warnings)} avertissement(s) : motifs probables d'une demande « À modifier » après le dépôt ; "
         "vérifiez ces pièces avant de déposer."
     )
-    return echo
+    return lines
 
 
 def spec_summary(spec: Spec) -> None:
